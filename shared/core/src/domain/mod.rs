@@ -1,0 +1,11 @@
+//! The pure domain: types, validation, the lifecycle, access rules. No I/O, no AWS types.
+
+pub mod access;
+pub mod catalogue;
+pub mod claims;
+pub mod guest;
+pub mod lifecycle;
+pub mod roles;
+pub mod validate;
+pub mod ticket;
+pub mod warranty;

@@ -1,0 +1,111 @@
+//! Field checks shared by every input: a failure names the field, so the API can say which.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Invalid {
+        Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A required single-line text: trimmed, non-empty, at most `max` characters, no control
+/// characters (they would break mail headers and logs).
+pub fn line(field: &str, value: Option<&str>, max: usize) -> Result<String, Invalid> {
+    let value = value.map(str::trim).unwrap_or("");
+    if value.is_empty() {
+        return Err(Invalid::new(field, "is required"));
+    }
+    optional_line(field, Some(value), max).map(|v| v.unwrap_or_default())
+}
+
+pub fn optional_line(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max {
+        return Err(Invalid::new(field, format!("must be at most {max} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Invalid::new(field, "must not contain control characters or line breaks"));
+    }
+    Ok(Some(value.to_string()))
+}
+
+/// Free text (descriptions, replies): line breaks allowed, other control characters not.
+pub fn text(field: &str, value: Option<&str>, max: usize) -> Result<String, Invalid> {
+    let value = value.map(str::trim).unwrap_or("");
+    if value.is_empty() {
+        return Err(Invalid::new(field, "is required"));
+    }
+    if value.chars().count() > max {
+        return Err(Invalid::new(field, format!("must be at most {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    Ok(value.to_string())
+}
+
+/// A plausible mailbox address, lower-cased. Deliberately strict: it ends up in headers.
+pub fn email(field: &str, value: Option<&str>) -> Result<String, Invalid> {
+    let value = line(field, value, 254)?;
+    let valid = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && value.chars().all(|c| c.is_ascii_alphanumeric() || "@.-_+'".contains(c))
+                && value.matches('@').count() == 1
+        }
+        None => false,
+    };
+    if valid {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(Invalid::new(field, "must be an email address such as name@example.com"))
+    }
+}
+
+/// A short code of letters and digits (company codes, product SKUs).
+pub fn code(field: &str, value: Option<&str>, max: usize) -> Result<String, Invalid> {
+    let value = line(field, value, max)?;
+    if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(value.to_ascii_uppercase())
+    } else {
+        Err(Invalid::new(field, "must hold only letters, digits and dashes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_refuse_line_breaks_that_could_forge_mail_headers() {
+        let err = line("subject", Some("hi\r\nBcc: x@y.z"), 200).unwrap_err();
+        assert_eq!(err.field, "subject");
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_checked() {
+        assert_eq!(email("e", Some(" Ann@Example.COM ")).unwrap(), "ann@example.com");
+        for bad in ["ann", "ann@", "@x.com", "a@b", "a b@c.com", "a@b@c.com", "a@x.com\nbcc"] {
+            assert!(email("e", Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlong_text_is_refused_by_name() {
+        let long = "x".repeat(11);
+        assert_eq!(text("description", Some(&long), 10).unwrap_err().field, "description");
+    }
+}
