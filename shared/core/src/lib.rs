@@ -3,3 +3,7 @@
 //! every Lambda function.
 
 pub mod domain;
+pub mod ports;
+pub mod services;
+pub mod store;
+pub mod http;

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod catalogue;
 pub mod claims;
+pub mod company;
 pub mod guest;
 pub mod lifecycle;
 pub mod roles;

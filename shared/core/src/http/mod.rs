@@ -1,0 +1,213 @@
+//! The HTTP layer both the local server and every Lambda function use: a plain request in,
+//! a plain response out. Adapters (axum, lambda_http) only translate to and from these.
+
+pub mod auth;
+pub mod problem;
+mod routes;
+
+use crate::domain::roles::Identity;
+use crate::services::{Core, Plan, ServiceError};
+use crate::store;
+use problem::Problem;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+pub use routes::{Route, ROUTES};
+
+/// The OpenAPI 3.1 description of this API, served at /v1/openapi.json.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// JSON bodies above this are refused before parsing (uploads use their own route).
+pub const MAX_JSON_BODY: usize = 256 * 1024;
+
+/// Who the adapter says is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Verified(Identity),
+    Anonymous,
+    Rejected(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub caller: Caller,
+}
+
+impl ApiRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResponse {
+        ApiResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Called after every committed change, so the outbox worker wakes at once.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Api {
+    pub core: Core,
+    pub waker: Option<Waker>,
+}
+
+/// A stored answer to a POST with an Idempotency-Key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredResponse {
+    fingerprint: String,
+    status: u16,
+    body: serde_json::Value,
+}
+
+const IDEMPOTENCY_HOURS: i64 = 24;
+const PLAN_ATTEMPTS: usize = 4;
+
+impl Api {
+    pub fn new(core: Core, waker: Option<Waker>) -> Api {
+        Api { core, waker }
+    }
+
+    pub async fn handle(&self, request: ApiRequest) -> ApiResponse {
+        match routes::dispatch(self, &request).await {
+            Ok(response) => response,
+            Err(problem) => problem.into_response(),
+        }
+    }
+
+    fn identity<'a>(&self, request: &'a ApiRequest) -> Result<&'a Identity, Problem> {
+        match &request.caller {
+            Caller::Verified(who) => Ok(who),
+            Caller::Anonymous => Err(Problem::unauthenticated("send Authorization: Bearer <token>")),
+            Caller::Rejected(why) => Err(Problem::unauthenticated(why.clone())),
+        }
+    }
+
+    /// Commits what `plan` decides, as one transaction with the idempotency record, and
+    /// answers with its value. A lost optimistic-locking race re-plans from fresh reads.
+    async fn commit<T, F>(&self, request: &ApiRequest, who: &Identity, status: u16, plan: F) -> Result<ApiResponse, Problem>
+    where
+        T: Serialize,
+        F: AsyncFn() -> Result<Plan<T>, ServiceError>,
+    {
+        let idempotency = match request.header("idempotency-key") {
+            Some(key) => {
+                let key = key.trim();
+                if key.is_empty() || key.len() > 200 || key.chars().any(|c| c.is_control()) {
+                    return Err(Problem::new(400, "idempotency-key", "Bad Idempotency-Key", "the key must be 1 to 200 printable characters")
+                        .with_field("Idempotency-Key"));
+                }
+                Some((store::idempotency_pk(&who.user_id, key), fingerprint(request)))
+            }
+            None => None,
+        };
+        if let Some((pk, print)) = &idempotency {
+            if let Some(replay) = self.replay(pk, print).await? {
+                return Ok(replay);
+            }
+        }
+        for _ in 0..PLAN_ATTEMPTS {
+            let Plan { mut writes, value } = plan().await.map_err(Problem::from)?;
+            let body = serde_json::to_value(&value).map_err(|e| Problem::from(ServiceError::Internal(e.to_string())))?;
+            if let Some((pk, print)) = &idempotency {
+                let stored = StoredResponse { fingerprint: print.clone(), status, body: body.clone() };
+                let mut item = crate::services::item_of(pk.clone(), "IDEM", &stored);
+                item.expires_at = Some((self.core.now() + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp());
+                writes.push(crate::ports::Write::create(item));
+            }
+            match self.core.table.write(writes).await {
+                Ok(()) => {
+                    if let Some(wake) = &self.waker {
+                        wake();
+                    }
+                    return Ok(ApiResponse::json(status, &body));
+                }
+                Err(crate::ports::StoreError::ConditionFailed(_)) => {
+                    // Perhaps a concurrent retry of this very request won: answer as it did.
+                    if let Some((pk, print)) = &idempotency {
+                        if let Some(replay) = self.replay(pk, print).await? {
+                            return Ok(replay);
+                        }
+                    }
+                }
+                Err(e) => return Err(ServiceError::from(e).into()),
+            }
+        }
+        Err(ServiceError::conflict("concurrent-update", "the record kept changing; try again").into())
+    }
+
+    async fn replay(&self, pk: &str, print: &str) -> Result<Option<ApiResponse>, Problem> {
+        let Some(stored) = self.core.get_record::<StoredResponse>(pk, "IDEM").await.map_err(Problem::from)? else {
+            return Ok(None);
+        };
+        let stored = stored.record;
+        if stored.fingerprint != print {
+            return Err(Problem::new(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used for a different request",
+            )
+            .with_field("Idempotency-Key"));
+        }
+        let mut response = ApiResponse::json(stored.status, &stored.body);
+        response.headers.push(("idempotent-replayed".into(), "true".into()));
+        Ok(Some(response))
+    }
+}
+
+fn fingerprint(request: &ApiRequest) -> String {
+    let mut hash = Sha256::new();
+    hash.update(request.method.as_bytes());
+    hash.update(b" ");
+    hash.update(request.path.as_bytes());
+    hash.update(b"\n");
+    hash.update(&request.body);
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses a JSON body, naming the offending field where serde can tell it.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    if body.len() > MAX_JSON_BODY {
+        return Err(Problem::new(413, "body-too-large", "Body too large", format!("JSON bodies are limited to {MAX_JSON_BODY} bytes")));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Problem::new(400, "malformed-body", "Malformed body", "the body is not valid UTF-8"))?;
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    serde_json::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        let problem = Problem::new(400, "malformed-body", "Malformed body", message.clone());
+        match message.split('`').nth(1) {
+            Some(field) if message.starts_with("unknown field") || message.starts_with("missing field") => problem.with_field(field),
+            _ => problem,
+        }
+    })
+}

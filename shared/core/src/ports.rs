@@ -1,0 +1,308 @@
+//! The few traits each engine implements: a single table of items (DynamoDB's model), blob
+//! storage, mail, events and the clock. Services see nothing else of the outside world.
+
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A secondary-index key. An item without one is absent from that index (sparse indexes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl IndexKey {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> IndexKey {
+        IndexKey { pk: pk.into(), sk: sk.into() }
+    }
+}
+
+/// One record of the single table, as DynamoDB would hold it: key, index keys, a TTL,
+/// the optimistic-locking `version`, and the record itself as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1: Option<IndexKey>,
+    pub gsi2: Option<IndexKey>,
+    pub gsi3: Option<IndexKey>,
+    /// The sparse "due" index: present only while the item waits for the sweep or outbox.
+    pub due: Option<IndexKey>,
+    /// Epoch seconds after which the item is gone (DynamoDB TTL); readers treat it as absent.
+    pub expires_at: Option<i64>,
+    pub version: u64,
+    pub data: serde_json::Value,
+}
+
+impl Item {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, data: serde_json::Value) -> Item {
+        Item {
+            pk: pk.into(),
+            sk: sk.into(),
+            gsi1: None,
+            gsi2: None,
+            gsi3: None,
+            due: None,
+            expires_at: None,
+            version: 1,
+            data,
+        }
+    }
+
+    pub fn index_key(&self, index: Index) -> Option<&IndexKey> {
+        match index {
+            Index::Table => None,
+            Index::Gsi1 => self.gsi1.as_ref(),
+            Index::Gsi2 => self.gsi2.as_ref(),
+            Index::Gsi3 => self.gsi3.as_ref(),
+            Index::Due => self.due.as_ref(),
+        }
+    }
+
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|t| t <= now.timestamp())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Index {
+    Table,
+    Gsi1,
+    Gsi2,
+    Gsi3,
+    Due,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    All,
+    BeginsWith(String),
+    /// Sort keys up to and including this one (the sweep's "due by now").
+    AtMost(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sort: SortKey,
+    pub newest_first: bool,
+    pub limit: usize,
+    pub after: Option<Cursor>,
+}
+
+impl Query {
+    pub fn new(index: Index, pk: impl Into<String>) -> Query {
+        Query {
+            index,
+            pk: pk.into(),
+            sort: SortKey::All,
+            newest_first: false,
+            limit: 100,
+            after: None,
+        }
+    }
+}
+
+/// Where a page ended: the last item's table key and, on an index, its index sort key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_sk: Option<String>,
+}
+
+impl Cursor {
+    pub fn after(item: &Item, index: Index) -> Cursor {
+        Cursor {
+            pk: item.pk.clone(),
+            sk: item.sk.clone(),
+            index_sk: item.index_key(index).map(|k| k.sk.clone()),
+        }
+    }
+
+    /// Opaque to clients: base64 of the JSON.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(text: &str) -> Option<Cursor> {
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    None,
+    /// The key must not exist yet (creates, idempotency records).
+    Absent,
+    /// The stored item must still be at this version (optimistic locking).
+    Version(u64),
+    Exists,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Writes the whole item. Under `Version(v)` the stored version becomes `item.version`,
+    /// which the caller sets to v + 1.
+    Put { item: Item, condition: Condition },
+    Delete { pk: String, sk: String, condition: Condition },
+}
+
+impl Write {
+    pub fn create(item: Item) -> Write {
+        Write::Put { item, condition: Condition::Absent }
+    }
+
+    /// Replaces an item read at `read_version`, bumping its version.
+    pub fn replace(mut item: Item, read_version: u64) -> Write {
+        item.version = read_version + 1;
+        Write::Put { item, condition: Condition::Version(read_version) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The write at this position of the batch found its condition false; nothing was written.
+    #[error("condition failed on write {0}")]
+    ConditionFailed(usize),
+    /// Throttled or down: worth retrying later; nothing was written.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store error: {0}")]
+    Other(String),
+}
+
+/// DynamoDB's transactions take at most 100 items; we stay well below.
+pub const MAX_WRITES_PER_TRANSACTION: usize = 100;
+
+#[async_trait]
+pub trait Table: Send + Sync {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
+    /// Items that exist among `keys`, in no particular order.
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError>;
+    async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+    /// All or nothing.
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// How many items reads have returned since start; benchmarks and tests prove costs with it.
+    fn items_read(&self) -> u64;
+}
+
+/// Where a client sends an attachment's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadTarget {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Download {
+    Bytes(Vec<u8>),
+    Redirect(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRequest<'a> {
+    pub key: &'a str,
+    pub attachment_id: &'a str,
+    pub token: &'a str,
+    pub content_type: &'a str,
+    pub size: u64,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    fn upload_target(&self, request: &UploadRequest<'_>) -> UploadTarget;
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
+    async fn download(&self, key: &str, filename: &str, content_type: &str) -> Result<Option<Download>, StoreError>;
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// One mail, fully rendered, to exactly one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mail {
+    pub id: String,
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    #[serde(default)]
+    pub ticket_id: Option<String>,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// Our Message-ID, and the thread root it answers (for In-Reply-To / References).
+    pub message_id: String,
+    #[serde(default)]
+    pub thread_id: Option<String>,
+}
+
+/// A fact other systems may subscribe to (published to EventBridge on AWS).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    pub id: String,
+    pub detail_type: String,
+    pub at: DateTime<Utc>,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("delivery failed: {0}")]
+pub struct DeliveryError(pub String);
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), DeliveryError>;
+}
+
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    async fn publish(&self, event: &DomainEvent) -> Result<(), DeliveryError>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock tests and demos move by hand.
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> ManualClock {
+        ManualClock(std::sync::Mutex::new(start))
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

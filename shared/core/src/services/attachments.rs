@@ -1,0 +1,164 @@
+//! Attachments: the client asks for an upload URL, sends the bytes there, and only a file
+//! that arrived within the ticket's 20 MB total is listed.
+
+use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::domain::guest;
+use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, Ticket};
+use crate::domain::validate::Invalid;
+use crate::ports::{Download, StoreError, UploadRequest, UploadTarget, Write};
+use crate::store;
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadDraft {
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadGranted {
+    pub attachment: Attachment,
+    pub upload: UploadTarget,
+}
+
+fn attachment_sk(id: &str) -> String {
+    format!("ATT#{id}")
+}
+
+impl Core {
+    fn limit_problem(&self, used: u64) -> ServiceError {
+        let limit = self.settings.attachment_limit_bytes;
+        ServiceError::TooLarge {
+            field: "size",
+            detail: format!(
+                "a ticket holds at most {} MB of attachments; {} bytes are used and {} remain",
+                limit / (1024 * 1024),
+                used,
+                limit.saturating_sub(used)
+            ),
+        }
+    }
+
+    pub async fn plan_upload(&self, loaded: &Loaded<Ticket>, viewer: &Viewer, draft: &UploadDraft) -> Result<Plan<UploadGranted>, ServiceError> {
+        let ticket = &loaded.record;
+        if !ticket.lifecycle.status.is_open() {
+            return Err(ServiceError::conflict("ticket-closed", "attachments cannot be added to a closed ticket"));
+        }
+        let filename = clean_filename(draft.filename.as_deref().unwrap_or(""))?;
+        let content_type = check_content_type(draft.content_type.as_deref().unwrap_or("application/octet-stream"))?;
+        let size = draft.size.ok_or_else(|| Invalid::new("size", "is required (bytes)"))?;
+        if size == 0 {
+            return Err(Invalid::new("size", "must be at least 1 byte").into());
+        }
+        if ticket.attachment_bytes.saturating_add(size) > self.settings.attachment_limit_bytes {
+            return Err(self.limit_problem(ticket.attachment_bytes));
+        }
+        let now = self.now();
+        let id = new_id("att");
+        let (token, token_hash) = new_secret();
+        let attachment = Attachment {
+            blob_key: format!("tickets/{}/{id}", ticket.id),
+            id: id.clone(),
+            ticket_id: ticket.id.clone(),
+            filename,
+            content_type: content_type.clone(),
+            declared_size: size,
+            size: None,
+            state: AttachmentState::Pending,
+            uploaded_by: viewer.email.clone(),
+            upload_token_hash: token_hash,
+            created_at: now,
+        };
+        let expires_at = now + Duration::minutes(self.settings.upload_minutes);
+        let upload = self.blobs.upload_target(&UploadRequest {
+            key: &attachment.blob_key,
+            attachment_id: &id,
+            token: &token,
+            content_type: &content_type,
+            size,
+            expires_at,
+        });
+        let item = item_of(store::ticket_pk(&ticket.id), attachment_sk(&id), &attachment);
+        Ok(Plan { writes: vec![Write::create(item)], value: UploadGranted { attachment, upload } })
+    }
+
+    /// The local engine's upload endpoint: checks the token and the size, stores the bytes,
+    /// then confirms. On AWS the bytes go to S3 and the ObjectCreated event confirms.
+    pub async fn receive_upload(&self, ticket_id: &str, attachment_id: &str, token: &str, bytes: &[u8]) -> Result<Attachment, ServiceError> {
+        let attachment = self
+            .get_record::<Attachment>(&store::ticket_pk(ticket_id), &attachment_sk(attachment_id))
+            .await?
+            .ok_or(ServiceError::NotFound("upload"))?
+            .record;
+        let expired = attachment.created_at + Duration::minutes(self.settings.upload_minutes) < self.now();
+        if !guest::looks_like_key(token) || guest::hash_key(token) != attachment.upload_token_hash || expired {
+            return Err(ServiceError::NotFound("upload"));
+        }
+        if attachment.state != AttachmentState::Pending {
+            return Err(ServiceError::conflict("upload-used", "this upload URL was already used"));
+        }
+        if bytes.len() as u64 != attachment.declared_size {
+            return Err(ServiceError::TooLarge {
+                field: "size",
+                detail: format!("the upload was {} bytes but {} were declared", bytes.len(), attachment.declared_size),
+            });
+        }
+        self.blobs.put(&attachment.blob_key, bytes).await?;
+        self.confirm_upload(ticket_id, attachment_id, bytes.len() as u64).await
+    }
+
+    /// Records that an attachment's bytes arrived, adding them to the ticket's total in the
+    /// same write. A file over the limit is deleted and marked refused, never listed.
+    pub async fn confirm_upload(&self, ticket_id: &str, attachment_id: &str, size: u64) -> Result<Attachment, ServiceError> {
+        for _ in 0..5 {
+            let loaded = self.load_ticket(ticket_id).await?;
+            let Some(att) = self.get_record::<Attachment>(&store::ticket_pk(ticket_id), &attachment_sk(attachment_id)).await? else {
+                return Err(ServiceError::NotFound("upload"));
+            };
+            let mut attachment = att.record;
+            if attachment.state != AttachmentState::Pending {
+                return Ok(attachment);
+            }
+            let mut ticket = loaded.record.clone();
+            let over = size > attachment.declared_size
+                || ticket.attachment_bytes.saturating_add(size) > self.settings.attachment_limit_bytes;
+            attachment.size = Some(size);
+            attachment.state = if over { AttachmentState::Refused } else { AttachmentState::Stored };
+            let att_item = item_of(store::ticket_pk(ticket_id), attachment_sk(attachment_id), &attachment);
+            let mut writes = vec![Write::replace(att_item, att.version)];
+            if !over {
+                ticket.attachment_bytes += size;
+                ticket.updated_at = self.now();
+                writes.push(self.ticket_write(&ticket, loaded.version));
+            }
+            match self.table.write(writes).await {
+                Ok(()) if over => {
+                    self.blobs.delete(&attachment.blob_key).await?;
+                    return Err(self.limit_problem(loaded.record.attachment_bytes));
+                }
+                Ok(()) => return Ok(attachment),
+                Err(StoreError::ConditionFailed(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::conflict("concurrent-update", "the ticket kept changing; try again"))
+    }
+
+    pub async fn download(&self, loaded: &Loaded<Ticket>, attachment_id: &str) -> Result<(Attachment, Download), ServiceError> {
+        let attachment = self
+            .get_record::<Attachment>(&store::ticket_pk(&loaded.record.id), &attachment_sk(attachment_id))
+            .await?
+            .map(|l| l.record)
+            .filter(|a| a.state == AttachmentState::Stored)
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        let download = self
+            .blobs
+            .download(&attachment.blob_key, &attachment.filename, &attachment.content_type)
+            .await?
+            .ok_or(ServiceError::NotFound("attachment"))?;
+        Ok((attachment, download))
+    }
+}

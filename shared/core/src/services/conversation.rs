@@ -1,0 +1,158 @@
+//! Replies and internal notes. A customer's update moves the lifecycle (Waiting For
+//! Customer or Resolved → Pending Support) and, on a Closed ticket, opens a follow-up case.
+
+use super::notify::Outbox;
+use super::tickets::{message_item, TicketView};
+use super::{new_id, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::domain::company::Company;
+use crate::domain::lifecycle::{Effect, Event, Side};
+use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
+use crate::domain::validate::{self, Invalid};
+use crate::store;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageDraft {
+    pub body: Option<String>,
+    /// An internal note, for the support side only.
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
+}
+
+/// What a message led to: the message on this ticket, or a new case if this one was closed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum MessageOutcome {
+    Added { message: Message, ticket: Ticket, version: u64 },
+    FollowUpOpened { follow_up: Box<TicketView> },
+}
+
+impl Core {
+    pub async fn plan_add_message(
+        &self,
+        loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
+        draft: &MessageDraft,
+    ) -> Result<Plan<MessageOutcome>, ServiceError> {
+        let ticket = &loaded.record;
+        let body = validate::text("body", draft.body.as_deref(), 20_000)?;
+        if draft.internal && viewer.side != Side::Support {
+            return Err(ServiceError::forbidden("notes-are-internal", "only the support side writes internal notes"));
+        }
+        if draft.attachment_ids.len() > 20 {
+            return Err(Invalid::new("attachment_ids", "at most 20 attachments per message").into());
+        }
+        let now = self.now();
+        let company = self.company(&ticket.company).await?.ok_or(ServiceError::NotFound("company"))?;
+        let message = Message {
+            id: new_id("msg"),
+            ticket_id: ticket.id.clone(),
+            author: viewer.email.clone(),
+            author_name: Some(viewer.name.clone()),
+            side: viewer.side,
+            internal: draft.internal,
+            body,
+            attachment_ids: draft.attachment_ids.clone(),
+            created_at: now,
+        };
+        let mut effects = Vec::new();
+        let mut next = ticket.clone();
+        if viewer.side == Side::Customer {
+            let (lifecycle, fx) = ticket
+                .lifecycle
+                .apply(&Event::CustomerUpdate, Side::Customer, &viewer.email, now, &self.settings.timers)
+                .map_err(|e| ServiceError::conflict("lifecycle", e.to_string()))?;
+            if fx.contains(&Effect::OpenFollowUp) {
+                return self.plan_follow_up(ticket, &company, viewer, message).await;
+            }
+            next.lifecycle = lifecycle;
+            effects = fx;
+        } else if !ticket.lifecycle.status.is_open() {
+            return Err(ServiceError::conflict("ticket-closed", "the ticket is closed; the customer's next update opens a new case"));
+        }
+        self.check_attachments(ticket, &draft.attachment_ids).await?;
+        next.updated_at = now;
+        if !message.internal {
+            next.last_reply = Some(LastReply { at: now, side: viewer.side });
+        }
+        let mut outbox = Outbox::new(self);
+        if !message.internal {
+            self.reply_mails(&mut outbox, &next, &company, &message).await?;
+            outbox.event("ticket.reply_added", serde_json::json!({ "ticket": next.id, "message": message.id, "side": message.side }));
+        }
+        outbox.effects(&next, &effects, &company);
+        let mut writes = vec![Write::create(message_item(&message)), self.ticket_write(&next, loaded.version)];
+        writes.extend(outbox.writes);
+        Ok(Plan { writes, value: MessageOutcome::Added { message, ticket: next, version: loaded.version + 1 } })
+    }
+
+    /// Seed 002: an update on a closed case creates a new case that references it.
+    async fn plan_follow_up(
+        &self,
+        closed: &Ticket,
+        company: &Company,
+        viewer: &Viewer,
+        mut message: Message,
+    ) -> Result<Plan<MessageOutcome>, ServiceError> {
+        let now = self.now();
+        let (number, counter_write) = self.next_number(&company.code).await?;
+        let author = crate::domain::roles::Identity {
+            user_id: if viewer.member { viewer.reader.clone() } else { closed.requester.user_id.clone() },
+            email: viewer.email.clone(),
+            name: Some(viewer.name.clone()),
+            company: closed.company.clone(),
+            roles: Vec::new(),
+        };
+        let follow_up = closed.follow_up(new_id("t"), number, &author, &message.body, now);
+        message.ticket_id = follow_up.id.clone();
+        message.attachment_ids.clear();
+        let plan = self.plan_new_ticket(follow_up, company, counter_write, Some(message)).await?;
+        Ok(Plan { writes: plan.writes, value: MessageOutcome::FollowUpOpened { follow_up: Box::new(plan.value) } })
+    }
+
+    /// A reply goes to the other side: support's to the contact and each collaborator (one
+    /// mail each, so no one sees the others' addresses); the customer's to the assignee or desk.
+    async fn reply_mails(&self, outbox: &mut Outbox<'_>, ticket: &Ticket, company: &Company, message: &Message) -> Result<(), ServiceError> {
+        let text = format!("{} wrote:\n\n{}", message.author_name.as_deref().unwrap_or(&message.author), message.body);
+        match message.side {
+            Side::Support => {
+                let mut recipients = vec![ticket.contact.email.clone()];
+                recipients.extend(self.collaborator_emails(&ticket.id).await?);
+                recipients.retain(|r| r != &message.author);
+                recipients.dedup();
+                for to in recipients {
+                    outbox.mail(ticket, "reply", &to, text.clone());
+                }
+            }
+            Side::Customer | Side::System => {
+                let to = ticket.lifecycle.assignee.clone().unwrap_or_else(|| outbox.desk_address(ticket, company));
+                outbox.mail(ticket, "reply", &to, text);
+            }
+        }
+        Ok(())
+    }
+
+    /// Attachments named by a message must be this ticket's and must have arrived.
+    async fn check_attachments(&self, ticket: &Ticket, ids: &[String]) -> Result<(), ServiceError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<(String, String)> = ids.iter().map(|id| (store::ticket_pk(&ticket.id), format!("ATT#{id}"))).collect();
+        let found = self.table.get_many(&keys).await?;
+        let stored = found
+            .iter()
+            .filter_map(|i| store::from_item::<Attachment>(i).ok())
+            .filter(|a| a.state == AttachmentState::Stored)
+            .count();
+        if stored == ids.len() {
+            Ok(())
+        } else {
+            Err(Invalid::new("attachment_ids", "each must be an uploaded attachment of this ticket").into())
+        }
+    }
+}
+
+use crate::ports::Write;

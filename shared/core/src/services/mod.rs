@@ -1,0 +1,252 @@
+//! Use cases, each run against the ports. A use case that changes records returns a
+//! [`Plan`]: the writes that must happen together and the value to answer with. The caller
+//! (the HTTP layer, the sweep, the outbox) commits the plan as one transaction, so a change,
+//! its notifications (the outbox) and its idempotency record land together or not at all.
+
+pub mod attachments;
+pub mod companies;
+pub mod conversation;
+pub mod lists;
+pub mod notify;
+pub mod outbox;
+pub mod sharing;
+pub mod status;
+pub mod sweep;
+pub mod tickets;
+pub mod warranty;
+
+use crate::domain::access;
+use crate::domain::catalogue::Catalogue;
+use crate::domain::guest;
+use crate::domain::lifecycle::{Side, Timers};
+use crate::domain::roles::Identity;
+use crate::domain::ticket::{Ticket, ATTACHMENT_LIMIT_BYTES};
+use crate::domain::validate::Invalid;
+use crate::ports::{Blobs, Clock, Item, StoreError, Table, Write};
+use crate::store;
+use rand::RngCore;
+use std::sync::Arc;
+
+/// Per-deployment settings. Defaults suit the local server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timers: Timers,
+    pub attachment_limit_bytes: u64,
+    /// The vendor's help desk: receives vendor tickets and escalations.
+    pub vendor_desk_email: String,
+    /// Urgent tickets are worked around the clock: this address hears of them at once.
+    pub on_call_email: String,
+    pub mail_from: String,
+    /// Domain of per-ticket reply addresses and Message-IDs.
+    pub mail_domain: String,
+    /// Where links in mail point (guest links).
+    pub public_base_url: String,
+    pub guest_key_days: i64,
+    pub upload_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timers: Timers::default(),
+            attachment_limit_bytes: ATTACHMENT_LIMIT_BYTES,
+            vendor_desk_email: "helpdesk@claimdesk.local".into(),
+            on_call_email: "oncall@claimdesk.local".into(),
+            mail_from: "Claimdesk <support@claimdesk.local>".into(),
+            mail_domain: "claimdesk.local".into(),
+            public_base_url: "http://127.0.0.1:3000".into(),
+            guest_key_days: 90,
+            upload_minutes: 15,
+        }
+    }
+}
+
+/// Everything a use case may touch.
+#[derive(Clone)]
+pub struct Core {
+    pub table: Arc<dyn Table>,
+    pub blobs: Arc<dyn Blobs>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub catalogue: Arc<Catalogue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{detail}")]
+    Forbidden { kind: &'static str, detail: String },
+    #[error("{detail}")]
+    Conflict { kind: &'static str, detail: String },
+    #[error("{detail}")]
+    TooLarge { field: &'static str, detail: String },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn forbidden(kind: &'static str, detail: impl Into<String>) -> ServiceError {
+        ServiceError::Forbidden { kind, detail: detail.into() }
+    }
+    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> ServiceError {
+        ServiceError::Conflict { kind, detail: detail.into() }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::ConditionFailed(_) => {
+                ServiceError::conflict("concurrent-update", "the record changed meanwhile; try again")
+            }
+            StoreError::Unavailable(m) => ServiceError::Unavailable(m),
+            StoreError::Other(m) => ServiceError::Internal(m),
+        }
+    }
+}
+
+/// Writes to commit together, and what to answer once they are in.
+#[derive(Debug)]
+pub struct Plan<T> {
+    pub writes: Vec<Write>,
+    pub value: T,
+}
+
+/// The caller, as seen from one ticket: which side they are on and how to name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    /// Key of the caller's "seen" marker: the user id, or "guest".
+    pub reader: String,
+    pub email: String,
+    pub name: String,
+    pub side: Side,
+    /// Only the company's own users and staff; collaborators and guests have fewer rights.
+    pub member: bool,
+}
+
+/// A ticket as read, with the version any update must be conditioned on.
+#[derive(Debug, Clone)]
+pub struct Loaded<T> {
+    pub record: T,
+    pub version: u64,
+}
+
+/// 128 random bits, base32: unguessable ids that are safe in keys and URLs.
+pub fn new_id(prefix: &str) -> String {
+    let mut raw = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut raw);
+    const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut value = u128::from_be_bytes(raw);
+    let mut out = String::with_capacity(prefix.len() + 27);
+    out.push_str(prefix);
+    out.push('_');
+    for _ in 0..26 {
+        out.push(ALPHABET[(value % 32) as usize] as char);
+        value /= 32;
+    }
+    out
+}
+
+/// A fresh secret (guest keys, upload tokens) and its stored hash.
+pub fn new_secret() -> (String, String) {
+    let mut raw = [0u8; guest::KEY_BYTES];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let key = guest::encode_key(&raw);
+    let hash = guest::hash_key(&key);
+    (key, hash)
+}
+
+impl Core {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub async fn load_ticket(&self, id: &str) -> Result<Loaded<Ticket>, ServiceError> {
+        if id.is_empty() || id.len() > 64 {
+            return Err(ServiceError::NotFound("ticket"));
+        }
+        let item = self
+            .table
+            .get(&store::ticket_pk(id), store::META)
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))?;
+        Ok(Loaded { record: store::from_item(&item)?, version: item.version })
+    }
+
+    /// Works out the caller's side on a ticket; a caller with no business there gets the
+    /// same 404 as for a ticket that does not exist.
+    pub async fn viewer(&self, who: &Identity, ticket: &Ticket) -> Result<Viewer, ServiceError> {
+        let member_side = access::side_on(who, ticket, false);
+        let side = match member_side {
+            Some(side) => side,
+            None => {
+                let collab = self
+                    .table
+                    .get(&store::ticket_pk(&ticket.id), &store::collaborator_sk(&who.email.to_ascii_lowercase()))
+                    .await?;
+                access::side_on(who, ticket, collab.is_some()).ok_or(ServiceError::NotFound("ticket"))?
+            }
+        };
+        Ok(Viewer {
+            reader: who.user_id.clone(),
+            email: who.email.clone(),
+            name: who.display_name(),
+            side,
+            member: member_side.is_some(),
+        })
+    }
+
+    /// Loads a ticket for a signed-in caller, or 404.
+    pub async fn open_ticket(&self, who: &Identity, id: &str) -> Result<(Loaded<Ticket>, Viewer), ServiceError> {
+        let loaded = self.load_ticket(id).await?;
+        let viewer = self.viewer(who, &loaded.record).await?;
+        Ok((loaded, viewer))
+    }
+
+    pub fn ticket_write(&self, ticket: &Ticket, read_version: u64) -> Write {
+        Write::replace(store::ticket_item(ticket, read_version, &self.settings.timers), read_version)
+    }
+
+    pub fn ticket_create(&self, ticket: &Ticket) -> Write {
+        Write::create(store::ticket_item(ticket, 1, &self.settings.timers))
+    }
+
+    pub async fn get_record<T: serde::de::DeserializeOwned>(&self, pk: &str, sk: &str) -> Result<Option<Loaded<T>>, ServiceError> {
+        let now = self.now();
+        match self.table.get(pk, sk).await? {
+            Some(item) if !item.is_expired(now) => Ok(Some(Loaded { record: store::from_item(&item)?, version: item.version })),
+            _ => Ok(None),
+        }
+    }
+
+    pub fn require_agent(&self, who: &Identity, what: &str) -> Result<(), ServiceError> {
+        if who.is_agent() {
+            Ok(())
+        } else {
+            Err(ServiceError::forbidden("staff-only", format!("only support staff may {what}")))
+        }
+    }
+}
+
+pub fn item_of<T: serde::Serialize>(pk: String, sk: impl Into<String>, record: &T) -> Item {
+    Item::new(pk, sk, store::to_data(record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_carry_128_random_bits() {
+        let a = new_id("t");
+        let b = new_id("t");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 28);
+        assert!(a.starts_with("t_"));
+    }
+}

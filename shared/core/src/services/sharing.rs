@@ -1,0 +1,111 @@
+//! Sharing a ticket beyond its company: collaborators added by email (seed 002) and the
+//! guest key mailed to the submitter (seed 003).
+
+use super::notify::Outbox;
+use super::tickets::GuestKeyRecord;
+use super::{item_of, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::domain::access;
+use crate::domain::guest;
+use crate::domain::lifecycle::Side;
+use crate::domain::roles::Identity;
+use crate::domain::ticket::{Collaborator, Ticket};
+use crate::domain::validate;
+use crate::ports::{Index, Query, SortKey, Write};
+use crate::store;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollaboratorDraft {
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuestKeysRevoked {
+    pub revoked: usize,
+}
+
+impl Core {
+    pub async fn collaborator_emails(&self, ticket_id: &str) -> Result<Vec<String>, ServiceError> {
+        let mut query = Query::new(Index::Table, store::ticket_pk(ticket_id));
+        query.sort = SortKey::BeginsWith("COLLAB#".into());
+        let page = self.table.query(&query).await?;
+        page.items.iter().map(|i| Ok(store::from_item::<Collaborator>(i)?.email)).collect()
+    }
+
+    pub async fn plan_add_collaborator(
+        &self,
+        who: &Identity,
+        loaded: &Loaded<Ticket>,
+        draft: &CollaboratorDraft,
+    ) -> Result<Plan<Collaborator>, ServiceError> {
+        let ticket = &loaded.record;
+        if !access::may_add_collaborators(who, ticket) {
+            return Err(ServiceError::forbidden("collaborators-cannot-invite", "collaborators may view and reply, not invite others"));
+        }
+        let email = validate::email("email", draft.email.as_deref())?;
+        let now = self.now();
+        let collaborator = Collaborator { ticket_id: ticket.id.clone(), email: email.clone(), added_by: who.email.clone(), added_at: now };
+        let mut item = item_of(store::ticket_pk(&ticket.id), store::collaborator_sk(&email), &collaborator);
+        item.gsi1 = Some(crate::ports::IndexKey::new(
+            store::collaborator_view(&email),
+            format!("{}#{}", store::ts(now), ticket.id),
+        ));
+        let mut outbox = Outbox::new(self);
+        outbox.mail(
+            ticket,
+            "collaborator_invite",
+            &email,
+            format!("{} added you as a collaborator: you may view this ticket and reply to it.", who.display_name()),
+        );
+        let mut writes = vec![Write::create(item)];
+        writes.extend(outbox.writes);
+        Ok(Plan { writes, value: collaborator })
+    }
+
+    /// The guest's view of a ticket: the key must be this ticket's, unexpired and unrevoked.
+    /// Every failure is the same 404, so keys cannot be probed.
+    pub async fn guest_viewer(&self, ticket_id: &str, key: &str) -> Result<(Loaded<Ticket>, Viewer), ServiceError> {
+        if !guest::looks_like_key(key) {
+            return Err(ServiceError::NotFound("ticket"));
+        }
+        let record = self
+            .get_record::<GuestKeyRecord>(&store::ticket_pk(ticket_id), &store::guest_sk(&guest::hash_key(key)))
+            .await?
+            .ok_or(ServiceError::NotFound("ticket"))?
+            .record;
+        if record.revoked || record.expires_at <= self.now() || record.ticket_id != ticket_id {
+            return Err(ServiceError::NotFound("ticket"));
+        }
+        let loaded = self.load_ticket(ticket_id).await?;
+        let viewer = Viewer {
+            reader: "guest".into(),
+            email: loaded.record.contact.email.clone(),
+            name: loaded.record.contact.name.clone(),
+            side: Side::Customer,
+            member: false,
+        };
+        Ok((loaded, viewer))
+    }
+
+    /// Revokes every guest key of a ticket (a forwarded mail, a lost inbox).
+    pub async fn plan_revoke_guest_keys(&self, loaded: &Loaded<Ticket>, viewer: &Viewer) -> Result<Plan<GuestKeysRevoked>, ServiceError> {
+        if !viewer.member {
+            return Err(ServiceError::forbidden("not-allowed", "only the company's users and support revoke guest keys"));
+        }
+        let mut query = Query::new(Index::Table, store::ticket_pk(&loaded.record.id));
+        query.sort = SortKey::BeginsWith("GUEST#".into());
+        let page = self.table.query(&query).await?;
+        let mut writes = Vec::new();
+        for item in page.items {
+            let mut record: GuestKeyRecord = store::from_item(&item)?;
+            if !record.revoked {
+                record.revoked = true;
+                let mut next = item.clone();
+                next.data = store::to_data(&record);
+                writes.push(Write::replace(next, item.version));
+            }
+        }
+        Ok(Plan { value: GuestKeysRevoked { revoked: writes.len() }, writes })
+    }
+}

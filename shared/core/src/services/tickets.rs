@@ -1,0 +1,250 @@
+//! Filing a ticket and reading one whole.
+
+use super::notify::{DeliveryState, Outbox, OutboxEntry};
+use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::domain::access;
+use crate::domain::company::Company;
+use crate::domain::lifecycle::Side;
+use crate::domain::roles::Identity;
+use crate::domain::ticket::{human_number, Attachment, AttachmentState, Collaborator, DraftRefusal, Message, Ticket, TicketDraft};
+use crate::domain::validate::Invalid;
+use crate::ports::{Item, Query, SortKey, Write};
+use crate::store;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuestKeyRecord {
+    pub ticket_id: String,
+    pub expires_at: DateTime<Utc>,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Counter {
+    next: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SerialClaim {
+    pub ticket_id: String,
+    pub number: String,
+    pub company: String,
+    pub subject: String,
+    pub opened_at: DateTime<Utc>,
+}
+
+/// A stored mail as the ticket's email history shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmailRecord {
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub state: DeliveryState,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A ticket as one reader sees it: notes only for the support side, attachments only once
+/// their bytes arrived.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketView {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub version: u64,
+    pub your_side: Side,
+    pub messages: Vec<Message>,
+    pub attachments: Vec<Attachment>,
+    pub collaborators: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emails: Option<Vec<EmailRecord>>,
+}
+
+impl From<DraftRefusal> for ServiceError {
+    fn from(r: DraftRefusal) -> Self {
+        match r {
+            DraftRefusal::Invalid(i) => ServiceError::Invalid(i),
+            DraftRefusal::VendorTicketNeedsAdmin => ServiceError::forbidden("vendor-ticket-needs-admin", r.to_string()),
+            DraftRefusal::AccountManagement => ServiceError::forbidden("account-management", r.to_string()),
+        }
+    }
+}
+
+impl Core {
+    pub async fn company(&self, code: &str) -> Result<Option<Company>, ServiceError> {
+        Ok(self.get_record::<Company>(&store::company_pk(code), store::META).await?.map(|l| l.record))
+    }
+
+    /// The next human number of a company, and the write that claims it. The write is
+    /// conditioned on the counter's version, so two creates can never share a number.
+    pub async fn next_number(&self, company: &str) -> Result<(String, Write), ServiceError> {
+        let pk = store::company_pk(company);
+        let current = self.get_record::<Counter>(&pk, store::COUNTER).await?;
+        let (next, write) = match current {
+            None => (1, Write::create(item_of(pk, store::COUNTER, &Counter { next: 2 }))),
+            Some(Loaded { record, version }) => (
+                record.next,
+                Write::replace(item_of(pk, store::COUNTER, &Counter { next: record.next + 1 }), version),
+            ),
+        };
+        Ok((human_number(company, next), write))
+    }
+
+    /// A guest key for the ticket: the key (for the receipt mail) and the write of its hash.
+    pub fn guest_key(&self, ticket_id: &str) -> (String, Write) {
+        let (key, hash) = new_secret();
+        let expires_at = self.now() + Duration::days(self.settings.guest_key_days);
+        let record = GuestKeyRecord { ticket_id: ticket_id.to_string(), expires_at, revoked: false };
+        let mut item = item_of(store::ticket_pk(ticket_id), store::guest_sk(&hash), &record);
+        item.expires_at = Some(expires_at.timestamp());
+        (key, Write::create(item))
+    }
+
+    pub async fn plan_create_ticket(&self, who: &Identity, draft: &TicketDraft) -> Result<Plan<TicketView>, ServiceError> {
+        let valid = draft.validate(who, &self.catalogue)?;
+        let company = self
+            .company(&valid.company)
+            .await?
+            .ok_or_else(|| Invalid::new("company", format!("company {} is not registered", valid.company)))?;
+        if let Some(related) = &valid.related_to {
+            let open_and_visible = match self.open_ticket(who, related).await {
+                Ok((t, _)) => t.record.lifecycle.status.is_open(),
+                Err(ServiceError::NotFound(_)) => false,
+                Err(e) => return Err(e),
+            };
+            if !open_and_visible {
+                return Err(Invalid::new("related_to", "must be an open ticket you can see").into());
+            }
+        }
+        if let Some(serial) = &valid.links.serial_number {
+            if self.table.get(&store::serial_pk(serial), store::META).await?.is_none() {
+                return Err(Invalid::new("serial_number", "unknown serial number").into());
+            }
+        }
+        let now = self.now();
+        let (number, counter_write) = self.next_number(&company.code).await?;
+        let ticket = valid.into_ticket(new_id("t"), number, who, now);
+        self.plan_new_ticket(ticket, &company, counter_write, None).await
+    }
+
+    /// The writes shared by every way a ticket comes to be: the ticket, its number, its
+    /// guest key, its serial link, its first message (follow-ups) and its mails.
+    pub async fn plan_new_ticket(
+        &self,
+        ticket: Ticket,
+        company: &Company,
+        counter_write: Write,
+        first_message: Option<Message>,
+    ) -> Result<Plan<TicketView>, ServiceError> {
+        let (guest_key, guest_write) = self.guest_key(&ticket.id);
+        let mut writes = vec![self.ticket_create(&ticket), counter_write, guest_write];
+        if let Some(serial) = &ticket.links.serial_number {
+            let claim = SerialClaim {
+                ticket_id: ticket.id.clone(),
+                number: ticket.number.clone(),
+                company: ticket.company.clone(),
+                subject: ticket.subject.clone(),
+                opened_at: ticket.created_at,
+            };
+            let sk = format!("TICKET#{}#{}", store::ts(ticket.created_at), ticket.id);
+            writes.push(Write::create(item_of(store::serial_pk(serial), sk, &claim)));
+        }
+        if let Some(message) = &first_message {
+            writes.push(Write::create(message_item(message)));
+        }
+        let mut outbox = Outbox::new(self);
+        outbox.ticket_filed(&ticket, company, &guest_key);
+        writes.extend(outbox.writes);
+        let view = TicketView {
+            version: 1,
+            your_side: Side::Customer,
+            messages: first_message.into_iter().collect(),
+            attachments: Vec::new(),
+            collaborators: Vec::new(),
+            emails: None,
+            ticket,
+        };
+        Ok(Plan { writes, value: view })
+    }
+
+    /// Reads the whole ticket partition in one query: the ticket, its conversation,
+    /// attachments, collaborators and mail. Also answers what the reader had not seen yet.
+    pub async fn ticket_view(&self, loaded: &Loaded<Ticket>, viewer: &Viewer) -> Result<TicketView, ServiceError> {
+        let ticket = &loaded.record;
+        let mut query = Query::new(crate::ports::Index::Table, store::ticket_pk(&ticket.id));
+        query.sort = SortKey::All;
+        query.limit = 1000;
+        let mut items: Vec<Item> = Vec::new();
+        loop {
+            let page = self.table.query(&query).await?;
+            items.extend(page.items);
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break,
+            }
+        }
+        let notes_visible = access::sees_internal_notes(viewer.side);
+        let mut view = TicketView {
+            ticket: ticket.clone(),
+            version: loaded.version,
+            your_side: viewer.side,
+            messages: Vec::new(),
+            attachments: Vec::new(),
+            collaborators: Vec::new(),
+            emails: notes_visible.then(Vec::new),
+        };
+        for item in &items {
+            if item.sk.starts_with("MSG#") {
+                let message: Message = store::from_item(item)?;
+                if !message.internal || notes_visible {
+                    view.messages.push(message);
+                }
+            } else if item.sk.starts_with("ATT#") {
+                let attachment: Attachment = store::from_item(item)?;
+                if attachment.state == AttachmentState::Stored {
+                    view.attachments.push(attachment);
+                }
+            } else if item.sk.starts_with("COLLAB#") {
+                let collaborator: Collaborator = store::from_item(item)?;
+                view.collaborators.push(collaborator.email);
+            } else if item.sk.starts_with("MAIL#") {
+                if let Some(emails) = view.emails.as_mut() {
+                    let entry: OutboxEntry = store::from_item(item)?;
+                    if let Some(mail) = entry.mail {
+                        emails.push(EmailRecord {
+                            kind: mail.kind,
+                            to: mail.to,
+                            subject: mail.subject,
+                            state: entry.state,
+                            created_at: entry.created_at,
+                            sent_at: entry.sent_at,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(view)
+    }
+
+    /// Opening a ticket marks its replies seen for this reader (seed 001's red badge).
+    pub async fn mark_seen(&self, ticket_id: &str, reader: &str) -> Result<(), ServiceError> {
+        let marker = SeenMarker { at: self.now() };
+        let item = item_of(store::ticket_pk(ticket_id), store::seen_sk(reader), &marker);
+        self.table.write(vec![Write::Put { item, condition: crate::ports::Condition::None }]).await?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeenMarker {
+    pub at: DateTime<Utc>,
+}
+
+pub fn message_item(message: &Message) -> Item {
+    item_of(
+        store::ticket_pk(&message.ticket_id),
+        format!("MSG#{}#{}", store::ts(message.created_at), message.id),
+        message,
+    )
+}

@@ -1,0 +1,107 @@
+//! Warranty registration by the dealer, and the serial lookup.
+
+use super::tickets::SerialClaim;
+use super::{item_of, Core, Plan, ServiceError};
+use crate::domain::roles::Identity;
+use crate::domain::validate::{self, Invalid};
+use crate::domain::warranty::{self, Product, Registration, RegistrationDraft, Serial, WarrantyRefusal};
+use crate::ports::{Index, Query, SortKey, Write};
+use crate::store;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A serial lookup. Dates and the number of claims are for anyone signed in; who the
+/// customer is and what the claims say only for the owning company and support staff.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SerialLookup {
+    pub serial: String,
+    pub sku: String,
+    pub product_name: String,
+    pub warranty_months: u32,
+    pub registered: bool,
+    pub warranty_start: Option<NaiveDate>,
+    pub warranty_end: Option<NaiveDate>,
+    pub under_warranty: bool,
+    pub claims_count: usize,
+    pub claim_dates: Vec<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<SerialDetails>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SerialDetails {
+    pub dealer_company: String,
+    pub registration: Option<Registration>,
+    pub claims: Vec<SerialClaim>,
+}
+
+impl From<WarrantyRefusal> for ServiceError {
+    fn from(r: WarrantyRefusal) -> Self {
+        match r {
+            WarrantyRefusal::Invalid(i) => ServiceError::Invalid(i),
+            // Another company's serial is reported as unknown: serials are not to be probed.
+            WarrantyRefusal::NotYourSerial => Invalid::new("serial", "unknown serial number").into(),
+            WarrantyRefusal::AlreadyRegistered => ServiceError::conflict("already-registered", r.to_string()),
+        }
+    }
+}
+
+impl Core {
+    async fn serial_and_product(&self, serial: &str) -> Result<Option<(super::Loaded<Serial>, Product)>, ServiceError> {
+        let Some(loaded) = self.get_record::<Serial>(&store::serial_pk(serial), store::META).await? else {
+            return Ok(None);
+        };
+        let product = self
+            .get_record::<Product>(&store::product_pk(&loaded.record.sku), store::META)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("serial {serial} names a missing product")))?;
+        Ok(Some((loaded, product.record)))
+    }
+
+    pub async fn plan_register_warranty(&self, who: &Identity, draft: &RegistrationDraft) -> Result<Plan<Serial>, ServiceError> {
+        let serial_no = validate::code("serial", draft.serial.as_deref(), 60)?;
+        let (loaded, product) = self
+            .serial_and_product(&serial_no)
+            .await?
+            .ok_or_else(|| Invalid::new("serial", "unknown serial number"))?;
+        let registered = warranty::register(&loaded.record, &product, draft, who, self.now())?;
+        let item = item_of(store::serial_pk(&serial_no), store::META, &registered);
+        let mut outbox = super::notify::Outbox::new(self);
+        outbox.event(
+            "warranty.registered",
+            serde_json::json!({ "serial": serial_no, "sku": registered.sku, "dealer_company": registered.dealer_company }),
+        );
+        let mut writes = vec![Write::replace(item, loaded.version)];
+        writes.extend(outbox.writes);
+        Ok(Plan { writes, value: registered })
+    }
+
+    pub async fn lookup_serial(&self, who: &Identity, serial: &str) -> Result<SerialLookup, ServiceError> {
+        let serial_no = validate::code("serial", Some(serial), 60).map_err(|_| ServiceError::NotFound("serial number"))?;
+        let (loaded, product) = self.serial_and_product(&serial_no).await?.ok_or(ServiceError::NotFound("serial number"))?;
+        let serial = loaded.record;
+        let mut query = Query::new(Index::Table, store::serial_pk(&serial_no));
+        query.sort = SortKey::BeginsWith("TICKET#".into());
+        query.limit = 1000;
+        let claims: Vec<SerialClaim> = self.table.query(&query).await?.items.iter().map(store::from_item).collect::<Result<_, _>>()?;
+        let today = self.now().date_naive();
+        let registration = serial.registration.clone();
+        Ok(SerialLookup {
+            serial: serial.serial.clone(),
+            sku: serial.sku.clone(),
+            product_name: product.name,
+            warranty_months: product.warranty_months,
+            registered: registration.is_some(),
+            warranty_start: registration.as_ref().map(|r| r.warranty_start),
+            warranty_end: registration.as_ref().map(|r| r.warranty_end),
+            under_warranty: registration.as_ref().is_some_and(|r| r.warranty_start <= today && today < r.warranty_end),
+            claims_count: claims.len(),
+            claim_dates: claims.iter().map(|c| c.opened_at).collect(),
+            details: warranty::sees_details(who, &serial).then(|| SerialDetails {
+                dealer_company: serial.dealer_company.clone(),
+                registration,
+                claims,
+            }),
+        })
+    }
+}

@@ -1,0 +1,153 @@
+//! The single-table layout: how each record becomes an item, with its keys and indexes.
+//! Written once, used by both engines. ARCHITECTURE.md lists the access patterns.
+//!
+//! | record            | pk                  | sk                       | indexes                          |
+//! |-------------------|---------------------|--------------------------|----------------------------------|
+//! | ticket            | TICKET#id           | META                     | gsi1 requester, gsi2 company, gsi3 work list, due |
+//! | message           | TICKET#id           | MSG#time#id              |                                  |
+//! | attachment        | TICKET#id           | ATT#id                   |                                  |
+//! | collaborator      | TICKET#id           | COLLAB#email             | gsi1 COLLAB#email                |
+//! | guest key         | TICKET#id           | GUEST#sha256             | TTL                              |
+//! | seen marker       | TICKET#id           | SEEN#reader              |                                  |
+//! | mail (outbox)     | TICKET#id           | MAIL#time#id             | due OUTBOX#shard while pending   |
+//! | event (outbox)    | EVENT#id            | EVENT                    | due OUTBOX#shard while pending   |
+//! | company           | COMPANY#code        | META                     |                                  |
+//! | ticket counter    | COMPANY#code        | COUNTER                  |                                  |
+//! | product           | PRODUCT#sku         | META                     |                                  |
+//! | serial            | SERIAL#serial       | META                     |                                  |
+//! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
+//! | idempotency       | IDEM#user#key       | IDEM                     | TTL                              |
+
+use crate::domain::lifecycle::{Desk, Timers};
+use crate::domain::ticket::Ticket;
+use crate::ports::{IndexKey, Item, StoreError};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Due work is spread over this many index partitions so no one partition runs hot.
+pub const DUE_SHARDS: u32 = 4;
+
+pub const META: &str = "META";
+
+/// Fixed-width UTC timestamps, so that sort keys order by time.
+pub fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn ticket_pk(id: &str) -> String {
+    format!("TICKET#{id}")
+}
+pub fn company_pk(code: &str) -> String {
+    format!("COMPANY#{code}")
+}
+pub fn product_pk(sku: &str) -> String {
+    format!("PRODUCT#{sku}")
+}
+pub fn serial_pk(serial: &str) -> String {
+    format!("SERIAL#{serial}")
+}
+pub fn idempotency_pk(user: &str, key: &str) -> String {
+    format!("IDEM#{user}#{key}")
+}
+pub fn collaborator_sk(email: &str) -> String {
+    format!("COLLAB#{email}")
+}
+pub fn guest_sk(key_hash: &str) -> String {
+    format!("GUEST#{key_hash}")
+}
+pub fn seen_sk(reader: &str) -> String {
+    format!("SEEN#{reader}")
+}
+pub const COUNTER: &str = "COUNTER";
+
+pub fn requester_view(user_id: &str, open: bool) -> String {
+    format!("USER#{user_id}#{}", open_word(open))
+}
+pub fn company_view(company: &str, open: bool) -> String {
+    format!("CO#{company}#{}", open_word(open))
+}
+pub fn agent_view(assignee: &str, open: bool) -> String {
+    format!("AGENT#{assignee}#{}", open_word(open))
+}
+pub fn queue_view(desk: Desk, company: &str) -> String {
+    match desk {
+        Desk::Vendor => "QUEUE#VENDOR".to_string(),
+        Desk::Internal => format!("QUEUE#INTERNAL#{company}"),
+    }
+}
+pub fn collaborator_view(email: &str) -> String {
+    format!("COLLAB#{email}")
+}
+pub fn due_pk(shard: u32) -> String {
+    format!("DUE#{shard}")
+}
+pub fn outbox_pk(shard: u32) -> String {
+    format!("OUTBOX#{shard}")
+}
+
+fn open_word(open: bool) -> &'static str {
+    if open {
+        "OPEN"
+    } else {
+        "CLOSED"
+    }
+}
+
+/// A stable shard for an id (FNV-1a), so one ticket always lands in the same partition.
+pub fn shard_of(id: &str) -> u32 {
+    let hash = id
+        .bytes()
+        .fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash % DUE_SHARDS
+}
+
+pub fn to_data<T: Serialize>(record: &T) -> serde_json::Value {
+    // Our records are plain structs of strings, numbers and maps: serialising cannot fail.
+    serde_json::to_value(record).unwrap_or(serde_json::Value::Null)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    serde_json::from_value(item.data.clone())
+        .map_err(|e| StoreError::Other(format!("corrupt item {}/{}: {e}", item.pk, item.sk)))
+}
+
+/// The ticket's item with every index it belongs to. The due key is present only while a
+/// lifecycle timer is pending, so the sweep reads due tickets and nothing else.
+pub fn ticket_item(ticket: &Ticket, version: u64, timers: &Timers) -> Item {
+    let open = ticket.lifecycle.status.is_open();
+    let created = format!("{}#{}", ts(ticket.created_at), ticket.id);
+    let mut item = Item::new(ticket_pk(&ticket.id), META, to_data(ticket));
+    item.version = version;
+    item.gsi1 = Some(IndexKey::new(requester_view(&ticket.requester.user_id, open), &created));
+    item.gsi2 = Some(IndexKey::new(company_view(&ticket.company, open), &created));
+    item.gsi3 = match (&ticket.lifecycle.assignee, open) {
+        (Some(assignee), _) => Some(IndexKey::new(agent_view(assignee, open), &created)),
+        (None, true) => Some(IndexKey::new(queue_view(ticket.lifecycle.desk, &ticket.company), &created)),
+        (None, false) => None,
+    };
+    item.due = ticket
+        .lifecycle
+        .next_timer(timers)
+        .map(|(at, _)| IndexKey::new(due_pk(shard_of(&ticket.id)), format!("{}#{}", ts(at), ticket.id)));
+    item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_sort_as_text() {
+        let a = ts(DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().into());
+        let b = ts(DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z").unwrap().into());
+        assert_eq!(a, "2026-01-02T03:04:05.000000Z");
+        assert!(a < b);
+    }
+
+    #[test]
+    fn shards_are_stable_and_in_range() {
+        assert_eq!(shard_of("t_abc"), shard_of("t_abc"));
+        assert!((0..100).all(|i| shard_of(&format!("t{i}")) < DUE_SHARDS));
+    }
+}
