@@ -1,1 +1,102 @@
-fn main(){}
+//! `claimdesk` — the local server, and a helper that prints development tokens.
+//!
+//! ```text
+//! claimdesk [serve] [--data DIR] [--port N]
+//! claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]
+//! ```
+
+use claimdesk::{jwt_secret, start, Config};
+use claimdesk_core::domain::roles::{Identity, Role};
+use claimdesk_core::http::auth::issue_token;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage:\n  claimdesk [serve] [--data DIR] [--port N]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
+        Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    ExitCode::from(2)
+}
+
+struct Args {
+    command: String,
+    flags: Vec<(String, String)>,
+}
+
+fn parse_args() -> Option<Args> {
+    let mut raw = std::env::args().skip(1).peekable();
+    let command = match raw.peek() {
+        Some(first) if !first.starts_with("--") => raw.next().unwrap_or_default(),
+        _ => "serve".to_string(),
+    };
+    let mut flags = Vec::new();
+    while let Some(flag) = raw.next() {
+        let name = flag.strip_prefix("--")?.to_string();
+        flags.push((name, raw.next()?));
+    }
+    Some(Args { command, flags })
+}
+
+impl Args {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.flags.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let Some(args) = parse_args() else { return usage() };
+    let data = PathBuf::from(args.get("data").unwrap_or("data"));
+    match args.command.as_str() {
+        "serve" => serve(&args, data).await,
+        "token" => print_token(&args, &data),
+        _ => usage(),
+    }
+}
+
+async fn serve(args: &Args, data: PathBuf) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let port: u16 = match args.get("port").unwrap_or("3000").parse() {
+        Ok(p) => p,
+        Err(_) => return usage(),
+    };
+    let config = Config::new(&data, SocketAddr::from(([127, 0, 0, 1], port)));
+    let server = match start(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("claimdesk: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("Claimdesk is serving {} with data in {}", server.base_url(), data.display());
+    let _ = tokio::signal::ctrl_c().await;
+    server.stop().await;
+    ExitCode::SUCCESS
+}
+
+fn print_token(args: &Args, data: &std::path::Path) -> ExitCode {
+    let (Some(email), Some(company)) = (args.get("email"), args.get("company")) else { return usage() };
+    let roles: Option<Vec<Role>> = args.flags.iter().filter(|(n, _)| n == "role").map(|(_, r)| Role::parse(r)).collect();
+    let Some(roles) = roles.filter(|r| !r.is_empty()) else { return usage() };
+    let identity = Identity {
+        user_id: args.get("user-id").map(str::to_string).unwrap_or_else(|| format!("u-{}", email.to_ascii_lowercase())),
+        email: email.to_ascii_lowercase(),
+        name: args.get("name").map(str::to_string),
+        company: company.to_ascii_uppercase(),
+        roles,
+    };
+    let secret = match jwt_secret(data) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("claimdesk: cannot read the token secret: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    println!("{}", issue_token(&secret, &identity, now, 30 * 24 * 3600));
+    ExitCode::SUCCESS
+}

@@ -193,7 +193,7 @@ pub trait Table: Send + Sync {
     /// Items that exist among `keys`, in no particular order.
     async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError>;
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
-    /// All or nothing.
+    /// All or nothing. Conditions treat an expired item (see `expires_at`) as absent.
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;
     /// How many items reads have returned since start; benchmarks and tests prove costs with it.
     fn items_read(&self) -> u64;
@@ -217,6 +217,7 @@ pub enum Download {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadRequest<'a> {
     pub key: &'a str,
+    pub ticket_id: &'a str,
     pub attachment_id: &'a str,
     pub token: &'a str,
     pub content_type: &'a str,

@@ -113,10 +113,11 @@ impl Api {
 
     /// Commits what `plan` decides, as one transaction with the idempotency record, and
     /// answers with its value. A lost optimistic-locking race re-plans from fresh reads.
-    async fn commit<T, F>(&self, request: &ApiRequest, who: &Identity, status: u16, plan: F) -> Result<ApiResponse, Problem>
+    async fn commit<T, F, Fut>(&self, request: &ApiRequest, who: &Identity, status: u16, plan: F) -> Result<ApiResponse, Problem>
     where
         T: Serialize,
-        F: AsyncFn() -> Result<Plan<T>, ServiceError>,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Plan<T>, ServiceError>>,
     {
         let idempotency = match request.header("idempotency-key") {
             Some(key) => {

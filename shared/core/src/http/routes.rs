@@ -110,7 +110,7 @@ fn problem(e: ServiceError) -> Problem {
 async fn create_ticket(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft: crate::domain::ticket::TicketDraft = parse_body(&request.body)?;
-    api.commit(request, who, 201, async || api.core.plan_create_ticket(who, &draft).await).await
+    api.commit(request, who, 201, || api.core.plan_create_ticket(who, &draft)).await
 }
 
 async fn list_tickets(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
@@ -142,9 +142,10 @@ async fn get_ticket(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResp
 async fn add_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft: crate::services::conversation::MessageDraft = parse_body(&request.body)?;
-    api.commit(request, who, 201, async || {
+    let draft = &draft;
+    api.commit(request, who, 201, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
-        api.core.plan_add_message(&loaded, &viewer, &draft).await
+        api.core.plan_add_message(&loaded, &viewer, draft).await
     })
     .await
 }
@@ -152,9 +153,10 @@ async fn add_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiRes
 async fn change_status(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let change: crate::services::status::StatusChange = parse_body(&request.body)?;
-    api.commit(request, who, 200, async || {
+    let change = &change;
+    api.commit(request, who, 200, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
-        api.core.plan_status_change(&loaded, &viewer, &change).await
+        api.core.plan_status_change(&loaded, &viewer, change).await
     })
     .await
 }
@@ -162,9 +164,10 @@ async fn change_status(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiR
 async fn request_upload(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft: crate::services::attachments::UploadDraft = parse_body(&request.body)?;
-    api.commit(request, who, 201, async || {
+    let draft = &draft;
+    api.commit(request, who, 201, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
-        api.core.plan_upload(&loaded, &viewer, &draft).await
+        api.core.plan_upload(&loaded, &viewer, draft).await
     })
     .await
 }
@@ -197,16 +200,17 @@ async fn download(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str
 async fn add_collaborator(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft: crate::services::sharing::CollaboratorDraft = parse_body(&request.body)?;
-    api.commit(request, who, 201, async || {
+    let draft = &draft;
+    api.commit(request, who, 201, move || async move {
         let (loaded, _viewer) = api.core.open_ticket(who, id).await?;
-        api.core.plan_add_collaborator(who, &loaded, &draft).await
+        api.core.plan_add_collaborator(who, &loaded, draft).await
     })
     .await
 }
 
 async fn revoke_guest_keys(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    api.commit(request, who, 200, async || {
+    api.commit(request, who, 200, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_revoke_guest_keys(&loaded, &viewer).await
     })
@@ -224,6 +228,7 @@ async fn guest_ticket(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiRe
 async fn guest_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let key = request.query_param("key").unwrap_or("");
     let draft: crate::services::conversation::MessageDraft = parse_body(&request.body)?;
+    let draft = &draft;
     // A guest has no user id: idempotency records are keyed by the key's hash instead.
     let guest = crate::domain::roles::Identity {
         user_id: format!("guest:{}", crate::domain::guest::hash_key(key)),
@@ -232,9 +237,9 @@ async fn guest_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiR
         company: String::new(),
         roles: Vec::new(),
     };
-    api.commit(request, &guest, 201, async || {
+    api.commit(request, &guest, 201, move || async move {
         let (loaded, viewer) = api.core.guest_viewer(id, key).await?;
-        api.core.plan_add_message(&loaded, &viewer, &draft).await
+        api.core.plan_add_message(&loaded, &viewer, draft).await
     })
     .await
 }
@@ -250,15 +255,15 @@ async fn staff_create(api: &Api, request: &ApiRequest, what: Staff) -> Result<Ap
     match what {
         Staff::Company => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, async || api.core.plan_create_company(who, &draft).await).await
+            api.commit(request, who, 201, || api.core.plan_create_company(who, &draft)).await
         }
         Staff::Product => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, async || api.core.plan_create_product(who, &draft).await).await
+            api.commit(request, who, 201, || api.core.plan_create_product(who, &draft)).await
         }
         Staff::Serial => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, async || api.core.plan_create_serial(who, &draft).await).await
+            api.commit(request, who, 201, || api.core.plan_create_serial(who, &draft)).await
         }
     }
 }
@@ -272,7 +277,7 @@ async fn lookup_serial(api: &Api, request: &ApiRequest, serial: &str) -> Result<
 async fn register_warranty(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft = parse_body(&request.body)?;
-    api.commit(request, who, 201, async || api.core.plan_register_warranty(who, &draft).await).await
+    api.commit(request, who, 201, || api.core.plan_register_warranty(who, &draft)).await
 }
 
 #[cfg(test)]

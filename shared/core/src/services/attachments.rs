@@ -75,6 +75,7 @@ impl Core {
         let expires_at = now + Duration::minutes(self.settings.upload_minutes);
         let upload = self.blobs.upload_target(&UploadRequest {
             key: &attachment.blob_key,
+            ticket_id: &ticket.id,
             attachment_id: &id,
             token: &token,
             content_type: &content_type,

@@ -1,0 +1,341 @@
+//! The single table over SQLite. Each index of the DynamoDB design is a partial index here
+//! (present only for rows that carry that key: sparse, like a DynamoDB GSI), conditions are
+//! checked inside one IMMEDIATE transaction, and pages end in the same cursors.
+
+use async_trait::async_trait;
+use claimdesk_core::ports::{Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+pub struct SqliteTable {
+    connection: Mutex<Connection>,
+    items_read: AtomicU64,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL, sk TEXT NOT NULL,
+    gsi1pk TEXT, gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT, gsi3pk TEXT, gsi3sk TEXT,
+    duepk TEXT, duesk TEXT,
+    expires_at INTEGER, version INTEGER NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS due ON items (duepk, duesk, pk, sk) WHERE duepk IS NOT NULL;
+";
+
+const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, duepk, duesk, expires_at, version, data";
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(code, _)
+            if matches!(code.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+fn now_epoch() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl SqliteTable {
+    pub fn open(path: &Path) -> Result<SqliteTable, StoreError> {
+        let connection = Connection::open(path).map_err(unavailable)?;
+        // WAL with NORMAL sync: durable across process crashes, fast enough for thousands of
+        // creates a second; a power cut may lose the last few commits, as the README says.
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+            .map_err(unavailable)?;
+        connection.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(SqliteTable { connection: Mutex::new(connection), items_read: AtomicU64::new(0) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn count(&self, n: usize) {
+        self.items_read.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+fn index_columns(index: Index) -> (&'static str, &'static str) {
+    match index {
+        Index::Table => ("pk", "sk"),
+        Index::Gsi1 => ("gsi1pk", "gsi1sk"),
+        Index::Gsi2 => ("gsi2pk", "gsi2sk"),
+        Index::Gsi3 => ("gsi3pk", "gsi3sk"),
+        Index::Due => ("duepk", "duesk"),
+    }
+}
+
+fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    let key = |pk: Option<String>, sk: Option<String>| match (pk, sk) {
+        (Some(pk), Some(sk)) => Some(IndexKey { pk, sk }),
+        _ => None,
+    };
+    let data: String = row.get(12)?;
+    Ok(Item {
+        pk: row.get(0)?,
+        sk: row.get(1)?,
+        gsi1: key(row.get(2)?, row.get(3)?),
+        gsi2: key(row.get(4)?, row.get(5)?),
+        gsi3: key(row.get(6)?, row.get(7)?),
+        due: key(row.get(8)?, row.get(9)?),
+        expires_at: row.get(10)?,
+        version: row.get::<_, i64>(11)? as u64,
+        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+fn split(key: &Option<IndexKey>) -> (Option<&str>, Option<&str>) {
+    match key {
+        Some(k) => (Some(k.pk.as_str()), Some(k.sk.as_str())),
+        None => (None, None),
+    }
+}
+
+#[async_trait]
+impl Table for SqliteTable {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let connection = self.lock();
+        let item = connection
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"),
+                params![pk, sk, now_epoch()],
+                row_to_item,
+            )
+            .optional()
+            .map_err(unavailable)?;
+        self.count(usize::from(item.is_some()));
+        Ok(item)
+    }
+
+    async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"))
+            .map_err(unavailable)?;
+        let now = now_epoch();
+        let mut out = Vec::new();
+        for (pk, sk) in keys {
+            if let Some(item) = statement.query_row(params![pk, sk, now], row_to_item).optional().map_err(unavailable)? {
+                out.push(item);
+            }
+        }
+        self.count(out.len());
+        Ok(out)
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let (pk_col, sk_col) = index_columns(query.index);
+        let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {pk_col} = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
+        let mut args: Vec<String> = vec![query.pk.clone()];
+        match &query.sort {
+            SortKey::All => {}
+            SortKey::BeginsWith(prefix) => {
+                sql.push_str(&format!(" AND {sk_col} >= ?{} AND {sk_col} < ?{}", args.len() + 2, args.len() + 3));
+                args.push(prefix.clone());
+                args.push(format!("{prefix}\u{10FFFF}"));
+            }
+            SortKey::AtMost(upto) => {
+                sql.push_str(&format!(" AND {sk_col} <= ?{}", args.len() + 2));
+                args.push(upto.clone());
+            }
+        }
+        let direction = if query.newest_first { "DESC" } else { "ASC" };
+        let comparison = if query.newest_first { "<" } else { ">" };
+        if let Some(after) = &query.after {
+            let n = args.len() + 2;
+            if query.index == Index::Table {
+                sql.push_str(&format!(" AND sk {comparison} ?{n}"));
+                args.push(after.sk.clone());
+            } else {
+                sql.push_str(&format!(" AND ({sk_col}, pk, sk) {comparison} (?{n}, ?{}, ?{})", n + 1, n + 2));
+                args.push(after.index_sk.clone().unwrap_or_default());
+                args.push(after.pk.clone());
+                args.push(after.sk.clone());
+            }
+        }
+        let order = if query.index == Index::Table {
+            format!(" ORDER BY sk {direction}")
+        } else {
+            format!(" ORDER BY {sk_col} {direction}, pk {direction}, sk {direction}")
+        };
+        sql.push_str(&order);
+        sql.push_str(&format!(" LIMIT {}", query.limit + 1));
+        let connection = self.lock();
+        let mut statement = connection.prepare_cached(&sql).map_err(unavailable)?;
+        let now = now_epoch();
+        let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&args[0], &now];
+        for arg in &args[1..] {
+            bound.push(arg);
+        }
+        let mut items = statement
+            .query_map(bound.as_slice(), row_to_item)
+            .map_err(unavailable)?
+            .collect::<Result<Vec<Item>, _>>()
+            .map_err(unavailable)?;
+        let next = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(|last| Cursor::after(last, query.index))
+        } else {
+            None
+        };
+        self.count(items.len());
+        Ok(Page { items, next })
+    }
+
+    async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut connection = self.lock();
+        let transaction = connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        let now = now_epoch();
+        for (position, write) in writes.iter().enumerate() {
+            let (pk, sk, condition) = match write {
+                Write::Put { item, condition } => (&item.pk, &item.sk, condition),
+                Write::Delete { pk, sk, condition } => (pk, sk, condition),
+            };
+            let stored: Option<i64> = transaction
+                .query_row(
+                    "SELECT version FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+                    params![pk, sk, now],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(unavailable)?;
+            let holds = match condition {
+                Condition::None => true,
+                Condition::Absent => stored.is_none(),
+                Condition::Exists => stored.is_some(),
+                Condition::Version(v) => stored == Some(*v as i64),
+            };
+            if !holds {
+                // Dropping the transaction rolls it back: nothing of this batch is written.
+                return Err(StoreError::ConditionFailed(position));
+            }
+            match write {
+                Write::Put { item, .. } => {
+                    let (g1p, g1s) = split(&item.gsi1);
+                    let (g2p, g2s) = split(&item.gsi2);
+                    let (g3p, g3s) = split(&item.gsi3);
+                    let (dp, ds) = split(&item.due);
+                    transaction
+                        .prepare_cached(&format!(
+                            "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                        ))
+                        .and_then(|mut s| {
+                            s.execute(params![
+                                item.pk,
+                                item.sk,
+                                g1p,
+                                g1s,
+                                g2p,
+                                g2s,
+                                g3p,
+                                g3s,
+                                dp,
+                                ds,
+                                item.expires_at,
+                                item.version as i64,
+                                item.data.to_string()
+                            ])
+                        })
+                        .map_err(unavailable)?;
+                }
+                Write::Delete { pk, sk, .. } => {
+                    transaction
+                        .execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk])
+                        .map_err(unavailable)?;
+                }
+            }
+        }
+        transaction.commit().map_err(unavailable)
+    }
+
+    fn items_read(&self) -> u64 {
+        self.items_read.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use claimdesk_core::ports::Item;
+
+    fn table() -> (tempfile::TempDir, SqliteTable) {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("t.db")).unwrap();
+        (dir, table)
+    }
+
+    #[tokio::test]
+    async fn a_failed_condition_writes_nothing_of_the_batch() {
+        let (_d, t) = table();
+        t.write(vec![Write::create(Item::new("A", "1", serde_json::json!({"n": 1})))]).await.unwrap();
+        let result = t
+            .write(vec![
+                Write::create(Item::new("B", "1", serde_json::json!({}))),
+                Write::create(Item::new("A", "1", serde_json::json!({"n": 2}))),
+            ])
+            .await;
+        assert_eq!(result, Err(StoreError::ConditionFailed(1)));
+        assert!(t.get("B", "1").await.unwrap().is_none());
+        assert_eq!(t.get("A", "1").await.unwrap().unwrap().data["n"], 1);
+    }
+
+    #[tokio::test]
+    async fn versions_guard_updates() {
+        let (_d, t) = table();
+        t.write(vec![Write::create(Item::new("A", "1", serde_json::json!({})))]).await.unwrap();
+        let item = t.get("A", "1").await.unwrap().unwrap();
+        t.write(vec![Write::replace(item.clone(), 1)]).await.unwrap();
+        assert_eq!(t.write(vec![Write::replace(item, 1)]).await, Err(StoreError::ConditionFailed(0)));
+        assert_eq!(t.get("A", "1").await.unwrap().unwrap().version, 2);
+    }
+
+    #[tokio::test]
+    async fn sparse_index_pages_with_cursors_and_ranges() {
+        let (_d, t) = table();
+        let mut writes = Vec::new();
+        for i in 0..7 {
+            let mut item = Item::new(format!("T{i}"), "META", serde_json::json!({ "i": i }));
+            if i % 2 == 0 {
+                item.due = Some(IndexKey::new("DUE#0", format!("2026-01-0{}#T{i}", i + 1)));
+            }
+            writes.push(Write::create(item));
+        }
+        t.write(writes).await.unwrap();
+        let mut q = Query::new(Index::Due, "DUE#0");
+        q.sort = SortKey::AtMost("2026-01-05~".into());
+        q.limit = 2;
+        let first = t.query(&q).await.unwrap();
+        assert_eq!(first.items.iter().map(|i| i.pk.as_str()).collect::<Vec<_>>(), ["T0", "T2"]);
+        q.after = first.next;
+        let second = t.query(&q).await.unwrap();
+        assert_eq!(second.items.iter().map(|i| i.pk.as_str()).collect::<Vec<_>>(), ["T4"]);
+        assert!(second.next.is_none());
+        q.newest_first = true;
+        q.after = None;
+        q.limit = 10;
+        assert_eq!(t.query(&q).await.unwrap().items[0].pk, "T4");
+    }
+
+    #[tokio::test]
+    async fn expired_items_are_absent() {
+        let (_d, t) = table();
+        let mut item = Item::new("I", "IDEM", serde_json::json!({}));
+        item.expires_at = Some(now_epoch() - 1);
+        t.write(vec![Write::create(item.clone())]).await.unwrap();
+        assert!(t.get("I", "IDEM").await.unwrap().is_none());
+        t.write(vec![Write::create(item)]).await.unwrap();
+    }
+}

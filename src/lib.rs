@@ -1,0 +1,234 @@
+//! The local server: every route of the API on one port, over the embedded engine, with
+//! the lifecycle sweep and the outbox worker running in-process. `main.rs` is its command
+//! line; tests start it through [`start`] with a clock they control.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use claimdesk_core::domain::catalogue::Catalogue;
+use claimdesk_core::http::{auth, Api, ApiRequest, Caller};
+use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
+use claimdesk_core::services::{Core, Settings};
+use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, SqliteTable};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{oneshot, Notify};
+
+/// Uploads are PUT to the server itself; allow the whole per-ticket limit and a margin.
+const MAX_REQUEST_BODY: usize = 21 * 1024 * 1024;
+
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub clock: Arc<dyn Clock>,
+    /// How often the sweep and the outbox run on their own (a minute by default).
+    pub tick: Duration,
+    pub settings: Settings,
+    /// A type catalogue file; the seeds' defaults when absent.
+    pub catalogue_file: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn new(data_dir: &Path, bind: SocketAddr) -> Config {
+        Config {
+            data_dir: data_dir.to_path_buf(),
+            bind,
+            clock: Arc::new(SystemClock),
+            tick: Duration::from_secs(60),
+            settings: Settings::default(),
+            catalogue_file: None,
+        }
+    }
+}
+
+/// The HS256 secret of local tokens: from `CLAIMDESK_JWT_SECRET`, else a random one kept in
+/// the data folder so that tokens survive restarts.
+pub fn jwt_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    if let Ok(secret) = std::env::var("CLAIMDESK_JWT_SECRET") {
+        if !secret.is_empty() {
+            return Ok(secret.into_bytes());
+        }
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("jwt-secret");
+    match std::fs::read(&path) {
+        Ok(secret) if !secret.is_empty() => Ok(secret),
+        _ => {
+            use rand::RngCore;
+            let mut raw = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut raw);
+            let secret: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+            std::fs::write(&path, &secret)?;
+            Ok(secret.into_bytes())
+        }
+    }
+}
+
+struct Workers {
+    core: Core,
+    mailer: Arc<dyn Mailer>,
+    publisher: Arc<dyn Publisher>,
+}
+
+impl Workers {
+    async fn sweep(&self) {
+        if let Err(e) = self.core.sweep().await {
+            tracing::warn!(error = %e, "lifecycle sweep failed; will retry next tick");
+        }
+    }
+
+    async fn deliver(&self) {
+        if let Err(e) = self.core.deliver_outbox(self.mailer.as_ref(), self.publisher.as_ref()).await {
+            tracing::warn!(error = %e, "outbox delivery failed; will retry next tick");
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    api: Api,
+    secret: Arc<Vec<u8>>,
+}
+
+/// A running server. Dropping it does not stop it; call [`ServerHandle::stop`].
+pub struct ServerHandle {
+    pub addr: SocketAddr,
+    pub core: Core,
+    workers: Arc<Workers>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ServerHandle {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Runs the lifecycle sweep now, as the minute timer would.
+    pub async fn sweep_now(&self) {
+        self.workers.sweep().await;
+    }
+
+    /// Delivers the outbox now.
+    pub async fn deliver_now(&self) {
+        self.workers.deliver().await;
+    }
+
+    /// Stops accepting requests, lets those in flight finish, and stops the workers.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let secret = jwt_secret(&config.data_dir)?;
+    let store_error = |e: claimdesk_core::ports::StoreError| std::io::Error::other(e.to_string());
+    let table = SqliteTable::open(&config.data_dir.join("claimdesk.db")).map_err(store_error)?;
+    let mut settings = config.settings.clone();
+    if settings.public_base_url == Settings::default().public_base_url {
+        settings.public_base_url = format!("http://{addr}");
+    }
+    let blobs = FileBlobs::new(&config.data_dir.join("attachments"), &settings.public_base_url).map_err(store_error)?;
+    let catalogue = match &config.catalogue_file {
+        Some(path) => Catalogue::from_json(&std::fs::read_to_string(path)?).map_err(std::io::Error::other)?,
+        None => Catalogue::defaults(),
+    };
+    let core = Core {
+        table: Arc::new(table),
+        blobs: Arc::new(blobs),
+        clock: config.clock.clone(),
+        settings: Arc::new(settings),
+        catalogue: Arc::new(catalogue),
+    };
+    let workers = Arc::new(Workers {
+        core: core.clone(),
+        mailer: Arc::new(EmlOutbox::new(&config.data_dir.join("outbox"))?),
+        publisher: Arc::new(EventLog::new(&config.data_dir.join("events.jsonl"))),
+    });
+    let wake = Arc::new(Notify::new());
+    let waker = {
+        let wake = wake.clone();
+        Arc::new(move || wake.notify_one()) as claimdesk_core::http::Waker
+    };
+    let state = AppState { api: Api::new(core.clone(), Some(waker)), secret: Arc::new(secret) };
+    let app = axum::Router::new()
+        .fallback(handle)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
+        .with_state(state);
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let background = {
+        let workers = workers.clone();
+        let tick = config.tick;
+        tokio::spawn(async move {
+            let mut timer = tokio::time::interval(tick);
+            loop {
+                tokio::select! {
+                    _ = timer.tick() => { workers.sweep().await; workers.deliver().await; }
+                    _ = wake.notified() => workers.deliver().await,
+                }
+            }
+        })
+    };
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+        background.abort();
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    tracing::info!(%addr, data = %config.data_dir.display(), "claimdesk listening");
+    Ok(ServerHandle { addr, core, workers, stop: Some(stop_tx), task })
+}
+
+async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
+    let caller = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        None => Caller::Anonymous,
+        Some(value) => match value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+            Some(token) => match auth::verify_token(&state.secret, token.trim()) {
+                Ok(who) => Caller::Verified(who),
+                Err(why) => Caller::Rejected(why),
+            },
+            None => Caller::Rejected("use Authorization: Bearer <token>".into()),
+        },
+    };
+    let request = ApiRequest {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default(),
+        headers: headers
+            .iter()
+            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+            .collect(),
+        body: body.to_vec(),
+        caller,
+    };
+    let response = state.api.handle(request).await;
+    tracing::info!(
+        method = %method,
+        path = uri.path(),
+        status = response.status,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    let mut out = (StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), response.body).into_response();
+    for (name, value) in response.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            out.headers_mut().insert(name, value);
+        }
+    }
+    out
+}
