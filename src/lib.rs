@@ -68,6 +68,9 @@ pub fn jwt_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 struct Workers {
+    /// One sweep or delivery at a time, so `sweep_now`/`deliver_now` return only once
+    /// everything due has really been handled (not merely claimed by the background run).
+    running: tokio::sync::Mutex<()>,
     core: Core,
     mailer: Arc<dyn Mailer>,
     publisher: Arc<dyn Publisher>,
@@ -75,12 +78,14 @@ struct Workers {
 
 impl Workers {
     async fn sweep(&self) {
+        let _one_at_a_time = self.running.lock().await;
         if let Err(e) = self.core.sweep().await {
             tracing::warn!(error = %e, "lifecycle sweep failed; will retry next tick");
         }
     }
 
     async fn deliver(&self) {
+        let _one_at_a_time = self.running.lock().await;
         if let Err(e) = self.core.deliver_outbox(self.mailer.as_ref(), self.publisher.as_ref()).await {
             tracing::warn!(error = %e, "outbox delivery failed; will retry next tick");
         }
@@ -150,6 +155,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         catalogue: Arc::new(catalogue),
     };
     let workers = Arc::new(Workers {
+        running: tokio::sync::Mutex::new(()),
         core: core.clone(),
         mailer: Arc::new(EmlOutbox::new(&config.data_dir.join("outbox"))?),
         publisher: Arc::new(EventLog::new(&config.data_dir.join("events.jsonl"))),

@@ -42,19 +42,22 @@ pub enum ClaimError {
 
 pub const MAX_CLAIMS: usize = 50;
 
-/// Parses "123; CMS # A-9, claim#77" into distinct references. A token may carry its own
-/// kind prefix; otherwise `default_kind` applies. Empty tokens (e.g. "1;;2") are ignored.
+/// Parses "123; CMS # A-9, claim#77" into distinct references. A token may carry a kind
+/// prefix, which also holds for the tokens after it ("CMS # 1; 2" is two CMS numbers);
+/// before any prefix `default_kind` applies. Empty tokens (e.g. "1;;2") are ignored.
 pub fn parse_claim_numbers(
     text: &str,
     default_kind: ClaimKind,
 ) -> Result<Vec<ClaimRef>, ClaimError> {
     let mut out: Vec<ClaimRef> = Vec::new();
+    let mut current_kind = default_kind;
     for token in text.split([';', ',']) {
         let token = token.trim();
         if token.is_empty() {
             continue;
         }
-        let (kind, number) = split_kind(token).unwrap_or((default_kind, token));
+        let (kind, number) = split_kind(token).unwrap_or((current_kind, token));
+        current_kind = kind;
         let number = number.trim();
         let valid = !number.is_empty()
             && number.len() <= 30
@@ -103,6 +106,13 @@ mod tests {
         let got = parse_claim_numbers("CMS # a-9; Claim#77", ClaimKind::Claim).unwrap();
         assert_eq!(got[0], ClaimRef { kind: ClaimKind::Cms, number: "A-9".into() });
         assert_eq!(got[1], ClaimRef { kind: ClaimKind::Claim, number: "77".into() });
+    }
+
+    #[test]
+    fn a_kind_prefix_holds_for_the_numbers_after_it() {
+        let got = parse_claim_numbers("1; CMS # 2, 3", ClaimKind::Claim).unwrap();
+        let kinds: Vec<ClaimKind> = got.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, [ClaimKind::Claim, ClaimKind::Cms, ClaimKind::Cms]);
     }
 
     #[test]

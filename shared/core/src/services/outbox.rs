@@ -62,7 +62,7 @@ impl Core {
             IndexKey::new(d.pk.clone(), format!("{}#{}", store::ts(now + Duration::minutes(LEASE_MINUTES)), entry.id))
         });
         match self.table.write(vec![Write::replace(claimed.clone(), item.version)]).await {
-            Ok(()) => {}
+            Ok(()) => claimed.version = item.version + 1,
             Err(StoreError::ConditionFailed(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
