@@ -137,7 +137,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     std::fs::create_dir_all(&config.data_dir)?;
     let secret = jwt_secret(&config.data_dir)?;
     let store_error = |e: claimdesk_core::ports::StoreError| std::io::Error::other(e.to_string());
-    let table = SqliteTable::open(&config.data_dir.join("claimdesk.db")).map_err(store_error)?;
+    let table = SqliteTable::open(&config.data_dir.join("claimdesk.db"), config.clock.clone()).map_err(store_error)?;
     let mut settings = config.settings.clone();
     if settings.public_base_url == Settings::default().public_base_url {
         settings.public_base_url = format!("http://{addr}");

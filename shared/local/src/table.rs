@@ -3,15 +3,17 @@
 //! checked inside one IMMEDIATE transaction, and pages end in the same cursors.
 
 use async_trait::async_trait;
-use claimdesk_core::ports::{Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write};
+use claimdesk_core::ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub struct SqliteTable {
     connection: Mutex<Connection>,
     items_read: AtomicU64,
+    /// TTL is judged by the deployment's clock, so a test's clock moves expiry too.
+    clock: Arc<dyn Clock>,
 }
 
 const SCHEMA: &str = "
@@ -41,12 +43,8 @@ fn unavailable(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn now_epoch() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 impl SqliteTable {
-    pub fn open(path: &Path) -> Result<SqliteTable, StoreError> {
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<SqliteTable, StoreError> {
         let connection = Connection::open(path).map_err(unavailable)?;
         // WAL with NORMAL sync: durable across process crashes, fast enough for thousands of
         // creates a second; a power cut may lose the last few commits, as the README says.
@@ -54,11 +52,15 @@ impl SqliteTable {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
             .map_err(unavailable)?;
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(SqliteTable { connection: Mutex::new(connection), items_read: AtomicU64::new(0) })
+        Ok(SqliteTable { connection: Mutex::new(connection), items_read: AtomicU64::new(0), clock })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now_epoch(&self) -> i64 {
+        self.clock.now().timestamp()
     }
 
     fn count(&self, n: usize) {
@@ -109,7 +111,7 @@ impl Table for SqliteTable {
         let item = connection
             .query_row(
                 &format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"),
-                params![pk, sk, now_epoch()],
+                params![pk, sk, self.now_epoch()],
                 row_to_item,
             )
             .optional()
@@ -123,7 +125,7 @@ impl Table for SqliteTable {
         let mut statement = connection
             .prepare_cached(&format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"))
             .map_err(unavailable)?;
-        let now = now_epoch();
+        let now = self.now_epoch();
         let mut out = Vec::new();
         for (pk, sk) in keys {
             if let Some(item) = statement.query_row(params![pk, sk, now], row_to_item).optional().map_err(unavailable)? {
@@ -173,7 +175,7 @@ impl Table for SqliteTable {
         sql.push_str(&format!(" LIMIT {}", query.limit + 1));
         let connection = self.lock();
         let mut statement = connection.prepare_cached(&sql).map_err(unavailable)?;
-        let now = now_epoch();
+        let now = self.now_epoch();
         let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&args[0], &now];
         for arg in &args[1..] {
             bound.push(arg);
@@ -198,7 +200,7 @@ impl Table for SqliteTable {
         let transaction = connection
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(unavailable)?;
-        let now = now_epoch();
+        let now = self.now_epoch();
         for (position, write) in writes.iter().enumerate() {
             let (pk, sk, condition) = match write {
                 Write::Put { item, condition } => (&item.pk, &item.sk, condition),
@@ -273,7 +275,7 @@ mod tests {
 
     fn table() -> (tempfile::TempDir, SqliteTable) {
         let dir = tempfile::tempdir().unwrap();
-        let table = SqliteTable::open(&dir.path().join("t.db")).unwrap();
+        let table = SqliteTable::open(&dir.path().join("t.db"), Arc::new(claimdesk_core::ports::SystemClock)).unwrap();
         (dir, table)
     }
 
@@ -333,7 +335,7 @@ mod tests {
     async fn expired_items_are_absent() {
         let (_d, t) = table();
         let mut item = Item::new("I", "IDEM", serde_json::json!({}));
-        item.expires_at = Some(now_epoch() - 1);
+        item.expires_at = Some(chrono::Utc::now().timestamp() - 1);
         t.write(vec![Write::create(item.clone())]).await.unwrap();
         assert!(t.get("I", "IDEM").await.unwrap().is_none());
         t.write(vec![Write::create(item)]).await.unwrap();
