@@ -86,7 +86,11 @@ impl Workers {
 
     async fn deliver(&self) {
         let _one_at_a_time = self.running.lock().await;
-        if let Err(e) = self.core.deliver_outbox(self.mailer.as_ref(), self.publisher.as_ref()).await {
+        if let Err(e) = self
+            .core
+            .deliver_outbox(self.mailer.as_ref(), self.publisher.as_ref())
+            .await
+        {
             tracing::warn!(error = %e, "outbox delivery failed; will retry next tick");
         }
     }
@@ -165,7 +169,10 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         let wake = wake.clone();
         Arc::new(move || wake.notify_one()) as claimdesk_core::http::Waker
     };
-    let state = AppState { api: Api::new(core.clone(), Some(waker)), secret: Arc::new(secret) };
+    let state = AppState {
+        api: Api::new(core.clone(), Some(waker)),
+        secret: Arc::new(secret),
+    };
     let app = axum::Router::new()
         .fallback(handle)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
@@ -196,7 +203,13 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         }
     });
     tracing::info!(%addr, data = %config.data_dir.display(), "claimdesk listening");
-    Ok(ServerHandle { addr, core, workers, stop: Some(stop_tx), task })
+    Ok(ServerHandle {
+        addr,
+        core,
+        workers,
+        stop: Some(stop_tx),
+        task,
+    })
 }
 
 async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
@@ -214,7 +227,10 @@ async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers
     let request = ApiRequest {
         method: method.to_string(),
         path: uri.path().to_string(),
-        query: uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default(),
+        query: uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default(),
         headers: headers
             .iter()
             .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
@@ -230,7 +246,11 @@ async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
-    let mut out = (StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), response.body).into_response();
+    let mut out = (
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        response.body,
+    )
+        .into_response();
     for (name, value) in response.headers {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             out.headers_mut().insert(name, value);

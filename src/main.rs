@@ -58,6 +58,7 @@ async fn main() -> ExitCode {
 
 async fn serve(args: &Args, data: PathBuf) -> ExitCode {
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let port: u16 = match args.get("port").unwrap_or("3000").parse() {
@@ -72,18 +73,34 @@ async fn serve(args: &Args, data: PathBuf) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("Claimdesk is serving {} with data in {}", server.base_url(), data.display());
+    println!(
+        "Claimdesk is serving {} with data in {}",
+        server.base_url(),
+        data.display()
+    );
     let _ = tokio::signal::ctrl_c().await;
     server.stop().await;
     ExitCode::SUCCESS
 }
 
 fn print_token(args: &Args, data: &std::path::Path) -> ExitCode {
-    let (Some(email), Some(company)) = (args.get("email"), args.get("company")) else { return usage() };
-    let roles: Option<Vec<Role>> = args.flags.iter().filter(|(n, _)| n == "role").map(|(_, r)| Role::parse(r)).collect();
-    let Some(roles) = roles.filter(|r| !r.is_empty()) else { return usage() };
+    let (Some(email), Some(company)) = (args.get("email"), args.get("company")) else {
+        return usage();
+    };
+    let roles: Option<Vec<Role>> = args
+        .flags
+        .iter()
+        .filter(|(n, _)| n == "role")
+        .map(|(_, r)| Role::parse(r))
+        .collect();
+    let Some(roles) = roles.filter(|r| !r.is_empty()) else {
+        return usage();
+    };
     let identity = Identity {
-        user_id: args.get("user-id").map(str::to_string).unwrap_or_else(|| format!("u-{}", email.to_ascii_lowercase())),
+        user_id: args
+            .get("user-id")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("u-{}", email.to_ascii_lowercase())),
         email: email.to_ascii_lowercase(),
         name: args.get("name").map(str::to_string),
         company: company.to_ascii_uppercase(),

@@ -6,7 +6,14 @@ use common::*;
 use serde_json::{json, Value};
 
 async fn vendor_ticket(desk: &Desk, cast: &Cast) -> String {
-    let (status, t) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(ticket_body(Some("vendor")))).await;
+    let (status, t) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.admin),
+            Some(ticket_body(Some("vendor"))),
+        )
+        .await;
     assert_eq!(status, 201, "{t}");
     t["id"].as_str().unwrap().to_string()
 }
@@ -17,17 +24,43 @@ async fn another_companys_users_get_404_on_every_ticket_route() {
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;
     let (_, grant) = desk
-        .call("POST", &format!("/v1/tickets/{id}/attachments"), Some(&cast.admin), Some(json!({"filename": "a.txt", "content_type": "text/plain", "size": 2})))
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({"filename": "a.txt", "content_type": "text/plain", "size": 2})),
+        )
         .await;
     let att = grant["attachment"]["id"].as_str().unwrap().to_string();
-    desk.http.put(grant["upload"]["url"].as_str().unwrap()).body("hi").send().await.unwrap();
+    desk.http
+        .put(grant["upload"]["url"].as_str().unwrap())
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
     let routes: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/v1/tickets/{id}"), None),
-        ("POST", format!("/v1/tickets/{id}/messages"), Some(json!({"body": "peek"}))),
-        ("POST", format!("/v1/tickets/{id}/status"), Some(json!({"action": "close"}))),
-        ("POST", format!("/v1/tickets/{id}/attachments"), Some(json!({"filename": "x.txt", "size": 1}))),
+        (
+            "POST",
+            format!("/v1/tickets/{id}/messages"),
+            Some(json!({"body": "peek"})),
+        ),
+        (
+            "POST",
+            format!("/v1/tickets/{id}/status"),
+            Some(json!({"action": "close"})),
+        ),
+        (
+            "POST",
+            format!("/v1/tickets/{id}/attachments"),
+            Some(json!({"filename": "x.txt", "size": 1})),
+        ),
         ("GET", format!("/v1/tickets/{id}/attachments/{att}"), None),
-        ("POST", format!("/v1/tickets/{id}/collaborators"), Some(json!({"email": "spy@other.test"}))),
+        (
+            "POST",
+            format!("/v1/tickets/{id}/collaborators"),
+            Some(json!({"email": "spy@other.test"})),
+        ),
         ("POST", format!("/v1/tickets/{id}/guest-keys/revoke"), None),
     ];
     for token in [&cast.other_user, &cast.other_admin] {
@@ -39,11 +72,18 @@ async fn another_companys_users_get_404_on_every_ticket_route() {
         assert_eq!(list["items"], json!([]));
     }
     // The same routes for an id that does not exist look the same.
-    let (status, _) = desk.call("GET", "/v1/tickets/t_doesnotexist", Some(&cast.other_user), None).await;
+    let (status, _) = desk
+        .call("GET", "/v1/tickets/t_doesnotexist", Some(&cast.other_user), None)
+        .await;
     assert_eq!(status, 404);
     // And nothing was written by the attempts.
-    let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None).await;
-    assert_eq!((t["status"].as_str(), t["messages"].as_array().map(Vec::len)), (Some("new"), Some(0)));
+    let (_, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
+    assert_eq!(
+        (t["status"].as_str(), t["messages"].as_array().map(Vec::len)),
+        (Some("new"), Some(0))
+    );
     assert_eq!(t["collaborators"], json!([]));
 }
 
@@ -53,12 +93,27 @@ async fn an_internal_note_never_reaches_a_client_or_a_guest() {
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;
     let secret = "NOTE: customer is on a legacy plan";
-    let (status, _) = desk.call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.agent), Some(json!({"body": secret, "internal": true}))).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/messages"),
+            Some(&cast.agent),
+            Some(json!({"body": secret, "internal": true})),
+        )
+        .await;
     assert_eq!(status, 201);
-    desk.call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.agent), Some(json!({"body": "We are on it"}))).await;
+    desk.call(
+        "POST",
+        &format!("/v1/tickets/{id}/messages"),
+        Some(&cast.agent),
+        Some(json!({"body": "We are on it"})),
+    )
+    .await;
     desk.server().deliver_now().await;
 
-    let (_, as_agent) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None).await;
+    let (_, as_agent) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
     assert_eq!(as_agent["messages"].as_array().unwrap().len(), 2);
     for token in [&cast.client, &cast.admin] {
         let (_, view) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(token), None).await;
@@ -70,10 +125,23 @@ async fn an_internal_note_never_reaches_a_client_or_a_guest() {
     let (status, guest_view) = desk.call("GET", &link, None, None).await;
     assert_eq!(status, 200, "{guest_view}");
     assert!(!guest_view.to_string().contains(secret));
-    assert!(desk.mails().iter().all(|m| !m.text.contains(secret) && !m.html.contains(secret)));
+    assert!(desk
+        .mails()
+        .iter()
+        .all(|m| !m.text.contains(secret) && !m.html.contains(secret)));
     // A client cannot write a note either.
-    let (status, problem) = desk.call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.client), Some(json!({"body": "x", "internal": true}))).await;
-    assert_eq!((status, problem["type"].as_str()), (403, Some("urn:claimdesk:problem:notes-are-internal")));
+    let (status, problem) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/messages"),
+            Some(&cast.client),
+            Some(json!({"body": "x", "internal": true})),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (403, Some("urn:claimdesk:problem:notes-are-internal"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,24 +149,55 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_one_ticket() {
     let desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
     let body = ticket_body(None);
-    let (first_status, first) = desk.call_with("POST", "/v1/tickets", Some(&cast.client), Some(body.clone()), Some("retry-1")).await;
-    let (second_status, second) = desk.call_with("POST", "/v1/tickets", Some(&cast.client), Some(body.clone()), Some("retry-1")).await;
+    let (first_status, first) = desk
+        .call_with(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.client),
+            Some(body.clone()),
+            Some("retry-1"),
+        )
+        .await;
+    let (second_status, second) = desk
+        .call_with(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.client),
+            Some(body.clone()),
+            Some("retry-1"),
+        )
+        .await;
     assert_eq!((first_status, second_status), (201, 201));
     assert_eq!(first, second);
     // Concurrent retries of another request: still one ticket.
-    let attempts = (0..8).map(|_| desk.call_with("POST", "/v1/tickets", Some(&cast.client), Some(body.clone()), Some("retry-2")));
+    let attempts = (0..8).map(|_| {
+        desk.call_with(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.client),
+            Some(body.clone()),
+            Some("retry-2"),
+        )
+    });
     let results = futures::future::join_all(attempts).await;
-    let ids: std::collections::HashSet<String> = results.iter().map(|(s, v)| {
-        assert_eq!(*s, 201, "{v}");
-        v["id"].as_str().unwrap().to_string()
-    }).collect();
+    let ids: std::collections::HashSet<String> = results
+        .iter()
+        .map(|(s, v)| {
+            assert_eq!(*s, 201, "{v}");
+            v["id"].as_str().unwrap().to_string()
+        })
+        .collect();
     assert_eq!(ids.len(), 1);
-    let (_, list) = desk.call("GET", "/v1/tickets?view=mine", Some(&cast.client), None).await;
+    let (_, list) = desk
+        .call("GET", "/v1/tickets?view=mine", Some(&cast.client), None)
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     // The same key with another body is refused, naming the header.
     let mut other = body.clone();
     other["subject"] = json!("Something else");
-    let (status, problem) = desk.call_with("POST", "/v1/tickets", Some(&cast.client), Some(other), Some("retry-1")).await;
+    let (status, problem) = desk
+        .call_with("POST", "/v1/tickets", Some(&cast.client), Some(other), Some("retry-1"))
+        .await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("Idempotency-Key")));
 }
 
@@ -108,10 +207,13 @@ async fn concurrent_creates_get_distinct_numbers() {
     let cast = company_with_cast(&desk).await;
     let creates = (0..20).map(|_| desk.call("POST", "/v1/tickets", Some(&cast.client), Some(ticket_body(None))));
     let results = futures::future::join_all(creates).await;
-    let mut numbers: Vec<String> = results.iter().map(|(s, v)| {
-        assert_eq!(*s, 201, "{v}");
-        v["number"].as_str().unwrap().to_string()
-    }).collect();
+    let mut numbers: Vec<String> = results
+        .iter()
+        .map(|(s, v)| {
+            assert_eq!(*s, 201, "{v}");
+            v["number"].as_str().unwrap().to_string()
+        })
+        .collect();
     numbers.sort();
     numbers.dedup();
     assert_eq!(numbers.len(), 20);
@@ -124,28 +226,63 @@ async fn bad_input_gets_a_problem_that_names_the_field_and_writes_nothing() {
     let cast = company_with_cast(&desk).await;
     let cases = [
         (json!({"ticket_type": "support", "description": "d"}), 422, "subject"),
-        (json!({"ticket_type": "missing_era", "subject": "s", "description": "d", "fields": {"provider": "P"}}), 422, "fields.payer"),
-        (json!({"ticket_type": "support", "subject": "s", "description": "d", "claim_numbers": "12 34"}), 422, "claim_numbers"),
-        (json!({"ticket_type": "support", "subject": "a\r\nBcc: x@y.z", "description": "d"}), 422, "subject"),
-        (json!({"ticket_type": "support", "subject": "s", "description": "d", "colour": "red"}), 400, "colour"),
+        (
+            json!({"ticket_type": "missing_era", "subject": "s", "description": "d", "fields": {"provider": "P"}}),
+            422,
+            "fields.payer",
+        ),
+        (
+            json!({"ticket_type": "support", "subject": "s", "description": "d", "claim_numbers": "12 34"}),
+            422,
+            "claim_numbers",
+        ),
+        (
+            json!({"ticket_type": "support", "subject": "a\r\nBcc: x@y.z", "description": "d"}),
+            422,
+            "subject",
+        ),
+        (
+            json!({"ticket_type": "support", "subject": "s", "description": "d", "colour": "red"}),
+            400,
+            "colour",
+        ),
     ];
     for (body, status, field) in cases {
         let (got, problem) = desk.call("POST", "/v1/tickets", Some(&cast.client), Some(body)).await;
         assert_eq!((got, problem["field"].as_str()), (status, Some(field)), "{problem}");
     }
     let (status, problem) = desk
-        .call("POST", "/v1/tickets", Some(&cast.admin), Some(json!({"ticket_type": "account_management", "subject": "reset", "description": "pw"})))
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.admin),
+            Some(json!({"ticket_type": "account_management", "subject": "reset", "description": "pw"})),
+        )
         .await;
     assert_eq!(status, 403);
-    assert!(problem["detail"].as_str().unwrap().contains("Owner, Administrator or Human Resources"));
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Owner, Administrator or Human Resources"));
     let (status, _) = desk.call("POST", "/v1/tickets", None, Some(ticket_body(None))).await;
     assert_eq!(status, 401);
-    let (status, _) = desk.call("POST", "/v1/tickets", Some("not.a.token"), Some(ticket_body(None))).await;
+    let (status, _) = desk
+        .call("POST", "/v1/tickets", Some("not.a.token"), Some(ticket_body(None)))
+        .await;
     assert_eq!(status, 401);
-    let (_, list) = desk.call("GET", "/v1/tickets?view=company", Some(&cast.admin), None).await;
+    let (_, list) = desk
+        .call("GET", "/v1/tickets?view=company", Some(&cast.admin), None)
+        .await;
     assert_eq!(list["items"], json!([]));
     let big = "x".repeat(300 * 1024);
-    let (status, _) = desk.call("POST", "/v1/tickets", Some(&cast.client), Some(json!({"description": big}))).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.client),
+            Some(json!({"description": big})),
+        )
+        .await;
     assert_eq!(status, 413);
 }
 
@@ -156,31 +293,96 @@ async fn attachments_are_held_to_20_mb_per_ticket_and_only_arrived_files_are_lis
     let id = vendor_ticket(&desk, &cast).await;
     let mb = 1024 * 1024;
     let (status, problem) = desk
-        .call("POST", &format!("/v1/tickets/{id}/attachments"), Some(&cast.admin), Some(json!({"filename": "big.bin", "size": 21 * mb})))
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({"filename": "big.bin", "size": 21 * mb})),
+        )
         .await;
     assert_eq!((status, problem["field"].as_str()), (413, Some("size")));
     // 15 MB arrives; a second 15 MB is refused up front; a 1 MB grant never uploaded is not listed.
-    let (_, grant) = desk.call("POST", &format!("/v1/tickets/{id}/attachments"), Some(&cast.admin), Some(json!({"filename": "a.bin", "size": 15 * mb}))).await;
-    let put = desk.http.put(grant["upload"]["url"].as_str().unwrap()).body(vec![7u8; 15 * mb]).send().await.unwrap();
+    let (_, grant) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({"filename": "a.bin", "size": 15 * mb})),
+        )
+        .await;
+    let put = desk
+        .http
+        .put(grant["upload"]["url"].as_str().unwrap())
+        .body(vec![7u8; 15 * mb])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status().as_u16(), 200);
-    let (status, _) = desk.call("POST", &format!("/v1/tickets/{id}/attachments"), Some(&cast.admin), Some(json!({"filename": "b.bin", "size": 15 * mb}))).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({"filename": "b.bin", "size": 15 * mb})),
+        )
+        .await;
     assert_eq!(status, 413);
-    let (status, pending) = desk.call("POST", &format!("/v1/tickets/{id}/attachments"), Some(&cast.admin), Some(json!({"filename": "c.bin", "size": mb}))).await;
+    let (status, pending) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({"filename": "c.bin", "size": mb})),
+        )
+        .await;
     assert_eq!(status, 201);
     // A body that differs from the declared size is refused, and the token cannot be reused.
     let url = pending["upload"]["url"].as_str().unwrap();
-    assert_eq!(desk.http.put(url).body(vec![1u8; 10]).send().await.unwrap().status().as_u16(), 413);
-    let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None).await;
-    let names: Vec<&str> = t["attachments"].as_array().unwrap().iter().map(|a| a["filename"].as_str().unwrap()).collect();
+    assert_eq!(
+        desk.http
+            .put(url)
+            .body(vec![1u8; 10])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        413
+    );
+    let (_, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
+    let names: Vec<&str> = t["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["filename"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["a.bin"]);
     assert_eq!(t["attachment_bytes"], json!(15 * mb));
     let att = t["attachments"][0]["id"].as_str().unwrap();
-    let download = desk.http.get(format!("{}/v1/tickets/{id}/attachments/{att}", desk.base)).bearer_auth(&cast.client).send().await.unwrap();
+    let download = desk
+        .http
+        .get(format!("{}/v1/tickets/{id}/attachments/{att}", desk.base))
+        .bearer_auth(&cast.client)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(download.status().as_u16(), 200);
     assert_eq!(download.bytes().await.unwrap().len(), 15 * mb);
     // A forged token opens nothing.
     let forged = url.split("token=").next().unwrap().to_string() + "token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    assert_eq!(desk.http.put(forged).body(vec![1u8; mb]).send().await.unwrap().status().as_u16(), 404);
+    assert_eq!(
+        desk.http
+            .put(forged)
+            .body(vec![1u8; mb])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,40 +390,103 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing()
     let desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;
-    desk.call("POST", &format!("/v1/tickets/{id}/status"), Some(&cast.agent), Some(json!({"action": "assign"}))).await;
-    desk.call("POST", &format!("/v1/tickets/{id}/status"), Some(&cast.agent), Some(json!({"action": "wait_for_customer"}))).await;
-    let (status, _) = desk.call("POST", &format!("/v1/tickets/{id}/collaborators"), Some(&cast.admin), Some(json!({"email": "Eve@Other.test"}))).await;
+    desk.call(
+        "POST",
+        &format!("/v1/tickets/{id}/status"),
+        Some(&cast.agent),
+        Some(json!({"action": "assign"})),
+    )
+    .await;
+    desk.call(
+        "POST",
+        &format!("/v1/tickets/{id}/status"),
+        Some(&cast.agent),
+        Some(json!({"action": "wait_for_customer"})),
+    )
+    .await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/collaborators"),
+            Some(&cast.admin),
+            Some(json!({"email": "Eve@Other.test"})),
+        )
+        .await;
     assert_eq!(status, 201);
     // Eve of OTHER now sees this one ticket, may reply (which answers the waiting), not invite.
-    let (status, view) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.other_user), None).await;
+    let (status, view) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.other_user), None)
+        .await;
     assert_eq!((status, view["your_side"].as_str()), (200, Some("customer")));
-    let (_, list) = desk.call("GET", "/v1/tickets?view=collaborating", Some(&cast.other_user), None).await;
+    let (_, list) = desk
+        .call("GET", "/v1/tickets?view=collaborating", Some(&cast.other_user), None)
+        .await;
     assert_eq!(list["items"][0]["id"], id.as_str());
-    let (status, reply) = desk.call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.other_user), Some(json!({"body": "From the TPA side"}))).await;
-    assert_eq!((status, reply["ticket"]["status"].as_str()), (201, Some("pending_support")));
-    let (status, _) = desk.call("POST", &format!("/v1/tickets/{id}/collaborators"), Some(&cast.other_user), Some(json!({"email": "x@y.test"}))).await;
+    let (status, reply) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/messages"),
+            Some(&cast.other_user),
+            Some(json!({"body": "From the TPA side"})),
+        )
+        .await;
+    assert_eq!(
+        (status, reply["ticket"]["status"].as_str()),
+        (201, Some("pending_support"))
+    );
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/collaborators"),
+            Some(&cast.other_user),
+            Some(json!({"email": "x@y.test"})),
+        )
+        .await;
     assert_eq!(status, 403);
     desk.server().deliver_now().await;
-    assert!(desk.mails_of("collaborator_invite").iter().any(|m| m.to == "eve@other.test"));
+    assert!(desk
+        .mails_of("collaborator_invite")
+        .iter()
+        .any(|m| m.to == "eve@other.test"));
 
     // The guest link from the receipt opens the ticket and takes a reply; a wrong key does not.
     let link = desk.guest_link("ACME-000001");
     let (status, _) = desk.call("GET", &link, None, None).await;
     assert_eq!(status, 200);
-    let reply_path = link.replacen(&format!("/v1/guest/tickets/{id}"), &format!("/v1/guest/tickets/{id}/messages"), 1);
-    let (status, _) = desk.call("POST", &reply_path, None, Some(json!({"body": "Guest here"}))).await;
+    let reply_path = link.replacen(
+        &format!("/v1/guest/tickets/{id}"),
+        &format!("/v1/guest/tickets/{id}/messages"),
+        1,
+    );
+    let (status, _) = desk
+        .call("POST", &reply_path, None, Some(json!({"body": "Guest here"})))
+        .await;
     assert_eq!(status, 201);
     let wrong = format!("/v1/guest/tickets/{id}?key=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     assert_eq!(desk.call("GET", &wrong, None, None).await.0, 404);
     // Revoked: the same link now opens nothing.
-    let (status, revoked) = desk.call("POST", &format!("/v1/tickets/{id}/guest-keys/revoke"), Some(&cast.admin), None).await;
+    let (status, revoked) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/guest-keys/revoke"),
+            Some(&cast.admin),
+            None,
+        )
+        .await;
     assert_eq!((status, revoked["revoked"].as_u64()), (200, Some(1)));
     assert_eq!(desk.call("GET", &link, None, None).await.0, 404);
     // Unseen replies: the admin has not opened the ticket since the agent's reply.
-    desk.call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.agent), Some(json!({"body": "Answer"}))).await;
+    desk.call(
+        "POST",
+        &format!("/v1/tickets/{id}/messages"),
+        Some(&cast.agent),
+        Some(json!({"body": "Answer"})),
+    )
+    .await;
     let (_, mine) = desk.call("GET", "/v1/tickets?view=mine", Some(&cast.admin), None).await;
     assert_eq!(mine["items"][0]["unseen"], true);
-    desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None).await;
+    desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
     let (_, mine) = desk.call("GET", "/v1/tickets?view=mine", Some(&cast.admin), None).await;
     assert_eq!(mine["items"][0]["unseen"], false);
 }
@@ -231,7 +496,8 @@ async fn lists_page_with_opaque_cursors() {
     let desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
     for _ in 0..5 {
-        desk.call("POST", "/v1/tickets", Some(&cast.client), Some(ticket_body(None))).await;
+        desk.call("POST", "/v1/tickets", Some(&cast.client), Some(ticket_body(None)))
+            .await;
         desk.clock.advance(chrono::Duration::minutes(1));
     }
     let mut seen = Vec::new();
@@ -239,16 +505,40 @@ async fn lists_page_with_opaque_cursors() {
     loop {
         let (status, page) = desk.call("GET", &path, Some(&cast.admin), None).await;
         assert_eq!(status, 200, "{page}");
-        seen.extend(page["items"].as_array().unwrap().iter().map(|t| t["number"].as_str().unwrap().to_string()));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["number"].as_str().unwrap().to_string()),
+        );
         match page["next_cursor"].as_str() {
             Some(c) => path = format!("/v1/tickets?view=company&limit=2&cursor={c}"),
             None => break,
         }
     }
-    assert_eq!(seen, ["ACME-000005", "ACME-000004", "ACME-000003", "ACME-000002", "ACME-000001"]);
-    let (_, queue) = desk.call("GET", "/v1/tickets?view=queue", Some(&cast.admin), None).await;
+    assert_eq!(
+        seen,
+        [
+            "ACME-000005",
+            "ACME-000004",
+            "ACME-000003",
+            "ACME-000002",
+            "ACME-000001"
+        ]
+    );
+    let (_, queue) = desk
+        .call("GET", "/v1/tickets?view=queue", Some(&cast.admin), None)
+        .await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 5);
-    let (status, problem) = desk.call("GET", "/v1/tickets?view=company&cursor=garbage", Some(&cast.admin), None).await;
+    let (status, problem) = desk
+        .call(
+            "GET",
+            "/v1/tickets?view=company&cursor=garbage",
+            Some(&cast.admin),
+            None,
+        )
+        .await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("cursor")));
 }
 
@@ -256,30 +546,70 @@ async fn lists_page_with_opaque_cursors() {
 async fn a_dealer_registers_its_serial_once_and_others_see_dates_but_not_customers() {
     let desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
-    let (status, _) = desk.call("POST", "/v1/products", Some(&cast.agent), Some(json!({"sku": "PUMP-1", "name": "Pump", "warranty_months": 24}))).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/products",
+            Some(&cast.agent),
+            Some(json!({"sku": "PUMP-1", "name": "Pump", "warranty_months": 24})),
+        )
+        .await;
     assert_eq!(status, 201);
-    let (status, _) = desk.call("POST", "/v1/products", Some(&cast.admin), Some(json!({"sku": "X", "name": "X", "warranty_months": 1}))).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/products",
+            Some(&cast.admin),
+            Some(json!({"sku": "X", "name": "X", "warranty_months": 1})),
+        )
+        .await;
     assert_eq!(status, 403, "only staff define products");
-    let (status, _) = desk.call("POST", "/v1/serials", Some(&cast.agent), Some(json!({"serial": "SN-100", "sku": "PUMP-1", "dealer_company": "ACME"}))).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/serials",
+            Some(&cast.agent),
+            Some(json!({"serial": "SN-100", "sku": "PUMP-1", "dealer_company": "ACME"})),
+        )
+        .await;
     assert_eq!(status, 201);
     let registration = json!({"serial": "SN-100", "end_customer": {"name": "Bo Farmer", "email": "bo@farm.test"}, "delivery_date": "2026-01-15"});
-    let (status, _) = desk.call("POST", "/v1/warranties", Some(&cast.other_admin), Some(registration.clone())).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/warranties",
+            Some(&cast.other_admin),
+            Some(registration.clone()),
+        )
+        .await;
     assert_eq!(status, 422, "another company's serial is unknown to it");
-    let (status, serial) = desk.call("POST", "/v1/warranties", Some(&cast.admin), Some(registration.clone())).await;
+    let (status, serial) = desk
+        .call("POST", "/v1/warranties", Some(&cast.admin), Some(registration.clone()))
+        .await;
     assert_eq!(status, 201, "{serial}");
     assert_eq!(serial["registration"]["warranty_end"], "2028-01-15");
-    let (status, _) = desk.call("POST", "/v1/warranties", Some(&cast.admin), Some(registration)).await;
+    let (status, _) = desk
+        .call("POST", "/v1/warranties", Some(&cast.admin), Some(registration))
+        .await;
     assert_eq!(status, 409);
     // A claim ticket on the serial shows in its history.
     let mut claim = ticket_body(Some("vendor"));
     claim["serial_number"] = json!("SN-100");
-    assert_eq!(desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(claim)).await.0, 201);
+    assert_eq!(
+        desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(claim)).await.0,
+        201
+    );
     let (_, mine) = desk.call("GET", "/v1/serials/SN-100", Some(&cast.client), None).await;
     assert_eq!(mine["details"]["registration"]["end_customer"]["name"], "Bo Farmer");
     assert_eq!(mine["details"]["claims"][0]["number"], "ACME-000001");
-    let (status, theirs) = desk.call("GET", "/v1/serials/SN-100", Some(&cast.other_user), None).await;
+    let (status, theirs) = desk
+        .call("GET", "/v1/serials/SN-100", Some(&cast.other_user), None)
+        .await;
     assert_eq!(status, 200);
-    assert_eq!((theirs["warranty_end"].as_str(), theirs["claims_count"].as_u64()), (Some("2028-01-15"), Some(1)));
+    assert_eq!(
+        (theirs["warranty_end"].as_str(), theirs["claims_count"].as_u64()),
+        (Some("2028-01-15"), Some(1))
+    );
     assert!(theirs.get("details").is_none());
     assert!(!theirs.to_string().contains("Bo Farmer"));
 }
@@ -291,4 +621,37 @@ async fn the_openapi_document_is_served() {
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/v1/tickets"]["post"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_reads_due_tickets_only_whatever_the_table_holds() {
+    let desk = Desk::new().await;
+    let cast = company_with_cast(&desk).await;
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        ids.push(vendor_ticket(&desk, &cast).await);
+    }
+    for id in &ids[..5] {
+        for action in ["assign", "wait_for_customer"] {
+            desk.call(
+                "POST",
+                &format!("/v1/tickets/{id}/status"),
+                Some(&cast.agent),
+                Some(json!({"action": action})),
+            )
+            .await;
+        }
+    }
+    desk.clock.advance(chrono::Duration::days(1));
+    let core = &desk.server().core;
+    let before = core.table.items_read();
+    let report = core.sweep().await.expect("sweep");
+    let read = core.table.items_read() - before;
+    assert_eq!((report.examined, report.changed), (5, 5));
+    // Five due entries and one company look-up per changed ticket: nothing of the other 195.
+    assert!(read <= 10, "the sweep read {read} items for 5 due tickets among 200");
+    // Run again at once: nothing is due, nothing is read but the empty index.
+    let before = core.table.items_read();
+    let again = core.sweep().await.expect("sweep");
+    assert_eq!((again.examined, core.table.items_read() - before), (0, 0));
 }

@@ -11,12 +11,17 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     let cast = company_with_cast(&desk).await;
 
     // Day 1: a client user files an internal ticket; it is routed to ACME's first level.
-    let (status, ticket) = desk.call("POST", "/v1/tickets", Some(&cast.client), Some(ticket_body(None))).await;
+    let (status, ticket) = desk
+        .call("POST", "/v1/tickets", Some(&cast.client), Some(ticket_body(None)))
+        .await;
     assert_eq!(status, 201, "{ticket}");
     let id = ticket["id"].as_str().unwrap().to_string();
     assert_eq!(ticket["number"], "ACME-000001");
     assert_eq!(ticket["desk"], "internal");
-    assert_eq!(ticket["links"]["claims"], json!([{"kind": "CMS #", "number": "1001"}, {"kind": "CMS #", "number": "1002"}]));
+    assert_eq!(
+        ticket["links"]["claims"],
+        json!([{"kind": "CMS #", "number": "1001"}, {"kind": "CMS #", "number": "1002"}])
+    );
     desk.server().deliver_now().await;
     let routed = desk.mails_of("internal_ticket");
     assert_eq!(routed.len(), 1);
@@ -25,42 +30,95 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(desk.mails_of("ticket_received")[0].to, "adjuster@acme.test");
 
     // A client user may not file to the vendor; the vendor's agent cannot see internal tickets.
-    let (status, problem) = desk.call("POST", "/v1/tickets", Some(&cast.client), Some(ticket_body(Some("vendor")))).await;
-    assert_eq!((status, problem["type"].as_str()), (403, Some("urn:claimdesk:problem:vendor-ticket-needs-admin")));
-    assert_eq!(desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None).await.0, 404);
+    let (status, problem) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.client),
+            Some(ticket_body(Some("vendor"))),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (403, Some("urn:claimdesk:problem:vendor-ticket-needs-admin"))
+    );
+    assert_eq!(
+        desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+            .await
+            .0,
+        404
+    );
 
     // An attachment: ask for a URL, PUT the bytes there; the name loses its path.
     let (status, grant) = desk
-        .call("POST", &format!("/v1/tickets/{id}/attachments"), Some(&cast.client), Some(json!({"filename": "../../scan.pdf", "content_type": "application/pdf", "size": 11})))
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.client),
+            Some(json!({"filename": "../../scan.pdf", "content_type": "application/pdf", "size": 11})),
+        )
         .await;
     assert_eq!(status, 201, "{grant}");
     let url = grant["upload"]["url"].as_str().unwrap();
-    let put = desk.http.put(url).header("content-type", "application/pdf").body("hello world").send().await.unwrap();
+    let put = desk
+        .http
+        .put(url)
+        .header("content-type", "application/pdf")
+        .body("hello world")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status().as_u16(), 200);
 
     // The company admin escalates it to the vendor's help desk; it starts again at New.
-    let (status, changed) = desk.call("POST", &format!("/v1/tickets/{id}/status"), Some(&cast.admin), Some(json!({"action": "escalate"}))).await;
+    let (status, changed) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/status"),
+            Some(&cast.admin),
+            Some(json!({"action": "escalate"})),
+        )
+        .await;
     assert_eq!(status, 200, "{changed}");
-    assert_eq!((changed["ticket"]["status"].as_str(), changed["ticket"]["desk"].as_str()), (Some("new"), Some("vendor")));
+    assert_eq!(
+        (changed["ticket"]["status"].as_str(), changed["ticket"]["desk"].as_str()),
+        (Some("new"), Some("vendor"))
+    );
     desk.server().deliver_now().await;
     assert_eq!(desk.mails_of("escalated")[0].to, "helpdesk@claimdesk.local");
 
     // The agent takes it and asks the customer.
     for action in ["assign", "wait_for_customer"] {
-        let (status, body) = desk.call("POST", &format!("/v1/tickets/{id}/status"), Some(&cast.agent), Some(json!({"action": action}))).await;
+        let (status, body) = desk
+            .call(
+                "POST",
+                &format!("/v1/tickets/{id}/status"),
+                Some(&cast.agent),
+                Some(json!({"action": action})),
+            )
+            .await;
         assert_eq!(status, 200, "{action}: {body}");
     }
 
     // Days 2–4: a reminder each day, still waiting.
     for day in 2..=4 {
         desk.advance_days(1).await;
-        let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None).await;
+        let (_, t) = desk
+            .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None)
+            .await;
         assert_eq!(t["status"], "waiting_for_customer", "day {day}");
-        assert_eq!(desk.mails_of("waiting_reminder").len(), (day - 1) as usize, "day {day}: {:?} {t}", desk.mails().iter().map(|m| &m.kind).collect::<Vec<_>>());
+        assert_eq!(
+            desk.mails_of("waiting_reminder").len(),
+            (day - 1) as usize,
+            "day {day}: {:?} {t}",
+            desk.mails().iter().map(|m| &m.kind).collect::<Vec<_>>()
+        );
     }
     // Day 5: resolved by itself.
     desk.advance_days(1).await;
-    let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None).await;
+    let (_, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None)
+        .await;
     assert_eq!(t["status"], "resolved");
     assert_eq!(t["history"].as_array().unwrap().last().unwrap()["by"], "system");
     // Day 6 nothing; day 7 the reminder before closing; day 8 closed.
@@ -68,10 +126,14 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert!(desk.mails_of("close_reminder").is_empty());
     desk.advance_days(1).await;
     assert_eq!(desk.mails_of("close_reminder").len(), 1);
-    let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None).await;
+    let (_, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None)
+        .await;
     assert_eq!(t["status"], "resolved");
     desk.advance_days(1).await;
-    let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None).await;
+    let (_, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None)
+        .await;
     assert_eq!(t["status"], "closed");
     assert_eq!(
         statuses(&t),
@@ -86,7 +148,12 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
 
     // A reply on the closed ticket opens a new case that references it.
     let (status, outcome) = desk
-        .call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.client), Some(json!({"body": "It broke again."})))
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/messages"),
+            Some(&cast.client),
+            Some(json!({"body": "It broke again."})),
+        )
         .await;
     assert_eq!(status, 201, "{outcome}");
     assert_eq!(outcome["outcome"], "follow_up_opened");
@@ -95,7 +162,9 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(follow_up["number"], "ACME-000002");
     assert_eq!(follow_up["status"], "new");
     assert_eq!(follow_up["messages"][0]["body"], "It broke again.");
-    let (_, old) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None).await;
+    let (_, old) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None)
+        .await;
     assert_eq!(old["status"], "closed");
 }
 
@@ -103,18 +172,44 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
 async fn a_reply_on_resolved_returns_the_ticket_to_pending_support() {
     let desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
-    let (_, ticket) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(ticket_body(Some("vendor")))).await;
+    let (_, ticket) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.admin),
+            Some(ticket_body(Some("vendor"))),
+        )
+        .await;
     let id = ticket["id"].as_str().unwrap();
     for action in ["assign", "resolve"] {
-        assert_eq!(desk.call("POST", &format!("/v1/tickets/{id}/status"), Some(&cast.agent), Some(json!({"action": action}))).await.0, 200);
+        assert_eq!(
+            desk.call(
+                "POST",
+                &format!("/v1/tickets/{id}/status"),
+                Some(&cast.agent),
+                Some(json!({"action": action}))
+            )
+            .await
+            .0,
+            200
+        );
     }
     desk.advance_days(1).await;
-    let (status, outcome) = desk.call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.client), Some(json!({"body": "Still failing"}))).await;
+    let (status, outcome) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/messages"),
+            Some(&cast.client),
+            Some(json!({"body": "Still failing"})),
+        )
+        .await;
     assert_eq!(status, 201, "{outcome}");
     assert_eq!(outcome["ticket"]["status"], "pending_support");
     // The timers of Resolved are gone: nothing closes it now.
     desk.advance_days(10).await;
-    let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None).await;
+    let (_, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
     assert_eq!(t["status"], "pending_support");
     assert_eq!(statuses(&t), ["new", "assigned", "resolved", "pending_support"]);
     // The agent hears of the reply.
@@ -126,23 +221,59 @@ async fn a_reply_on_resolved_returns_the_ticket_to_pending_support() {
 async fn a_restart_mid_walk_loses_nothing() {
     let mut desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
-    let (_, ticket) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(ticket_body(Some("vendor")))).await;
+    let (_, ticket) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.admin),
+            Some(ticket_body(Some("vendor"))),
+        )
+        .await;
     let id = ticket["id"].as_str().unwrap().to_string();
-    desk.call("POST", &format!("/v1/tickets/{id}/status"), Some(&cast.agent), Some(json!({"action": "assign"}))).await;
-    desk.call("POST", &format!("/v1/tickets/{id}/messages"), Some(&cast.agent), Some(json!({"body": "Looking into it"}))).await;
-    desk.call("POST", &format!("/v1/tickets/{id}/status"), Some(&cast.agent), Some(json!({"action": "wait_for_customer"}))).await;
+    desk.call(
+        "POST",
+        &format!("/v1/tickets/{id}/status"),
+        Some(&cast.agent),
+        Some(json!({"action": "assign"})),
+    )
+    .await;
+    desk.call(
+        "POST",
+        &format!("/v1/tickets/{id}/messages"),
+        Some(&cast.agent),
+        Some(json!({"body": "Looking into it"})),
+    )
+    .await;
+    desk.call(
+        "POST",
+        &format!("/v1/tickets/{id}/status"),
+        Some(&cast.agent),
+        Some(json!({"action": "wait_for_customer"})),
+    )
+    .await;
 
     desk.restart().await;
 
-    let (status, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None).await;
+    let (status, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(t["status"], "waiting_for_customer");
     assert_eq!(t["messages"][0]["body"], "Looking into it");
     // The timers survive the restart too: day 5 resolves it.
     desk.advance_days(4).await;
-    let (_, t) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None).await;
+    let (_, t) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
     assert_eq!(t["status"], "resolved");
     // Numbering goes on where it stopped.
-    let (_, second) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(ticket_body(Some("vendor")))).await;
+    let (_, second) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.admin),
+            Some(ticket_body(Some("vendor"))),
+        )
+        .await;
     assert_eq!(second["number"], "ACME-000002");
 }

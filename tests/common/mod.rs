@@ -38,7 +38,13 @@ impl Desk {
         let clock = Arc::new(ManualClock::new(day_one()));
         let server = boot(dir.path(), clock.clone()).await;
         let base = server.base_url();
-        Desk { server: Some(server), clock, dir, http: reqwest::Client::new(), base }
+        Desk {
+            server: Some(server),
+            clock,
+            dir,
+            http: reqwest::Client::new(),
+            base,
+        }
     }
 
     pub fn server(&self) -> &ServerHandle {
@@ -71,7 +77,14 @@ impl Desk {
         self.call_with(method, path, token, body, None).await
     }
 
-    pub async fn call_with(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>, idempotency_key: Option<&str>) -> (u16, Value) {
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        idempotency_key: Option<&str>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
@@ -85,7 +98,12 @@ impl Desk {
         }
         let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         let text = response.text().await.unwrap_or_default();
         if status >= 400 {
             assert_eq!(content_type, "application/problem+json", "{status} {text}");
@@ -106,7 +124,9 @@ impl Desk {
     /// Every delivered mail: (kind, to, subject, text body).
     pub fn mails(&self) -> Vec<SentMail> {
         let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(self.outbox_dir()) else { return out };
+        let Ok(entries) = std::fs::read_dir(self.outbox_dir()) else {
+            return out;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
             if !name.ends_with(".eml") || name.starts_with('.') {
@@ -116,7 +136,12 @@ impl Desk {
             let parsed = mail_parser::MessageParser::default().parse(&raw).expect("mail parses");
             out.push(SentMail {
                 kind: name.split('-').next().unwrap_or("").to_string(),
-                to: parsed.to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or("").to_string(),
+                to: parsed
+                    .to()
+                    .and_then(|a| a.first())
+                    .and_then(|a| a.address())
+                    .unwrap_or("")
+                    .to_string(),
                 subject: parsed.subject().unwrap_or("").to_string(),
                 text: parsed.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
                 html: parsed.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
@@ -169,7 +194,12 @@ pub async fn company_with_cast(desk: &Desk) -> Cast {
     };
     for (code, support) in [("ACME", "support@acme.test"), ("OTHER", "help@other.test")] {
         let (status, body) = desk
-            .call("POST", "/v1/companies", Some(&cast.agent), Some(json!({"code": code, "name": format!("{code} Inc"), "first_level_support_email": support})))
+            .call(
+                "POST",
+                "/v1/companies",
+                Some(&cast.agent),
+                Some(json!({"code": code, "name": format!("{code} Inc"), "first_level_support_email": support})),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
     }
@@ -193,5 +223,10 @@ pub fn ticket_body(desk: Option<&str>) -> Value {
 }
 
 pub fn statuses(ticket: &Value) -> Vec<String> {
-    ticket["history"].as_array().unwrap().iter().map(|h| h["to"].as_str().unwrap().to_string()).collect()
+    ticket["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap().to_string())
+        .collect()
 }

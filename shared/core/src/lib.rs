@@ -3,7 +3,7 @@
 //! every Lambda function.
 
 pub mod domain;
+pub mod http;
 pub mod ports;
 pub mod services;
 pub mod store;
-pub mod http;

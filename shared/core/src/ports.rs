@@ -16,7 +16,10 @@ pub struct IndexKey {
 
 impl IndexKey {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> IndexKey {
-        IndexKey { pk: pk.into(), sk: sk.into() }
+        IndexKey {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
     }
 }
 
@@ -152,23 +155,35 @@ pub enum Condition {
     Exists,
 }
 
+// Writes live briefly in small batches; boxing the item would only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     /// Writes the whole item. Under `Version(v)` the stored version becomes `item.version`,
     /// which the caller sets to v + 1.
     Put { item: Item, condition: Condition },
-    Delete { pk: String, sk: String, condition: Condition },
+    Delete {
+        pk: String,
+        sk: String,
+        condition: Condition,
+    },
 }
 
 impl Write {
     pub fn create(item: Item) -> Write {
-        Write::Put { item, condition: Condition::Absent }
+        Write::Put {
+            item,
+            condition: Condition::Absent,
+        }
     }
 
     /// Replaces an item read at `read_version`, bumping its version.
     pub fn replace(mut item: Item, read_version: u64) -> Write {
         item.version = read_version + 1;
-        Write::Put { item, condition: Condition::Version(read_version) }
+        Write::Put {
+            item,
+            condition: Condition::Version(read_version),
+        }
     }
 }
 

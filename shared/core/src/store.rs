@@ -123,7 +123,10 @@ pub fn ticket_item(ticket: &Ticket, version: u64, timers: &Timers) -> Item {
     item.gsi2 = Some(IndexKey::new(company_view(&ticket.company, open), &created));
     item.gsi3 = match (&ticket.lifecycle.assignee, open) {
         (Some(assignee), _) => Some(IndexKey::new(agent_view(assignee, open), &created)),
-        (None, true) => Some(IndexKey::new(queue_view(ticket.lifecycle.desk, &ticket.company), &created)),
+        (None, true) => Some(IndexKey::new(
+            queue_view(ticket.lifecycle.desk, &ticket.company),
+            &created,
+        )),
         (None, false) => None,
     };
     item.due = ticket

@@ -14,13 +14,19 @@ pub struct FileBlobs {
 impl FileBlobs {
     pub fn new(root: &Path, base_url: &str) -> Result<FileBlobs, StoreError> {
         std::fs::create_dir_all(root).map_err(|e| StoreError::Other(e.to_string()))?;
-        Ok(FileBlobs { root: root.to_path_buf(), base_url: base_url.trim_end_matches('/').to_string() })
+        Ok(FileBlobs {
+            root: root.to_path_buf(),
+            base_url: base_url.trim_end_matches('/').to_string(),
+        })
     }
 
     fn safe_path(&self, key: &str) -> Result<PathBuf, StoreError> {
         let ok = !key.is_empty()
             && key.split('/').all(|part| {
-                !part.is_empty() && part != "." && part != ".." && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                !part.is_empty()
+                    && part != "."
+                    && part != ".."
+                    && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             });
         if ok {
             Ok(self.root.join(key))
@@ -39,7 +45,10 @@ impl Blobs for FileBlobs {
     fn upload_target(&self, request: &UploadRequest<'_>) -> UploadTarget {
         UploadTarget {
             method: "PUT".into(),
-            url: format!("{}/v1/uploads/{}/{}?token={}", self.base_url, request.ticket_id, request.attachment_id, request.token),
+            url: format!(
+                "{}/v1/uploads/{}/{}?token={}",
+                self.base_url, request.ticket_id, request.attachment_id, request.token
+            ),
             headers: vec![("content-type".into(), request.content_type.to_string())],
             expires_at: request.expires_at,
         }
@@ -83,6 +92,9 @@ mod tests {
         assert!(blobs.put("../evil", b"x").await.is_err());
         assert!(blobs.put("tickets/../../evil", b"x").await.is_err());
         blobs.put("tickets/t_1/att_1", b"hello").await.unwrap();
-        assert_eq!(blobs.download("tickets/t_1/att_1", "", "").await.unwrap(), Some(Download::Bytes(b"hello".to_vec())));
+        assert_eq!(
+            blobs.download("tickets/t_1/att_1", "", "").await.unwrap(),
+            Some(Download::Bytes(b"hello".to_vec()))
+        );
     }
 }

@@ -13,7 +13,10 @@ pub struct EventLog {
 
 impl EventLog {
     pub fn new(path: &Path) -> EventLog {
-        EventLog { path: path.to_path_buf(), lock: Mutex::new(()) }
+        EventLog {
+            path: path.to_path_buf(),
+            lock: Mutex::new(()),
+        }
     }
 }
 

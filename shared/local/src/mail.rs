@@ -20,7 +20,10 @@ impl EmlOutbox {
 /// "Name <addr>" → (name, addr); a bare address stays as it is.
 fn mailbox(text: &str) -> (String, String) {
     match text.split_once('<') {
-        Some((name, rest)) => (name.trim().trim_matches('"').to_string(), rest.trim_end_matches('>').trim().to_string()),
+        Some((name, rest)) => (
+            name.trim().trim_matches('"').to_string(),
+            rest.trim_end_matches('>').trim().to_string(),
+        ),
         None => (String::new(), text.trim().to_string()),
     }
 }
@@ -56,7 +59,11 @@ impl Mailer for EmlOutbox {
         // The id makes the name unique; writing the same mail twice overwrites, never doubles.
         let name = format!("{}-{}.eml", mail.kind, mail.id);
         let partial = self.dir.join(format!(".{name}.part"));
-        tokio::fs::write(&partial, bytes).await.map_err(|e| DeliveryError(e.to_string()))?;
-        tokio::fs::rename(&partial, self.dir.join(name)).await.map_err(|e| DeliveryError(e.to_string()))
+        tokio::fs::write(&partial, bytes)
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))?;
+        tokio::fs::rename(&partial, self.dir.join(name))
+            .await
+            .map_err(|e| DeliveryError(e.to_string()))
     }
 }

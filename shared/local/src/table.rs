@@ -3,7 +3,9 @@
 //! checked inside one IMMEDIATE transaction, and pages end in the same cursors.
 
 use async_trait::async_trait;
-use claimdesk_core::ports::{Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write};
+use claimdesk_core::ports::{
+    Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,7 +37,10 @@ const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, d
 fn unavailable(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(code, _)
-            if matches!(code.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
+            if matches!(
+                code.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
         {
             StoreError::Unavailable(e.to_string())
         }
@@ -52,7 +57,11 @@ impl SqliteTable {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
             .map_err(unavailable)?;
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
-        Ok(SqliteTable { connection: Mutex::new(connection), items_read: AtomicU64::new(0), clock })
+        Ok(SqliteTable {
+            connection: Mutex::new(connection),
+            items_read: AtomicU64::new(0),
+            clock,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -110,7 +119,9 @@ impl Table for SqliteTable {
         let connection = self.lock();
         let item = connection
             .query_row(
-                &format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"),
+                &format!(
+                    "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
+                ),
                 params![pk, sk, self.now_epoch()],
                 row_to_item,
             )
@@ -123,12 +134,18 @@ impl Table for SqliteTable {
     async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError> {
         let connection = self.lock();
         let mut statement = connection
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"))
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
+            ))
             .map_err(unavailable)?;
         let now = self.now_epoch();
         let mut out = Vec::new();
         for (pk, sk) in keys {
-            if let Some(item) = statement.query_row(params![pk, sk, now], row_to_item).optional().map_err(unavailable)? {
+            if let Some(item) = statement
+                .query_row(params![pk, sk, now], row_to_item)
+                .optional()
+                .map_err(unavailable)?
+            {
                 out.push(item);
             }
         }
@@ -138,12 +155,17 @@ impl Table for SqliteTable {
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         let (pk_col, sk_col) = index_columns(query.index);
-        let mut sql = format!("SELECT {COLUMNS} FROM items WHERE {pk_col} = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
+        let mut sql =
+            format!("SELECT {COLUMNS} FROM items WHERE {pk_col} = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
         let mut args: Vec<String> = vec![query.pk.clone()];
         match &query.sort {
             SortKey::All => {}
             SortKey::BeginsWith(prefix) => {
-                sql.push_str(&format!(" AND {sk_col} >= ?{} AND {sk_col} < ?{}", args.len() + 2, args.len() + 3));
+                sql.push_str(&format!(
+                    " AND {sk_col} >= ?{} AND {sk_col} < ?{}",
+                    args.len() + 2,
+                    args.len() + 3
+                ));
                 args.push(prefix.clone());
                 args.push(format!("{prefix}\u{10FFFF}"));
             }
@@ -160,7 +182,11 @@ impl Table for SqliteTable {
                 sql.push_str(&format!(" AND sk {comparison} ?{n}"));
                 args.push(after.sk.clone());
             } else {
-                sql.push_str(&format!(" AND ({sk_col}, pk, sk) {comparison} (?{n}, ?{}, ?{})", n + 1, n + 2));
+                sql.push_str(&format!(
+                    " AND ({sk_col}, pk, sk) {comparison} (?{n}, ?{}, ?{})",
+                    n + 1,
+                    n + 2
+                ));
                 args.push(after.index_sk.clone().unwrap_or_default());
                 args.push(after.pk.clone());
                 args.push(after.sk.clone());
@@ -282,7 +308,9 @@ mod tests {
     #[tokio::test]
     async fn a_failed_condition_writes_nothing_of_the_batch() {
         let (_d, t) = table();
-        t.write(vec![Write::create(Item::new("A", "1", serde_json::json!({"n": 1})))]).await.unwrap();
+        t.write(vec![Write::create(Item::new("A", "1", serde_json::json!({"n": 1})))])
+            .await
+            .unwrap();
         let result = t
             .write(vec![
                 Write::create(Item::new("B", "1", serde_json::json!({}))),
@@ -297,10 +325,15 @@ mod tests {
     #[tokio::test]
     async fn versions_guard_updates() {
         let (_d, t) = table();
-        t.write(vec![Write::create(Item::new("A", "1", serde_json::json!({})))]).await.unwrap();
+        t.write(vec![Write::create(Item::new("A", "1", serde_json::json!({})))])
+            .await
+            .unwrap();
         let item = t.get("A", "1").await.unwrap().unwrap();
         t.write(vec![Write::replace(item.clone(), 1)]).await.unwrap();
-        assert_eq!(t.write(vec![Write::replace(item, 1)]).await, Err(StoreError::ConditionFailed(0)));
+        assert_eq!(
+            t.write(vec![Write::replace(item, 1)]).await,
+            Err(StoreError::ConditionFailed(0))
+        );
         assert_eq!(t.get("A", "1").await.unwrap().unwrap().version, 2);
     }
 
@@ -320,7 +353,10 @@ mod tests {
         q.sort = SortKey::AtMost("2026-01-05~".into());
         q.limit = 2;
         let first = t.query(&q).await.unwrap();
-        assert_eq!(first.items.iter().map(|i| i.pk.as_str()).collect::<Vec<_>>(), ["T0", "T2"]);
+        assert_eq!(
+            first.items.iter().map(|i| i.pk.as_str()).collect::<Vec<_>>(),
+            ["T0", "T2"]
+        );
         q.after = first.next;
         let second = t.query(&q).await.unwrap();
         assert_eq!(second.items.iter().map(|i| i.pk.as_str()).collect::<Vec<_>>(), ["T4"]);

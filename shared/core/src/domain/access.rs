@@ -63,10 +63,12 @@ mod tests {
             description: Some("d".into()),
             ..Default::default()
         };
-        draft
-            .validate(&owner, &Catalogue::defaults())
-            .unwrap()
-            .into_ticket("t1".into(), "ACME-000001".into(), &owner, Utc::now())
+        draft.validate(&owner, &Catalogue::defaults()).unwrap().into_ticket(
+            "t1".into(),
+            "ACME-000001".into(),
+            &owner,
+            Utc::now(),
+        )
     }
 
     #[test]

@@ -56,10 +56,7 @@ pub enum FieldError {
 impl FieldError {
     pub fn field(&self) -> &str {
         match self {
-            FieldError::Missing(f)
-            | FieldError::NotMoney(f)
-            | FieldError::NotDate(f)
-            | FieldError::TooLong(f) => f,
+            FieldError::Missing(f) | FieldError::NotMoney(f) | FieldError::NotDate(f) | FieldError::TooLong(f) => f,
         }
     }
 }
@@ -82,10 +79,7 @@ impl Catalogue {
 impl TicketType {
     /// Checks the type's own fields and returns them normalised (trimmed; amounts with two
     /// decimals). Fields the type does not name are kept as given, trimmed.
-    pub fn check_fields(
-        &self,
-        given: &BTreeMap<String, String>,
-    ) -> Result<BTreeMap<String, String>, FieldError> {
+    pub fn check_fields(&self, given: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, FieldError> {
         let mut out: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in given {
             if value.chars().count() > 500 {
@@ -103,8 +97,7 @@ impl TicketType {
                 FieldKind::Text => value.to_string(),
                 FieldKind::Money => normalise_money(value).ok_or(FieldError::NotMoney(path))?,
                 FieldKind::Date => {
-                    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                        .map_err(|_| FieldError::NotDate(path))?;
+                    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| FieldError::NotDate(path))?;
                     value.to_string()
                 }
             };
@@ -143,7 +136,14 @@ mod tests {
     #[test]
     fn the_embedded_catalogue_holds_the_seed_types() {
         let cat = Catalogue::from_json(DEFAULT_CATALOGUE).expect("valid catalogue");
-        for id in ["support", "change_request", "information_training", "missing_era", "billing", "level_2"] {
+        for id in [
+            "support",
+            "change_request",
+            "information_training",
+            "missing_era",
+            "billing",
+            "level_2",
+        ] {
             assert!(cat.find(id).is_some(), "{id} missing");
         }
         assert!(cat.find("change_request").unwrap().needs_owner_approval);

@@ -45,10 +45,7 @@ pub const MAX_CLAIMS: usize = 50;
 /// Parses "123; CMS # A-9, claim#77" into distinct references. A token may carry a kind
 /// prefix, which also holds for the tokens after it ("CMS # 1; 2" is two CMS numbers);
 /// before any prefix `default_kind` applies. Empty tokens (e.g. "1;;2") are ignored.
-pub fn parse_claim_numbers(
-    text: &str,
-    default_kind: ClaimKind,
-) -> Result<Vec<ClaimRef>, ClaimError> {
+pub fn parse_claim_numbers(text: &str, default_kind: ClaimKind) -> Result<Vec<ClaimRef>, ClaimError> {
     let mut out: Vec<ClaimRef> = Vec::new();
     let mut current_kind = default_kind;
     for token in text.split([';', ',']) {
@@ -59,9 +56,8 @@ pub fn parse_claim_numbers(
         let (kind, number) = split_kind(token).unwrap_or((current_kind, token));
         current_kind = kind;
         let number = number.trim();
-        let valid = !number.is_empty()
-            && number.len() <= 30
-            && number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let valid =
+            !number.is_empty() && number.len() <= 30 && number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !valid {
             return Err(ClaimError::Invalid(token.to_string()));
         }
@@ -95,8 +91,14 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ClaimRef { kind: ClaimKind::Claim, number: "123".into() },
-                ClaimRef { kind: ClaimKind::Claim, number: "456".into() },
+                ClaimRef {
+                    kind: ClaimKind::Claim,
+                    number: "123".into()
+                },
+                ClaimRef {
+                    kind: ClaimKind::Claim,
+                    number: "456".into()
+                },
             ]
         );
     }
@@ -104,8 +106,20 @@ mod tests {
     #[test]
     fn a_token_may_name_its_own_kind() {
         let got = parse_claim_numbers("CMS # a-9; Claim#77", ClaimKind::Claim).unwrap();
-        assert_eq!(got[0], ClaimRef { kind: ClaimKind::Cms, number: "A-9".into() });
-        assert_eq!(got[1], ClaimRef { kind: ClaimKind::Claim, number: "77".into() });
+        assert_eq!(
+            got[0],
+            ClaimRef {
+                kind: ClaimKind::Cms,
+                number: "A-9".into()
+            }
+        );
+        assert_eq!(
+            got[1],
+            ClaimRef {
+                kind: ClaimKind::Claim,
+                number: "77".into()
+            }
+        );
     }
 
     #[test]

@@ -120,9 +120,13 @@ pub struct Lifecycle {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Assign { assignee: String },
+    Assign {
+        assignee: String,
+    },
     WaitForCustomer,
-    WaitForThirdParty { whom: String },
+    WaitForThirdParty {
+        whom: String,
+    },
     Resolve,
     /// A public update from the customer's side (requester, colleague, collaborator, guest).
     CustomerUpdate,
@@ -136,9 +140,17 @@ pub enum Event {
 /// Something the caller must do because of a transition: send a mail, open a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    StatusChanged { from: Status, to: Status },
-    WaitingReminder { number: u32, resolves_at: DateTime<Utc> },
-    CloseReminder { closes_at: DateTime<Utc> },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+    WaitingReminder {
+        number: u32,
+        resolves_at: DateTime<Utc>,
+    },
+    CloseReminder {
+        closes_at: DateTime<Utc>,
+    },
     Escalated,
     /// An update on a Closed case: the caller opens a new case that references this one.
     OpenFollowUp,
@@ -248,7 +260,14 @@ impl Lifecycle {
             Event::WaitForCustomer => {
                 support_only("ask the customer")?;
                 self.require(&[Assigned, PendingSupport, WaitingFor], "wait for customer")?;
-                next.change(WaitingForCustomer, None, by, now, "waiting for the customer".into(), &mut effects);
+                next.change(
+                    WaitingForCustomer,
+                    None,
+                    by,
+                    now,
+                    "waiting for the customer".into(),
+                    &mut effects,
+                );
             }
             Event::WaitForThirdParty { whom } => {
                 support_only("wait on a third party")?;
@@ -257,7 +276,14 @@ impl Lifecycle {
                     return Err(LifecycleError::EmptySubStatus);
                 }
                 self.require(&[Assigned, PendingSupport, WaitingFor], "wait for a third party")?;
-                next.change(WaitingFor, Some(whom.to_string()), by, now, format!("waiting for {whom}"), &mut effects);
+                next.change(
+                    WaitingFor,
+                    Some(whom.to_string()),
+                    by,
+                    now,
+                    format!("waiting for {whom}"),
+                    &mut effects,
+                );
             }
             Event::Resolve => {
                 support_only("resolve a ticket")?;
@@ -296,7 +322,14 @@ impl Lifecycle {
                 }
                 next.desk = Desk::Vendor;
                 next.assignee = None;
-                next.change(New, None, by, now, "escalated to the vendor's help desk".into(), &mut effects);
+                next.change(
+                    New,
+                    None,
+                    by,
+                    now,
+                    "escalated to the vendor's help desk".into(),
+                    &mut effects,
+                );
                 effects.push(Effect::Escalated);
             }
             Event::Tick => next.fire_due_timers(now, timers, &mut effects),
@@ -430,7 +463,14 @@ mod tests {
     #[test]
     fn waiting_for_customer_reminds_daily_and_resolves_on_day_five_then_closes_on_day_eight() {
         let t = Lifecycle::new(Desk::Vendor, day(1), "client");
-        let (t, _) = step(&t, Event::Assign { assignee: "agent@v".into() }, Side::Support, day(1));
+        let (t, _) = step(
+            &t,
+            Event::Assign {
+                assignee: "agent@v".into(),
+            },
+            Side::Support,
+            day(1),
+        );
         let (mut t, _) = step(&t, Event::WaitForCustomer, Side::Support, day(1));
         let mut reminders = 0;
         for d in 2..=4 {
@@ -443,14 +483,23 @@ mod tests {
         assert_eq!(reminders, 3);
         let (t, fx) = step(&t, Event::Tick, Side::System, day(5));
         assert_eq!(t.status, Status::Resolved);
-        assert!(fx.contains(&Effect::StatusChanged { from: Status::WaitingForCustomer, to: Status::Resolved }));
+        assert!(fx.contains(&Effect::StatusChanged {
+            from: Status::WaitingForCustomer,
+            to: Status::Resolved
+        }));
         let (t, fx) = step(&t, Event::Tick, Side::System, day(6));
         assert!(fx.is_empty());
         let (t, fx) = step(&t, Event::Tick, Side::System, day(7));
         assert_eq!(fx, vec![Effect::CloseReminder { closes_at: day(8) }]);
         let (t, fx) = step(&t, Event::Tick, Side::System, day(8));
         assert_eq!(t.status, Status::Closed);
-        assert_eq!(fx, vec![Effect::StatusChanged { from: Status::Resolved, to: Status::Closed }]);
+        assert_eq!(
+            fx,
+            vec![Effect::StatusChanged {
+                from: Status::Resolved,
+                to: Status::Closed
+            }]
+        );
         assert_eq!(t.history.last().map(|h| h.by.as_str()), Some("system"));
     }
 
@@ -487,21 +536,48 @@ mod tests {
     fn customers_cannot_do_the_agents_work_and_agents_cannot_close_for_the_customer() {
         let t = Lifecycle::new(Desk::Vendor, day(1), "c");
         let assign = Event::Assign { assignee: "me".into() };
-        assert!(matches!(t.apply(&assign, Side::Customer, "c", day(1), &Timers::default()), Err(LifecycleError::SupportOnly(_))));
-        assert!(matches!(t.apply(&Event::CustomerClose, Side::Support, "a", day(1), &Timers::default()), Err(LifecycleError::CustomerOnly(_))));
-        assert!(matches!(t.apply(&Event::Resolve, Side::Support, "a", day(1), &Timers::default()), Err(LifecycleError::NotAllowed { .. })));
+        assert!(matches!(
+            t.apply(&assign, Side::Customer, "c", day(1), &Timers::default()),
+            Err(LifecycleError::SupportOnly(_))
+        ));
+        assert!(matches!(
+            t.apply(&Event::CustomerClose, Side::Support, "a", day(1), &Timers::default()),
+            Err(LifecycleError::CustomerOnly(_))
+        ));
+        assert!(matches!(
+            t.apply(&Event::Resolve, Side::Support, "a", day(1), &Timers::default()),
+            Err(LifecycleError::NotAllowed { .. })
+        ));
     }
 
     #[test]
     fn waiting_for_names_whom_and_escalation_restarts_at_new() {
         let t = Lifecycle::new(Desk::Internal, day(1), "c");
-        let (t, _) = step(&t, Event::Assign { assignee: "admin".into() }, Side::Support, day(1));
-        let (t, _) = step(&t, Event::WaitForThirdParty { whom: "Payer".into() }, Side::Support, day(1));
+        let (t, _) = step(
+            &t,
+            Event::Assign {
+                assignee: "admin".into(),
+            },
+            Side::Support,
+            day(1),
+        );
+        let (t, _) = step(
+            &t,
+            Event::WaitForThirdParty { whom: "Payer".into() },
+            Side::Support,
+            day(1),
+        );
         assert_eq!(t.sub_status.as_deref(), Some("Payer"));
         let (t, fx) = step(&t, Event::Escalate, Side::Support, day(2));
-        assert_eq!((t.status, t.desk, t.assignee.clone()), (Status::New, Desk::Vendor, None));
+        assert_eq!(
+            (t.status, t.desk, t.assignee.clone()),
+            (Status::New, Desk::Vendor, None)
+        );
         assert!(fx.contains(&Effect::Escalated));
-        assert_eq!(t.apply(&Event::Escalate, Side::Support, "c", day(2), &Timers::default()), Err(LifecycleError::AlreadyEscalated));
+        assert_eq!(
+            t.apply(&Event::Escalate, Side::Support, "c", day(2), &Timers::default()),
+            Err(LifecycleError::AlreadyEscalated)
+        );
     }
 
     fn any_event() -> impl Strategy<Value = (Event, Side)> {

@@ -7,6 +7,6 @@ pub mod company;
 pub mod guest;
 pub mod lifecycle;
 pub mod roles;
-pub mod validate;
 pub mod ticket;
+pub mod validate;
 pub mod warranty;

@@ -169,22 +169,13 @@ mod tests {
     #[test]
     fn standing_prefers_agent_then_admin() {
         assert_eq!(who(&[Role::Adjuster]).standing(), Standing::ClientUser);
-        assert_eq!(
-            who(&[Role::Adjuster, Role::TeamLead]).standing(),
-            Standing::ClientAdmin
-        );
+        assert_eq!(who(&[Role::Adjuster, Role::TeamLead]).standing(), Standing::ClientAdmin);
         assert_eq!(who(&[Role::AgentL1]).standing(), Standing::Agent);
     }
 
     #[test]
     fn only_owner_administrator_and_hr_manage_accounts() {
-        let managers: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|r| r.manages_accounts())
-            .collect();
-        assert_eq!(
-            managers,
-            vec![Role::Owner, Role::Administrator, Role::HumanResources]
-        );
+        let managers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.manages_accounts()).collect();
+        assert_eq!(managers, vec![Role::Owner, Role::Administrator, Role::HumanResources]);
     }
 }

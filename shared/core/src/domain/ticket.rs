@@ -203,7 +203,9 @@ impl TicketDraft {
         };
         let claim_kind = match self.claim_kind.as_deref() {
             None => ClaimKind::Claim,
-            Some(k) => ClaimKind::parse(k).ok_or_else(|| Invalid::new("claim_kind", "must be \"CMS #\" or \"Claim #\""))?,
+            Some(k) => {
+                ClaimKind::parse(k).ok_or_else(|| Invalid::new("claim_kind", "must be \"CMS #\" or \"Claim #\""))?
+            }
         };
         let claims = parse_claim_numbers(self.claim_numbers.as_deref().unwrap_or(""), claim_kind)
             .map_err(|e| Invalid::new("claim_numbers", e.to_string()))?;
@@ -231,7 +233,11 @@ impl TicketDraft {
             links: Links {
                 claims,
                 era: validate::optional_line("era", self.era.as_deref(), 60)?,
-                eligibility_inquiry: validate::optional_line("eligibility_inquiry", self.eligibility_inquiry.as_deref(), 60)?,
+                eligibility_inquiry: validate::optional_line(
+                    "eligibility_inquiry",
+                    self.eligibility_inquiry.as_deref(),
+                    60,
+                )?,
                 serial_number: self
                     .serial_number
                     .as_deref()
@@ -383,7 +389,10 @@ pub fn check_content_type(value: &str) -> Result<String, Invalid> {
     let token = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c));
     match value.split_once('/') {
         Some((a, b)) if token(a) && token(b) && value.len() <= 100 => Ok(value),
-        _ => Err(Invalid::new("content_type", "must be a media type such as application/pdf")),
+        _ => Err(Invalid::new(
+            "content_type",
+            "must be a media type such as application/pdf",
+        )),
     }
 }
 
@@ -427,14 +436,23 @@ mod tests {
         assert_eq!(ok.desk, Desk::Internal);
         assert_eq!(ok.links.claims.len(), 2);
         assert_eq!(ok.contact.email, "ann@acme.test");
-        let vendor = TicketDraft { desk: Some(Desk::Vendor), ..draft() };
-        assert_eq!(vendor.validate(&who(&[Role::Adjuster]), &cat), Err(DraftRefusal::VendorTicketNeedsAdmin));
+        let vendor = TicketDraft {
+            desk: Some(Desk::Vendor),
+            ..draft()
+        };
+        assert_eq!(
+            vendor.validate(&who(&[Role::Adjuster]), &cat),
+            Err(DraftRefusal::VendorTicketNeedsAdmin)
+        );
         assert_eq!(vendor.validate(&who(&[Role::Owner]), &cat).unwrap().desk, Desk::Vendor);
     }
 
     #[test]
     fn account_management_is_refused_with_who_can_do_it() {
-        let d = TicketDraft { ticket_type: Some("account_management".into()), ..draft() };
+        let d = TicketDraft {
+            ticket_type: Some("account_management".into()),
+            ..draft()
+        };
         let err = d.validate(&who(&[Role::Owner]), &Catalogue::defaults()).unwrap_err();
         assert_eq!(err, DraftRefusal::AccountManagement);
         assert!(err.to_string().contains("Owner, Administrator or Human Resources"));
@@ -444,12 +462,42 @@ mod tests {
     fn every_bad_field_is_named() {
         let cat = Catalogue::defaults();
         let cases = [
-            (TicketDraft { subject: None, ..draft() }, "subject"),
-            (TicketDraft { ticket_type: Some("nope".into()), ..draft() }, "ticket_type"),
-            (TicketDraft { claim_numbers: Some("1 2".into()), ..draft() }, "claim_numbers"),
-            (TicketDraft { ticket_type: Some("missing_era".into()), ..draft() }, "fields.provider"),
             (
-                TicketDraft { contact: Some(ContactDraft { email: Some("x".into()), ..Default::default() }), ..draft() },
+                TicketDraft {
+                    subject: None,
+                    ..draft()
+                },
+                "subject",
+            ),
+            (
+                TicketDraft {
+                    ticket_type: Some("nope".into()),
+                    ..draft()
+                },
+                "ticket_type",
+            ),
+            (
+                TicketDraft {
+                    claim_numbers: Some("1 2".into()),
+                    ..draft()
+                },
+                "claim_numbers",
+            ),
+            (
+                TicketDraft {
+                    ticket_type: Some("missing_era".into()),
+                    ..draft()
+                },
+                "fields.provider",
+            ),
+            (
+                TicketDraft {
+                    contact: Some(ContactDraft {
+                        email: Some("x".into()),
+                        ..Default::default()
+                    }),
+                    ..draft()
+                },
                 "contact.email",
             ),
         ];
@@ -469,7 +517,10 @@ mod tests {
             Err(DraftRefusal::Invalid(i)) => assert_eq!(i.field, "company"),
             other => panic!("{other:?}"),
         }
-        let d = TicketDraft { company: Some("acme".into()), ..draft() };
+        let d = TicketDraft {
+            company: Some("acme".into()),
+            ..draft()
+        };
         assert_eq!(d.validate(&agent, &cat).unwrap().company, "ACME");
     }
 

@@ -34,7 +34,10 @@ pub fn optional_line(field: &str, value: Option<&str>, max: usize) -> Result<Opt
         return Err(Invalid::new(field, format!("must be at most {max} characters")));
     }
     if value.chars().any(char::is_control) {
-        return Err(Invalid::new(field, "must not contain control characters or line breaks"));
+        return Err(Invalid::new(
+            field,
+            "must not contain control characters or line breaks",
+        ));
     }
     Ok(Some(value.to_string()))
 }
@@ -48,7 +51,10 @@ pub fn text(field: &str, value: Option<&str>, max: usize) -> Result<String, Inva
     if value.chars().count() > max {
         return Err(Invalid::new(field, format!("must be at most {max} characters")));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
         return Err(Invalid::new(field, "must not contain control characters"));
     }
     Ok(value.to_string())

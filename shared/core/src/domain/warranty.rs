@@ -66,7 +66,9 @@ pub struct ProductDraft {
 
 impl ProductDraft {
     pub fn validate(&self) -> Result<Product, Invalid> {
-        let months = self.warranty_months.ok_or_else(|| Invalid::new("warranty_months", "is required"))?;
+        let months = self
+            .warranty_months
+            .ok_or_else(|| Invalid::new("warranty_months", "is required"))?;
         if !(1..=240).contains(&months) {
             return Err(Invalid::new("warranty_months", "must be between 1 and 240"));
         }
@@ -182,10 +184,17 @@ mod tests {
             created_at: now,
             registration: None,
         };
-        let product = Product { sku: "PUMP".into(), name: "Pump".into(), warranty_months: 24 };
+        let product = Product {
+            sku: "PUMP".into(),
+            name: "Pump".into(),
+            warranty_months: 24,
+        };
         let draft = RegistrationDraft {
             serial: Some("SN-1".into()),
-            end_customer: Some(EndCustomerDraft { name: Some("Bo".into()), ..Default::default() }),
+            end_customer: Some(EndCustomerDraft {
+                name: Some("Bo".into()),
+                ..Default::default()
+            }),
             delivery_date: Some("2026-01-31".into()),
         };
         (serial, product, draft, now)
@@ -202,9 +211,15 @@ mod tests {
     #[test]
     fn another_company_or_a_second_registration_is_refused() {
         let (serial, product, draft, now) = fixtures();
-        assert_eq!(register(&serial, &product, &draft, &dealer("OTHER"), now), Err(WarrantyRefusal::NotYourSerial));
+        assert_eq!(
+            register(&serial, &product, &draft, &dealer("OTHER"), now),
+            Err(WarrantyRefusal::NotYourSerial)
+        );
         let once = register(&serial, &product, &draft, &dealer("DEAL"), now).unwrap();
-        assert_eq!(register(&once, &product, &draft, &dealer("DEAL"), now), Err(WarrantyRefusal::AlreadyRegistered));
+        assert_eq!(
+            register(&once, &product, &draft, &dealer("DEAL"), now),
+            Err(WarrantyRefusal::AlreadyRegistered)
+        );
     }
 
     #[test]

@@ -30,8 +30,14 @@ pub fn identity_from_claims(claims: &serde_json::Map<String, serde_json::Value>)
     };
     let user_id = text(&["sub"]).ok_or("the token has no subject")?;
     let email = text(&["email"]).ok_or("the token has no email")?.to_ascii_lowercase();
-    let company = text(&["company", "custom:company"]).ok_or("the token has no company")?.to_ascii_uppercase();
-    let raw_roles: Vec<String> = match claims.get("roles").or_else(|| claims.get("custom:roles")).or_else(|| claims.get("cognito:groups")) {
+    let company = text(&["company", "custom:company"])
+        .ok_or("the token has no company")?
+        .to_ascii_uppercase();
+    let raw_roles: Vec<String> = match claims
+        .get("roles")
+        .or_else(|| claims.get("custom:roles"))
+        .or_else(|| claims.get("cognito:groups"))
+    {
         Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
         Some(serde_json::Value::String(s)) => s
             .trim_matches(|c| c == '[' || c == ']')
@@ -45,7 +51,13 @@ pub fn identity_from_claims(claims: &serde_json::Map<String, serde_json::Value>)
     if roles.is_empty() {
         return Err("the token carries no known role".into());
     }
-    Ok(Identity { user_id, email, name: text(&["name"]), company, roles })
+    Ok(Identity {
+        user_id,
+        email,
+        name: text(&["name"]),
+        company,
+        roles,
+    })
 }
 
 pub fn issue_token(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i64) -> String {
@@ -59,7 +71,12 @@ pub fn issue_token(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i6
         iat: now,
     };
     // HS256 over serialisable claims cannot fail.
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret)).unwrap_or_default()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap_or_default()
 }
 
 /// Verifies an HS256 token (signature and expiry) and returns who it names.
@@ -67,8 +84,12 @@ pub fn verify_token(secret: &[u8], token: &str) -> Result<Identity, String> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 30;
     validation.set_required_spec_claims(&["exp", "sub"]);
-    let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, &DecodingKey::from_secret(secret), &validation)
-        .map_err(|e| format!("invalid token: {e}"))?;
+    let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+        token,
+        &DecodingKey::from_secret(secret),
+        &validation,
+    )
+    .map_err(|e| format!("invalid token: {e}"))?;
     identity_from_claims(&data.claims)
 }
 

@@ -113,7 +113,13 @@ impl Api {
 
     /// Commits what `plan` decides, as one transaction with the idempotency record, and
     /// answers with its value. A lost optimistic-locking race re-plans from fresh reads.
-    async fn commit<T, F, Fut>(&self, request: &ApiRequest, who: &Identity, status: u16, plan: F) -> Result<ApiResponse, Problem>
+    async fn commit<T, F, Fut>(
+        &self,
+        request: &ApiRequest,
+        who: &Identity,
+        status: u16,
+        plan: F,
+    ) -> Result<ApiResponse, Problem>
     where
         T: Serialize,
         F: Fn() -> Fut,
@@ -123,8 +129,13 @@ impl Api {
             Some(key) => {
                 let key = key.trim();
                 if key.is_empty() || key.len() > 200 || key.chars().any(|c| c.is_control()) {
-                    return Err(Problem::new(400, "idempotency-key", "Bad Idempotency-Key", "the key must be 1 to 200 printable characters")
-                        .with_field("Idempotency-Key"));
+                    return Err(Problem::new(
+                        400,
+                        "idempotency-key",
+                        "Bad Idempotency-Key",
+                        "the key must be 1 to 200 printable characters",
+                    )
+                    .with_field("Idempotency-Key"));
                 }
                 Some((store::idempotency_pk(&who.user_id, key), fingerprint(request)))
             }
@@ -137,9 +148,14 @@ impl Api {
         }
         for _ in 0..PLAN_ATTEMPTS {
             let Plan { mut writes, value } = plan().await.map_err(Problem::from)?;
-            let body = serde_json::to_value(&value).map_err(|e| Problem::from(ServiceError::Internal(e.to_string())))?;
+            let body =
+                serde_json::to_value(&value).map_err(|e| Problem::from(ServiceError::Internal(e.to_string())))?;
             if let Some((pk, print)) = &idempotency {
-                let stored = StoredResponse { fingerprint: print.clone(), status, body: body.clone() };
+                let stored = StoredResponse {
+                    fingerprint: print.clone(),
+                    status,
+                    body: body.clone(),
+                };
                 let mut item = crate::services::item_of(pk.clone(), "IDEM", &stored);
                 item.expires_at = Some((self.core.now() + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp());
                 writes.push(crate::ports::Write::create(item));
@@ -166,7 +182,12 @@ impl Api {
     }
 
     async fn replay(&self, pk: &str, print: &str) -> Result<Option<ApiResponse>, Problem> {
-        let Some(stored) = self.core.get_record::<StoredResponse>(pk, "IDEM").await.map_err(Problem::from)? else {
+        let Some(stored) = self
+            .core
+            .get_record::<StoredResponse>(pk, "IDEM")
+            .await
+            .map_err(Problem::from)?
+        else {
             return Ok(None);
         };
         let stored = stored.record;
@@ -198,7 +219,12 @@ fn fingerprint(request: &ApiRequest) -> String {
 /// Parses a JSON body, naming the offending field where serde can tell it.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     if body.len() > MAX_JSON_BODY {
-        return Err(Problem::new(413, "body-too-large", "Body too large", format!("JSON bodies are limited to {MAX_JSON_BODY} bytes")));
+        return Err(Problem::new(
+            413,
+            "body-too-large",
+            "Body too large",
+            format!("JSON bodies are limited to {MAX_JSON_BODY} bytes"),
+        ));
     }
     let text = std::str::from_utf8(body)
         .map_err(|_| Problem::new(400, "malformed-body", "Malformed body", "the body is not valid UTF-8"))?;
@@ -207,7 +233,9 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Prob
         let message = e.to_string();
         let problem = Problem::new(400, "malformed-body", "Malformed body", message.clone());
         match message.split('`').nth(1) {
-            Some(field) if message.starts_with("unknown field") || message.starts_with("missing field") => problem.with_field(field),
+            Some(field) if message.starts_with("unknown field") || message.starts_with("missing field") => {
+                problem.with_field(field)
+            }
             _ => problem,
         }
     })

@@ -64,9 +64,13 @@ impl Problem {
 impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Problem {
         match e {
-            ServiceError::Invalid(i) => {
-                Problem::new(422, "validation", "Invalid input", format!("{}: {}", i.field, i.message)).with_field(i.field)
-            }
+            ServiceError::Invalid(i) => Problem::new(
+                422,
+                "validation",
+                "Invalid input",
+                format!("{}: {}", i.field, i.message),
+            )
+            .with_field(i.field),
             ServiceError::NotFound(what) => Problem::new(404, "not-found", "Not found", format!("{what} not found")),
             ServiceError::Forbidden { kind, detail } => Problem::new(403, kind, "Not allowed", detail),
             ServiceError::Conflict { kind, detail } => Problem::new(409, kind, "Conflict", detail),
@@ -75,7 +79,12 @@ impl From<ServiceError> for Problem {
             }
             ServiceError::Unavailable(detail) => {
                 tracing::warn!(%detail, "store unavailable");
-                let mut p = Problem::new(503, "unavailable", "Temporarily unavailable", "the service is busy; retry shortly");
+                let mut p = Problem::new(
+                    503,
+                    "unavailable",
+                    "Temporarily unavailable",
+                    "the service is busy; retry shortly",
+                );
                 p.retry_after = Some(5);
                 p
             }

@@ -63,7 +63,9 @@ fn matches<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str>> {
 pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
     let mut path_known = false;
     for route in ROUTES {
-        let Some(params) = matches(route.path, &request.path) else { continue };
+        let Some(params) = matches(route.path, &request.path) else {
+            continue;
+        };
         path_known = true;
         if route.method != request.method {
             continue;
@@ -97,7 +99,12 @@ pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiRespo
         };
     }
     if path_known {
-        Err(Problem::new(405, "method-not-allowed", "Method not allowed", format!("{} is not allowed here", request.method)))
+        Err(Problem::new(
+            405,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{} is not allowed here", request.method),
+        ))
     } else {
         Err(Problem::not_found())
     }
@@ -110,7 +117,8 @@ fn problem(e: ServiceError) -> Problem {
 async fn create_ticket(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft: crate::domain::ticket::TicketDraft = parse_body(&request.body)?;
-    api.commit(request, who, 201, || api.core.plan_create_ticket(who, &draft)).await
+    api.commit(request, who, 201, || api.core.plan_create_ticket(who, &draft))
+        .await
 }
 
 async fn list_tickets(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
@@ -172,10 +180,19 @@ async fn request_upload(api: &Api, request: &ApiRequest, id: &str) -> Result<Api
     .await
 }
 
-async fn receive_upload(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str) -> Result<ApiResponse, Problem> {
+async fn receive_upload(
+    api: &Api,
+    request: &ApiRequest,
+    id: &str,
+    attachment_id: &str,
+) -> Result<ApiResponse, Problem> {
     // The unguessable token in the URL is the authority, as with a presigned S3 URL.
     let token = request.query_param("token").unwrap_or("");
-    let attachment = api.core.receive_upload(id, attachment_id, token, &request.body).await.map_err(problem)?;
+    let attachment = api
+        .core
+        .receive_upload(id, attachment_id, token, &request.body)
+        .await
+        .map_err(problem)?;
     Ok(ApiResponse::json(200, &attachment))
 }
 
@@ -188,12 +205,19 @@ async fn download(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str
             status: 200,
             headers: vec![
                 ("content-type".into(), attachment.content_type.clone()),
-                ("content-disposition".into(), format!("attachment; filename=\"{}\"", attachment.filename)),
+                (
+                    "content-disposition".into(),
+                    format!("attachment; filename=\"{}\"", attachment.filename),
+                ),
                 ("x-content-type-options".into(), "nosniff".into()),
             ],
             body,
         },
-        Download::Redirect(url) => ApiResponse { status: 302, headers: vec![("location".into(), url)], body: Vec::new() },
+        Download::Redirect(url) => ApiResponse {
+            status: 302,
+            headers: vec![("location".into(), url)],
+            body: Vec::new(),
+        },
     })
 }
 
@@ -255,15 +279,18 @@ async fn staff_create(api: &Api, request: &ApiRequest, what: Staff) -> Result<Ap
     match what {
         Staff::Company => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, || api.core.plan_create_company(who, &draft)).await
+            api.commit(request, who, 201, || api.core.plan_create_company(who, &draft))
+                .await
         }
         Staff::Product => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, || api.core.plan_create_product(who, &draft)).await
+            api.commit(request, who, 201, || api.core.plan_create_product(who, &draft))
+                .await
         }
         Staff::Serial => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, || api.core.plan_create_serial(who, &draft)).await
+            api.commit(request, who, 201, || api.core.plan_create_serial(who, &draft))
+                .await
         }
     }
 }
@@ -277,7 +304,8 @@ async fn lookup_serial(api: &Api, request: &ApiRequest, serial: &str) -> Result<
 async fn register_warranty(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft = parse_body(&request.body)?;
-    api.commit(request, who, 201, || api.core.plan_register_warranty(who, &draft)).await
+    api.commit(request, who, 201, || api.core.plan_register_warranty(who, &draft))
+        .await
 }
 
 #[cfg(test)]
@@ -307,7 +335,10 @@ mod tests {
                 }
             }
         }
-        let mut served: Vec<(String, String)> = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
+        let mut served: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
         documented.sort();
         served.sort();
         assert_eq!(documented, served);

@@ -42,10 +42,18 @@ impl Core {
         }
     }
 
-    pub async fn plan_upload(&self, loaded: &Loaded<Ticket>, viewer: &Viewer, draft: &UploadDraft) -> Result<Plan<UploadGranted>, ServiceError> {
+    pub async fn plan_upload(
+        &self,
+        loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
+        draft: &UploadDraft,
+    ) -> Result<Plan<UploadGranted>, ServiceError> {
         let ticket = &loaded.record;
         if !ticket.lifecycle.status.is_open() {
-            return Err(ServiceError::conflict("ticket-closed", "attachments cannot be added to a closed ticket"));
+            return Err(ServiceError::conflict(
+                "ticket-closed",
+                "attachments cannot be added to a closed ticket",
+            ));
         }
         let filename = clean_filename(draft.filename.as_deref().unwrap_or(""))?;
         let content_type = check_content_type(draft.content_type.as_deref().unwrap_or("application/octet-stream"))?;
@@ -83,12 +91,21 @@ impl Core {
             expires_at,
         });
         let item = item_of(store::ticket_pk(&ticket.id), attachment_sk(&id), &attachment);
-        Ok(Plan { writes: vec![Write::create(item)], value: UploadGranted { attachment, upload } })
+        Ok(Plan {
+            writes: vec![Write::create(item)],
+            value: UploadGranted { attachment, upload },
+        })
     }
 
     /// The local engine's upload endpoint: checks the token and the size, stores the bytes,
     /// then confirms. On AWS the bytes go to S3 and the ObjectCreated event confirms.
-    pub async fn receive_upload(&self, ticket_id: &str, attachment_id: &str, token: &str, bytes: &[u8]) -> Result<Attachment, ServiceError> {
+    pub async fn receive_upload(
+        &self,
+        ticket_id: &str,
+        attachment_id: &str,
+        token: &str,
+        bytes: &[u8],
+    ) -> Result<Attachment, ServiceError> {
         let attachment = self
             .get_record::<Attachment>(&store::ticket_pk(ticket_id), &attachment_sk(attachment_id))
             .await?
@@ -99,12 +116,19 @@ impl Core {
             return Err(ServiceError::NotFound("upload"));
         }
         if attachment.state != AttachmentState::Pending {
-            return Err(ServiceError::conflict("upload-used", "this upload URL was already used"));
+            return Err(ServiceError::conflict(
+                "upload-used",
+                "this upload URL was already used",
+            ));
         }
         if bytes.len() as u64 != attachment.declared_size {
             return Err(ServiceError::TooLarge {
                 field: "size",
-                detail: format!("the upload was {} bytes but {} were declared", bytes.len(), attachment.declared_size),
+                detail: format!(
+                    "the upload was {} bytes but {} were declared",
+                    bytes.len(),
+                    attachment.declared_size
+                ),
             });
         }
         self.blobs.put(&attachment.blob_key, bytes).await?;
@@ -113,10 +137,18 @@ impl Core {
 
     /// Records that an attachment's bytes arrived, adding them to the ticket's total in the
     /// same write. A file over the limit is deleted and marked refused, never listed.
-    pub async fn confirm_upload(&self, ticket_id: &str, attachment_id: &str, size: u64) -> Result<Attachment, ServiceError> {
+    pub async fn confirm_upload(
+        &self,
+        ticket_id: &str,
+        attachment_id: &str,
+        size: u64,
+    ) -> Result<Attachment, ServiceError> {
         for _ in 0..5 {
             let loaded = self.load_ticket(ticket_id).await?;
-            let Some(att) = self.get_record::<Attachment>(&store::ticket_pk(ticket_id), &attachment_sk(attachment_id)).await? else {
+            let Some(att) = self
+                .get_record::<Attachment>(&store::ticket_pk(ticket_id), &attachment_sk(attachment_id))
+                .await?
+            else {
                 return Err(ServiceError::NotFound("upload"));
             };
             let mut attachment = att.record;
@@ -127,7 +159,11 @@ impl Core {
             let over = size > attachment.declared_size
                 || ticket.attachment_bytes.saturating_add(size) > self.settings.attachment_limit_bytes;
             attachment.size = Some(size);
-            attachment.state = if over { AttachmentState::Refused } else { AttachmentState::Stored };
+            attachment.state = if over {
+                AttachmentState::Refused
+            } else {
+                AttachmentState::Stored
+            };
             let att_item = item_of(store::ticket_pk(ticket_id), attachment_sk(attachment_id), &attachment);
             let mut writes = vec![Write::replace(att_item, att.version)];
             if !over {
@@ -145,10 +181,17 @@ impl Core {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(ServiceError::conflict("concurrent-update", "the ticket kept changing; try again"))
+        Err(ServiceError::conflict(
+            "concurrent-update",
+            "the ticket kept changing; try again",
+        ))
     }
 
-    pub async fn download(&self, loaded: &Loaded<Ticket>, attachment_id: &str) -> Result<(Attachment, Download), ServiceError> {
+    pub async fn download(
+        &self,
+        loaded: &Loaded<Ticket>,
+        attachment_id: &str,
+    ) -> Result<(Attachment, Download), ServiceError> {
         let attachment = self
             .get_record::<Attachment>(&store::ticket_pk(&loaded.record.id), &attachment_sk(attachment_id))
             .await?

@@ -9,20 +9,36 @@ use crate::ports::Write;
 use crate::store;
 
 impl Core {
-    pub async fn plan_create_company(&self, who: &Identity, draft: &CompanyDraft) -> Result<Plan<Company>, ServiceError> {
+    pub async fn plan_create_company(
+        &self,
+        who: &Identity,
+        draft: &CompanyDraft,
+    ) -> Result<Plan<Company>, ServiceError> {
         self.require_agent(who, "register companies")?;
         let company = draft.validate(self.now())?;
-        self.refuse_existing(&store::company_pk(&company.code), "company").await?;
+        self.refuse_existing(&store::company_pk(&company.code), "company")
+            .await?;
         let item = item_of(store::company_pk(&company.code), store::META, &company);
-        Ok(Plan { writes: vec![Write::create(item)], value: company })
+        Ok(Plan {
+            writes: vec![Write::create(item)],
+            value: company,
+        })
     }
 
-    pub async fn plan_create_product(&self, who: &Identity, draft: &ProductDraft) -> Result<Plan<Product>, ServiceError> {
+    pub async fn plan_create_product(
+        &self,
+        who: &Identity,
+        draft: &ProductDraft,
+    ) -> Result<Plan<Product>, ServiceError> {
         self.require_agent(who, "define products")?;
         let product = draft.validate()?;
-        self.refuse_existing(&store::product_pk(&product.sku), "product").await?;
+        self.refuse_existing(&store::product_pk(&product.sku), "product")
+            .await?;
         let item = item_of(store::product_pk(&product.sku), store::META, &product);
-        Ok(Plan { writes: vec![Write::create(item)], value: product })
+        Ok(Plan {
+            writes: vec![Write::create(item)],
+            value: product,
+        })
     }
 
     /// Seed 004: serials are created by the vendor and assigned to a dealer company.
@@ -31,7 +47,8 @@ impl Core {
         let serial = validate::code("serial", draft.serial.as_deref(), 60)?;
         let sku = validate::code("sku", draft.sku.as_deref(), 40)?;
         let dealer = validate::code("dealer_company", draft.dealer_company.as_deref(), 12)?;
-        self.refuse_existing(&store::serial_pk(&serial), "serial number").await?;
+        self.refuse_existing(&store::serial_pk(&serial), "serial number")
+            .await?;
         if self.table.get(&store::product_pk(&sku), store::META).await?.is_none() {
             return Err(Invalid::new("sku", "unknown product").into());
         }
@@ -47,7 +64,10 @@ impl Core {
             registration: None,
         };
         let item = item_of(store::serial_pk(&record.serial), store::META, &record);
-        Ok(Plan { writes: vec![Write::create(item)], value: record })
+        Ok(Plan {
+            writes: vec![Write::create(item)],
+            value: record,
+        })
     }
 }
 
@@ -55,7 +75,10 @@ impl Core {
     /// A clear 409 for a record that exists, rather than a failed conditional write.
     async fn refuse_existing(&self, pk: &str, what: &str) -> Result<(), ServiceError> {
         if self.table.get(pk, store::META).await?.is_some() {
-            return Err(ServiceError::conflict("already-exists", format!("this {what} already exists")));
+            return Err(ServiceError::conflict(
+                "already-exists",
+                format!("this {what} already exists"),
+            ));
         }
         Ok(())
     }

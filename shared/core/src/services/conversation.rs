@@ -23,11 +23,19 @@ pub struct MessageDraft {
 }
 
 /// What a message led to: the message on this ticket, or a new case if this one was closed.
+// Built once per request and serialised at once: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MessageOutcome {
-    Added { message: Message, ticket: Ticket, version: u64 },
-    FollowUpOpened { follow_up: Box<TicketView> },
+    Added {
+        message: Message,
+        ticket: Ticket,
+        version: u64,
+    },
+    FollowUpOpened {
+        follow_up: Box<TicketView>,
+    },
 }
 
 impl Core {
@@ -40,13 +48,19 @@ impl Core {
         let ticket = &loaded.record;
         let body = validate::text("body", draft.body.as_deref(), 20_000)?;
         if draft.internal && viewer.side != Side::Support {
-            return Err(ServiceError::forbidden("notes-are-internal", "only the support side writes internal notes"));
+            return Err(ServiceError::forbidden(
+                "notes-are-internal",
+                "only the support side writes internal notes",
+            ));
         }
         if draft.attachment_ids.len() > 20 {
             return Err(Invalid::new("attachment_ids", "at most 20 attachments per message").into());
         }
         let now = self.now();
-        let company = self.company(&ticket.company).await?.ok_or(ServiceError::NotFound("company"))?;
+        let company = self
+            .company(&ticket.company)
+            .await?
+            .ok_or(ServiceError::NotFound("company"))?;
         let message = Message {
             id: new_id("msg"),
             ticket_id: ticket.id.clone(),
@@ -63,7 +77,13 @@ impl Core {
         if viewer.side == Side::Customer {
             let (lifecycle, fx) = ticket
                 .lifecycle
-                .apply(&Event::CustomerUpdate, Side::Customer, &viewer.email, now, &self.settings.timers)
+                .apply(
+                    &Event::CustomerUpdate,
+                    Side::Customer,
+                    &viewer.email,
+                    now,
+                    &self.settings.timers,
+                )
                 .map_err(|e| ServiceError::conflict("lifecycle", e.to_string()))?;
             if fx.contains(&Effect::OpenFollowUp) {
                 return self.plan_follow_up(ticket, &company, viewer, message).await;
@@ -71,22 +91,41 @@ impl Core {
             next.lifecycle = lifecycle;
             effects = fx;
         } else if !ticket.lifecycle.status.is_open() {
-            return Err(ServiceError::conflict("ticket-closed", "the ticket is closed; the customer's next update opens a new case"));
+            return Err(ServiceError::conflict(
+                "ticket-closed",
+                "the ticket is closed; the customer's next update opens a new case",
+            ));
         }
         self.check_attachments(ticket, &draft.attachment_ids).await?;
         next.updated_at = now;
         if !message.internal {
-            next.last_reply = Some(LastReply { at: now, side: viewer.side });
+            next.last_reply = Some(LastReply {
+                at: now,
+                side: viewer.side,
+            });
         }
         let mut outbox = Outbox::new(self);
         if !message.internal {
             self.reply_mails(&mut outbox, &next, &company, &message).await?;
-            outbox.event("ticket.reply_added", serde_json::json!({ "ticket": next.id, "message": message.id, "side": message.side }));
+            outbox.event(
+                "ticket.reply_added",
+                serde_json::json!({ "ticket": next.id, "message": message.id, "side": message.side }),
+            );
         }
         outbox.effects(&next, &effects, &company);
-        let mut writes = vec![Write::create(message_item(&message)), self.ticket_write(&next, loaded.version)];
+        let mut writes = vec![
+            Write::create(message_item(&message)),
+            self.ticket_write(&next, loaded.version),
+        ];
         writes.extend(outbox.writes);
-        Ok(Plan { writes, value: MessageOutcome::Added { message, ticket: next, version: loaded.version + 1 } })
+        Ok(Plan {
+            writes,
+            value: MessageOutcome::Added {
+                message,
+                ticket: next,
+                version: loaded.version + 1,
+            },
+        })
     }
 
     /// Seed 002: an update on a closed case creates a new case that references it.
@@ -100,7 +139,11 @@ impl Core {
         let now = self.now();
         let (number, counter_write) = self.next_number(&company.code).await?;
         let author = crate::domain::roles::Identity {
-            user_id: if viewer.member { viewer.reader.clone() } else { closed.requester.user_id.clone() },
+            user_id: if viewer.member {
+                viewer.reader.clone()
+            } else {
+                closed.requester.user_id.clone()
+            },
             email: viewer.email.clone(),
             name: Some(viewer.name.clone()),
             company: closed.company.clone(),
@@ -109,14 +152,31 @@ impl Core {
         let follow_up = closed.follow_up(new_id("t"), number, &author, &message.body, now);
         message.ticket_id = follow_up.id.clone();
         message.attachment_ids.clear();
-        let plan = self.plan_new_ticket(follow_up, company, counter_write, Some(message)).await?;
-        Ok(Plan { writes: plan.writes, value: MessageOutcome::FollowUpOpened { follow_up: Box::new(plan.value) } })
+        let plan = self
+            .plan_new_ticket(follow_up, company, counter_write, Some(message))
+            .await?;
+        Ok(Plan {
+            writes: plan.writes,
+            value: MessageOutcome::FollowUpOpened {
+                follow_up: Box::new(plan.value),
+            },
+        })
     }
 
     /// A reply goes to the other side: support's to the contact and each collaborator (one
     /// mail each, so no one sees the others' addresses); the customer's to the assignee or desk.
-    async fn reply_mails(&self, outbox: &mut Outbox<'_>, ticket: &Ticket, company: &Company, message: &Message) -> Result<(), ServiceError> {
-        let text = format!("{} wrote:\n\n{}", message.author_name.as_deref().unwrap_or(&message.author), message.body);
+    async fn reply_mails(
+        &self,
+        outbox: &mut Outbox<'_>,
+        ticket: &Ticket,
+        company: &Company,
+        message: &Message,
+    ) -> Result<(), ServiceError> {
+        let text = format!(
+            "{} wrote:\n\n{}",
+            message.author_name.as_deref().unwrap_or(&message.author),
+            message.body
+        );
         match message.side {
             Side::Support => {
                 let mut recipients = vec![ticket.contact.email.clone()];
@@ -128,7 +188,11 @@ impl Core {
                 }
             }
             Side::Customer | Side::System => {
-                let to = ticket.lifecycle.assignee.clone().unwrap_or_else(|| outbox.desk_address(ticket, company));
+                let to = ticket
+                    .lifecycle
+                    .assignee
+                    .clone()
+                    .unwrap_or_else(|| outbox.desk_address(ticket, company));
                 outbox.mail(ticket, "reply", &to, text);
             }
         }
@@ -140,7 +204,10 @@ impl Core {
         if ids.is_empty() {
             return Ok(());
         }
-        let keys: Vec<(String, String)> = ids.iter().map(|id| (store::ticket_pk(&ticket.id), format!("ATT#{id}"))).collect();
+        let keys: Vec<(String, String)> = ids
+            .iter()
+            .map(|id| (store::ticket_pk(&ticket.id), format!("ATT#{id}")))
+            .collect();
         let found = self.table.get_many(&keys).await?;
         let stored = found
             .iter()

@@ -53,7 +53,9 @@ impl Core {
             return Err(Invalid::new("limit", "must be between 1 and 100").into());
         }
         let after = match &request.cursor {
-            Some(c) => Some(Cursor::decode(c).ok_or_else(|| Invalid::new("cursor", "is not a cursor this API gave out"))?),
+            Some(c) => {
+                Some(Cursor::decode(c).ok_or_else(|| Invalid::new("cursor", "is not a cursor this API gave out"))?)
+            }
             None => None,
         };
         let view = request.view.as_deref().unwrap_or("mine");
@@ -74,7 +76,12 @@ impl Core {
             "collaborating" => (Index::Gsi1, store::collaborator_view(&email)),
             "queue" if agent => (Index::Gsi3, store::queue_view(Desk::Vendor, "")),
             "queue" if who.is_client_admin() => (Index::Gsi3, store::queue_view(Desk::Internal, &who.company)),
-            "queue" => return Err(ServiceError::forbidden("not-allowed", "the queue is for the support side")),
+            "queue" => {
+                return Err(ServiceError::forbidden(
+                    "not-allowed",
+                    "the queue is for the support side",
+                ))
+            }
             _ => return Err(Invalid::new("view", "must be one of mine, company, closed, collaborating, queue").into()),
         };
         let mut query = Query::new(index, pk);
@@ -94,7 +101,9 @@ impl Core {
                 let t: Ticket = store::from_item(&item)?;
                 found.insert(t.id.clone(), t);
             }
-            keys.iter().filter_map(|(pk, _)| found.remove(pk.trim_start_matches("TICKET#"))).collect()
+            keys.iter()
+                .filter_map(|(pk, _)| found.remove(pk.trim_start_matches("TICKET#")))
+                .collect()
         } else {
             page.items.iter().map(store::from_item).collect::<Result<_, _>>()?
         };
@@ -108,10 +117,17 @@ impl Core {
             let unseen = is_unseen(&ticket, side, seen.get(&ticket.id).copied());
             items.push(summary(&ticket, unseen));
         }
-        Ok(TicketPage { items, next_cursor: page.next.map(|c| c.encode()) })
+        Ok(TicketPage {
+            items,
+            next_cursor: page.next.map(|c| c.encode()),
+        })
     }
 
-    async fn seen_markers(&self, tickets: &[Ticket], reader: &str) -> Result<HashMap<String, DateTime<Utc>>, ServiceError> {
+    async fn seen_markers(
+        &self,
+        tickets: &[Ticket],
+        reader: &str,
+    ) -> Result<HashMap<String, DateTime<Utc>>, ServiceError> {
         let keys: Vec<(String, String)> = tickets
             .iter()
             .filter(|t| t.last_reply.is_some())

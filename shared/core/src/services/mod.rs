@@ -91,10 +91,16 @@ pub enum ServiceError {
 
 impl ServiceError {
     pub fn forbidden(kind: &'static str, detail: impl Into<String>) -> ServiceError {
-        ServiceError::Forbidden { kind, detail: detail.into() }
+        ServiceError::Forbidden {
+            kind,
+            detail: detail.into(),
+        }
     }
     pub fn conflict(kind: &'static str, detail: impl Into<String>) -> ServiceError {
-        ServiceError::Conflict { kind, detail: detail.into() }
+        ServiceError::Conflict {
+            kind,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -175,7 +181,10 @@ impl Core {
             .get(&store::ticket_pk(id), store::META)
             .await?
             .ok_or(ServiceError::NotFound("ticket"))?;
-        Ok(Loaded { record: store::from_item(&item)?, version: item.version })
+        Ok(Loaded {
+            record: store::from_item(&item)?,
+            version: item.version,
+        })
     }
 
     /// Works out the caller's side on a ticket; a caller with no business there gets the
@@ -187,7 +196,10 @@ impl Core {
             None => {
                 let collab = self
                     .table
-                    .get(&store::ticket_pk(&ticket.id), &store::collaborator_sk(&who.email.to_ascii_lowercase()))
+                    .get(
+                        &store::ticket_pk(&ticket.id),
+                        &store::collaborator_sk(&who.email.to_ascii_lowercase()),
+                    )
                     .await?;
                 access::side_on(who, ticket, collab.is_some()).ok_or(ServiceError::NotFound("ticket"))?
             }
@@ -209,17 +221,27 @@ impl Core {
     }
 
     pub fn ticket_write(&self, ticket: &Ticket, read_version: u64) -> Write {
-        Write::replace(store::ticket_item(ticket, read_version, &self.settings.timers), read_version)
+        Write::replace(
+            store::ticket_item(ticket, read_version, &self.settings.timers),
+            read_version,
+        )
     }
 
     pub fn ticket_create(&self, ticket: &Ticket) -> Write {
         Write::create(store::ticket_item(ticket, 1, &self.settings.timers))
     }
 
-    pub async fn get_record<T: serde::de::DeserializeOwned>(&self, pk: &str, sk: &str) -> Result<Option<Loaded<T>>, ServiceError> {
+    pub async fn get_record<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<Loaded<T>>, ServiceError> {
         let now = self.now();
         match self.table.get(pk, sk).await? {
-            Some(item) if !item.is_expired(now) => Ok(Some(Loaded { record: store::from_item(&item)?, version: item.version })),
+            Some(item) if !item.is_expired(now) => Ok(Some(Loaded {
+                record: store::from_item(&item)?,
+                version: item.version,
+            })),
             _ => Ok(None),
         }
     }
@@ -228,7 +250,10 @@ impl Core {
         if who.is_agent() {
             Ok(())
         } else {
-            Err(ServiceError::forbidden("staff-only", format!("only support staff may {what}")))
+            Err(ServiceError::forbidden(
+                "staff-only",
+                format!("only support staff may {what}"),
+            ))
         }
     }
 }

@@ -45,7 +45,11 @@ pub struct Outbox<'a> {
 
 impl<'a> Outbox<'a> {
     pub fn new(core: &'a Core) -> Outbox<'a> {
-        Outbox { core, now: core.now(), writes: Vec::new() }
+        Outbox {
+            core,
+            now: core.now(),
+            writes: Vec::new(),
+        }
     }
 
     pub fn mail(&mut self, ticket: &Ticket, kind: &str, to: &str, text: String) {
@@ -79,7 +83,12 @@ impl<'a> Outbox<'a> {
 
     pub fn event(&mut self, detail_type: &str, detail: serde_json::Value) {
         let id = new_id("e");
-        let event = DomainEvent { id: id.clone(), detail_type: detail_type.to_string(), at: self.now, detail };
+        let event = DomainEvent {
+            id: id.clone(),
+            detail_type: detail_type.to_string(),
+            at: self.now,
+            detail,
+        };
         let entry = self.entry(None, Some(event), &id);
         let mut item = Item::new(format!("EVENT#{id}"), "EVENT", store::to_data(&entry));
         item.due = Some(self.due_key(&id));
@@ -100,7 +109,10 @@ impl<'a> Outbox<'a> {
     }
 
     fn due_key(&self, id: &str) -> IndexKey {
-        IndexKey::new(store::outbox_pk(store::shard_of(id)), format!("{}#{id}", store::ts(self.now)))
+        IndexKey::new(
+            store::outbox_pk(store::shard_of(id)),
+            format!("{}#{id}", store::ts(self.now)),
+        )
     }
 
     /// The first-level address that hears of a ticket: the vendor desk, or the company's own.
@@ -224,7 +236,16 @@ fn summary_text(ticket: &Ticket) -> String {
         .links
         .claims
         .iter()
-        .map(|c| format!("{} {}", serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(), c.number))
+        .map(|c| {
+            format!(
+                "{} {}",
+                serde_json::to_value(c.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                c.number
+            )
+        })
         .collect();
     format!(
         "From: {} <{}>\nCompany: {}\nType: {}\nPriority: {:?}\nClaims: {}\n\n{}",
@@ -233,7 +254,11 @@ fn summary_text(ticket: &Ticket) -> String {
         ticket.company,
         ticket.ticket_type,
         ticket.priority,
-        if claims.is_empty() { "-".to_string() } else { claims.join(", ") },
+        if claims.is_empty() {
+            "-".to_string()
+        } else {
+            claims.join(", ")
+        },
         ticket.description
     )
 }

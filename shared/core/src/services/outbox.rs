@@ -5,7 +5,7 @@
 
 use super::notify::{DeliveryState, OutboxEntry};
 use super::{Core, ServiceError};
-use crate::ports::{IndexKey, Index, Item, Mailer, Publisher, Query, SortKey, StoreError, Write};
+use crate::ports::{Index, IndexKey, Item, Mailer, Publisher, Query, SortKey, StoreError, Write};
 use crate::store;
 use chrono::Duration;
 use serde::Serialize;
@@ -22,7 +22,11 @@ pub struct DeliveryReport {
 }
 
 impl Core {
-    pub async fn deliver_outbox(&self, mailer: &dyn Mailer, publisher: &dyn Publisher) -> Result<DeliveryReport, ServiceError> {
+    pub async fn deliver_outbox(
+        &self,
+        mailer: &dyn Mailer,
+        publisher: &dyn Publisher,
+    ) -> Result<DeliveryReport, ServiceError> {
         let mut report = DeliveryReport::default();
         let upto = format!("{}~", store::ts(self.now()));
         for shard in 0..store::DUE_SHARDS {
@@ -53,15 +57,27 @@ impl Core {
         Ok(report)
     }
 
-    async fn deliver_one(&self, item: Item, mailer: &dyn Mailer, publisher: &dyn Publisher) -> Result<Option<Outcome>, ServiceError> {
+    async fn deliver_one(
+        &self,
+        item: Item,
+        mailer: &dyn Mailer,
+        publisher: &dyn Publisher,
+    ) -> Result<Option<Outcome>, ServiceError> {
         let now = self.now();
         let mut entry: OutboxEntry = store::from_item(&item)?;
         // Claim: push the due time past the lease, conditioned on the version we read.
         let mut claimed = item.clone();
         claimed.due = item.due.as_ref().map(|d| {
-            IndexKey::new(d.pk.clone(), format!("{}#{}", store::ts(now + Duration::minutes(LEASE_MINUTES)), entry.id))
+            IndexKey::new(
+                d.pk.clone(),
+                format!("{}#{}", store::ts(now + Duration::minutes(LEASE_MINUTES)), entry.id),
+            )
         });
-        match self.table.write(vec![Write::replace(claimed.clone(), item.version)]).await {
+        match self
+            .table
+            .write(vec![Write::replace(claimed.clone(), item.version)])
+            .await
+        {
             Ok(()) => claimed.version = item.version + 1,
             Err(StoreError::ConditionFailed(_)) => return Ok(None),
             Err(e) => return Err(e.into()),

@@ -30,7 +30,10 @@ impl Core {
         let mut query = Query::new(Index::Table, store::ticket_pk(ticket_id));
         query.sort = SortKey::BeginsWith("COLLAB#".into());
         let page = self.table.query(&query).await?;
-        page.items.iter().map(|i| Ok(store::from_item::<Collaborator>(i)?.email)).collect()
+        page.items
+            .iter()
+            .map(|i| Ok(store::from_item::<Collaborator>(i)?.email))
+            .collect()
     }
 
     pub async fn plan_add_collaborator(
@@ -41,12 +44,24 @@ impl Core {
     ) -> Result<Plan<Collaborator>, ServiceError> {
         let ticket = &loaded.record;
         if !access::may_add_collaborators(who, ticket) {
-            return Err(ServiceError::forbidden("collaborators-cannot-invite", "collaborators may view and reply, not invite others"));
+            return Err(ServiceError::forbidden(
+                "collaborators-cannot-invite",
+                "collaborators may view and reply, not invite others",
+            ));
         }
         let email = validate::email("email", draft.email.as_deref())?;
         let now = self.now();
-        let collaborator = Collaborator { ticket_id: ticket.id.clone(), email: email.clone(), added_by: who.email.clone(), added_at: now };
-        let mut item = item_of(store::ticket_pk(&ticket.id), store::collaborator_sk(&email), &collaborator);
+        let collaborator = Collaborator {
+            ticket_id: ticket.id.clone(),
+            email: email.clone(),
+            added_by: who.email.clone(),
+            added_at: now,
+        };
+        let mut item = item_of(
+            store::ticket_pk(&ticket.id),
+            store::collaborator_sk(&email),
+            &collaborator,
+        );
         item.gsi1 = Some(crate::ports::IndexKey::new(
             store::collaborator_view(&email),
             format!("{}#{}", store::ts(now), ticket.id),
@@ -56,11 +71,17 @@ impl Core {
             ticket,
             "collaborator_invite",
             &email,
-            format!("{} added you as a collaborator: you may view this ticket and reply to it.", who.display_name()),
+            format!(
+                "{} added you as a collaborator: you may view this ticket and reply to it.",
+                who.display_name()
+            ),
         );
         let mut writes = vec![Write::create(item)];
         writes.extend(outbox.writes);
-        Ok(Plan { writes, value: collaborator })
+        Ok(Plan {
+            writes,
+            value: collaborator,
+        })
     }
 
     /// The guest's view of a ticket: the key must be this ticket's, unexpired and unrevoked.
@@ -89,9 +110,16 @@ impl Core {
     }
 
     /// Revokes every guest key of a ticket (a forwarded mail, a lost inbox).
-    pub async fn plan_revoke_guest_keys(&self, loaded: &Loaded<Ticket>, viewer: &Viewer) -> Result<Plan<GuestKeysRevoked>, ServiceError> {
+    pub async fn plan_revoke_guest_keys(
+        &self,
+        loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
+    ) -> Result<Plan<GuestKeysRevoked>, ServiceError> {
         if !viewer.member {
-            return Err(ServiceError::forbidden("not-allowed", "only the company's users and support revoke guest keys"));
+            return Err(ServiceError::forbidden(
+                "not-allowed",
+                "only the company's users and support revoke guest keys",
+            ));
         }
         let mut query = Query::new(Index::Table, store::ticket_pk(&loaded.record.id));
         query.sort = SortKey::BeginsWith("GUEST#".into());
@@ -106,6 +134,9 @@ impl Core {
                 writes.push(Write::replace(next, item.version));
             }
         }
-        Ok(Plan { value: GuestKeysRevoked { revoked: writes.len() }, writes })
+        Ok(Plan {
+            value: GuestKeysRevoked { revoked: writes.len() },
+            writes,
+        })
     }
 }

@@ -40,7 +40,9 @@ impl Core {
                 },
             },
             "wait_for_customer" => Event::WaitForCustomer,
-            "wait_for" => Event::WaitForThirdParty { whom: validate::line("sub_status", change.sub_status.as_deref(), 120)? },
+            "wait_for" => Event::WaitForThirdParty {
+                whom: validate::line("sub_status", change.sub_status.as_deref(), 120)?,
+            },
             "resolve" => Event::Resolve,
             "close" => Event::CustomerClose,
             "escalate" => Event::Escalate,
@@ -53,7 +55,10 @@ impl Core {
             }
         };
         if matches!(event, Event::Escalate) && !viewer.member {
-            return Err(ServiceError::forbidden("not-allowed", "only the company's admins escalate"));
+            return Err(ServiceError::forbidden(
+                "not-allowed",
+                "only the company's admins escalate",
+            ));
         }
         let ticket = &loaded.record;
         let now = self.now();
@@ -61,7 +66,10 @@ impl Core {
             .lifecycle
             .apply(&event, viewer.side, &viewer.email, now, &self.settings.timers)
             .map_err(lifecycle_problem)?;
-        let company = self.company(&ticket.company).await?.ok_or(ServiceError::NotFound("company"))?;
+        let company = self
+            .company(&ticket.company)
+            .await?
+            .ok_or(ServiceError::NotFound("company"))?;
         let mut next = ticket.clone();
         next.lifecycle = lifecycle;
         next.updated_at = now;
@@ -69,13 +77,21 @@ impl Core {
         outbox.effects(&next, &effects, &company);
         let mut writes = vec![self.ticket_write(&next, loaded.version)];
         writes.extend(outbox.writes);
-        Ok(Plan { writes, value: StatusChanged { ticket: next, version: loaded.version + 1 } })
+        Ok(Plan {
+            writes,
+            value: StatusChanged {
+                ticket: next,
+                version: loaded.version + 1,
+            },
+        })
     }
 }
 
 fn lifecycle_problem(e: LifecycleError) -> ServiceError {
     match e {
-        LifecycleError::SupportOnly(_) | LifecycleError::CustomerOnly(_) => ServiceError::forbidden("not-your-side", e.to_string()),
+        LifecycleError::SupportOnly(_) | LifecycleError::CustomerOnly(_) => {
+            ServiceError::forbidden("not-your-side", e.to_string())
+        }
         LifecycleError::EmptySubStatus => Invalid::new("sub_status", e.to_string()).into(),
         LifecycleError::NotAllowed { .. } | LifecycleError::Closed | LifecycleError::AlreadyEscalated => {
             ServiceError::conflict("transition-not-allowed", e.to_string())

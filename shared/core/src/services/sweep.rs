@@ -48,13 +48,21 @@ impl Core {
             }
         }
         if report.changed > 0 || report.deferred > 0 {
-            tracing::info!(examined = report.examined, changed = report.changed, deferred = report.deferred, "lifecycle sweep");
+            tracing::info!(
+                examined = report.examined,
+                changed = report.changed,
+                deferred = report.deferred,
+                "lifecycle sweep"
+            );
         }
         Ok(report)
     }
 
     async fn fire_timers(&self, item: &Item) -> Result<Fired, ServiceError> {
-        let mut loaded = Loaded { record: store::from_item::<Ticket>(item)?, version: item.version };
+        let mut loaded = Loaded {
+            record: store::from_item::<Ticket>(item)?,
+            version: item.version,
+        };
         for _ in 0..3 {
             let ticket = &loaded.record;
             let now = self.now();
@@ -65,7 +73,10 @@ impl Core {
             if effects.is_empty() && lifecycle == ticket.lifecycle {
                 return Ok(Fired::Nothing);
             }
-            let company = self.company(&ticket.company).await?.ok_or(ServiceError::NotFound("company"))?;
+            let company = self
+                .company(&ticket.company)
+                .await?
+                .ok_or(ServiceError::NotFound("company"))?;
             let mut next = ticket.clone();
             next.lifecycle = lifecycle;
             next.updated_at = now;

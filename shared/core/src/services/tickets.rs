@@ -6,7 +6,9 @@ use crate::domain::access;
 use crate::domain::company::Company;
 use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
-use crate::domain::ticket::{human_number, Attachment, AttachmentState, Collaborator, DraftRefusal, Message, Ticket, TicketDraft};
+use crate::domain::ticket::{
+    human_number, Attachment, AttachmentState, Collaborator, DraftRefusal, Message, Ticket, TicketDraft,
+};
 use crate::domain::validate::Invalid;
 use crate::ports::{Item, Query, SortKey, Write};
 use crate::store;
@@ -73,7 +75,10 @@ impl From<DraftRefusal> for ServiceError {
 
 impl Core {
     pub async fn company(&self, code: &str) -> Result<Option<Company>, ServiceError> {
-        Ok(self.get_record::<Company>(&store::company_pk(code), store::META).await?.map(|l| l.record))
+        Ok(self
+            .get_record::<Company>(&store::company_pk(code), store::META)
+            .await?
+            .map(|l| l.record))
     }
 
     /// The next human number of a company, and the write that claims it. The write is
@@ -95,13 +100,21 @@ impl Core {
     pub fn guest_key(&self, ticket_id: &str) -> (String, Write) {
         let (key, hash) = new_secret();
         let expires_at = self.now() + Duration::days(self.settings.guest_key_days);
-        let record = GuestKeyRecord { ticket_id: ticket_id.to_string(), expires_at, revoked: false };
+        let record = GuestKeyRecord {
+            ticket_id: ticket_id.to_string(),
+            expires_at,
+            revoked: false,
+        };
         let mut item = item_of(store::ticket_pk(ticket_id), store::guest_sk(&hash), &record);
         item.expires_at = Some(expires_at.timestamp());
         (key, Write::create(item))
     }
 
-    pub async fn plan_create_ticket(&self, who: &Identity, draft: &TicketDraft) -> Result<Plan<TicketView>, ServiceError> {
+    pub async fn plan_create_ticket(
+        &self,
+        who: &Identity,
+        draft: &TicketDraft,
+    ) -> Result<Plan<TicketView>, ServiceError> {
         let valid = draft.validate(who, &self.catalogue)?;
         let company = self
             .company(&valid.company)
@@ -231,7 +244,12 @@ impl Core {
     pub async fn mark_seen(&self, ticket_id: &str, reader: &str) -> Result<(), ServiceError> {
         let marker = SeenMarker { at: self.now() };
         let item = item_of(store::ticket_pk(ticket_id), store::seen_sk(reader), &marker);
-        self.table.write(vec![Write::Put { item, condition: crate::ports::Condition::None }]).await?;
+        self.table
+            .write(vec![Write::Put {
+                item,
+                condition: crate::ports::Condition::None,
+            }])
+            .await?;
         Ok(())
     }
 }

@@ -48,7 +48,10 @@ impl From<WarrantyRefusal> for ServiceError {
 
 impl Core {
     async fn serial_and_product(&self, serial: &str) -> Result<Option<(super::Loaded<Serial>, Product)>, ServiceError> {
-        let Some(loaded) = self.get_record::<Serial>(&store::serial_pk(serial), store::META).await? else {
+        let Some(loaded) = self
+            .get_record::<Serial>(&store::serial_pk(serial), store::META)
+            .await?
+        else {
             return Ok(None);
         };
         let product = self
@@ -58,7 +61,11 @@ impl Core {
         Ok(Some((loaded, product.record)))
     }
 
-    pub async fn plan_register_warranty(&self, who: &Identity, draft: &RegistrationDraft) -> Result<Plan<Serial>, ServiceError> {
+    pub async fn plan_register_warranty(
+        &self,
+        who: &Identity,
+        draft: &RegistrationDraft,
+    ) -> Result<Plan<Serial>, ServiceError> {
         let serial_no = validate::code("serial", draft.serial.as_deref(), 60)?;
         let (loaded, product) = self
             .serial_and_product(&serial_no)
@@ -73,17 +80,31 @@ impl Core {
         );
         let mut writes = vec![Write::replace(item, loaded.version)];
         writes.extend(outbox.writes);
-        Ok(Plan { writes, value: registered })
+        Ok(Plan {
+            writes,
+            value: registered,
+        })
     }
 
     pub async fn lookup_serial(&self, who: &Identity, serial: &str) -> Result<SerialLookup, ServiceError> {
-        let serial_no = validate::code("serial", Some(serial), 60).map_err(|_| ServiceError::NotFound("serial number"))?;
-        let (loaded, product) = self.serial_and_product(&serial_no).await?.ok_or(ServiceError::NotFound("serial number"))?;
+        let serial_no =
+            validate::code("serial", Some(serial), 60).map_err(|_| ServiceError::NotFound("serial number"))?;
+        let (loaded, product) = self
+            .serial_and_product(&serial_no)
+            .await?
+            .ok_or(ServiceError::NotFound("serial number"))?;
         let serial = loaded.record;
         let mut query = Query::new(Index::Table, store::serial_pk(&serial_no));
         query.sort = SortKey::BeginsWith("TICKET#".into());
         query.limit = 1000;
-        let claims: Vec<SerialClaim> = self.table.query(&query).await?.items.iter().map(store::from_item).collect::<Result<_, _>>()?;
+        let claims: Vec<SerialClaim> = self
+            .table
+            .query(&query)
+            .await?
+            .items
+            .iter()
+            .map(store::from_item)
+            .collect::<Result<_, _>>()?;
         let today = self.now().date_naive();
         let registration = serial.registration.clone();
         Ok(SerialLookup {
@@ -94,7 +115,9 @@ impl Core {
             registered: registration.is_some(),
             warranty_start: registration.as_ref().map(|r| r.warranty_start),
             warranty_end: registration.as_ref().map(|r| r.warranty_end),
-            under_warranty: registration.as_ref().is_some_and(|r| r.warranty_start <= today && today < r.warranty_end),
+            under_warranty: registration
+                .as_ref()
+                .is_some_and(|r| r.warranty_start <= today && today < r.warranty_end),
             claims_count: claims.len(),
             claim_dates: claims.iter().map(|c| c.opened_at).collect(),
             details: warranty::sees_details(who, &serial).then(|| SerialDetails {
