@@ -1,7 +1,8 @@
 //! `claimdesk` — the local server, and a helper that prints development tokens.
 //!
 //! ```text
-//! claimdesk [serve] [--data DIR] [--port N]
+//! claimdesk [serve] [--data DIR] [--port N] [--types FILE]
+//!           [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]
 //! claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]
 //! ```
 
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  claimdesk [serve] [--data DIR] [--port N]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
+        "usage:\n  claimdesk [serve] [--data DIR] [--port N] [--types FILE] [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
         Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
     );
     ExitCode::from(2)
@@ -65,7 +66,21 @@ async fn serve(args: &Args, data: PathBuf) -> ExitCode {
         Ok(p) => p,
         Err(_) => return usage(),
     };
-    let config = Config::new(&data, SocketAddr::from(([127, 0, 0, 1], port)));
+    let mut config = Config::new(&data, SocketAddr::from(([127, 0, 0, 1], port)));
+    config.catalogue_file = args.get("types").map(PathBuf::from);
+    let timers = &mut config.settings.timers;
+    for (flag, slot) in [
+        ("waiting-days", &mut timers.waiting_days),
+        ("resolved-days", &mut timers.resolved_days),
+        ("close-reminder-hours", &mut timers.close_reminder_hours),
+    ] {
+        if let Some(value) = args.get(flag) {
+            match value.parse() {
+                Ok(n) => *slot = n,
+                Err(_) => return usage(),
+            }
+        }
+    }
     let server = match start(config).await {
         Ok(s) => s,
         Err(e) => {

@@ -66,17 +66,7 @@ impl Core {
             .lifecycle
             .apply(&event, viewer.side, &viewer.email, now, &self.settings.timers)
             .map_err(lifecycle_problem)?;
-        let company = self
-            .company(&ticket.company)
-            .await?
-            .ok_or(ServiceError::NotFound("company"))?;
-        let mut next = ticket.clone();
-        next.lifecycle = lifecycle;
-        next.updated_at = now;
-        let mut outbox = Outbox::new(self);
-        outbox.effects(&next, &effects, &company);
-        let mut writes = vec![self.ticket_write(&next, loaded.version)];
-        writes.extend(outbox.writes);
+        let (next, writes) = self.lifecycle_writes(loaded, lifecycle, &effects, now).await?;
         Ok(Plan {
             writes,
             value: StatusChanged {
@@ -96,5 +86,30 @@ fn lifecycle_problem(e: LifecycleError) -> ServiceError {
         LifecycleError::NotAllowed { .. } | LifecycleError::Closed | LifecycleError::AlreadyEscalated => {
             ServiceError::conflict("transition-not-allowed", e.to_string())
         }
+    }
+}
+
+impl Core {
+    /// The writes of a lifecycle change: the ticket (version-checked) and the mails and
+    /// events its effects call for. Shared by API status changes and the sweep.
+    pub(crate) async fn lifecycle_writes(
+        &self,
+        loaded: &Loaded<Ticket>,
+        lifecycle: crate::domain::lifecycle::Lifecycle,
+        effects: &[crate::domain::lifecycle::Effect],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Ticket, Vec<crate::ports::Write>), ServiceError> {
+        let company = self
+            .company(&loaded.record.company)
+            .await?
+            .ok_or(ServiceError::NotFound("company"))?;
+        let mut next = loaded.record.clone();
+        next.lifecycle = lifecycle;
+        next.updated_at = now;
+        let mut outbox = Outbox::new(self);
+        outbox.effects(&next, effects, &company);
+        let mut writes = vec![self.ticket_write(&next, loaded.version)];
+        writes.extend(outbox.writes);
+        Ok((next, writes))
     }
 }

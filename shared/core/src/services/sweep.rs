@@ -3,7 +3,6 @@
 //! changed since it was read (a customer replied a moment earlier) is re-read and
 //! re-evaluated, so the sweep is safe to run twice or concurrently.
 
-use super::notify::Outbox;
 use super::{Core, Loaded, ServiceError};
 use crate::domain::lifecycle::{Event, Side};
 use crate::domain::ticket::Ticket;
@@ -73,20 +72,11 @@ impl Core {
             if effects.is_empty() && lifecycle == ticket.lifecycle {
                 return Ok(Fired::Nothing);
             }
-            let company = self
-                .company(&ticket.company)
-                .await?
-                .ok_or(ServiceError::NotFound("company"))?;
-            let mut next = ticket.clone();
-            next.lifecycle = lifecycle;
-            next.updated_at = now;
-            let mut outbox = Outbox::new(self);
-            outbox.effects(&next, &effects, &company);
-            let mut writes = vec![self.ticket_write(&next, loaded.version)];
-            writes.extend(outbox.writes);
+            let id = ticket.id.clone();
+            let (_, writes) = self.lifecycle_writes(&loaded, lifecycle, &effects, now).await?;
             match self.table.write(writes).await {
                 Ok(()) => return Ok(Fired::Changed),
-                Err(StoreError::ConditionFailed(_)) => match self.load_ticket(&ticket.id).await {
+                Err(StoreError::ConditionFailed(_)) => match self.load_ticket(&id).await {
                     Ok(fresh) => loaded = fresh,
                     Err(ServiceError::NotFound(_)) => return Ok(Fired::Nothing),
                     Err(e) => return Err(e),
