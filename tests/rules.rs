@@ -102,13 +102,7 @@ async fn an_internal_note_never_reaches_a_client_or_a_guest() {
         )
         .await;
     assert_eq!(status, 201);
-    desk.call(
-        "POST",
-        &format!("/v1/tickets/{id}/messages"),
-        Some(&cast.agent),
-        Some(json!({"body": "We are on it"})),
-    )
-    .await;
+    desk.say(&id, &cast.agent, "We are on it").await;
     desk.server().deliver_now().await;
 
     let (_, as_agent) = desk
@@ -390,20 +384,8 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing()
     let desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;
-    desk.call(
-        "POST",
-        &format!("/v1/tickets/{id}/status"),
-        Some(&cast.agent),
-        Some(json!({"action": "assign"})),
-    )
-    .await;
-    desk.call(
-        "POST",
-        &format!("/v1/tickets/{id}/status"),
-        Some(&cast.agent),
-        Some(json!({"action": "wait_for_customer"})),
-    )
-    .await;
+    desk.act(&id, &cast.agent, "assign").await;
+    desk.act(&id, &cast.agent, "wait_for_customer").await;
     let (status, _) = desk
         .call(
             "POST",
@@ -422,14 +404,7 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing()
         .call("GET", "/v1/tickets?view=collaborating", Some(&cast.other_user), None)
         .await;
     assert_eq!(list["items"][0]["id"], id.as_str());
-    let (status, reply) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/messages"),
-            Some(&cast.other_user),
-            Some(json!({"body": "From the TPA side"})),
-        )
-        .await;
+    let (status, reply) = desk.say(&id, &cast.other_user, "From the TPA side").await;
     assert_eq!(
         (status, reply["ticket"]["status"].as_str()),
         (201, Some("pending_support"))
@@ -476,13 +451,7 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing()
     assert_eq!((status, revoked["revoked"].as_u64()), (200, Some(1)));
     assert_eq!(desk.call("GET", &link, None, None).await.0, 404);
     // Unseen replies: the admin has not opened the ticket since the agent's reply.
-    desk.call(
-        "POST",
-        &format!("/v1/tickets/{id}/messages"),
-        Some(&cast.agent),
-        Some(json!({"body": "Answer"})),
-    )
-    .await;
+    desk.say(&id, &cast.agent, "Answer").await;
     let (_, mine) = desk.call("GET", "/v1/tickets?view=mine", Some(&cast.admin), None).await;
     assert_eq!(mine["items"][0]["unseen"], true);
     desk.call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
@@ -633,13 +602,7 @@ async fn the_sweep_reads_due_tickets_only_whatever_the_table_holds() {
     }
     for id in &ids[..5] {
         for action in ["assign", "wait_for_customer"] {
-            desk.call(
-                "POST",
-                &format!("/v1/tickets/{id}/status"),
-                Some(&cast.agent),
-                Some(json!({"action": action})),
-            )
-            .await;
+            desk.act(id, &cast.agent, action).await;
         }
     }
     // Let the outbox finish delivering the 200 tickets' mail, so that only the sweep reads.

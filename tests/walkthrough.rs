@@ -71,14 +71,7 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(put.status().as_u16(), 200);
 
     // The company admin escalates it to the vendor's help desk; it starts again at New.
-    let (status, changed) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/status"),
-            Some(&cast.admin),
-            Some(json!({"action": "escalate"})),
-        )
-        .await;
+    let (status, changed) = desk.act(&id, &cast.admin, "escalate").await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(
         (changed["ticket"]["status"].as_str(), changed["ticket"]["desk"].as_str()),
@@ -89,14 +82,7 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
 
     // The agent takes it and asks the customer.
     for action in ["assign", "wait_for_customer"] {
-        let (status, body) = desk
-            .call(
-                "POST",
-                &format!("/v1/tickets/{id}/status"),
-                Some(&cast.agent),
-                Some(json!({"action": action})),
-            )
-            .await;
+        let (status, body) = desk.act(&id, &cast.agent, action).await;
         assert_eq!(status, 200, "{action}: {body}");
     }
 
@@ -147,14 +133,7 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(desk.mails_of("close_reminder").len(), 1);
 
     // A reply on the closed ticket opens a new case that references it.
-    let (status, outcome) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/messages"),
-            Some(&cast.client),
-            Some(json!({"body": "It broke again."})),
-        )
-        .await;
+    let (status, outcome) = desk.say(&id, &cast.client, "It broke again.").await;
     assert_eq!(status, 201, "{outcome}");
     assert_eq!(outcome["outcome"], "follow_up_opened");
     let follow_up = &outcome["follow_up"];
@@ -182,27 +161,10 @@ async fn a_reply_on_resolved_returns_the_ticket_to_pending_support() {
         .await;
     let id = ticket["id"].as_str().unwrap();
     for action in ["assign", "resolve"] {
-        assert_eq!(
-            desk.call(
-                "POST",
-                &format!("/v1/tickets/{id}/status"),
-                Some(&cast.agent),
-                Some(json!({"action": action}))
-            )
-            .await
-            .0,
-            200
-        );
+        assert_eq!(desk.act(id, &cast.agent, action).await.0, 200);
     }
     desk.advance_days(1).await;
-    let (status, outcome) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/messages"),
-            Some(&cast.client),
-            Some(json!({"body": "Still failing"})),
-        )
-        .await;
+    let (status, outcome) = desk.say(id, &cast.client, "Still failing").await;
     assert_eq!(status, 201, "{outcome}");
     assert_eq!(outcome["ticket"]["status"], "pending_support");
     // The timers of Resolved are gone: nothing closes it now.
@@ -230,27 +192,9 @@ async fn a_restart_mid_walk_loses_nothing() {
         )
         .await;
     let id = ticket["id"].as_str().unwrap().to_string();
-    desk.call(
-        "POST",
-        &format!("/v1/tickets/{id}/status"),
-        Some(&cast.agent),
-        Some(json!({"action": "assign"})),
-    )
-    .await;
-    desk.call(
-        "POST",
-        &format!("/v1/tickets/{id}/messages"),
-        Some(&cast.agent),
-        Some(json!({"body": "Looking into it"})),
-    )
-    .await;
-    desk.call(
-        "POST",
-        &format!("/v1/tickets/{id}/status"),
-        Some(&cast.agent),
-        Some(json!({"action": "wait_for_customer"})),
-    )
-    .await;
+    desk.act(&id, &cast.agent, "assign").await;
+    desk.say(&id, &cast.agent, "Looking into it").await;
+    desk.act(&id, &cast.agent, "wait_for_customer").await;
 
     desk.restart().await;
 

@@ -111,6 +111,20 @@ impl Desk {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
+    /// A status change on a ticket: assign, wait_for_customer, resolve, close, escalate …
+    pub async fn act(&self, id: &str, token: &str, action: &str) -> (u16, Value) {
+        let path = format!("/v1/tickets/{id}/status");
+        self.call("POST", &path, Some(token), Some(json!({ "action": action })))
+            .await
+    }
+
+    /// A public reply on a ticket.
+    pub async fn say(&self, id: &str, token: &str, body: &str) -> (u16, Value) {
+        let path = format!("/v1/tickets/{id}/messages");
+        self.call("POST", &path, Some(token), Some(json!({ "body": body })))
+            .await
+    }
+
     pub async fn advance_days(&self, days: i64) {
         self.clock.advance(Duration::days(days));
         self.server().sweep_now().await;
