@@ -143,36 +143,15 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_one_ticket() {
     let desk = Desk::new().await;
     let cast = company_with_cast(&desk).await;
     let body = ticket_body(None);
-    let (first_status, first) = desk
-        .call_with(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.client),
-            Some(body.clone()),
-            Some("retry-1"),
-        )
-        .await;
-    let (second_status, second) = desk
-        .call_with(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.client),
-            Some(body.clone()),
-            Some("retry-1"),
-        )
-        .await;
+    let file = |body: &Value, key: &'static str| {
+        desk.call_with("POST", "/v1/tickets", Some(&cast.client), Some(body.clone()), Some(key))
+    };
+    let (first_status, first) = file(&body, "retry-1").await;
+    let (second_status, second) = file(&body, "retry-1").await;
     assert_eq!((first_status, second_status), (201, 201));
     assert_eq!(first, second);
     // Concurrent retries of another request: still one ticket.
-    let attempts = (0..8).map(|_| {
-        desk.call_with(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.client),
-            Some(body.clone()),
-            Some("retry-2"),
-        )
-    });
+    let attempts = (0..8).map(|_| file(&body, "retry-2"));
     let results = futures::future::join_all(attempts).await;
     let ids: std::collections::HashSet<String> = results
         .iter()
@@ -189,9 +168,7 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_one_ticket() {
     // The same key with another body is refused, naming the header.
     let mut other = body.clone();
     other["subject"] = json!("Something else");
-    let (status, problem) = desk
-        .call_with("POST", "/v1/tickets", Some(&cast.client), Some(other), Some("retry-1"))
-        .await;
+    let (status, problem) = file(&other, "retry-1").await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("Idempotency-Key")));
 }
 

@@ -65,10 +65,6 @@ impl ApiResponse {
             body: serde_json::to_vec(value).unwrap_or_default(),
         }
     }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
 }
 
 /// Called after every committed change, so the outbox worker wakes at once.
@@ -113,10 +109,11 @@ impl Api {
 
     /// Commits what `plan` decides, as one transaction with the idempotency record, and
     /// answers with its value. A lost optimistic-locking race re-plans from fresh reads.
+    /// `scope` names whose Idempotency-Keys these are (a user id, or a guest key's hash).
     async fn commit<T, F, Fut>(
         &self,
         request: &ApiRequest,
-        who: &Identity,
+        scope: &str,
         status: u16,
         plan: F,
     ) -> Result<ApiResponse, Problem>
@@ -137,7 +134,7 @@ impl Api {
                     )
                     .with_field("Idempotency-Key"));
                 }
-                Some((store::idempotency_pk(&who.user_id, key), fingerprint(request)))
+                Some((store::idempotency_pk(scope, key), fingerprint(request)))
             }
             None => None,
         };

@@ -4,7 +4,6 @@ use super::problem::Problem;
 use super::{parse_body, Api, ApiRequest, ApiResponse, OPENAPI};
 use crate::ports::Download;
 use crate::services::lists::ListRequest;
-use crate::services::ServiceError;
 
 /// One route: method, path pattern (OpenAPI style), and the name of the Lambda function
 /// that serves it on AWS.
@@ -110,14 +109,10 @@ pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiRespo
     }
 }
 
-fn problem(e: ServiceError) -> Problem {
-    Problem::from(e)
-}
-
 async fn create_ticket(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft: crate::domain::ticket::TicketDraft = parse_body(&request.body)?;
-    api.commit(request, who, 201, || api.core.plan_create_ticket(who, &draft))
+    api.commit(request, &who.user_id, 201, || api.core.plan_create_ticket(who, &draft))
         .await
 }
 
@@ -135,15 +130,15 @@ async fn list_tickets(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Pr
         cursor: request.query_param("cursor").map(str::to_string),
         limit,
     };
-    let page = api.core.list_tickets(who, &list).await.map_err(problem)?;
+    let page = api.core.list_tickets(who, &list).await.map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &page))
 }
 
 async fn get_ticket(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let (loaded, viewer) = api.core.open_ticket(who, id).await.map_err(problem)?;
-    let view = api.core.ticket_view(&loaded, &viewer).await.map_err(problem)?;
-    api.core.mark_seen(id, &viewer.reader).await.map_err(problem)?;
+    let (loaded, viewer) = api.core.open_ticket(who, id).await.map_err(Problem::from)?;
+    let view = api.core.ticket_view(&loaded, &viewer).await.map_err(Problem::from)?;
+    api.core.mark_seen(id, &viewer.reader).await.map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &view))
 }
 
@@ -151,7 +146,7 @@ async fn add_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiRes
     let who = api.identity(request)?;
     let draft: crate::services::conversation::MessageDraft = parse_body(&request.body)?;
     let draft = &draft;
-    api.commit(request, who, 201, move || async move {
+    api.commit(request, &who.user_id, 201, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_add_message(&loaded, &viewer, draft).await
     })
@@ -162,7 +157,7 @@ async fn change_status(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiR
     let who = api.identity(request)?;
     let change: crate::services::status::StatusChange = parse_body(&request.body)?;
     let change = &change;
-    api.commit(request, who, 200, move || async move {
+    api.commit(request, &who.user_id, 200, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_status_change(&loaded, &viewer, change).await
     })
@@ -173,7 +168,7 @@ async fn request_upload(api: &Api, request: &ApiRequest, id: &str) -> Result<Api
     let who = api.identity(request)?;
     let draft: crate::services::attachments::UploadDraft = parse_body(&request.body)?;
     let draft = &draft;
-    api.commit(request, who, 201, move || async move {
+    api.commit(request, &who.user_id, 201, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_upload(&loaded, &viewer, draft).await
     })
@@ -192,14 +187,14 @@ async fn receive_upload(
         .core
         .receive_upload(id, attachment_id, token, &request.body)
         .await
-        .map_err(problem)?;
+        .map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &attachment))
 }
 
 async fn download(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let (loaded, _viewer) = api.core.open_ticket(who, id).await.map_err(problem)?;
-    let (attachment, download) = api.core.download(&loaded, attachment_id).await.map_err(problem)?;
+    let (loaded, _viewer) = api.core.open_ticket(who, id).await.map_err(Problem::from)?;
+    let (attachment, download) = api.core.download(&loaded, attachment_id).await.map_err(Problem::from)?;
     Ok(match download {
         Download::Bytes(body) => ApiResponse {
             status: 200,
@@ -225,7 +220,7 @@ async fn add_collaborator(api: &Api, request: &ApiRequest, id: &str) -> Result<A
     let who = api.identity(request)?;
     let draft: crate::services::sharing::CollaboratorDraft = parse_body(&request.body)?;
     let draft = &draft;
-    api.commit(request, who, 201, move || async move {
+    api.commit(request, &who.user_id, 201, move || async move {
         let (loaded, _viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_add_collaborator(who, &loaded, draft).await
     })
@@ -234,7 +229,7 @@ async fn add_collaborator(api: &Api, request: &ApiRequest, id: &str) -> Result<A
 
 async fn revoke_guest_keys(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    api.commit(request, who, 200, move || async move {
+    api.commit(request, &who.user_id, 200, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_revoke_guest_keys(&loaded, &viewer).await
     })
@@ -243,9 +238,9 @@ async fn revoke_guest_keys(api: &Api, request: &ApiRequest, id: &str) -> Result<
 
 async fn guest_ticket(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let key = request.query_param("key").unwrap_or("");
-    let (loaded, viewer) = api.core.guest_viewer(id, key).await.map_err(problem)?;
-    let view = api.core.ticket_view(&loaded, &viewer).await.map_err(problem)?;
-    api.core.mark_seen(id, &viewer.reader).await.map_err(problem)?;
+    let (loaded, viewer) = api.core.guest_viewer(id, key).await.map_err(Problem::from)?;
+    let view = api.core.ticket_view(&loaded, &viewer).await.map_err(Problem::from)?;
+    api.core.mark_seen(id, &viewer.reader).await.map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &view))
 }
 
@@ -253,15 +248,9 @@ async fn guest_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiR
     let key = request.query_param("key").unwrap_or("");
     let draft: crate::services::conversation::MessageDraft = parse_body(&request.body)?;
     let draft = &draft;
-    // A guest has no user id: idempotency records are keyed by the key's hash instead.
-    let guest = crate::domain::roles::Identity {
-        user_id: format!("guest:{}", crate::domain::guest::hash_key(key)),
-        email: String::new(),
-        name: None,
-        company: String::new(),
-        roles: Vec::new(),
-    };
-    api.commit(request, &guest, 201, move || async move {
+    // A guest has no user id: their Idempotency-Keys are scoped by the guest key's hash.
+    let scope = format!("guest:{}", crate::domain::guest::hash_key(key));
+    api.commit(request, &scope, 201, move || async move {
         let (loaded, viewer) = api.core.guest_viewer(id, key).await?;
         api.core.plan_add_message(&loaded, &viewer, draft).await
     })
@@ -279,17 +268,17 @@ async fn staff_create(api: &Api, request: &ApiRequest, what: Staff) -> Result<Ap
     match what {
         Staff::Company => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, || api.core.plan_create_company(who, &draft))
+            api.commit(request, &who.user_id, 201, || api.core.plan_create_company(who, &draft))
                 .await
         }
         Staff::Product => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, || api.core.plan_create_product(who, &draft))
+            api.commit(request, &who.user_id, 201, || api.core.plan_create_product(who, &draft))
                 .await
         }
         Staff::Serial => {
             let draft = parse_body(&request.body)?;
-            api.commit(request, who, 201, || api.core.plan_create_serial(who, &draft))
+            api.commit(request, &who.user_id, 201, || api.core.plan_create_serial(who, &draft))
                 .await
         }
     }
@@ -297,15 +286,17 @@ async fn staff_create(api: &Api, request: &ApiRequest, what: Staff) -> Result<Ap
 
 async fn lookup_serial(api: &Api, request: &ApiRequest, serial: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let found = api.core.lookup_serial(who, serial).await.map_err(problem)?;
+    let found = api.core.lookup_serial(who, serial).await.map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &found))
 }
 
 async fn register_warranty(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft = parse_body(&request.body)?;
-    api.commit(request, who, 201, || api.core.plan_register_warranty(who, &draft))
-        .await
+    api.commit(request, &who.user_id, 201, || {
+        api.core.plan_register_warranty(who, &draft)
+    })
+    .await
 }
 
 #[cfg(test)]

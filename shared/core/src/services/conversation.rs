@@ -8,6 +8,7 @@ use crate::domain::company::Company;
 use crate::domain::lifecycle::{Effect, Event, Side};
 use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
 use crate::domain::validate::{self, Invalid};
+use crate::ports::Write;
 use crate::store;
 use serde::{Deserialize, Serialize};
 
@@ -221,5 +222,3 @@ impl Core {
         }
     }
 }
-
-use crate::ports::Write;
