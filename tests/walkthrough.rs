@@ -5,9 +5,9 @@ mod common;
 use common::*;
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_eight_and_a_reply_opens_a_new_case() {
-    let desk = Desk::new().await;
+async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_eight_and_a_reply_opens_a_new_case(
+    desk: Desk,
+) {
     let cast = company_with_cast(&desk).await;
 
     // Day 1: a client user files an internal ticket; it is routed to ACME's first level.
@@ -22,12 +22,12 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
         ticket["links"]["claims"],
         json!([{"kind": "CMS #", "number": "1001"}, {"kind": "CMS #", "number": "1002"}])
     );
-    desk.server().deliver_now().await;
-    let routed = desk.mails_of("internal_ticket");
+    desk.deliver_now().await;
+    let routed = desk.mails_of("internal_ticket").await;
     assert_eq!(routed.len(), 1);
     assert_eq!(routed[0].to, "support@acme.test");
     assert!(routed[0].subject.starts_with("[ACME-000001]"), "{}", routed[0].subject);
-    assert_eq!(desk.mails_of("ticket_received")[0].to, "adjuster@acme.test");
+    assert_eq!(desk.mails_of("ticket_received").await[0].to, "adjuster@acme.test");
 
     // A client user may not file to the vendor; the vendor's agent cannot see internal tickets.
     let (status, problem) = desk
@@ -59,16 +59,7 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
         )
         .await;
     assert_eq!(status, 201, "{grant}");
-    let url = grant["upload"]["url"].as_str().unwrap();
-    let put = desk
-        .http
-        .put(url)
-        .header("content-type", "application/pdf")
-        .body("hello world")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status().as_u16(), 200);
+    assert!(desk.upload(&grant, b"hello world".to_vec()).await);
 
     // The company admin escalates it to the vendor's help desk; it starts again at New.
     let (status, changed) = desk.act(&id, &cast.admin, "escalate").await;
@@ -77,8 +68,8 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
         (changed["ticket"]["status"].as_str(), changed["ticket"]["desk"].as_str()),
         (Some("new"), Some("vendor"))
     );
-    desk.server().deliver_now().await;
-    assert_eq!(desk.mails_of("escalated")[0].to, "helpdesk@claimdesk.local");
+    desk.deliver_now().await;
+    assert_eq!(desk.mails_of("escalated").await[0].to, "helpdesk@claimdesk.local");
 
     // The agent takes it and asks the customer.
     for action in ["assign", "wait_for_customer"] {
@@ -94,10 +85,10 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
             .await;
         assert_eq!(t["status"], "waiting_for_customer", "day {day}");
         assert_eq!(
-            desk.mails_of("waiting_reminder").len(),
+            desk.mails_of("waiting_reminder").await.len(),
             (day - 1) as usize,
             "day {day}: {:?} {t}",
-            desk.mails().iter().map(|m| &m.kind).collect::<Vec<_>>()
+            desk.mails().await.iter().map(|m| &m.kind).collect::<Vec<_>>()
         );
     }
     // Day 5: resolved by itself.
@@ -109,9 +100,9 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(t["history"].as_array().unwrap().last().unwrap()["by"], "system");
     // Day 6 nothing; day 7 the reminder before closing; day 8 closed.
     desk.advance_days(1).await;
-    assert!(desk.mails_of("close_reminder").is_empty());
+    assert!(desk.mails_of("close_reminder").await.is_empty());
     desk.advance_days(1).await;
-    assert_eq!(desk.mails_of("close_reminder").len(), 1);
+    assert_eq!(desk.mails_of("close_reminder").await.len(), 1);
     let (_, t) = desk
         .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None)
         .await;
@@ -129,8 +120,8 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(t["attachments"][0]["filename"], "scan.pdf");
     // The sweep ran on days with nothing due too, and fired no timer twice.
     desk.advance_days(3).await;
-    assert_eq!(desk.mails_of("waiting_reminder").len(), 3);
-    assert_eq!(desk.mails_of("close_reminder").len(), 1);
+    assert_eq!(desk.mails_of("waiting_reminder").await.len(), 3);
+    assert_eq!(desk.mails_of("close_reminder").await.len(), 1);
 
     // A reply on the closed ticket opens a new case that references it.
     let (status, outcome) = desk.say(&id, &cast.client, "It broke again.").await;
@@ -147,9 +138,7 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(old["status"], "closed");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reply_on_resolved_returns_the_ticket_to_pending_support() {
-    let desk = Desk::new().await;
+async fn a_reply_on_resolved_returns_the_ticket_to_pending_support(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     let (_, ticket) = desk
         .call(
@@ -175,13 +164,11 @@ async fn a_reply_on_resolved_returns_the_ticket_to_pending_support() {
     assert_eq!(t["status"], "pending_support");
     assert_eq!(statuses(&t), ["new", "assigned", "resolved", "pending_support"]);
     // The agent hears of the reply.
-    desk.server().deliver_now().await;
-    assert!(desk.mails_of("reply").iter().any(|m| m.to == "agent@vendor.test"));
+    desk.deliver_now().await;
+    assert!(desk.mails_of("reply").await.iter().any(|m| m.to == "agent@vendor.test"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_mid_walk_loses_nothing() {
-    let mut desk = Desk::new().await;
+async fn a_restart_mid_walk_loses_nothing(mut desk: Desk) {
     let cast = company_with_cast(&desk).await;
     let (_, ticket) = desk
         .call(
@@ -221,3 +208,9 @@ async fn a_restart_mid_walk_loses_nothing() {
         .await;
     assert_eq!(second["number"], "ACME-000002");
 }
+
+on_both_engines!(
+    an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_eight_and_a_reply_opens_a_new_case,
+    a_reply_on_resolved_returns_the_ticket_to_pending_support,
+    a_restart_mid_walk_loses_nothing,
+);

@@ -1,21 +1,93 @@
-//! A real local server on a free port, with a temporary data folder and a clock the test
-//! moves, plus a small client that speaks to it as a user would.
+//! One test harness, two engines. `Desk::local()` starts the real local server on a free
+//! port; `Desk::aws()` builds the AWS engine against the emulator (moto) that the test
+//! command started, with tables, bucket, bus and SES identity of its own, and drives the
+//! Lambda handlers with the `events/` payloads through `lambda_http` types. Tests are
+//! written once against `Desk` and run on both with `on_both_engines!`.
 #![allow(dead_code)]
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use claimdesk::{jwt_secret, start, Config, ServerHandle};
+use claimdesk_aws::config::Names;
 use claimdesk_core::domain::roles::{Identity, Role};
-use claimdesk_core::http::auth::issue_token;
+use claimdesk_core::http::auth::{issue_token, verified_claims};
+use claimdesk_core::http::{route_for, Route};
+use claimdesk_core::mime::KIND_HEADER;
 use claimdesk_core::ports::ManualClock;
+use claimdesk_core::services::{Core, Settings};
+use rand::RngCore;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// Runs each named `async fn(Desk)` as two tests, `local::<name>` and `aws::<name>`.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Desk::local().await).await
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Desk::aws().await).await
+                }
+            )*
+        }
+    };
+}
+
+/// The emulator's address, set by `scripts/test.sh`.
+pub const ENDPOINT_VARIABLE: &str = "CLAIMDESK_AWS_ENDPOINT";
+
+pub fn aws_endpoint() -> String {
+    std::env::var(ENDPOINT_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{ENDPOINT_VARIABLE} is not set: run the suite with `bash scripts/test.sh`, which starts \
+             the AWS emulator (moto) and sets it"
+        )
+    })
+}
+
+pub async fn emulator_sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+        .load()
+        .await
+}
+
+pub struct AwsDesk {
+    pub engine: claimdesk_aws::Engine,
+    pub sdk: SdkConfig,
+    pub endpoint: String,
+    pub names: Names,
+    settings: Settings,
+    /// The JWT authorizer's key: tokens the harness issues are checked with it, as API
+    /// Gateway checks Cognito's, and their claims reach the function as strings.
+    secret: Vec<u8>,
+}
+
+pub enum Engine {
+    Local { server: Option<ServerHandle> },
+    Aws(Box<AwsDesk>),
+}
 
 pub struct Desk {
-    pub server: Option<ServerHandle>,
+    pub engine: Engine,
     pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
+    /// The local server's address (empty on AWS).
     pub base: String,
 }
 
@@ -32,14 +104,36 @@ pub async fn boot(dir: &Path, clock: Arc<ManualClock>) -> ServerHandle {
     start(config).await.expect("server starts")
 }
 
+fn suffix() -> String {
+    let mut raw = [0u8; 6];
+    rand::thread_rng().fill_bytes(&mut raw);
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A response as the harness sees it, whichever engine answered.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 impl Desk {
-    pub async fn new() -> Desk {
+    pub async fn local() -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(day_one()));
         let server = boot(dir.path(), clock.clone()).await;
         let base = server.base_url();
         Desk {
-            server: Some(server),
+            engine: Engine::Local { server: Some(server) },
             clock,
             dir,
             http: reqwest::Client::new(),
@@ -47,18 +141,88 @@ impl Desk {
         }
     }
 
-    pub fn server(&self) -> &ServerHandle {
-        self.server.as_ref().expect("running")
+    pub async fn aws() -> Desk {
+        let endpoint = aws_endpoint();
+        let sdk = emulator_sdk(&endpoint).await;
+        let run = suffix();
+        let names = Names {
+            table: format!("claimdesk-{run}"),
+            bucket: format!("claimdesk-attachments-{run}"),
+            bus: format!("claimdesk-{run}"),
+            configuration_set: None,
+        };
+        let settings = Settings {
+            // Each desk sends from its own address, so that its mail can be told apart in the
+            // emulator's shared SES store.
+            mail_from: format!("Claimdesk <support+{run}@claimdesk.test>"),
+            public_base_url: "https://portal.claimdesk.test".into(),
+            ..Settings::default()
+        };
+        claimdesk_aws::provision::provision(&sdk, &names, &settings.mail_from)
+            .await
+            .expect("emulator resources");
+        let clock = Arc::new(ManualClock::new(day_one()));
+        let engine = claimdesk_aws::Engine::new(&sdk, names.clone(), settings.clone(), clock.clone());
+        let mut secret = vec![0u8; 32];
+        rand::thread_rng().fill_bytes(&mut secret);
+        Desk {
+            engine: Engine::Aws(Box::new(AwsDesk {
+                engine,
+                sdk,
+                endpoint,
+                names,
+                settings,
+                secret,
+            })),
+            clock,
+            dir: tempfile::tempdir().unwrap(),
+            http: reqwest::Client::new(),
+            base: String::new(),
+        }
     }
 
-    /// Stops the server and starts a new one on the same folder.
-    pub async fn restart(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.stop().await;
+    pub fn is_aws(&self) -> bool {
+        matches!(self.engine, Engine::Aws(_))
+    }
+
+    pub fn aws_desk(&self) -> &AwsDesk {
+        match &self.engine {
+            Engine::Aws(aws) => aws,
+            Engine::Local { .. } => panic!("not the AWS engine"),
         }
-        let server = boot(self.dir.path(), self.clock.clone()).await;
-        self.base = server.base_url();
-        self.server = Some(server);
+    }
+
+    pub fn core(&self) -> &Core {
+        match &self.engine {
+            Engine::Local { server } => &server.as_ref().expect("running").core,
+            Engine::Aws(aws) => &aws.engine.core,
+        }
+    }
+
+    /// Stops everything and starts again on the same data: the local server on its folder,
+    /// or fresh function instances (new clients, a cold start) on the same AWS resources.
+    pub async fn restart(&mut self) {
+        match &mut self.engine {
+            Engine::Local { server } => {
+                if let Some(running) = server.take() {
+                    running.stop().await;
+                }
+                let started = boot(self.dir.path(), self.clock.clone()).await;
+                self.base = started.base_url();
+                *server = Some(started);
+            }
+            Engine::Aws(aws) => {
+                aws.engine =
+                    claimdesk_aws::Engine::new(&aws.sdk, aws.names.clone(), aws.settings.clone(), self.clock.clone());
+            }
+        }
+    }
+
+    fn secret(&self) -> Vec<u8> {
+        match &self.engine {
+            Engine::Local { .. } => jwt_secret(self.dir.path()).unwrap(),
+            Engine::Aws(aws) => aws.secret.clone(),
+        }
     }
 
     pub fn token(&self, email: &str, company: &str, role: Role) -> String {
@@ -69,8 +233,7 @@ impl Desk {
             company: company.to_string(),
             roles: vec![role],
         };
-        let secret = jwt_secret(self.dir.path()).unwrap();
-        issue_token(&secret, &who, Utc::now().timestamp(), 3600)
+        issue_token(&self.secret(), &who, Utc::now().timestamp(), 3600)
     }
 
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
@@ -85,30 +248,114 @@ impl Desk {
         body: Option<Value>,
         idempotency_key: Option<&str>,
     ) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            request = request.bearer_auth(t);
-        }
+        let mut headers = Vec::new();
         if let Some(k) = idempotency_key {
-            request = request.header("idempotency-key", k);
+            headers.push(("idempotency-key".to_string(), k.to_string()));
         }
-        if let Some(b) = body {
-            request = request.json(&b);
+        let body = body.map(|b| b.to_string().into_bytes());
+        if body.is_some() {
+            headers.push(("content-type".to_string(), "application/json".to_string()));
         }
-        let response = request.send().await.expect("request sent");
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let text = response.text().await.unwrap_or_default();
-        if status >= 400 {
-            assert_eq!(content_type, "application/problem+json", "{status} {text}");
+        let answer = self.send(method, path, token, headers, body).await;
+        let text = String::from_utf8_lossy(&answer.body).to_string();
+        let gateway_refusal = answer.header("x-test-gateway").is_some();
+        if answer.status >= 400 && !gateway_refusal {
+            assert_eq!(
+                answer.header("content-type"),
+                Some("application/problem+json"),
+                "{} {text}",
+                answer.status
+            );
         }
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            answer.status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Any request, raw: the local server over HTTP, or on AWS the function that API
+    /// Gateway would route it to, with an API Gateway v2 event built from `events/api/`.
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        headers: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+    ) -> Answer {
+        match &self.engine {
+            Engine::Local { .. } => {
+                let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                let mut request = self.http.request(method, format!("{}{path_and_query}", self.base));
+                if let Some(t) = token {
+                    request = request.bearer_auth(t);
+                }
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                if let Some(b) = body {
+                    request = request.body(b);
+                }
+                let response = request.send().await.expect("request sent");
+                Answer {
+                    status: response.status().as_u16(),
+                    headers: response
+                        .headers()
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
+                        .collect(),
+                    body: response.bytes().await.unwrap_or_default().to_vec(),
+                }
+            }
+            Engine::Aws(aws) => aws.invoke(method, path_and_query, token, headers, body).await,
+        }
+    }
+
+    /// Sends an attachment's bytes where the upload grant says, as a browser would. On AWS
+    /// that is S3 (the emulator); S3 then reports ObjectCreated to `attachment-confirmed`,
+    /// which the harness does with the `events/` payload. True when the file was accepted.
+    pub async fn upload(&self, grant: &Value, bytes: Vec<u8>) -> bool {
+        let target = &grant["upload"];
+        let method = reqwest::Method::from_bytes(target["method"].as_str().unwrap().as_bytes()).unwrap();
+        let mut request = self.http.request(method, target["url"].as_str().unwrap());
+        for header in target["headers"].as_array().into_iter().flatten() {
+            let (name, value) = (header[0].as_str().unwrap(), header[1].as_str().unwrap());
+            if name != "content-length" {
+                request = request.header(name, value);
+            }
+        }
+        let size = bytes.len();
+        let status = request.body(bytes).send().await.expect("upload sent").status().as_u16();
+        match &self.engine {
+            Engine::Local { .. } => status == 200,
+            Engine::Aws(aws) => {
+                assert_eq!(status, 200, "S3 took the object");
+                let key = target["url"]
+                    .as_str()
+                    .unwrap()
+                    .split('?')
+                    .next()
+                    .unwrap()
+                    .split(&format!("/{}/", aws.names.bucket))
+                    .nth(1)
+                    .expect("a path-style URL")
+                    .to_string();
+                let report = aws.object_created(&key, size).await;
+                report.stored == 1
+            }
+        }
+    }
+
+    /// Downloads an attachment as a browser would, following the redirect to S3 on AWS.
+    pub async fn download(&self, path: &str, token: &str) -> (u16, Vec<u8>) {
+        let answer = self.send("GET", path, Some(token), Vec::new(), None).await;
+        match (answer.status, answer.header("location")) {
+            (302, Some(location)) => {
+                let response = self.http.get(location).send().await.expect("download");
+                (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
+            }
+            _ => (answer.status, answer.body),
+        }
     }
 
     /// A status change on a ticket: assign, wait_for_customer, resolve, close, escalate …
@@ -125,59 +372,280 @@ impl Desk {
             .await
     }
 
+    /// The lifecycle sweep: the local server's worker, or the `lifecycle-sweep` function
+    /// with the scheduled event of `events/`.
+    pub async fn sweep_now(&self) {
+        match &self.engine {
+            Engine::Local { server } => server.as_ref().expect("running").sweep_now().await,
+            Engine::Aws(aws) => {
+                let _schedule: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
+                    serde_json::from_str(&event_file("scheduled-sweep.json")).expect("a scheduled event");
+                claimdesk_aws::lambda::handle_sweep(&aws.engine).await.expect("sweep");
+            }
+        }
+    }
+
+    /// The outbox: the local worker, or `deliver-outbox` as the table stream would wake it.
+    pub async fn deliver_now(&self) {
+        match &self.engine {
+            Engine::Local { server } => server.as_ref().expect("running").deliver_now().await,
+            Engine::Aws(aws) => {
+                let stream: Value = serde_json::from_str(&event_file("outbox-stream.json")).expect("a stream event");
+                assert_eq!(stream["Records"][0]["eventSource"], "aws:dynamodb");
+                claimdesk_aws::lambda::handle_deliver(&aws.engine)
+                    .await
+                    .expect("delivery");
+            }
+        }
+    }
+
     pub async fn advance_days(&self, days: i64) {
         self.clock.advance(Duration::days(days));
-        self.server().sweep_now().await;
-        self.server().deliver_now().await;
+        self.sweep_now().await;
+        self.deliver_now().await;
     }
 
-    pub fn outbox_dir(&self) -> PathBuf {
-        self.dir.path().join("outbox")
-    }
-
-    /// Every delivered mail: (kind, to, subject, text body).
-    pub fn mails(&self) -> Vec<SentMail> {
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(self.outbox_dir()) else {
-            return out;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            if !name.ends_with(".eml") || name.starts_with('.') {
-                continue;
+    /// Every delivered mail, parsed back from its bytes: the local outbox folder, or what
+    /// SES (the emulator) accepted from this desk's sender.
+    pub async fn mails(&self) -> Vec<SentMail> {
+        let raws: Vec<Vec<u8>> = match &self.engine {
+            Engine::Local { .. } => {
+                let dir = self.dir.path().join("outbox");
+                let mut raws = Vec::new();
+                for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    let name = entry.file_name().to_string_lossy().to_string();
+                    if name.ends_with(".eml") && !name.starts_with('.') {
+                        raws.push(std::fs::read(entry.path()).unwrap());
+                    }
+                }
+                raws
             }
-            let raw = std::fs::read(entry.path()).unwrap();
-            let parsed = mail_parser::MessageParser::default().parse(&raw).expect("mail parses");
-            out.push(SentMail {
-                kind: name.split('-').next().unwrap_or("").to_string(),
-                to: parsed
-                    .to()
-                    .and_then(|a| a.first())
-                    .and_then(|a| a.address())
-                    .unwrap_or("")
-                    .to_string(),
-                subject: parsed.subject().unwrap_or("").to_string(),
-                text: parsed.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
-                html: parsed.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
-            });
-        }
-        out
+            Engine::Aws(aws) => aws.sent_mail(&self.http).await,
+        };
+        raws.iter().map(|raw| SentMail::parse(raw)).collect()
     }
 
-    pub fn mails_of(&self, kind: &str) -> Vec<SentMail> {
-        self.mails().into_iter().filter(|m| m.kind == kind).collect()
+    pub async fn mails_of(&self, kind: &str) -> Vec<SentMail> {
+        self.mails().await.into_iter().filter(|m| m.kind == kind).collect()
     }
 
-    /// The guest link of a ticket, from its receipt mail.
-    pub fn guest_link(&self, number: &str) -> String {
+    /// The guest link of a ticket (path and query), from its receipt mail.
+    pub async fn guest_link(&self, number: &str) -> String {
         let receipt = self
             .mails_of("ticket_received")
+            .await
             .into_iter()
             .find(|m| m.subject.contains(number))
             .expect("a receipt was mailed");
         let start = receipt.text.find("/v1/guest/").expect("the receipt holds a guest link");
         receipt.text[start..].split_whitespace().next().unwrap().to_string()
     }
+}
+
+impl AwsDesk {
+    async fn invoke(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        headers: Vec<(String, String)>,
+        body: Option<Vec<u8>>,
+    ) -> Answer {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let Some(route) = route_for(method, path) else {
+            return gateway_refusal(404, "Not Found");
+        };
+        if route.function == claimdesk_core::http::LOCAL_ONLY_FUNCTION {
+            return gateway_refusal(404, "Not Found");
+        }
+        // API Gateway's JWT authorizer: no valid token, no call.
+        let claims = match (route.public, token) {
+            (true, _) => None,
+            (false, None) => return gateway_refusal(401, "Unauthorized"),
+            (false, Some(token)) => match verified_claims(&self.secret, token) {
+                Ok(claims) => Some(claims),
+                Err(_) => return gateway_refusal(401, "Unauthorized"),
+            },
+        };
+        let event = api_event(route, path, query, claims, headers, body);
+        let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+        let response = claimdesk_aws::lambda::handle_http(&self.engine, route.function, request).await;
+        Answer {
+            status: response.status().as_u16(),
+            headers: response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_string()))
+                .collect(),
+            body: response.body().to_vec(),
+        }
+    }
+
+    pub async fn object_created(&self, key: &str, size: usize) -> claimdesk_aws::lambda::ConfirmReport {
+        let mut event: Value = serde_json::from_str(&event_file("s3-object-created.json")).unwrap();
+        let object = &mut event["Records"][0]["s3"];
+        object["bucket"]["name"] = json!(self.names.bucket);
+        object["bucket"]["arn"] = json!(format!("arn:aws:s3:::{}", self.names.bucket));
+        object["object"]["key"] = json!(key);
+        object["object"]["size"] = json!(size);
+        let event = serde_json::from_value(event).expect("an S3 event");
+        claimdesk_aws::lambda::handle_object_created(&self.engine, event)
+            .await
+            .expect("confirmation")
+    }
+
+    /// Raw messages SES accepted from this desk's sender, read from the emulator (see
+    /// `scripts/emulator.py`).
+    async fn sent_mail(&self, http: &reqwest::Client) -> Vec<Vec<u8>> {
+        let sender = claimdesk_core::mime::address_of(&self.settings.mail_from);
+        let raws: Vec<String> = http
+            .get(format!("{}/_claimdesk/ses-raw", self.endpoint))
+            .query(&[("sender", sender)])
+            .send()
+            .await
+            .expect("emulator reachable")
+            .json()
+            .await
+            .expect("a list of raw messages");
+        raws.into_iter().map(String::into_bytes).collect()
+    }
+}
+
+fn gateway_refusal(status: u16, message: &str) -> Answer {
+    Answer {
+        status,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-test-gateway".into(), "refused".into()),
+        ],
+        body: json!({ "message": message }).to_string().into_bytes(),
+    }
+}
+
+pub fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
+pub fn event_file(name: &str) -> String {
+    std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("events/{name}: {e}"))
+}
+
+/// The `events/api/` file of a route: the function's name, with the method when the
+/// function serves several routes.
+pub fn api_event_file(route: &Route) -> String {
+    let shared = claimdesk_core::http::ROUTES
+        .iter()
+        .filter(|r| r.function == route.function)
+        .count()
+        > 1;
+    if shared {
+        format!("api/{}-{}.json", route.function, route.method.to_ascii_lowercase())
+    } else {
+        format!("api/{}.json", route.function)
+    }
+}
+
+fn templates() -> &'static HashMap<String, Value> {
+    static TEMPLATES: OnceLock<HashMap<String, Value>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        claimdesk_core::http::ROUTES
+            .iter()
+            .filter(|r| r.function != claimdesk_core::http::LOCAL_ONLY_FUNCTION)
+            .map(|r| {
+                let file = api_event_file(r);
+                (file.clone(), serde_json::from_str(&event_file(&file)).unwrap())
+            })
+            .collect()
+    })
+}
+
+/// The route's `events/api/` payload with this request's path, query, headers, body and
+/// the authorizer's claims (as strings, the way API Gateway passes JWT claims on).
+fn api_event(
+    route: &Route,
+    path: &str,
+    query: &str,
+    claims: Option<serde_json::Map<String, Value>>,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+) -> Value {
+    let mut event = templates()[&api_event_file(route)].clone();
+    event["rawPath"] = json!(path);
+    event["rawQueryString"] = json!(query);
+    let parameters: serde_json::Map<String, Value> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
+    event["queryStringParameters"] = Value::Object(parameters);
+    let path_parameters: serde_json::Map<String, Value> = route
+        .path
+        .split('/')
+        .zip(path.split('/'))
+        .filter(|(pattern, _)| pattern.starts_with('{'))
+        .map(|(pattern, value)| (pattern.trim_matches(['{', '}']).to_string(), json!(value)))
+        .collect();
+    event["pathParameters"] = Value::Object(path_parameters);
+    let mut header_map = event["headers"].as_object().cloned().unwrap_or_default();
+    header_map.remove("idempotency-key");
+    header_map.remove("content-type");
+    for (name, value) in headers {
+        header_map.insert(name.to_ascii_lowercase(), json!(value));
+    }
+    match &body {
+        Some(bytes) => {
+            header_map.insert("content-length".into(), json!(bytes.len().to_string()));
+            match std::str::from_utf8(bytes) {
+                Ok(text) => {
+                    event["body"] = json!(text);
+                    event["isBase64Encoded"] = json!(false);
+                }
+                Err(_) => {
+                    use base64::Engine as _;
+                    event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes));
+                    event["isBase64Encoded"] = json!(true);
+                }
+            }
+        }
+        None => {
+            header_map.insert("content-length".into(), json!("0"));
+            event.as_object_mut().unwrap().remove("body");
+            event["isBase64Encoded"] = json!(false);
+        }
+    }
+    event["headers"] = Value::Object(header_map);
+    let context = &mut event["requestContext"];
+    context["http"]["path"] = json!(path);
+    let mut id = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut id);
+    context["requestId"] = json!(id.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    match claims {
+        Some(claims) => {
+            let as_strings: serde_json::Map<String, Value> = claims
+                .into_iter()
+                .map(|(name, value)| {
+                    let text = match value {
+                        Value::String(s) => s,
+                        // API Gateway flattens arrays to "[a b]".
+                        Value::Array(items) => format!(
+                            "[{}]",
+                            items
+                                .iter()
+                                .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
+                        other => other.to_string(),
+                    };
+                    (name, json!(text))
+                })
+                .collect();
+            context["authorizer"] = json!({ "jwt": { "claims": as_strings, "scopes": null } });
+        }
+        None => {
+            context.as_object_mut().unwrap().remove("authorizer");
+        }
+    }
+    event
 }
 
 #[derive(Debug, Clone)]
@@ -187,6 +655,29 @@ pub struct SentMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub raw: Vec<u8>,
+}
+
+impl SentMail {
+    fn parse(raw: &[u8]) -> SentMail {
+        let parsed = mail_parser::MessageParser::default().parse(raw).expect("mail parses");
+        SentMail {
+            kind: parsed
+                .header_raw(KIND_HEADER)
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default(),
+            to: parsed
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or("")
+                .to_string(),
+            subject: parsed.subject().unwrap_or("").to_string(),
+            text: parsed.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+            html: parsed.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
+            raw: raw.to_vec(),
+        }
+    }
 }
 
 /// The cast of the walks: the vendor's agent, ACME's owner and adjuster, and OTHER's users.

@@ -4,6 +4,7 @@
 
 pub mod domain;
 pub mod http;
+pub mod mime;
 pub mod ports;
 pub mod services;
 pub mod store;

@@ -238,11 +238,14 @@ pub struct UploadRequest<'a> {
     pub content_type: &'a str,
     pub size: u64,
     pub expires_at: DateTime<Utc>,
+    /// How long the target stays valid (presigned URLs carry a lifetime, not an end).
+    pub valid_for: std::time::Duration,
 }
 
 #[async_trait]
 pub trait Blobs: Send + Sync {
-    fn upload_target(&self, request: &UploadRequest<'_>) -> UploadTarget;
+    /// Where the client sends the bytes, bound to the declared size and content type.
+    async fn upload_target(&self, request: &UploadRequest<'_>) -> Result<UploadTarget, StoreError>;
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
     async fn download(&self, key: &str, filename: &str, content_type: &str) -> Result<Option<Download>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;

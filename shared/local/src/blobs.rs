@@ -42,8 +42,8 @@ fn io(e: std::io::Error) -> StoreError {
 
 #[async_trait]
 impl Blobs for FileBlobs {
-    fn upload_target(&self, request: &UploadRequest<'_>) -> UploadTarget {
-        UploadTarget {
+    async fn upload_target(&self, request: &UploadRequest<'_>) -> Result<UploadTarget, StoreError> {
+        Ok(UploadTarget {
             method: "PUT".into(),
             url: format!(
                 "{}/v1/uploads/{}/{}?token={}",
@@ -51,7 +51,7 @@ impl Blobs for FileBlobs {
             ),
             headers: vec![("content-type".into(), request.content_type.to_string())],
             expires_at: request.expires_at,
-        }
+        })
     }
 
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {

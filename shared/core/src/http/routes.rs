@@ -5,21 +5,52 @@ use super::{parse_body, Api, ApiRequest, ApiResponse, OPENAPI};
 use crate::ports::Download;
 use crate::services::lists::ListRequest;
 
-/// One route: method, path pattern (OpenAPI style), and the name of the Lambda function
-/// that serves it on AWS.
+/// One route: method, path pattern (OpenAPI style), the name of the Lambda function that
+/// serves it on AWS, and whether callers must bring a token (the API Gateway authorizer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: &'static str,
+    pub public: bool,
 }
 
 const fn route(method: &'static str, path: &'static str, function: &'static str) -> Route {
-    Route { method, path, function }
+    Route {
+        method,
+        path,
+        function,
+        public: false,
+    }
+}
+
+/// A route without the authorizer: the API description, guest links (the key in the URL
+/// is the credential), and the local engine's upload target (the token in the URL).
+const fn open_route(method: &'static str, path: &'static str, function: &'static str) -> Route {
+    Route {
+        method,
+        path,
+        function,
+        public: true,
+    }
+}
+
+/// The one route that exists only on the local server: on AWS, uploads go to S3.
+pub const LOCAL_ONLY_FUNCTION: &str = "local-upload";
+
+/// The names of the Lambda functions that serve the API, in route order, without repeats.
+pub fn api_functions() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for route in ROUTES {
+        if route.function != LOCAL_ONLY_FUNCTION && !names.contains(&route.function) {
+            names.push(route.function);
+        }
+    }
+    names
 }
 
 pub const ROUTES: &[Route] = &[
-    route("GET", "/v1/openapi.json", "openapi"),
+    open_route("GET", "/v1/openapi.json", "openapi"),
     route("POST", "/v1/tickets", "create-ticket"),
     route("GET", "/v1/tickets", "list-tickets"),
     route("GET", "/v1/tickets/{id}", "get-ticket"),
@@ -27,11 +58,11 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/v1/tickets/{id}/status", "update-status"),
     route("POST", "/v1/tickets/{id}/attachments", "upload-attachment"),
     route("GET", "/v1/tickets/{id}/attachments/{attachment_id}", "get-attachment"),
-    route("PUT", "/v1/uploads/{id}/{attachment_id}", "local-upload"),
+    open_route("PUT", "/v1/uploads/{id}/{attachment_id}", "local-upload"),
     route("POST", "/v1/tickets/{id}/collaborators", "add-collaborator"),
     route("POST", "/v1/tickets/{id}/guest-keys/revoke", "revoke-guest-keys"),
-    route("GET", "/v1/guest/tickets/{id}", "guest-ticket"),
-    route("POST", "/v1/guest/tickets/{id}/messages", "guest-ticket"),
+    open_route("GET", "/v1/guest/tickets/{id}", "guest-ticket"),
+    open_route("POST", "/v1/guest/tickets/{id}/messages", "guest-ticket"),
     route("POST", "/v1/companies", "create-company"),
     route("POST", "/v1/products", "create-product"),
     route("POST", "/v1/serials", "create-serial"),
@@ -57,6 +88,13 @@ fn matches<'a>(pattern: &str, path: &'a str) -> Option<Vec<&'a str>> {
             _ => return None,
         }
     }
+}
+
+/// The route a request would take, if any: what API Gateway's route table decides on AWS.
+pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && matches(r.path, path).is_some())
 }
 
 pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
@@ -202,7 +240,7 @@ async fn download(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str
                 ("content-type".into(), attachment.content_type.clone()),
                 (
                     "content-disposition".into(),
-                    format!("attachment; filename=\"{}\"", attachment.filename),
+                    crate::domain::ticket::content_disposition(&attachment.filename),
                 ),
                 ("x-content-type-options".into(), "nosniff".into()),
             ],

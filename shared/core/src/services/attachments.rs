@@ -24,6 +24,13 @@ pub struct UploadGranted {
     pub upload: UploadTarget,
 }
 
+fn size_mismatch(size: u64, declared: u64) -> ServiceError {
+    ServiceError::TooLarge {
+        field: "size",
+        detail: format!("the upload was {size} bytes but {declared} were declared"),
+    }
+}
+
 fn attachment_sk(id: &str) -> String {
     format!("ATT#{id}")
 }
@@ -81,15 +88,19 @@ impl Core {
             created_at: now,
         };
         let expires_at = now + Duration::minutes(self.settings.upload_minutes);
-        let upload = self.blobs.upload_target(&UploadRequest {
-            key: &attachment.blob_key,
-            ticket_id: &ticket.id,
-            attachment_id: &id,
-            token: &token,
-            content_type: &content_type,
-            size,
-            expires_at,
-        });
+        let upload = self
+            .blobs
+            .upload_target(&UploadRequest {
+                key: &attachment.blob_key,
+                ticket_id: &ticket.id,
+                attachment_id: &id,
+                token: &token,
+                content_type: &content_type,
+                size,
+                expires_at,
+                valid_for: std::time::Duration::from_secs(60 * self.settings.upload_minutes.max(1) as u64),
+            })
+            .await?;
         let item = item_of(store::ticket_pk(&ticket.id), attachment_sk(&id), &attachment);
         Ok(Plan {
             writes: vec![Write::create(item)],
@@ -122,14 +133,7 @@ impl Core {
             ));
         }
         if bytes.len() as u64 != attachment.declared_size {
-            return Err(ServiceError::TooLarge {
-                field: "size",
-                detail: format!(
-                    "the upload was {} bytes but {} were declared",
-                    bytes.len(),
-                    attachment.declared_size
-                ),
-            });
+            return Err(size_mismatch(bytes.len() as u64, attachment.declared_size));
         }
         self.blobs.put(&attachment.blob_key, bytes).await?;
         self.confirm_upload(ticket_id, attachment_id, bytes.len() as u64).await
@@ -156,29 +160,35 @@ impl Core {
                 return Ok(attachment);
             }
             let mut ticket = loaded.record.clone();
-            let over = size > attachment.declared_size
-                || ticket.attachment_bytes.saturating_add(size) > self.settings.attachment_limit_bytes;
-            attachment.size = Some(size);
-            attachment.state = if over {
-                AttachmentState::Refused
+            // The upload is bound to the declared size; a different size is refused, like a
+            // file that would take the ticket over its limit.
+            let refusal = if size != attachment.declared_size {
+                Some(size_mismatch(size, attachment.declared_size))
+            } else if ticket.attachment_bytes.saturating_add(size) > self.settings.attachment_limit_bytes {
+                Some(self.limit_problem(ticket.attachment_bytes))
             } else {
-                AttachmentState::Stored
+                None
+            };
+            attachment.size = Some(size);
+            attachment.state = match refusal {
+                Some(_) => AttachmentState::Refused,
+                None => AttachmentState::Stored,
             };
             let att_item = item_of(store::ticket_pk(ticket_id), attachment_sk(attachment_id), &attachment);
             let mut writes = vec![Write::replace(att_item, att.version)];
-            if !over {
+            if refusal.is_none() {
                 ticket.attachment_bytes += size;
                 ticket.updated_at = self.now();
                 writes.push(self.ticket_write(&ticket, loaded.version));
             }
-            match self.table.write(writes).await {
-                Ok(()) if over => {
+            match (self.table.write(writes).await, refusal) {
+                (Ok(()), Some(refusal)) => {
                     self.blobs.delete(&attachment.blob_key).await?;
-                    return Err(self.limit_problem(loaded.record.attachment_bytes));
+                    return Err(refusal);
                 }
-                Ok(()) => return Ok(attachment),
-                Err(StoreError::ConditionFailed(_)) => continue,
-                Err(e) => return Err(e.into()),
+                (Ok(()), None) => return Ok(attachment),
+                (Err(StoreError::ConditionFailed(_)), _) => continue,
+                (Err(e), _) => return Err(e.into()),
             }
         }
         Err(ServiceError::conflict(

@@ -1,0 +1,6 @@
+//! create-ticket: serves `POST /v1/tickets`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    claimdesk_aws::lambda::run_http("create-ticket").await
+}

@@ -1,0 +1,6 @@
+//! get-attachment: serves `GET /v1/tickets/{id}/attachments/{attachment_id}`.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    claimdesk_aws::lambda::run_http("get-attachment").await
+}

@@ -1,0 +1,117 @@
+//! What a function reads from its environment. The SAM template sets these variables; the
+//! template test holds the two lists equal.
+
+use claimdesk_core::services::Settings;
+
+/// Names of the resources a function talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    pub table: String,
+    pub bucket: String,
+    pub bus: String,
+    /// SES configuration set (delivery, bounce and complaint events); optional.
+    pub configuration_set: Option<String>,
+}
+
+pub const TABLE_NAME: &str = "TABLE_NAME";
+pub const BUCKET_NAME: &str = "BUCKET_NAME";
+pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
+pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
+pub const MAIL_FROM: &str = "MAIL_FROM";
+pub const MAIL_DOMAIN: &str = "MAIL_DOMAIN";
+pub const VENDOR_DESK_EMAIL: &str = "VENDOR_DESK_EMAIL";
+pub const ON_CALL_EMAIL: &str = "ON_CALL_EMAIL";
+pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
+pub const WAITING_DAYS: &str = "WAITING_DAYS";
+pub const RESOLVED_DAYS: &str = "RESOLVED_DAYS";
+pub const CLOSE_REMINDER_HOURS: &str = "CLOSE_REMINDER_HOURS";
+
+/// Every variable a function reads.
+pub const VARIABLES: &[&str] = &[
+    TABLE_NAME,
+    BUCKET_NAME,
+    EVENT_BUS_NAME,
+    SES_CONFIGURATION_SET,
+    MAIL_FROM,
+    MAIL_DOMAIN,
+    VENDOR_DESK_EMAIL,
+    ON_CALL_EMAIL,
+    PUBLIC_BASE_URL,
+    WAITING_DAYS,
+    RESOLVED_DAYS,
+    CLOSE_REMINDER_HOURS,
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {0} must be a whole number")]
+    NotANumber(&'static str),
+}
+
+/// Reads names and settings through `lookup` (the environment in a function; a map in tests).
+pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings), ConfigError> {
+    let optional = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let required = |name: &'static str| optional(name).ok_or(ConfigError::Missing(name));
+    let number = |name: &'static str, default: u32| match optional(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| ConfigError::NotANumber(name)),
+    };
+    let names = Names {
+        table: required(TABLE_NAME)?,
+        bucket: required(BUCKET_NAME)?,
+        bus: required(EVENT_BUS_NAME)?,
+        configuration_set: optional(SES_CONFIGURATION_SET),
+    };
+    let mut settings = Settings::default();
+    if let Some(v) = optional(MAIL_FROM) {
+        settings.mail_from = v;
+    }
+    if let Some(v) = optional(MAIL_DOMAIN) {
+        settings.mail_domain = v;
+    }
+    if let Some(v) = optional(VENDOR_DESK_EMAIL) {
+        settings.vendor_desk_email = v;
+    }
+    if let Some(v) = optional(ON_CALL_EMAIL) {
+        settings.on_call_email = v;
+    }
+    if let Some(v) = optional(PUBLIC_BASE_URL) {
+        settings.public_base_url = v.trim_end_matches('/').to_string();
+    }
+    settings.timers.waiting_days = number(WAITING_DAYS, settings.timers.waiting_days)?;
+    settings.timers.resolved_days = number(RESOLVED_DAYS, settings.timers.resolved_days)?;
+    settings.timers.close_reminder_hours = number(CLOSE_REMINDER_HOURS, settings.timers.close_reminder_hours)?;
+    Ok((names, settings))
+}
+
+pub fn from_env() -> Result<(Names, Settings), ConfigError> {
+    read(|name| std::env::var(name).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn names_are_required_and_settings_have_defaults() {
+        let env = HashMap::from([
+            (TABLE_NAME, "t"),
+            (BUCKET_NAME, "b"),
+            (EVENT_BUS_NAME, "bus"),
+            (WAITING_DAYS, "5"),
+            (PUBLIC_BASE_URL, "https://help.example.com/"),
+        ]);
+        let (names, settings) = read(|n| env.get(n).map(|v| v.to_string())).unwrap();
+        assert_eq!((names.table.as_str(), names.configuration_set), ("t", None));
+        assert_eq!(settings.timers.waiting_days, 5);
+        assert_eq!(settings.timers.resolved_days, 3);
+        assert_eq!(settings.public_base_url, "https://help.example.com");
+        let missing = read(|n| (n != BUCKET_NAME).then(|| "x".to_string())).unwrap_err();
+        assert_eq!(missing, ConfigError::Missing(BUCKET_NAME));
+        let bad = read(|n| Some(if n == RESOLVED_DAYS { "three" } else { "1" }.to_string())).unwrap_err();
+        assert_eq!(bad, ConfigError::NotANumber(RESOLVED_DAYS));
+    }
+}

@@ -1,0 +1,54 @@
+//! The AWS engine assembled: one set of SDK clients, the core over them, and the HTTP
+//! layer. A function builds this once per cold start and reuses it for every event.
+
+use crate::blobs::S3Blobs;
+use crate::config::{self, ConfigError, Names};
+use crate::events::BusPublisher;
+use crate::mail::SesMailer;
+use crate::table::DynamoTable;
+use aws_config::{BehaviorVersion, SdkConfig};
+use claimdesk_core::domain::catalogue::Catalogue;
+use claimdesk_core::http::Api;
+use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
+use claimdesk_core::services::{Core, Settings};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Engine {
+    pub core: Core,
+    pub api: Api,
+    pub mailer: Arc<dyn Mailer>,
+    pub publisher: Arc<dyn Publisher>,
+    pub names: Names,
+}
+
+impl Engine {
+    pub fn new(sdk: &SdkConfig, names: Names, settings: Settings, clock: Arc<dyn Clock>) -> Engine {
+        let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), &names.table, clock.clone());
+        let blobs = S3Blobs::new(aws_sdk_s3::Client::new(sdk), &names.bucket);
+        let core = Core {
+            table: Arc::new(table),
+            blobs: Arc::new(blobs),
+            clock,
+            settings: Arc::new(settings),
+            catalogue: Arc::new(Catalogue::defaults()),
+        };
+        Engine {
+            api: Api::new(core.clone(), None),
+            core,
+            mailer: Arc::new(SesMailer::new(
+                aws_sdk_sesv2::Client::new(sdk),
+                names.configuration_set.clone(),
+            )),
+            publisher: Arc::new(BusPublisher::new(aws_sdk_eventbridge::Client::new(sdk), &names.bus)),
+            names,
+        }
+    }
+
+    /// Configuration from the environment, credentials and region from the usual chain.
+    pub async fn from_env() -> Result<Engine, ConfigError> {
+        let (names, settings) = config::from_env()?;
+        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        Ok(Engine::new(&sdk, names, settings, Arc::new(SystemClock)))
+    }
+}

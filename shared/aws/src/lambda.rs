@@ -1,0 +1,274 @@
+//! The Lambda entry points. Each function's `main` calls one `run_*` here; the `handle_*`
+//! functions are what the runtime calls per event, and what the tests call with the
+//! payloads in `events/`.
+
+use crate::engine::Engine;
+use aws_lambda_events::s3::S3Event;
+use claimdesk_core::http::auth::identity_from_claims;
+use claimdesk_core::http::{ApiRequest, ApiResponse, Caller};
+use claimdesk_core::services::outbox::DeliveryReport;
+use claimdesk_core::services::sweep::SweepReport;
+use claimdesk_core::services::ServiceError;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Error, LambdaEvent, Request, RequestExt, Response};
+use serde::Serialize;
+use std::time::Instant;
+
+/// JSON logs without timestamps (CloudWatch stamps each line), levels from `RUST_LOG`.
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(false)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+async fn engine() -> Result<Engine, Error> {
+    init_tracing();
+    Engine::from_env().await.map_err(|e| {
+        tracing::error!(error = %e, "configuration");
+        Error::from(e.to_string())
+    })
+}
+
+/// Who API Gateway's JWT authorizer says is calling. A route without the authorizer (the
+/// guest routes, the OpenAPI document) passes no claims: the caller is anonymous.
+fn caller_of(request: &Request) -> Caller {
+    let claims = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .map(|jwt| jwt.claims.clone()),
+        _ => None,
+    };
+    match claims {
+        None => Caller::Anonymous,
+        Some(claims) => {
+            let claims = claims
+                .into_iter()
+                .map(|(name, value)| (name, serde_json::Value::String(value)))
+                .collect();
+            match identity_from_claims(&claims) {
+                Ok(who) => Caller::Verified(who),
+                Err(why) => Caller::Rejected(why),
+            }
+        }
+    }
+}
+
+pub fn api_request(request: Request) -> ApiRequest {
+    let caller = caller_of(&request);
+    let path = match request.raw_http_path() {
+        "" => request.uri().path().to_string(),
+        raw => raw.to_string(),
+    };
+    let query = request
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+        .collect();
+    ApiRequest {
+        method: request.method().to_string(),
+        path,
+        query,
+        headers,
+        body: request.body().to_vec(),
+        caller,
+    }
+}
+
+pub fn http_response(response: ApiResponse) -> Response<Body> {
+    let textual = response
+        .headers
+        .iter()
+        .any(|(n, v)| n == "content-type" && (v.contains("json") || v.starts_with("text/")));
+    let body = match (response.body.is_empty(), textual) {
+        (true, _) => Body::Empty,
+        (false, true) => match String::from_utf8(response.body) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        },
+        (false, false) => Body::Binary(response.body),
+    };
+    let mut builder = Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(name, value);
+    }
+    builder.body(body).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "response could not be built");
+        let mut fallback = Response::new(Body::Empty);
+        *fallback.status_mut() = lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}
+
+/// One API request to the function named `function` (it answers only its own routes).
+pub async fn handle_http(engine: &Engine, function: &str, request: Request) -> Response<Body> {
+    let started = Instant::now();
+    let request = api_request(request);
+    let (method, path) = (request.method.clone(), request.path.clone());
+    let response = engine.api.handle_as(function, request).await;
+    tracing::info!(
+        function,
+        method = %method,
+        path = %path,
+        status = response.status,
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    http_response(response)
+}
+
+/// Serves one API function until the runtime stops it.
+pub async fn run_http(function: &'static str) -> Result<(), Error> {
+    let engine = engine().await?;
+    let engine = &engine;
+    lambda_http::run(lambda_http::service_fn(move |request: Request| async move {
+        Ok::<_, Error>(handle_http(engine, function, request).await)
+    }))
+    .await
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConfirmReport {
+    pub stored: usize,
+    pub refused: usize,
+    pub ignored: usize,
+}
+
+/// `tickets/<ticket>/<attachment>` from an S3 event key (URL-encoded, `+` for space).
+fn attachment_of_key(key: &str) -> Option<(String, String)> {
+    let key = key.replace('+', " ");
+    let key = percent_encoding::percent_decode_str(&key).decode_utf8().ok()?;
+    let mut parts = key.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("tickets"), Some(ticket), Some(attachment), None) if !ticket.is_empty() && !attachment.is_empty() => {
+            Some((ticket.to_string(), attachment.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// S3 ObjectCreated: confirms each uploaded attachment against its declared size and the
+/// ticket's limit. A refusal is an answer, not a failure; only an outage fails the event,
+/// so that Lambda retries it (and sends it to the dead-letter queue in the end).
+pub async fn handle_object_created(engine: &Engine, event: S3Event) -> Result<ConfirmReport, Error> {
+    let mut report = ConfirmReport::default();
+    for record in event.records {
+        let object = &record.s3.object;
+        let (Some(key), Some(size)) = (object.key.as_deref(), object.size) else {
+            report.ignored += 1;
+            continue;
+        };
+        let Some((ticket, attachment)) = attachment_of_key(key) else {
+            tracing::warn!(key, "an object outside tickets/ was ignored");
+            report.ignored += 1;
+            continue;
+        };
+        match engine
+            .core
+            .confirm_upload(&ticket, &attachment, size.max(0) as u64)
+            .await
+        {
+            Ok(_) => report.stored += 1,
+            Err(ServiceError::TooLarge { detail, .. }) => {
+                tracing::info!(key, %detail, "upload refused and deleted");
+                report.refused += 1;
+            }
+            Err(ServiceError::NotFound(_)) => {
+                tracing::warn!(key, "an object without a pending attachment was ignored");
+                report.ignored += 1;
+            }
+            Err(e) => return Err(Error::from(e.to_string())),
+        }
+    }
+    Ok(report)
+}
+
+pub async fn run_object_created() -> Result<(), Error> {
+    let engine = engine().await?;
+    let engine = &engine;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(move |event: LambdaEvent<S3Event>| async move {
+        handle_object_created(engine, event.payload).await
+    }))
+    .await
+}
+
+/// The scheduled lifecycle sweep. The event's content does not matter: what is due is read
+/// from the table, so a late, doubled or concurrent run does the right thing.
+pub async fn handle_sweep(engine: &Engine) -> Result<SweepReport, Error> {
+    let report = engine.core.sweep().await.map_err(|e| Error::from(e.to_string()))?;
+    tracing::info!(
+        examined = report.examined,
+        changed = report.changed,
+        deferred = report.deferred,
+        "sweep"
+    );
+    Ok(report)
+}
+
+pub async fn run_sweep() -> Result<(), Error> {
+    let engine = engine().await?;
+    let engine = &engine;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |_event: LambdaEvent<serde_json::Value>| async move { handle_sweep(engine).await },
+    ))
+    .await
+}
+
+/// Delivers what the outbox holds (mail to SES, events to EventBridge). Invoked by the
+/// table's stream when entries are written and by a schedule for retries, so the event
+/// only says "look now".
+pub async fn handle_deliver(engine: &Engine) -> Result<DeliveryReport, Error> {
+    let report = engine
+        .core
+        .deliver_outbox(engine.mailer.as_ref(), engine.publisher.as_ref())
+        .await
+        .map_err(|e| Error::from(e.to_string()))?;
+    if report != DeliveryReport::default() {
+        tracing::info!(
+            sent = report.sent,
+            retried = report.retried,
+            failed = report.failed,
+            "outbox"
+        );
+    }
+    Ok(report)
+}
+
+pub async fn run_deliver() -> Result<(), Error> {
+    let engine = engine().await?;
+    let engine = &engine;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |_event: LambdaEvent<serde_json::Value>| async move { handle_deliver(engine).await },
+    ))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_keys_are_decoded_and_only_attachment_keys_count() {
+        assert_eq!(
+            attachment_of_key("tickets/t_1/att_2"),
+            Some(("t_1".into(), "att_2".into()))
+        );
+        assert_eq!(
+            attachment_of_key("tickets/t%5F1/att+2"),
+            Some(("t_1".into(), "att 2".into()))
+        );
+        assert_eq!(attachment_of_key("tickets/t_1"), None);
+        assert_eq!(attachment_of_key("other/t_1/att_2"), None);
+        assert_eq!(attachment_of_key("tickets/t_1/att_2/x"), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! The AWS engine: the ports of `claimdesk-core` over DynamoDB (one table), S3
+//! (attachments), SES v2 (mail) and EventBridge (domain events), and the Lambda adapters
+//! every function in `functions/` hands its events to.
+
+pub mod blobs;
+pub mod config;
+pub mod engine;
+pub mod events;
+pub mod lambda;
+pub mod mail;
+pub mod provision;
+pub mod table;
+
+pub use engine::Engine;

@@ -1,0 +1,46 @@
+//! Mail through SES v2: each outbox mail is sent as a raw MIME message (the bytes of
+//! `claimdesk_core::mime`), so Reply-To, Message-ID and References reach the recipient as
+//! built. The outbox marks a mail sent only once SES accepted it.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::Client;
+use claimdesk_core::mime::{address_of, render};
+use claimdesk_core::ports::{DeliveryError, Mail, Mailer};
+
+pub struct SesMailer {
+    client: Client,
+    /// Where SES reports deliveries, bounces and complaints (events to EventBridge).
+    configuration_set: Option<String>,
+}
+
+impl SesMailer {
+    pub fn new(client: Client, configuration_set: Option<String>) -> SesMailer {
+        SesMailer {
+            client,
+            configuration_set,
+        }
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), DeliveryError> {
+        let raw = render(mail).map_err(|e| DeliveryError(e.to_string()))?;
+        let message = RawMessage::builder()
+            .data(Blob::new(raw))
+            .build()
+            .map_err(|e| DeliveryError(e.to_string()))?;
+        self.client
+            .send_email()
+            .from_email_address(address_of(&mail.from))
+            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .content(EmailContent::builder().raw(message).build())
+            .set_configuration_set_name(self.configuration_set.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| DeliveryError(format!("SES refused or unreachable: {e:?}")))
+    }
+}

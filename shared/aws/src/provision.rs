@@ -1,0 +1,107 @@
+//! Creates the resources the functions use, as `infra/template.yaml` declares them: for
+//! tests and demos against an AWS emulator. Production resources come from the template.
+
+use crate::config::Names;
+use crate::table::{index_attributes, SECONDARY_INDEXES};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+};
+
+fn failed(what: &str) -> impl Fn(&dyn std::fmt::Debug) -> String + '_ {
+    move |e| format!("{what}: {e:?}")
+}
+
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, String> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(|e| failed("key schema")(&e))
+}
+
+fn text_attribute(name: &str) -> Result<AttributeDefinition, String> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| failed("attribute")(&e))
+}
+
+/// The table: `pk`/`sk`, four sparse indexes projecting everything, on-demand billing,
+/// TTL on `expires_at`, and a stream (new images) that wakes the outbox delivery.
+pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), String> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .attribute_definitions(text_attribute("pk")?)
+        .attribute_definitions(text_attribute("sk")?)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .map_err(|e| failed("stream")(&e))?,
+        );
+    for index in SECONDARY_INDEXES {
+        let (pk, sk, Some(index_name)) = index_attributes(index) else {
+            continue;
+        };
+        request = request
+            .attribute_definitions(text_attribute(pk)?)
+            .attribute_definitions(text_attribute(sk)?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index_name)
+                    .key_schema(key(pk, KeyType::Hash)?)
+                    .key_schema(key(sk, KeyType::Range)?)
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .map_err(|e| failed("index")(&e))?,
+            );
+    }
+    request.send().await.map_err(|e| failed("create table")(&e))?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires_at")
+                .build()
+                .map_err(|e| failed("ttl")(&e))?,
+        )
+        .send()
+        .await
+        .map_err(|e| failed("ttl")(&e))?;
+    Ok(())
+}
+
+/// Table, bucket, bus, and the SES identity mail is sent from.
+pub async fn provision(sdk: &SdkConfig, names: &Names, mail_from: &str) -> Result<(), String> {
+    create_table(sdk, &names.table).await?;
+    aws_sdk_s3::Client::new(sdk)
+        .create_bucket()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .map_err(|e| failed("create bucket")(&e))?;
+    aws_sdk_eventbridge::Client::new(sdk)
+        .create_event_bus()
+        .name(&names.bus)
+        .send()
+        .await
+        .map_err(|e| failed("create bus")(&e))?;
+    aws_sdk_sesv2::Client::new(sdk)
+        .create_email_identity()
+        .email_identity(claimdesk_core::mime::address_of(mail_from))
+        .send()
+        .await
+        .map_err(|e| failed("create identity")(&e))?;
+    Ok(())
+}
