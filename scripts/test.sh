@@ -18,6 +18,9 @@ fi
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
+echo "== cfn-lint infra/template.yaml"
+.venv/bin/cfn-lint infra/template.yaml
+
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -25,6 +25,8 @@ pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 pub const WAITING_DAYS: &str = "WAITING_DAYS";
 pub const RESOLVED_DAYS: &str = "RESOLVED_DAYS";
 pub const CLOSE_REMINDER_HOURS: &str = "CLOSE_REMINDER_HOURS";
+/// Log levels (tracing's env filter), `info` by default.
+pub const RUST_LOG: &str = "RUST_LOG";
 
 /// Every variable a function reads.
 pub const VARIABLES: &[&str] = &[
@@ -40,6 +42,7 @@ pub const VARIABLES: &[&str] = &[
     WAITING_DAYS,
     RESOLVED_DAYS,
     CLOSE_REMINDER_HOURS,
+    RUST_LOG,
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
