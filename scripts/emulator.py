@@ -1,13 +1,19 @@
-"""The AWS emulator the test suite talks to: moto's server on 127.0.0.1, plus one
-read-only route for the tests, GET /_claimdesk/ses-raw?sender=ADDRESS, which lists the raw
-mail SES accepted from that sender. (moto keeps sent mail, but its only export,
-/moto-api/data.json, dumps every service at once and fails while other tests write.)
+"""The AWS emulator the test suite talks to: moto's server on 127.0.0.1, with two changes.
+
+- DynamoDB requests run one at a time. moto serves requests on threads and checks a
+  write's condition and applies it without a lock, so two racing conditional writes can
+  both succeed; real DynamoDB makes each conditional write and each transaction atomic,
+  and the race tests depend on that.
+- One read-only route for the tests, GET /_claimdesk/ses-raw?sender=ADDRESS, lists the raw
+  mail SES accepted from that sender. (moto keeps sent mail, but its only export,
+  /moto-api/data.json, dumps every service at once and fails while other tests write.)
 
 Usage: python scripts/emulator.py PORT
 """
 
 import json
 import sys
+import threading
 from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import (
@@ -33,6 +39,7 @@ def sent_raw_mail(sender):
 def main():
     port = int(sys.argv[1])
     moto = DomainDispatcherApplication(create_backend_app)
+    dynamodb = threading.Lock()
 
     def app(environ, start_response):
         if environ.get("PATH_INFO") == "/_claimdesk/ses-raw":
@@ -40,6 +47,10 @@ def main():
             body = json.dumps(sent_raw_mail(sender)).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with dynamodb:
+                # Flask runs the operation inside this call; the body is already built.
+                return list(moto(environ, start_response))
         return moto(environ, start_response)
 
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)

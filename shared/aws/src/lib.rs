@@ -8,6 +8,7 @@ pub mod engine;
 pub mod events;
 pub mod lambda;
 pub mod mail;
+pub mod metering;
 pub mod provision;
 pub mod table;
 

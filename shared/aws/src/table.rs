@@ -5,6 +5,7 @@
 //! TransactWriteItems, so a change, its outbox entries and its idempotency record land
 //! together or not at all.
 
+use crate::metering::{Meter, Usage};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -29,6 +30,7 @@ pub struct DynamoTable {
     /// (DynamoDB deletes expired items only within a day or two).
     clock: Arc<dyn Clock>,
     items_read: AtomicU64,
+    meter: Meter,
 }
 
 /// The attribute names of an index's key, and its name on the table.
@@ -159,11 +161,17 @@ impl DynamoTable {
             name: name.into(),
             clock,
             items_read: AtomicU64::new(0),
+            meter: Meter::default(),
         }
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Requests and capacity units spent since start (see `metering`).
+    pub fn usage(&self) -> Usage {
+        self.meter.usage()
     }
 
     fn live(&self, item: Item) -> Option<Item> {
@@ -177,11 +185,9 @@ impl DynamoTable {
     async fn write_one(&self, write: Write, now: i64) -> Result<(), StoreError> {
         match write {
             Write::Put { item, condition } => {
-                let mut put = self
-                    .client
-                    .put_item()
-                    .table_name(&self.name)
-                    .set_item(Some(to_attributes(&item)));
+                let attributes = to_attributes(&item);
+                self.meter.put(&attributes);
+                let mut put = self.client.put_item().table_name(&self.name).set_item(Some(attributes));
                 if let Some((expression, values)) = condition_expression(condition, now) {
                     put = put.condition_expression(expression);
                     if !values.is_empty() {
@@ -191,6 +197,7 @@ impl DynamoTable {
                 put.send().await.map(|_| ()).map_err(|e| single_error(&e))
             }
             Write::Delete { pk, sk, condition } => {
+                self.meter.delete();
                 let mut delete = self
                     .client
                     .delete_item()
@@ -209,12 +216,13 @@ impl DynamoTable {
 
     async fn write_many(&self, writes: Vec<Write>, now: i64) -> Result<(), StoreError> {
         let mut items = Vec::with_capacity(writes.len());
+        let mut metered = Vec::with_capacity(writes.len());
         for write in writes {
             let built = match write {
                 Write::Put { item, condition } => {
-                    let mut put = Put::builder()
-                        .table_name(&self.name)
-                        .set_item(Some(to_attributes(&item)));
+                    let attributes = to_attributes(&item);
+                    metered.push(Some(attributes.clone()));
+                    let mut put = Put::builder().table_name(&self.name).set_item(Some(attributes));
                     if let Some((expression, values)) = condition_expression(condition, now) {
                         put = put.condition_expression(expression);
                         if !values.is_empty() {
@@ -226,6 +234,7 @@ impl DynamoTable {
                         .build()
                 }
                 Write::Delete { pk, sk, condition } => {
+                    metered.push(None);
                     let mut delete = Delete::builder().table_name(&self.name).set_key(Some(key(&pk, &sk)));
                     if let Some((expression, values)) = condition_expression(condition, now) {
                         delete = delete.condition_expression(expression);
@@ -240,6 +249,8 @@ impl DynamoTable {
             };
             items.push(built);
         }
+        self.meter
+            .transaction(&metered.iter().map(Option::as_ref).collect::<Vec<_>>());
         match self
             .client
             .transact_write_items()
@@ -308,6 +319,7 @@ impl Table for DynamoTable {
             .send()
             .await
             .map_err(|e| classify(&e))?;
+        self.meter.get(output.item());
         let item = output
             .item()
             .map(from_attributes)
@@ -334,6 +346,7 @@ impl Table for DynamoTable {
                 if rounds > 8 {
                     return Err(StoreError::Unavailable("batch read kept being throttled".into()));
                 }
+                let asked = request.keys().len();
                 let output = self
                     .client
                     .batch_get_item()
@@ -341,7 +354,16 @@ impl Table for DynamoTable {
                     .send()
                     .await
                     .map_err(|e| classify(&e))?;
-                if let Some(items) = output.responses().and_then(|r| r.get(&self.name)) {
+                let returned = output.responses().and_then(|r| r.get(&self.name));
+                let unprocessed = output
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.name))
+                    .map_or(0, |k| k.keys().len());
+                self.meter.batch_get(
+                    asked.saturating_sub(unprocessed),
+                    &returned.map(|r| r.iter().collect::<Vec<_>>()).unwrap_or_default(),
+                );
+                if let Some(items) = returned {
                     for attributes in items {
                         if let Some(item) = self.live(from_attributes(attributes)?) {
                             found.push(item);
@@ -409,6 +431,7 @@ impl Table for DynamoTable {
             request = request.set_exclusive_start_key(Some(start));
         }
         let output = request.send().await.map_err(|e| classify(&e))?;
+        self.meter.query(output.items(), index_name.is_some());
         let mut items = Vec::new();
         for attributes in output.items() {
             items.push(from_attributes(attributes)?);
