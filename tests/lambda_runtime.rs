@@ -4,57 +4,9 @@
 
 mod common;
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use claimdesk_bench::runtime_api::RuntimeApi;
 use common::*;
 use serde_json::{json, Value};
-use std::sync::Arc;
-use tokio::sync::{mpsc, Mutex};
-
-#[derive(Clone)]
-struct Runtime {
-    events: Arc<Mutex<mpsc::Receiver<Value>>>,
-    answers: mpsc::Sender<(String, Value)>,
-}
-
-async fn next(State(runtime): State<Runtime>) -> (HeaderMap, String) {
-    let event = runtime.events.lock().await.recv().await.expect("an event to hand out");
-    let mut headers = HeaderMap::new();
-    headers.insert("lambda-runtime-aws-request-id", "req-1".parse().unwrap());
-    let deadline = chrono::Utc::now().timestamp_millis() + 30_000;
-    headers.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().unwrap());
-    headers.insert(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:us-east-1:123456789012:function:create-ticket"
-            .parse()
-            .unwrap(),
-    );
-    headers.insert(
-        "lambda-runtime-trace-id",
-        "Root=1-6743a1b2-0123456789abcdef01234567".parse().unwrap(),
-    );
-    (headers, event.to_string())
-}
-
-async fn answer(
-    State(runtime): State<Runtime>,
-    Path((id, kind)): Path<(String, String)>,
-    body: String,
-) -> &'static str {
-    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    runtime.answers.send((format!("{id}/{kind}"), value)).await.ok();
-    ""
-}
-
-async fn init_error(State(runtime): State<Runtime>, body: String) -> &'static str {
-    runtime
-        .answers
-        .send(("init/error".into(), Value::String(body)))
-        .await
-        .ok();
-    ""
-}
 
 fn lambda_binary() -> std::path::PathBuf {
     match std::env::var("CLAIMDESK_LAMBDA_BINARY") {
@@ -87,31 +39,11 @@ async fn the_release_create_ticket_binary_answers_its_recorded_event_under_a_lam
         .await;
     assert_eq!(status, 201);
 
-    let (event_tx, event_rx) = mpsc::channel(4);
-    let (answer_tx, mut answer_rx) = mpsc::channel(4);
-    let runtime = Runtime {
-        events: Arc::new(Mutex::new(event_rx)),
-        answers: answer_tx,
-    };
-    let app = axum::Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(runtime);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
+    let mut runtime = RuntimeApi::start("create-ticket").await.unwrap();
     let aws = desk.aws_desk();
     let mut function = tokio::process::Command::new(lambda_binary())
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "create-ticket")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/create-ticket")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/24/[$LATEST]0123456789abcdef")
-        .env("AWS_REGION", "us-east-1")
+        .envs(runtime.lambda_environment("create-ticket"))
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_ENDPOINT_URL", &aws.endpoint)
@@ -123,12 +55,17 @@ async fn the_release_create_ticket_binary_answers_its_recorded_event_under_a_lam
         .expect("the release binary starts");
 
     let recorded: Value = serde_json::from_str(&event_file("api/create-ticket.json")).unwrap();
-    event_tx.send(recorded).await.unwrap();
-    let (kind, response) = tokio::select! {
-        answered = answer_rx.recv() => answered.expect("an answer"),
+    let request_id = runtime.invoke(recorded).await;
+    let answer = tokio::select! {
+        answered = runtime.answer() => answered.expect("an answer"),
         exited = function.wait() => panic!("the function exited before answering: {exited:?}"),
     };
-    assert_eq!(kind, "req-1/response", "{response}");
+    let response = answer.body;
+    assert_eq!(
+        (answer.request_id.as_str(), answer.kind.as_str()),
+        (request_id.as_str(), "response"),
+        "{response}"
+    );
     assert_eq!(response["statusCode"], 201, "{response}");
     let ticket: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     assert_eq!(ticket["number"], "ACME-000001");

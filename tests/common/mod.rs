@@ -5,8 +5,7 @@
 //! written once against `Desk` and run on both with `on_both_engines!`.
 #![allow(dead_code)]
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_dynamodb::config::Credentials;
+use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use claimdesk::{jwt_secret, start, Config, ServerHandle};
 use claimdesk_aws::config::Names;
@@ -45,8 +44,7 @@ macro_rules! on_both_engines {
     };
 }
 
-/// The emulator's address, set by `scripts/test.sh`.
-pub const ENDPOINT_VARIABLE: &str = "CLAIMDESK_AWS_ENDPOINT";
+pub use claimdesk_bench::{emulator_sdk, ENDPOINT_VARIABLE};
 
 pub fn aws_endpoint() -> String {
     std::env::var(ENDPOINT_VARIABLE).unwrap_or_else(|_| {
@@ -55,15 +53,6 @@ pub fn aws_endpoint() -> String {
              the AWS emulator (moto) and sets it"
         )
     })
-}
-
-pub async fn emulator_sdk(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
-        .load()
-        .await
 }
 
 pub struct AwsDesk {
@@ -104,12 +93,6 @@ pub async fn boot(dir: &Path, clock: Arc<ManualClock>) -> ServerHandle {
     start(config).await.expect("server starts")
 }
 
-fn suffix() -> String {
-    let mut raw = [0u8; 6];
-    rand::thread_rng().fill_bytes(&mut raw);
-    raw.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A response as the harness sees it, whichever engine answered.
 pub struct Answer {
     pub status: u16,
@@ -144,13 +127,8 @@ impl Desk {
     pub async fn aws() -> Desk {
         let endpoint = aws_endpoint();
         let sdk = emulator_sdk(&endpoint).await;
-        let run = suffix();
-        let names = Names {
-            table: format!("claimdesk-{run}"),
-            bucket: format!("claimdesk-attachments-{run}"),
-            bus: format!("claimdesk-{run}"),
-            configuration_set: None,
-        };
+        let names = claimdesk_bench::fresh_names();
+        let run = names.table.trim_start_matches("claimdesk-").to_string();
         let settings = Settings {
             // Each desk sends from its own address, so that its mail can be told apart in the
             // emulator's shared SES store.

@@ -16,6 +16,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Engine {
     pub core: Core,
+    /// The same table as `core.table`, for what only DynamoDB has (its usage meter).
+    pub dynamo: Arc<DynamoTable>,
     pub api: Api,
     pub mailer: Arc<dyn Mailer>,
     pub publisher: Arc<dyn Publisher>,
@@ -24,10 +26,14 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(sdk: &SdkConfig, names: Names, settings: Settings, clock: Arc<dyn Clock>) -> Engine {
-        let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(sdk), &names.table, clock.clone());
+        let dynamo = Arc::new(DynamoTable::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &names.table,
+            clock.clone(),
+        ));
         let blobs = S3Blobs::new(aws_sdk_s3::Client::new(sdk), &names.bucket);
         let core = Core {
-            table: Arc::new(table),
+            table: dynamo.clone(),
             blobs: Arc::new(blobs),
             clock,
             settings: Arc::new(settings),
@@ -36,6 +42,7 @@ impl Engine {
         Engine {
             api: Api::new(core.clone(), None),
             core,
+            dynamo,
             mailer: Arc::new(SesMailer::new(
                 aws_sdk_sesv2::Client::new(sdk),
                 names.configuration_set.clone(),

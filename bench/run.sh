@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Claimdesk's benchmarks: they print figures and assert nothing (the tests hold behaviour;
+# these machines are shared and noisy, so numbers are read, not enforced).
+#   bash bench/run.sh            all of them (about 15 minutes on 2 cores after a build)
+#   bash bench/run.sh lambda     cold start and memory of every function
+#   bash bench/run.sh dynamo     DynamoDB requests and capacity per call and per sweep
+#   bash bench/run.sh load       the local server under wrk on loopback
+# Needs what scripts/test.sh installs (.venv with moto) and wrk (apt-get install wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+which="${1:-all}"
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+fi
+
+echo "== release build (this machine's architecture): functions, the hello-world baseline, the local server"
+cargo build --release --locked -p claimdesk-functions -p claimdesk-bench -p claimdesk
+
+cleanup=()
+trap 'for pid in "${cleanup[@]}"; do kill "$pid" 2>/dev/null || true; done' EXIT
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for() {
+    for _ in $(seq 1 100); do
+        if python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$1" 2>/dev/null; then return 0; fi
+        sleep 0.2
+    done
+    echo "nothing answers at $1" >&2
+    return 1
+}
+
+if [ "$which" = all ] || [ "$which" = lambda ] || [ "$which" = dynamo ]; then
+    port=$(free_port)
+    .venv/bin/python scripts/emulator.py "$port" > target/bench-emulator.log 2>&1 &
+    cleanup+=($!)
+    wait_for "http://127.0.0.1:$port/moto-api/"
+    export CLAIMDESK_AWS_ENDPOINT="http://127.0.0.1:$port"
+fi
+
+if [ "$which" = all ] || [ "$which" = lambda ]; then
+    echo "== Lambda cold start and memory: target/release/lambda-bench --runs 5 --warm 1000"
+    target/release/lambda-bench --bin-dir target/release --runs 5 --warm 1000
+fi
+
+if [ "$which" = all ] || [ "$which" = dynamo ]; then
+    echo "== DynamoDB cost: target/release/dynamo-cost --sizes 1000,100000 --due 10"
+    target/release/dynamo-cost --sizes 1000,100000 --due 10
+fi
+
+if [ "$which" = all ] || [ "$which" = load ]; then
+    command -v wrk > /dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+    data=$(mktemp -d)
+    port=$(free_port)
+    target/release/claimdesk serve --data "$data" --port "$port" > target/bench-server.log 2>&1 &
+    cleanup+=($!)
+    wait_for "http://127.0.0.1:$port/v1/openapi.json"
+    base="http://127.0.0.1:$port"
+    agent=$(target/release/claimdesk token --data "$data" --email agent@vendor.test --company VENDOR --role agent_l1)
+    owner=$(target/release/claimdesk token --data "$data" --email owner@acme.test --company ACME --role owner)
+    python3 - "$base" "$agent" <<'PY'
+import json, sys, urllib.request
+base, token = sys.argv[1], sys.argv[2]
+body = json.dumps({"code": "ACME", "name": "ACME Inc", "first_level_support_email": "support@acme.test"}).encode()
+request = urllib.request.Request(base + "/v1/companies", data=body, method="POST",
+    headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+urllib.request.urlopen(request)
+PY
+    echo "== local server: create-ticket, wrk -t2 -c8 -d10s (loopback)"
+    CLAIMDESK_TOKEN="$owner" wrk -t2 -c8 -d10s --latency -s bench/create-ticket.lua "$base/v1/tickets"
+    echo "== local server: list-tickets (company view, first page of 25), wrk -t2 -c8 -d10s"
+    CLAIMDESK_TOKEN="$owner" wrk -t2 -c8 -d10s --latency -s bench/list-tickets.lua "$base/v1/tickets?view=company&limit=25"
+    rm -rf "$data"
+fi

@@ -1,0 +1,248 @@
+//! Cold start and memory of every function, run as the Lambda service runs it: each release
+//! binary under a local Lambda Runtime API, against the AWS emulator, answering its
+//! `events/` payload (with ids of a real ticket filled in). Prints, per function: the median
+//! cold start (process start → first event answered) over several runs and its ratio to a
+//! hello-world `lambda_runtime` binary of the same profile; the median warm invocation; the
+//! peak RSS over the warm invocations.
+//!
+//! Usage: lambda-bench [--bin-dir target/release] [--runs 5] [--warm 1000]
+//! Needs CLAIMDESK_AWS_ENDPOINT (bench/run.sh starts the emulator and sets it).
+
+use claimdesk_bench::runtime_api::RuntimeApi;
+use claimdesk_bench::{call, emulator_sdk, fresh_names, identity, median, ENDPOINT_VARIABLE};
+use claimdesk_core::domain::roles::Role;
+use claimdesk_core::http::auth::identity_from_claims;
+use claimdesk_core::ports::SystemClock;
+use claimdesk_core::services::Settings;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+const EXAMPLE_TICKET: &str = "t_01JEXAMPLE0000000000000000";
+const EXAMPLE_ATTACHMENT: &str = "att_01JEXAMPLE000000000000000";
+
+fn argument(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+/// The event each function answers, with a real ticket's ids in place of the recorded ones.
+fn event_for(function: &str, ticket: &str, attachment: &str) -> Value {
+    let file = match function {
+        "hello-lambda" => return json!({ "ping": 1 }),
+        "attachment-confirmed" => "s3-object-created.json".to_string(),
+        "deliver-outbox" => "outbox-stream.json".to_string(),
+        "lifecycle-sweep" => "scheduled-sweep.json".to_string(),
+        "guest-ticket" => "api/guest-ticket-get.json".to_string(),
+        other => format!("api/{other}.json"),
+    };
+    let text = std::fs::read_to_string(events_dir().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let mut event: Value = serde_json::from_str(
+        &text
+            .replace(EXAMPLE_TICKET, ticket)
+            .replace(EXAMPLE_ATTACHMENT, attachment),
+    )
+    .unwrap();
+    // Warm runs repeat the event: without the recorded key each create is a real create.
+    if let Some(headers) = event["headers"].as_object_mut() {
+        headers.remove("idempotency-key");
+    }
+    event
+}
+
+struct Figures {
+    cold_ms: f64,
+    warm_ms: f64,
+    peak_rss_mb: f64,
+    status: String,
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn status_of(answer: &Value) -> String {
+    match answer.get("statusCode") {
+        Some(code) => code.to_string(),
+        None => "ok".into(),
+    }
+}
+
+async fn spawn(binary: &Path, runtime: &RuntimeApi, function: &str, env: &[(String, String)]) -> tokio::process::Child {
+    tokio::process::Command::new(binary)
+        .env_clear()
+        .envs(runtime.lambda_environment(function))
+        .envs(env.iter().cloned())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()))
+}
+
+async fn measure(
+    binary: &Path,
+    function: &str,
+    event: &Value,
+    env: &[(String, String)],
+    runs: usize,
+    warm: usize,
+) -> Figures {
+    let mut colds = Vec::new();
+    let mut status = String::new();
+    for _ in 0..runs {
+        let mut runtime = RuntimeApi::start(function).await.unwrap();
+        runtime.invoke(event.clone()).await;
+        let started = Instant::now();
+        let mut child = spawn(binary, &runtime, function, env).await;
+        let answer = runtime.answer().await.expect("an answer");
+        colds.push((answer.at - started).as_secs_f64() * 1000.0);
+        status = format!("{} {}", answer.kind, status_of(&answer.body));
+        child.kill().await.ok();
+    }
+    let mut runtime = RuntimeApi::start(function).await.unwrap();
+    let mut child = spawn(binary, &runtime, function, env).await;
+    let mut warms = Vec::new();
+    for _ in 0..warm {
+        let started = Instant::now();
+        runtime.invoke(event.clone()).await;
+        let answer = runtime.answer().await.expect("an answer");
+        warms.push((answer.at - started).as_secs_f64() * 1000.0);
+    }
+    let peak = child.id().map_or(f64::NAN, peak_rss_mb);
+    child.kill().await.ok();
+    Figures {
+        cold_ms: median(&mut colds),
+        warm_ms: median(&mut warms),
+        peak_rss_mb: peak,
+        status,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let bin_dir = PathBuf::from(argument("--bin-dir", "target/release"));
+    let runs: usize = argument("--runs", "5").parse().unwrap();
+    let warm: usize = argument("--warm", "1000").parse().unwrap();
+    let endpoint = std::env::var(ENDPOINT_VARIABLE).expect("CLAIMDESK_AWS_ENDPOINT (bench/run.sh sets it)");
+    let sdk = emulator_sdk(&endpoint).await;
+    let names = fresh_names();
+    let settings = Settings::default();
+    claimdesk_aws::provision::provision(&sdk, &names, &settings.mail_from)
+        .await
+        .expect("emulator resources");
+    let engine = claimdesk_aws::Engine::new(&sdk, names.clone(), settings, Arc::new(SystemClock));
+
+    // The recorded events' user, a company for them, a ticket and a stored attachment.
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(events_dir().join("api/get-ticket.json")).unwrap()).unwrap();
+    let owner = identity_from_claims(
+        recorded["requestContext"]["authorizer"]["jwt"]["claims"]
+            .as_object()
+            .unwrap(),
+    )
+    .unwrap();
+    let agent = identity("agent@vendor.example", "VENDOR", Role::AgentL1);
+    let company =
+        json!({"code": "ACME", "name": "ACME Claims Inc", "first_level_support_email": "support@acme.example"});
+    call(&engine.api, Some(&agent), "POST", "/v1/companies", Some(company)).await;
+    let created: Value =
+        serde_json::from_str(recorded_body("create-ticket").as_str().unwrap_or("{}")).unwrap_or(json!({}));
+    let (status, ticket) = call(&engine.api, Some(&owner), "POST", "/v1/tickets", Some(created)).await;
+    assert_eq!(status, 201, "{ticket}");
+    let ticket_id = ticket["id"].as_str().unwrap().to_string();
+    let grant = json!({"filename": "claim-export.pdf", "content_type": "application/pdf", "size": 48213});
+    let (_, grant) = call(
+        &engine.api,
+        Some(&owner),
+        "POST",
+        &format!("/v1/tickets/{ticket_id}/attachments"),
+        Some(grant),
+    )
+    .await;
+    let attachment_id = grant["attachment"]["id"].as_str().unwrap().to_string();
+    let key = format!("tickets/{ticket_id}/{attachment_id}");
+    engine.core.blobs.put(&key, &vec![0u8; 48213]).await.unwrap();
+    engine
+        .core
+        .confirm_upload(&ticket_id, &attachment_id, 48213)
+        .await
+        .unwrap();
+
+    let env: Vec<(String, String)> = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("TABLE_NAME", names.table.as_str()),
+        ("BUCKET_NAME", names.bucket.as_str()),
+        ("EVENT_BUS_NAME", names.bus.as_str()),
+        ("MAIL_FROM", "Claimdesk <support@claimdesk.local>"),
+        ("RUST_LOG", "warn"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+
+    let mut functions = vec!["hello-lambda".to_string()];
+    let mut names_in_dir: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin"))
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
+            .collect();
+    names_in_dir.sort();
+    functions.extend(names_in_dir);
+
+    println!(
+        "lambda-bench: {runs} cold starts (median) and {warm} warm invocations per function, binaries from {}",
+        bin_dir.display()
+    );
+    println!(
+        "{:<22} {:>10} {:>8} {:>10} {:>10}  answer",
+        "function", "cold ms", "× hello", "warm ms", "peak MB"
+    );
+    let mut hello_cold = f64::NAN;
+    for function in &functions {
+        let binary = bin_dir.join(function);
+        let event = event_for(function, &ticket_id, &attachment_id);
+        let figures = measure(&binary, function, &event, &env, runs, warm).await;
+        if function == "hello-lambda" {
+            hello_cold = figures.cold_ms;
+        }
+        println!(
+            "{:<22} {:>10.1} {:>8.1} {:>10.2} {:>10.1}  {}",
+            function,
+            figures.cold_ms,
+            figures.cold_ms / hello_cold,
+            figures.warm_ms,
+            figures.peak_rss_mb,
+            figures.status
+        );
+    }
+}
+
+fn recorded_body(function: &str) -> Value {
+    let event: Value =
+        serde_json::from_str(&std::fs::read_to_string(events_dir().join(format!("api/{function}.json"))).unwrap())
+            .unwrap();
+    event["body"].clone()
+}

@@ -1,0 +1,84 @@
+//! What the benchmarks and the tests share: a Lambda Runtime API on loopback, so a real
+//! function binary can be run exactly as the Lambda service runs it, and the emulator's
+//! SDK configuration.
+
+pub mod runtime_api;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+
+/// The emulator's address, set by `scripts/test.sh` and `bench/run.sh`.
+pub const ENDPOINT_VARIABLE: &str = "CLAIMDESK_AWS_ENDPOINT";
+
+pub async fn emulator_sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+        .load()
+        .await
+}
+
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// One API call straight into the HTTP layer, as a verified caller (no adapter in between).
+pub async fn call(
+    api: &claimdesk_core::http::Api,
+    who: Option<&claimdesk_core::domain::roles::Identity>,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use claimdesk_core::http::{ApiRequest, Caller};
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let request = ApiRequest {
+        method: method.to_string(),
+        path: path.to_string(),
+        query: query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+        caller: who.map_or(Caller::Anonymous, |w| Caller::Verified(w.clone())),
+    };
+    let response = api.handle(request).await;
+    let value = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
+    (response.status, value)
+}
+
+pub fn identity(
+    email: &str,
+    company: &str,
+    role: claimdesk_core::domain::roles::Role,
+) -> claimdesk_core::domain::roles::Identity {
+    claimdesk_core::domain::roles::Identity {
+        user_id: format!("u-{email}"),
+        email: email.to_string(),
+        name: Some(email.split('@').next().unwrap_or(email).to_string()),
+        company: company.to_string(),
+        roles: vec![role],
+    }
+}
+
+/// Names for a fresh set of emulator resources.
+pub fn fresh_names() -> claimdesk_aws::config::Names {
+    use rand::RngCore;
+    let mut raw = [0u8; 6];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let run: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    claimdesk_aws::config::Names {
+        table: format!("claimdesk-{run}"),
+        bucket: format!("claimdesk-attachments-{run}"),
+        bus: format!("claimdesk-{run}"),
+        configuration_set: None,
+    }
+}
