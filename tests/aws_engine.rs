@@ -15,17 +15,7 @@ const EVENT_FUNCTIONS: [&str; 3] = ["attachment-confirmed", "deliver-outbox", "l
 #[test]
 fn the_functions_folder_has_one_binary_per_function_and_no_other() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions");
-    let mut found: Vec<String> = std::fs::read_dir(root.join("src/bin"))
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .trim_end_matches(".rs")
-                .to_string()
-        })
-        .collect();
-    found.sort();
+    let found = claimdesk_bench::function_binaries();
     let mut expected: Vec<String> = api_functions().into_iter().map(str::to_string).collect();
     expected.extend(EVENT_FUNCTIONS.iter().map(|s| s.to_string()));
     expected.sort();

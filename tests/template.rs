@@ -28,17 +28,7 @@ fn of_type<'a>(template: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
 }
 
 fn binaries() -> BTreeSet<String> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions/src/bin");
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .trim_end_matches(".rs")
-                .to_string()
-        })
-        .collect()
+    claimdesk_bench::function_binaries().into_iter().collect()
 }
 
 /// function binary name → its resource.

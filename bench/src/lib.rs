@@ -82,3 +82,24 @@ pub fn fresh_names() -> claimdesk_aws::config::Names {
         configuration_set: None,
     }
 }
+
+/// The Lambda functions of `functions/src/bin`, by name, sorted.
+pub fn function_binaries() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("functions/src/bin")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The value after `name` on the command line, or `default`.
+pub fn argument(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+        .unwrap_or_else(|| default.to_string())
+}

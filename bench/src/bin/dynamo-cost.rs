@@ -10,21 +10,13 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{Duration, TimeZone, Utc};
 use claimdesk_aws::metering::Usage;
 use claimdesk_aws::table::to_attributes;
-use claimdesk_bench::{call, emulator_sdk, fresh_names, identity, ENDPOINT_VARIABLE};
+use claimdesk_bench::{argument, call, emulator_sdk, fresh_names, identity, ENDPOINT_VARIABLE};
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::ports::ManualClock;
 use claimdesk_core::services::Settings;
 use claimdesk_core::store;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-fn argument(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 fn show(label: &str, usage: &Usage) {
     let operations: Vec<String> = usage.requests.iter().map(|(op, n)| format!("{op}×{n}")).collect();

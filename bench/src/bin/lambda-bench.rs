@@ -9,7 +9,9 @@
 //! Needs CLAIMDESK_AWS_ENDPOINT (bench/run.sh starts the emulator and sets it).
 
 use claimdesk_bench::runtime_api::RuntimeApi;
-use claimdesk_bench::{call, emulator_sdk, fresh_names, identity, median, ENDPOINT_VARIABLE};
+use claimdesk_bench::{
+    argument, call, emulator_sdk, fresh_names, function_binaries, identity, median, ENDPOINT_VARIABLE,
+};
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::http::auth::identity_from_claims;
 use claimdesk_core::ports::SystemClock;
@@ -21,14 +23,6 @@ use std::time::Instant;
 
 const EXAMPLE_TICKET: &str = "t_01JEXAMPLE0000000000000000";
 const EXAMPLE_ATTACHMENT: &str = "att_01JEXAMPLE000000000000000";
-
-fn argument(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -198,19 +192,7 @@ async fn main() {
     .collect();
 
     let mut functions = vec!["hello-lambda".to_string()];
-    let mut names_in_dir: Vec<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin"))
-            .unwrap()
-            .map(|e| {
-                e.unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .trim_end_matches(".rs")
-                    .to_string()
-            })
-            .collect();
-    names_in_dir.sort();
-    functions.extend(names_in_dir);
+    functions.extend(function_binaries());
 
     println!(
         "lambda-bench: {runs} cold starts (median) and {warm} warm invocations per function, binaries from {}",
