@@ -533,6 +533,10 @@ async fn the_sweep_reads_due_tickets_only_whatever_the_table_holds(desk: Desk) {
     }
     // Let the outbox finish delivering the 200 tickets' mail, so that only the sweep reads.
     desk.deliver_now().await;
+    // The local outbox worker may still hold a wake-up from those commits and shares the
+    // read counter: let it take the worker lock (FIFO) and finish before measuring.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    desk.deliver_now().await;
     desk.clock.advance(chrono::Duration::days(1));
     let core = desk.core();
     let before = core.table.items_read();
