@@ -17,8 +17,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 
-/// Uploads are PUT to the server itself; allow the whole per-ticket limit and a margin.
-const MAX_REQUEST_BODY: usize = 21 * 1024 * 1024;
+/// Uploads are at most 20 MB; an inbound raw mail carries up to 20 MB of attachments in
+/// base64 (a third more). JSON bodies have their own, far smaller limit.
+const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
 
 pub struct Config {
     pub data_dir: PathBuf,
@@ -47,13 +48,23 @@ impl Config {
 /// The HS256 secret of local tokens: from `CLAIMDESK_JWT_SECRET`, else a random one kept in
 /// the data folder so that tokens survive restarts.
 pub fn jwt_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
-    if let Ok(secret) = std::env::var("CLAIMDESK_JWT_SECRET") {
+    kept_secret(data_dir, "CLAIMDESK_JWT_SECRET", "jwt-secret")
+}
+
+/// The key of reply addresses (`claimdesk_core::mail::address`): from `CLAIMDESK_MAIL_SECRET`,
+/// else kept in the data folder so that replies to mail sent before a restart still land.
+pub fn mail_secret(data_dir: &Path) -> std::io::Result<Vec<u8>> {
+    kept_secret(data_dir, "CLAIMDESK_MAIL_SECRET", "mail-secret")
+}
+
+fn kept_secret(data_dir: &Path, variable: &str, file: &str) -> std::io::Result<Vec<u8>> {
+    if let Ok(secret) = std::env::var(variable) {
         if !secret.is_empty() {
             return Ok(secret.into_bytes());
         }
     }
     std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join("jwt-secret");
+    let path = data_dir.join(file);
     match std::fs::read(&path) {
         Ok(secret) if !secret.is_empty() => Ok(secret),
         _ => {
@@ -143,6 +154,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let store_error = |e: claimdesk_core::ports::StoreError| std::io::Error::other(e.to_string());
     let table = SqliteTable::open(&config.data_dir.join("claimdesk.db"), config.clock.clone()).map_err(store_error)?;
     let mut settings = config.settings.clone();
+    settings.mail_secret = mail_secret(&config.data_dir)?;
     if settings.public_base_url == Settings::default().public_base_url {
         settings.public_base_url = format!("http://{addr}");
     }

@@ -50,6 +50,7 @@ async fn the_release_create_ticket_binary_answers_its_recorded_event_under_a_lam
         .env("TABLE_NAME", &aws.names.table)
         .env("BUCKET_NAME", &aws.names.bucket)
         .env("EVENT_BUS_NAME", &aws.names.bus)
+        .env("MAIL_SECRET", "lambda-runtime-test-secret-0123456789")
         .kill_on_drop(true)
         .spawn()
         .expect("the release binary starts");

@@ -433,7 +433,7 @@ impl AwsDesk {
         let Some(route) = route_for(method, path) else {
             return gateway_refusal(404, "Not Found");
         };
-        if route.function == claimdesk_core::http::LOCAL_ONLY_FUNCTION {
+        if claimdesk_core::http::is_local_only(route.function) {
             return gateway_refusal(404, "Not Found");
         }
         // API Gateway's JWT authorizer: no valid token, no call.
@@ -528,7 +528,7 @@ fn templates() -> &'static HashMap<String, Value> {
     TEMPLATES.get_or_init(|| {
         claimdesk_core::http::ROUTES
             .iter()
-            .filter(|r| r.function != claimdesk_core::http::LOCAL_ONLY_FUNCTION)
+            .filter(|r| !claimdesk_core::http::is_local_only(r.function))
             .map(|r| {
                 let file = api_event_file(r);
                 (file.clone(), serde_json::from_str(&event_file(&file)).unwrap())

@@ -185,6 +185,7 @@ async fn main() {
         ("BUCKET_NAME", names.bucket.as_str()),
         ("EVENT_BUS_NAME", names.bus.as_str()),
         ("MAIL_FROM", "Claimdesk <support@claimdesk.local>"),
+        ("MAIL_SECRET", "lambda-bench-secret-0123456789abcdef"),
         ("RUST_LOG", "warn"),
     ]
     .into_iter()

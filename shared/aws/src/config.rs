@@ -19,6 +19,10 @@ pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
 pub const SES_CONFIGURATION_SET: &str = "SES_CONFIGURATION_SET";
 pub const MAIL_FROM: &str = "MAIL_FROM";
 pub const MAIL_DOMAIN: &str = "MAIL_DOMAIN";
+/// Keys the per-ticket reply addresses; at least 32 characters (the template's NoEcho
+/// parameter). Changing it orphans the reply addresses of mail already sent; those replies
+/// still find their ticket by In-Reply-To or the subject tag.
+pub const MAIL_SECRET: &str = "MAIL_SECRET";
 pub const VENDOR_DESK_EMAIL: &str = "VENDOR_DESK_EMAIL";
 pub const ON_CALL_EMAIL: &str = "ON_CALL_EMAIL";
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
@@ -36,6 +40,7 @@ pub const VARIABLES: &[&str] = &[
     SES_CONFIGURATION_SET,
     MAIL_FROM,
     MAIL_DOMAIN,
+    MAIL_SECRET,
     VENDOR_DESK_EMAIL,
     ON_CALL_EMAIL,
     PUBLIC_BASE_URL,
@@ -51,6 +56,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {0} must be a whole number")]
     NotANumber(&'static str),
+    #[error("environment variable {0} must hold at least 32 characters")]
+    TooShort(&'static str),
 }
 
 /// Reads names and settings through `lookup` (the environment in a function; a map in tests).
@@ -67,7 +74,14 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings)
         bus: required(EVENT_BUS_NAME)?,
         configuration_set: optional(SES_CONFIGURATION_SET),
     };
-    let mut settings = Settings::default();
+    let secret = required(MAIL_SECRET)?;
+    if secret.len() < 32 {
+        return Err(ConfigError::TooShort(MAIL_SECRET));
+    }
+    let mut settings = Settings {
+        mail_secret: secret.into_bytes(),
+        ..Settings::default()
+    };
     if let Some(v) = optional(MAIL_FROM) {
         settings.mail_from = v;
     }
@@ -105,6 +119,7 @@ mod tests {
             (BUCKET_NAME, "b"),
             (EVENT_BUS_NAME, "bus"),
             (WAITING_DAYS, "5"),
+            (MAIL_SECRET, "0123456789abcdef0123456789abcdef"),
             (PUBLIC_BASE_URL, "https://help.example.com/"),
         ]);
         let (names, settings) = read(|n| env.get(n).map(|v| v.to_string())).unwrap();
@@ -112,9 +127,22 @@ mod tests {
         assert_eq!(settings.timers.waiting_days, 5);
         assert_eq!(settings.timers.resolved_days, 3);
         assert_eq!(settings.public_base_url, "https://help.example.com");
+        assert_eq!(settings.mail_secret, b"0123456789abcdef0123456789abcdef");
         let missing = read(|n| (n != BUCKET_NAME).then(|| "x".to_string())).unwrap_err();
         assert_eq!(missing, ConfigError::Missing(BUCKET_NAME));
-        let bad = read(|n| Some(if n == RESOLVED_DAYS { "three" } else { "1" }.to_string())).unwrap_err();
+        let short = read(|_| Some("short".to_string())).unwrap_err();
+        assert_eq!(short, ConfigError::TooShort(MAIL_SECRET));
+        let bad = read(|n| {
+            Some(
+                match n {
+                    RESOLVED_DAYS => "three",
+                    MAIL_SECRET => "0123456789abcdef0123456789abcdef",
+                    _ => "1",
+                }
+                .to_string(),
+            )
+        })
+        .unwrap_err();
         assert_eq!(bad, ConfigError::NotANumber(RESOLVED_DAYS));
     }
 }

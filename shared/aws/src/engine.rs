@@ -21,6 +21,8 @@ pub struct Engine {
     pub api: Api,
     pub mailer: Arc<dyn Mailer>,
     pub publisher: Arc<dyn Publisher>,
+    /// Reads the raw inbound mail SES stored (a bucket of its own, named by each event).
+    pub s3: aws_sdk_s3::Client,
     pub names: Names,
 }
 
@@ -31,7 +33,8 @@ impl Engine {
             &names.table,
             clock.clone(),
         ));
-        let blobs = S3Blobs::new(aws_sdk_s3::Client::new(sdk), &names.bucket);
+        let s3 = aws_sdk_s3::Client::new(sdk);
+        let blobs = S3Blobs::new(s3.clone(), &names.bucket);
         let core = Core {
             table: dynamo.clone(),
             blobs: Arc::new(blobs),
@@ -48,6 +51,7 @@ impl Engine {
                 names.configuration_set.clone(),
             )),
             publisher: Arc::new(BusPublisher::new(aws_sdk_eventbridge::Client::new(sdk), &names.bus)),
+            s3,
             names,
         }
     }

@@ -3,9 +3,11 @@
 //! payloads in `events/`.
 
 use crate::engine::Engine;
+use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::s3::S3Event;
 use claimdesk_core::http::auth::identity_from_claims;
 use claimdesk_core::http::{ApiRequest, ApiResponse, Caller};
+use claimdesk_core::services::inbound::InboundReport;
 use claimdesk_core::services::outbox::DeliveryReport;
 use claimdesk_core::services::sweep::SweepReport;
 use claimdesk_core::services::ServiceError;
@@ -145,9 +147,16 @@ pub struct ConfirmReport {
 }
 
 /// `tickets/<ticket>/<attachment>` from an S3 event key (URL-encoded, `+` for space).
-fn attachment_of_key(key: &str) -> Option<(String, String)> {
+/// S3 event keys are URL-encoded, with `+` for spaces.
+fn decode_s3_key(key: &str) -> String {
     let key = key.replace('+', " ");
-    let key = percent_encoding::percent_decode_str(&key).decode_utf8().ok()?;
+    percent_encoding::percent_decode_str(&key)
+        .decode_utf8_lossy()
+        .to_string()
+}
+
+fn attachment_of_key(key: &str) -> Option<(String, String)> {
+    let key = decode_s3_key(key);
     let mut parts = key.split('/');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some("tickets"), Some(ticket), Some(attachment), None) if !ticket.is_empty() && !attachment.is_empty() => {
@@ -249,6 +258,84 @@ pub async fn run_deliver() -> Result<(), Error> {
     let engine = &engine;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
         move |_event: LambdaEvent<serde_json::Value>| async move { handle_deliver(engine).await },
+    ))
+    .await
+}
+
+/// What `inbound-email` did with each stored message.
+#[derive(Debug, Default, Serialize)]
+pub struct InboundBatch {
+    pub reports: Vec<InboundReport>,
+    pub ignored: usize,
+}
+
+/// SES stored a received mail in the inbound bucket (receipt rule → S3 → ObjectCreated):
+/// read it and hand it to the core. A failure to read or record fails the event, so Lambda
+/// retries it; a message handled before is recognised by its Message-ID.
+pub async fn handle_inbound_email(engine: &Engine, event: S3Event) -> Result<InboundBatch, Error> {
+    let mut batch = InboundBatch::default();
+    for record in event.records {
+        let (Some(bucket), Some(key)) = (record.s3.bucket.name.as_deref(), record.s3.object.key.as_deref()) else {
+            batch.ignored += 1;
+            continue;
+        };
+        let key = decode_s3_key(key);
+        let object = engine
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| Error::from(format!("reading s3://{bucket}/{key}: {e:?}")))?;
+        let raw = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::from(format!("reading s3://{bucket}/{key}: {e}")))?
+            .into_bytes();
+        let report = engine
+            .core
+            .receive_mail(&raw, &format!("s3://{bucket}/{key}"))
+            .await
+            .map_err(|e| Error::from(e.to_string()))?;
+        batch.reports.push(report);
+    }
+    Ok(batch)
+}
+
+pub async fn run_inbound_email() -> Result<(), Error> {
+    let engine = engine().await?;
+    let engine = &engine;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(move |event: LambdaEvent<S3Event>| async move {
+        handle_inbound_email(engine, event.payload).await
+    }))
+    .await
+}
+
+/// SES's bounce and complaint events, from the configuration set through EventBridge.
+pub async fn handle_mail_feedback(engine: &Engine, event: EventBridgeEvent<serde_json::Value>) -> Result<usize, Error> {
+    let feedback = crate::feedback::from_ses_event(&event.detail);
+    if feedback.is_empty() {
+        tracing::info!(detail_type = ?event.detail_type, "an SES event without bounce or complaint was ignored");
+        return Ok(0);
+    }
+    engine
+        .core
+        .record_feedback(&feedback)
+        .await
+        .map_err(|e| Error::from(e.to_string()))?;
+    tracing::info!(addresses = feedback.len(), "mail feedback recorded");
+    Ok(feedback.len())
+}
+
+pub async fn run_mail_feedback() -> Result<(), Error> {
+    let engine = engine().await?;
+    let engine = &engine;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
+            handle_mail_feedback(engine, event.payload).await
+        },
     ))
     .await
 }

@@ -6,6 +6,7 @@ pub mod blobs;
 pub mod config;
 pub mod engine;
 pub mod events;
+pub mod feedback;
 pub mod lambda;
 pub mod mail;
 pub mod metering;

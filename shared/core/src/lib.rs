@@ -4,7 +4,9 @@
 
 pub mod domain;
 pub mod http;
-pub mod mime;
+pub mod mail;
+/// Kept at its old path: the engines and tests render and read mail through it.
+pub use mail::mime;
 pub mod ports;
 pub mod services;
 pub mod store;

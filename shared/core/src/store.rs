@@ -13,6 +13,12 @@
 //! | event (outbox)    | EVENT#id            | EVENT                    | due OUTBOX#shard while pending   |
 //! | company           | COMPANY#code        | META                     |                                  |
 //! | ticket counter    | COMPANY#code        | COUNTER                  |                                  |
+//! | number → ticket   | COMPANY#code        | NUMBER#ACME-000123       |                                  |
+//! | inbound mail      | TICKET#id           | INMAIL#time#id           |                                  |
+//! | mail feedback     | TICKET#id           | MAILFB#mail id           |                                  |
+//! | held inbound mail | HELDMAIL            | time#id                  |                                  |
+//! | inbound seen once | INBOUND#sha256      | META                     | TTL                              |
+//! | suppressed address| SUPPRESS#address    | META                     |                                  |
 //! | product           | PRODUCT#sku         | META                     |                                  |
 //! | serial            | SERIAL#serial       | META                     |                                  |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
@@ -60,6 +66,16 @@ pub fn seen_sk(reader: &str) -> String {
     format!("SEEN#{reader}")
 }
 pub const COUNTER: &str = "COUNTER";
+pub fn number_sk(number: &str) -> String {
+    format!("NUMBER#{number}")
+}
+pub const HELD_MAIL: &str = "HELDMAIL";
+pub fn inbound_pk(fingerprint: &str) -> String {
+    format!("INBOUND#{fingerprint}")
+}
+pub fn suppression_pk(address: &str) -> String {
+    format!("SUPPRESS#{}", address.trim().to_ascii_lowercase())
+}
 
 pub fn requester_view(user_id: &str, open: bool) -> String {
     format!("USER#{user_id}#{}", open_word(open))

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-pub use routes::{api_functions, route_for, Route, LOCAL_ONLY_FUNCTION, ROUTES};
+pub use routes::{api_functions, is_local_only, route_for, Route, LOCAL_ONLY_FUNCTIONS, ROUTES};
 
 /// The OpenAPI 3.1 description of this API, served at /v1/openapi.json.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -115,6 +115,13 @@ impl Api {
         match route_for(&request.method, &request.path) {
             Some(route) if route.function == function => self.handle(request).await,
             _ => Problem::not_found().into_response(),
+        }
+    }
+
+    /// Tells the local workers there is new outbox work (no-op on Lambda).
+    pub fn wake(&self) {
+        if let Some(wake) = &self.waker {
+            wake();
         }
     }
 

@@ -35,14 +35,19 @@ const fn open_route(method: &'static str, path: &'static str, function: &'static
     }
 }
 
-/// The one route that exists only on the local server: on AWS, uploads go to S3.
-pub const LOCAL_ONLY_FUNCTION: &str = "local-upload";
+/// Routes that exist only on the local server: on AWS, uploads go to S3, and inbound mail
+/// reaches the `inbound-email` function through SES and S3.
+pub const LOCAL_ONLY_FUNCTIONS: &[&str] = &["local-upload", "local-inbound-email"];
+
+pub fn is_local_only(function: &str) -> bool {
+    LOCAL_ONLY_FUNCTIONS.contains(&function)
+}
 
 /// The names of the Lambda functions that serve the API, in route order, without repeats.
 pub fn api_functions() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
     for route in ROUTES {
-        if route.function != LOCAL_ONLY_FUNCTION && !names.contains(&route.function) {
+        if !is_local_only(route.function) && !names.contains(&route.function) {
             names.push(route.function);
         }
     }
@@ -68,6 +73,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/v1/serials", "create-serial"),
     route("GET", "/v1/serials/{serial}", "lookup-serial"),
     route("POST", "/v1/warranties", "register-warranty"),
+    route("GET", "/v1/held-mail", "list-held-mail"),
+    // Anyone may send mail, as anyone may reach an MX: the mail is judged by its content.
+    open_route("POST", "/v1/inbound-email", "local-inbound-email"),
 ];
 
 /// Matches a concrete path against a pattern, returning the `{…}` segments in order.
@@ -132,6 +140,8 @@ pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiRespo
             ("POST", "/v1/serials") => staff_create(api, request, Staff::Serial).await,
             ("GET", "/v1/serials/{serial}") => lookup_serial(api, request, id).await,
             ("POST", "/v1/warranties") => register_warranty(api, request).await,
+            ("GET", "/v1/held-mail") => held_mail(api, request).await,
+            ("POST", "/v1/inbound-email") => inbound_email(api, request).await,
             _ => Err(Problem::not_found()),
         };
     }
@@ -293,6 +303,39 @@ async fn guest_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiR
         api.core.plan_add_message(&loaded, &viewer, draft).await
     })
     .await
+}
+
+async fn held_mail(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    api.core.require_agent(who, "review held mail").map_err(Problem::from)?;
+    let held = api.core.held_mail(100).await.map_err(Problem::from)?;
+    Ok(ApiResponse::json(200, &serde_json::json!({ "items": held })))
+}
+
+/// The local engine's mail intake: a raw RFC 5322 message in the body, as SES would store it.
+async fn inbound_email(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
+    if request.body.is_empty() {
+        return Err(Problem::new(
+            400,
+            "validation",
+            "Invalid input",
+            "body: a raw message (message/rfc822) is required",
+        )
+        .with_field("body"));
+    }
+    let key = format!("inbound/{}.eml", crate::services::new_id("raw"));
+    api.core
+        .blobs
+        .put(&key, &request.body)
+        .await
+        .map_err(|e| Problem::from(crate::services::ServiceError::from(e)))?;
+    let report = api
+        .core
+        .receive_mail(&request.body, &key)
+        .await
+        .map_err(Problem::from)?;
+    api.wake();
+    Ok(ApiResponse::json(200, &report))
 }
 
 enum Staff {

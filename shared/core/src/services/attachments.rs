@@ -35,6 +35,14 @@ fn attachment_sk(id: &str) -> String {
     format!("ATT#{id}")
 }
 
+pub fn attachment_item(attachment: &Attachment) -> crate::ports::Item {
+    item_of(
+        store::ticket_pk(&attachment.ticket_id),
+        attachment_sk(&attachment.id),
+        attachment,
+    )
+}
+
 impl Core {
     fn limit_problem(&self, used: u64) -> ServiceError {
         let limit = self.settings.attachment_limit_bytes;

@@ -1,6 +1,7 @@
 //! Replies and internal notes. A customer's update moves the lifecycle (Waiting For
 //! Customer or Resolved → Pending Support) and, on a Closed ticket, opens a follow-up case.
 
+use super::attachments::attachment_item;
 use super::notify::Outbox;
 use super::tickets::{message_item, TicketView};
 use super::{new_id, Core, Loaded, Plan, ServiceError, Viewer};
@@ -46,6 +47,19 @@ impl Core {
         viewer: &Viewer,
         draft: &MessageDraft,
     ) -> Result<Plan<MessageOutcome>, ServiceError> {
+        self.plan_message_with_files(loaded, viewer, draft, Vec::new()).await
+    }
+
+    /// A message that brings its files along (an emailed reply's attachments): their bytes are
+    /// stored already; their records, and their bytes on the ticket's total, land with the
+    /// message or not at all.
+    pub async fn plan_message_with_files(
+        &self,
+        loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
+        draft: &MessageDraft,
+        arrived: Vec<Attachment>,
+    ) -> Result<Plan<MessageOutcome>, ServiceError> {
         let ticket = &loaded.record;
         let body = validate::text("body", draft.body.as_deref(), 20_000)?;
         if draft.internal && viewer.side != Side::Support {
@@ -70,7 +84,12 @@ impl Core {
             side: viewer.side,
             internal: draft.internal,
             body,
-            attachment_ids: draft.attachment_ids.clone(),
+            attachment_ids: draft
+                .attachment_ids
+                .iter()
+                .chain(arrived.iter().map(|a| &a.id))
+                .cloned()
+                .collect(),
             created_at: now,
         };
         let mut effects = Vec::new();
@@ -87,7 +106,7 @@ impl Core {
                 )
                 .map_err(|e| ServiceError::conflict("lifecycle", e.to_string()))?;
             if fx.contains(&Effect::OpenFollowUp) {
-                return self.plan_follow_up(ticket, &company, viewer, message).await;
+                return self.plan_follow_up(ticket, &company, viewer, message, arrived).await;
             }
             next.lifecycle = lifecycle;
             effects = fx;
@@ -99,6 +118,7 @@ impl Core {
         }
         self.check_attachments(ticket, &draft.attachment_ids).await?;
         next.updated_at = now;
+        next.attachment_bytes += arrived.iter().filter_map(|a| a.size).sum::<u64>();
         if !message.internal {
             next.last_reply = Some(LastReply {
                 at: now,
@@ -118,6 +138,7 @@ impl Core {
             Write::create(message_item(&message)),
             self.ticket_write(&next, loaded.version),
         ];
+        writes.extend(arrived.iter().map(|a| Write::create(attachment_item(a))));
         writes.extend(outbox.writes);
         Ok(Plan {
             writes,
@@ -136,6 +157,7 @@ impl Core {
         company: &Company,
         viewer: &Viewer,
         mut message: Message,
+        arrived: Vec<Attachment>,
     ) -> Result<Plan<MessageOutcome>, ServiceError> {
         let now = self.now();
         let (number, counter_write) = self.next_number(&company.code).await?;
@@ -150,12 +172,24 @@ impl Core {
             company: closed.company.clone(),
             roles: Vec::new(),
         };
-        let follow_up = closed.follow_up(new_id("t"), number, &author, &message.body, now);
+        let mut follow_up = closed.follow_up(new_id("t"), number, &author, &message.body, now);
         message.ticket_id = follow_up.id.clone();
-        message.attachment_ids.clear();
-        let plan = self
+        // Files named from the closed case stay there; files that came with this message
+        // move to the new case.
+        let moved: Vec<Attachment> = arrived
+            .into_iter()
+            .map(|mut a| {
+                a.ticket_id = follow_up.id.clone();
+                a
+            })
+            .collect();
+        message.attachment_ids = moved.iter().map(|a| a.id.clone()).collect();
+        follow_up.attachment_bytes = moved.iter().filter_map(|a| a.size).sum();
+        let mut plan = self
             .plan_new_ticket(follow_up, company, counter_write, Some(message))
             .await?;
+        plan.writes
+            .extend(moved.iter().map(|a| Write::create(attachment_item(a))));
         Ok(Plan {
             writes: plan.writes,
             value: MessageOutcome::FollowUpOpened {
@@ -173,11 +207,10 @@ impl Core {
         company: &Company,
         message: &Message,
     ) -> Result<(), ServiceError> {
-        let text = format!(
-            "{} wrote:\n\n{}",
-            message.author_name.as_deref().unwrap_or(&message.author),
-            message.body
-        );
+        let text = serde_json::json!({
+            "author": message.author_name.as_deref().unwrap_or(&message.author),
+            "body": message.body,
+        });
         match message.side {
             Side::Support => {
                 let mut recipients = vec![ticket.contact.email.clone()];

@@ -6,6 +6,8 @@
 pub mod attachments;
 pub mod companies;
 pub mod conversation;
+pub mod feedback;
+pub mod inbound;
 pub mod lists;
 pub mod notify;
 pub mod outbox;
@@ -37,8 +39,10 @@ pub struct Settings {
     /// Urgent tickets are worked around the clock: this address hears of them at once.
     pub on_call_email: String,
     pub mail_from: String,
-    /// Domain of per-ticket reply addresses and Message-IDs.
+    /// Domain of per-ticket reply addresses and Message-IDs (SES receives mail for it).
     pub mail_domain: String,
+    /// Keys the reply addresses' tags (`mail::address`): without it nobody can make one.
+    pub mail_secret: Vec<u8>,
     /// Where links in mail point (guest links).
     pub public_base_url: String,
     pub guest_key_days: i64,
@@ -54,6 +58,13 @@ impl Default for Settings {
             on_call_email: "oncall@claimdesk.local".into(),
             mail_from: "Claimdesk <support@claimdesk.local>".into(),
             mail_domain: "claimdesk.local".into(),
+            // A deployment sets its own (the local server keeps one in its data folder, the
+            // AWS engine reads CLAIMDESK_MAIL_SECRET); a fresh one here is never guessable.
+            mail_secret: {
+                let mut raw = vec![0u8; 32];
+                rand::thread_rng().fill_bytes(&mut raw);
+                raw
+            },
             public_base_url: "http://127.0.0.1:3000".into(),
             guest_key_days: 90,
             upload_minutes: 15,

@@ -6,10 +6,12 @@ use super::{new_id, Core};
 use crate::domain::company::Company;
 use crate::domain::lifecycle::{Desk, Effect, Status};
 use crate::domain::ticket::{Priority, Ticket};
+use crate::mail::{address, templates};
 use crate::ports::{DomainEvent, IndexKey, Item, Mail, Write};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,6 +19,8 @@ pub enum DeliveryState {
     Pending,
     Sent,
     Failed,
+    /// Not sent: the address bounced or complained before (see `services::feedback`).
+    Suppressed,
 }
 
 /// An outbox entry: a mail to one recipient, or a domain event.
@@ -52,24 +56,41 @@ impl<'a> Outbox<'a> {
         }
     }
 
-    pub fn mail(&mut self, ticket: &Ticket, kind: &str, to: &str, text: String) {
+    /// Queues one mail of `kind` to one recipient, rendered from the kind's template with
+    /// the ticket and `extra` (what that kind needs: the reply's text, a reminder's date …).
+    pub fn mail(&mut self, ticket: &Ticket, kind: &str, to: &str, extra: serde_json::Value) {
         let settings = &self.core.settings;
         let id = new_id("m");
-        let subject = format!("[{}] {}", ticket.number, subject_for(kind, ticket));
-        let link = format!("{}/v1/tickets/{}", settings.public_base_url, ticket.id);
-        let text = format!("{text}\n\nTicket {}: {}\n{link}\n", ticket.number, ticket.subject);
+        let mut context = serde_json::json!({
+            "ticket": ticket_context(ticket),
+            "link": format!("{}/v1/tickets/{}", settings.public_base_url, ticket.id),
+        });
+        if let (Some(context), serde_json::Value::Object(extra)) = (context.as_object_mut(), extra) {
+            context.extend(extra);
+        }
+        let rendered = templates::render(kind, &context).unwrap_or_else(|e| {
+            // The templates are compiled in and each kind is rendered by the unit tests; should
+            // one still fail, the mail goes out plain rather than not at all.
+            tracing::error!(error = %e, "mail template failed");
+            templates::Rendered {
+                subject: ticket.subject.clone(),
+                text: format!("Ticket {} was updated.", ticket.number),
+                html: format!("<p>Ticket {} was updated.</p>", ticket.number),
+            }
+        });
+        let domain = &settings.mail_domain;
         let mail = Mail {
             id: id.clone(),
             kind: kind.to_string(),
             from: settings.mail_from.clone(),
             to: to.to_string(),
-            html: html_of(&text),
-            text,
-            subject,
+            subject: templates::one_line(&format!("[{}] {}", ticket.number, rendered.subject)),
+            text: rendered.text,
+            html: rendered.html,
             ticket_id: Some(ticket.id.clone()),
-            reply_to: Some(format!("reply+{}@{}", ticket.id, settings.mail_domain)),
-            message_id: format!("<{id}@{}>", settings.mail_domain),
-            thread_id: Some(format!("<ticket-{}@{}>", ticket.id, settings.mail_domain)),
+            reply_to: Some(address::reply_address(&settings.mail_secret, domain, &ticket.id)),
+            message_id: address::message_id(&id, &ticket.id, domain),
+            thread_id: Some(address::thread_id(&ticket.id, domain)),
         };
         let entry = self.entry(Some(mail), None, &id);
         let mut item = Item::new(
@@ -134,20 +155,16 @@ impl<'a> Outbox<'a> {
             ticket,
             "ticket_received",
             &ticket.contact.email,
-            format!(
-                "Hello {},\n\nWe received your ticket {} and will review it shortly.\n\nYou can follow it without signing in here:\n{guest_link}",
-                ticket.contact.name, ticket.number
-            ),
+            json!({ "guest_link": guest_link }),
         );
-        let summary = summary_text(ticket);
         let (kind, to) = match ticket.lifecycle.desk {
             Desk::Internal => ("internal_ticket", company.first_level_support_email.clone()),
             Desk::Vendor => ("vendor_ticket", self.core.settings.vendor_desk_email.clone()),
         };
-        self.mail(ticket, kind, &to, summary.clone());
+        self.mail(ticket, kind, &to, json!({}));
         if ticket.priority == Priority::Urgent && ticket.lifecycle.desk == Desk::Vendor {
             let on_call = self.core.settings.on_call_email.clone();
-            self.mail(ticket, "urgent_ticket", &on_call, summary);
+            self.mail(ticket, "urgent_ticket", &on_call, json!({}));
         }
         self.event("ticket.created", ticket_event(ticket));
     }
@@ -162,55 +179,33 @@ impl<'a> Outbox<'a> {
                         serde_json::json!({ "ticket": ticket_event(ticket), "from": from, "to": to }),
                     );
                     if let Some(text) = status_text(ticket, *to) {
-                        self.mail(ticket, "status_changed", &ticket.contact.email, text);
+                        let extra = json!({ "status_label": to.label(), "status_text": text });
+                        self.mail(ticket, "status_changed", &ticket.contact.email, extra);
                     }
                 }
                 Effect::WaitingReminder { number, resolves_at } => self.mail(
                     ticket,
                     "waiting_reminder",
                     &ticket.contact.email,
-                    format!(
-                        "Reminder {number}: we are waiting for your reply on {}.\nWithout a reply the ticket will be marked Resolved on {}.",
-                        ticket.number,
-                        resolves_at.format("%Y-%m-%d %H:%M UTC")
-                    ),
+                    json!({
+                        "reminder_number": number,
+                        "resolves_at": resolves_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    }),
                 ),
                 Effect::CloseReminder { closes_at } => self.mail(
                     ticket,
                     "close_reminder",
                     &ticket.contact.email,
-                    format!(
-                        "Your ticket {} was resolved and will close on {}.\nReply to keep it open.",
-                        ticket.number,
-                        closes_at.format("%Y-%m-%d %H:%M UTC")
-                    ),
+                    json!({ "closes_at": closes_at.format("%Y-%m-%d %H:%M UTC").to_string() }),
                 ),
                 Effect::Escalated => {
                     let to = self.core.settings.vendor_desk_email.clone();
-                    let text = format!("{} escalated this ticket to the help desk.\n\n{}", company.name, summary_text(ticket));
-                    self.mail(ticket, "escalated", &to, text);
+                    self.mail(ticket, "escalated", &to, json!({ "company_name": company.name }));
                 }
                 Effect::OpenFollowUp => {}
             }
         }
     }
-}
-
-fn subject_for(kind: &str, ticket: &Ticket) -> String {
-    let what = match kind {
-        "ticket_received" => "We received your ticket",
-        "internal_ticket" => "New internal ticket",
-        "vendor_ticket" => "New ticket",
-        "urgent_ticket" => "URGENT ticket",
-        "escalated" => "Escalated ticket",
-        "status_changed" => "Status update",
-        "reply" => "New reply",
-        "waiting_reminder" => "Waiting for your reply",
-        "close_reminder" => "Your ticket will close soon",
-        "collaborator_invite" => "You were added to a ticket",
-        _ => "Update",
-    };
-    format!("{what}: {}", ticket.subject)
 }
 
 fn status_text(ticket: &Ticket, to: Status) -> Option<String> {
@@ -228,39 +223,35 @@ fn status_text(ticket: &Ticket, to: Status) -> Option<String> {
         // New (after escalation) and Pending Support are support's business.
         Status::New | Status::PendingSupport => return None,
     };
-    Some(format!("Status: {}\n\n{text}", to.label()))
+    Some(text)
 }
 
-fn summary_text(ticket: &Ticket) -> String {
+/// What the templates may show of a ticket.
+fn ticket_context(ticket: &Ticket) -> serde_json::Value {
     let claims: Vec<String> = ticket
         .links
         .claims
         .iter()
         .map(|c| {
-            format!(
-                "{} {}",
-                serde_json::to_value(c.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
-                c.number
-            )
+            let kind = serde_json::to_value(c.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            format!("{kind} {}", c.number)
         })
         .collect();
-    format!(
-        "From: {} <{}>\nCompany: {}\nType: {}\nPriority: {:?}\nClaims: {}\n\n{}",
-        ticket.contact.name,
-        ticket.contact.email,
-        ticket.company,
-        ticket.ticket_type,
-        ticket.priority,
-        if claims.is_empty() {
-            "-".to_string()
-        } else {
-            claims.join(", ")
-        },
-        ticket.description
-    )
+    json!({
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": ticket.lifecycle.status.label(),
+        "contact_name": ticket.contact.name,
+        "contact_email": ticket.contact.email,
+        "company": ticket.company,
+        "type": ticket.ticket_type,
+        "priority": ticket.priority,
+        "claims": claims.join(", "),
+        "description": ticket.description,
+    })
 }
 
 pub fn ticket_event(ticket: &Ticket) -> serde_json::Value {
@@ -272,43 +263,4 @@ pub fn ticket_event(ticket: &Ticket) -> serde_json::Value {
         "desk": ticket.lifecycle.desk,
         "priority": ticket.priority,
     })
-}
-
-/// Plain text made safe for HTML: every user-supplied character is escaped.
-pub fn html_of(text: &str) -> String {
-    let mut out = String::from("<!doctype html><html><body><div style=\"font-family:sans-serif\">");
-    for line in text.lines() {
-        out.push_str("<p>");
-        out.push_str(&escape_html(line));
-        out.push_str("</p>");
-    }
-    out.push_str("</div></body></html>");
-    out
-}
-
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_escapes_markup_from_users() {
-        let html = html_of("<script>alert('x')</script> & co");
-        assert!(!html.contains("<script>"));
-        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
-    }
 }

@@ -19,6 +19,7 @@ pub struct DeliveryReport {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    pub suppressed: usize,
 }
 
 impl Core {
@@ -45,6 +46,7 @@ impl Core {
                         Some(Outcome::Sent) => report.sent += 1,
                         Some(Outcome::Retry) => report.retried += 1,
                         Some(Outcome::Failed) => report.failed += 1,
+                        Some(Outcome::Suppressed) => report.suppressed += 1,
                         None => continue,
                     }
                     progressed = true;
@@ -81,6 +83,25 @@ impl Core {
             Ok(()) => claimed.version = item.version + 1,
             Err(StoreError::ConditionFailed(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
+        }
+        let suppressed = match &entry.mail {
+            Some(mail) => self.suppression(&mail.to).await?,
+            None => None,
+        };
+        if let Some(why) = suppressed {
+            entry.state = DeliveryState::Suppressed;
+            entry.last_error = Some(format!(
+                "not sent: {} is suppressed since {} ({:?}: {})",
+                why.address,
+                why.at.format("%Y-%m-%d %H:%M UTC"),
+                why.kind,
+                why.detail
+            ));
+            claimed.due = None;
+            claimed.data = store::to_data(&entry);
+            let read_version = claimed.version;
+            self.table.write(vec![Write::replace(claimed, read_version)]).await?;
+            return Ok(Some(Outcome::Suppressed));
         }
         let result = match (&entry.mail, &entry.event) {
             (Some(mail), _) => mailer.send(mail).await,
@@ -126,4 +147,5 @@ enum Outcome {
     Sent,
     Retry,
     Failed,
+    Suppressed,
 }

@@ -71,10 +71,7 @@ impl Core {
             ticket,
             "collaborator_invite",
             &email,
-            format!(
-                "{} added you as a collaborator: you may view this ticket and reply to it.",
-                who.display_name()
-            ),
+            serde_json::json!({ "inviter": who.display_name() }),
         );
         let mut writes = vec![Write::create(item)];
         writes.extend(outbox.writes);

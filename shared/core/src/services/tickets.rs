@@ -1,5 +1,7 @@
 //! Filing a ticket and reading one whole.
 
+use super::feedback::{FeedbackKind, MailFeedback};
+use super::inbound::{InboundOutcome, InboundRecord};
 use super::notify::{DeliveryState, Outbox, OutboxEntry};
 use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::access;
@@ -29,6 +31,11 @@ struct Counter {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NumberRecord {
+    pub ticket_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SerialClaim {
     pub ticket_id: String,
     pub number: String,
@@ -37,15 +44,102 @@ pub struct SerialClaim {
     pub opened_at: DateTime<Utc>,
 }
 
-/// A stored mail as the ticket's email history shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Outbound,
+    Inbound,
+}
+
+/// What became of a mail: an outbound one's delivery (and any bounce or complaint after it),
+/// or what an inbound one led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailState {
+    Pending,
+    Sent,
+    Failed,
+    Suppressed,
+    Bounced,
+    Complained,
+    /// Inbound, by outcome.
+    Added,
+    FollowUpOpened,
+    AutoReply,
+    Bounce,
+    Held,
+}
+
+/// One mail, sent or received, as the ticket's email history shows it (support side only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EmailRecord {
+    pub id: String,
+    pub direction: Direction,
+    /// The template kind of an outbound mail; `inbound` for received ones.
     pub kind: String,
+    pub from: String,
     pub to: String,
     pub subject: String,
-    pub state: DeliveryState,
+    pub state: EmailState,
+    /// Why it failed, bounced, was suppressed or held; what an inbound mail led to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl EmailRecord {
+    fn outbound(entry: OutboxEntry) -> Option<EmailRecord> {
+        let mail = entry.mail?;
+        Some(EmailRecord {
+            id: mail.id,
+            direction: Direction::Outbound,
+            kind: mail.kind,
+            from: mail.from,
+            to: mail.to,
+            subject: mail.subject,
+            state: match entry.state {
+                DeliveryState::Pending => EmailState::Pending,
+                DeliveryState::Sent => EmailState::Sent,
+                DeliveryState::Failed => EmailState::Failed,
+                DeliveryState::Suppressed => EmailState::Suppressed,
+            },
+            detail: entry.last_error,
+            created_at: entry.created_at,
+            sent_at: entry.sent_at,
+        })
+    }
+
+    fn inbound(record: InboundRecord) -> EmailRecord {
+        EmailRecord {
+            id: record.id,
+            direction: Direction::Inbound,
+            kind: "inbound".into(),
+            from: record.from,
+            to: record.to,
+            subject: record.subject,
+            state: match record.outcome {
+                InboundOutcome::Added | InboundOutcome::Duplicate => EmailState::Added,
+                InboundOutcome::FollowUpOpened => EmailState::FollowUpOpened,
+                InboundOutcome::AutoReply => EmailState::AutoReply,
+                InboundOutcome::Bounce => EmailState::Bounce,
+                InboundOutcome::Held => EmailState::Held,
+            },
+            detail: Some(record.detail),
+            created_at: record.received_at,
+            sent_at: None,
+        }
+    }
+
+    fn apply(&mut self, feedback: &MailFeedback) {
+        self.state = match (feedback.kind, feedback.permanent) {
+            (FeedbackKind::Complaint, _) => EmailState::Complained,
+            (FeedbackKind::Bounce, true) => EmailState::Bounced,
+            // A soft bounce: SES keeps trying; the mail stays "sent" with the reason shown.
+            (FeedbackKind::Bounce, false) => self.state,
+        };
+        self.detail = Some(format!("{:?}: {}", feedback.kind, feedback.detail));
+    }
 }
 
 /// A ticket as one reader sees it: notes only for the support side, attachments only once
@@ -151,7 +245,20 @@ impl Core {
         first_message: Option<Message>,
     ) -> Result<Plan<TicketView>, ServiceError> {
         let (guest_key, guest_write) = self.guest_key(&ticket.id);
-        let mut writes = vec![self.ticket_create(&ticket), counter_write, guest_write];
+        // Lets a mailed reply that kept only the subject tag find its ticket.
+        let number_item = item_of(
+            store::company_pk(&ticket.company),
+            store::number_sk(&ticket.number),
+            &NumberRecord {
+                ticket_id: ticket.id.clone(),
+            },
+        );
+        let mut writes = vec![
+            self.ticket_create(&ticket),
+            counter_write,
+            guest_write,
+            Write::create(number_item),
+        ];
         if let Some(serial) = &ticket.links.serial_number {
             let claim = SerialClaim {
                 ticket_id: ticket.id.clone(),
@@ -198,6 +305,7 @@ impl Core {
             }
         }
         let notes_visible = access::sees_internal_notes(viewer.side);
+        let mut feedback: Vec<MailFeedback> = Vec::new();
         let mut view = TicketView {
             ticket: ticket.clone(),
             version: loaded.version,
@@ -221,21 +329,23 @@ impl Core {
             } else if item.sk.starts_with("COLLAB#") {
                 let collaborator: Collaborator = store::from_item(item)?;
                 view.collaborators.push(collaborator.email);
-            } else if item.sk.starts_with("MAIL#") {
-                if let Some(emails) = view.emails.as_mut() {
-                    let entry: OutboxEntry = store::from_item(item)?;
-                    if let Some(mail) = entry.mail {
-                        emails.push(EmailRecord {
-                            kind: mail.kind,
-                            to: mail.to,
-                            subject: mail.subject,
-                            state: entry.state,
-                            created_at: entry.created_at,
-                            sent_at: entry.sent_at,
-                        });
-                    }
+            } else if let Some(emails) = view.emails.as_mut() {
+                if item.sk.starts_with("MAIL#") {
+                    emails.extend(EmailRecord::outbound(store::from_item(item)?));
+                } else if item.sk.starts_with("INMAIL#") {
+                    emails.push(EmailRecord::inbound(store::from_item(item)?));
+                } else if item.sk.starts_with("MAILFB#") {
+                    feedback.push(store::from_item::<MailFeedback>(item)?);
                 }
             }
+        }
+        if let Some(emails) = view.emails.as_mut() {
+            for one in &feedback {
+                if let Some(mail) = emails.iter_mut().find(|m| m.id == one.mail_id) {
+                    mail.apply(one);
+                }
+            }
+            emails.sort_by_key(|m| m.created_at);
         }
         Ok(view)
     }

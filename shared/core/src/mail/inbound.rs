@@ -1,0 +1,346 @@
+//! Reading one inbound message: who sent it, what it answers, what kind of mail it is
+//! (a person's reply, an auto-reply, a bounce), the new text without the quoted history
+//! and signature, and its attachments. Pure: `services::inbound` decides what to do.
+
+use super::templates::REPLY_MARKER;
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A delivery status notification (RFC 3464), or what passes for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounce {
+    /// The addresses that could not be reached.
+    pub recipients: Vec<String>,
+    /// 5.x.x or `Action: failed`: the address will not work later either.
+    pub permanent: bool,
+    pub detail: String,
+    /// Message-IDs quoted from the mail that bounced: ours name its ticket and mail.
+    pub original_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Nature {
+    /// Written by a person: it joins the conversation.
+    Person,
+    /// Out-of-office and other automatic answers: kept, never acted on.
+    AutoReply(String),
+    Bounce(Bounce),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMail {
+    pub message_id: Option<String>,
+    /// The sender's address, in lower case.
+    pub from: Option<String>,
+    pub from_name: Option<String>,
+    /// To, Cc, Delivered-To and X-Original-To: where our reply token may be.
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// In-Reply-To first, then References, newest first.
+    pub thread_ids: Vec<String>,
+    pub nature: Nature,
+    /// The whole text body (an HTML-only mail converted to text).
+    pub text: String,
+    pub attachments: Vec<InboundAttachment>,
+}
+
+fn text_list(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(list) => list.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn header_text(message: &mail_parser::Message<'_>, name: &str) -> Option<String> {
+    message.header_raw(name).map(|v| v.trim().to_string())
+}
+
+/// Parses a raw RFC 5322 message; `None` when it is not a mail at all.
+pub fn read(raw: &[u8]) -> Option<InboundMail> {
+    let message = MessageParser::default().parse(raw)?;
+    // A message with no headers at all is not mail (mail-parser accepts almost anything).
+    message.headers().first()?;
+    let from_addr = message.from().and_then(|a| a.first());
+    let from = from_addr
+        .and_then(|a| a.address())
+        .map(|a| a.trim().to_ascii_lowercase())
+        .filter(|a| a.contains('@'));
+    let from_name = from_addr.and_then(|a| a.name()).map(str::to_string);
+    let mut recipients: Vec<String> = Vec::new();
+    for list in [message.to(), message.cc()].into_iter().flatten() {
+        recipients.extend(list.iter().filter_map(|a| a.address()).map(str::to_string));
+    }
+    for name in ["Delivered-To", "X-Original-To"] {
+        for header in message.headers().iter().filter(|h| h.name().eq_ignore_ascii_case(name)) {
+            if let Some(text) = header.value().as_text() {
+                recipients.push(text.trim().trim_matches(['<', '>']).to_string());
+            }
+        }
+    }
+    let mut thread_ids = text_list(message.in_reply_to());
+    let mut references = text_list(message.references());
+    references.reverse();
+    thread_ids.extend(references);
+    let subject = message.subject().unwrap_or("").to_string();
+    let text = message
+        .body_text(0)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    let nature = match bounce_of(&message, from.as_deref()) {
+        Some(bounce) => Nature::Bounce(bounce),
+        None => match auto_reply_reason(&message, &subject) {
+            Some(reason) => Nature::AutoReply(reason),
+            None => Nature::Person,
+        },
+    };
+    let attachments = match nature {
+        // A bounce's "attachments" are the report and the returned mail: not the user's files.
+        Nature::Bounce(_) => Vec::new(),
+        _ => message
+            .attachments()
+            .filter(|part| !part.is_message())
+            .map(|part| InboundAttachment {
+                filename: part.attachment_name().unwrap_or("attachment").to_string(),
+                content_type: part
+                    .content_type()
+                    .map(|ct| match ct.subtype() {
+                        Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                        None => ct.ctype().to_string(),
+                    })
+                    .unwrap_or_else(|| "application/octet-stream".into())
+                    .to_ascii_lowercase(),
+                bytes: part.contents().to_vec(),
+            })
+            .collect(),
+    };
+    Some(InboundMail {
+        message_id: message.message_id().map(str::to_string),
+        from,
+        from_name,
+        recipients,
+        subject,
+        thread_ids,
+        nature,
+        text,
+        attachments,
+    })
+}
+
+fn auto_reply_reason(message: &mail_parser::Message<'_>, subject: &str) -> Option<String> {
+    if let Some(value) = header_text(message, "Auto-Submitted") {
+        if !value.eq_ignore_ascii_case("no") {
+            return Some(format!("Auto-Submitted: {value}"));
+        }
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Autoresponder"] {
+        if message.header_raw(name).is_some() {
+            return Some(format!("{name} header"));
+        }
+    }
+    if let Some(value) = header_text(message, "Precedence") {
+        if ["bulk", "junk", "list", "auto_reply"].contains(&value.to_ascii_lowercase().as_str()) {
+            return Some(format!("Precedence: {value}"));
+        }
+    }
+    let lower = subject.to_lowercase();
+    const PREFIXES: &[&str] = &[
+        "automatic reply",
+        "auto:",
+        "autoreply",
+        "auto-reply",
+        "out of office",
+        "out of the office",
+        "respuesta automática",
+        "réponse automatique",
+        "abwesenheitsnotiz",
+    ];
+    PREFIXES
+        .iter()
+        .find(|p| lower.starts_with(*p))
+        .map(|p| format!("subject starts with \"{p}\""))
+}
+
+fn bounce_of(message: &mail_parser::Message<'_>, from: Option<&str>) -> Option<Bounce> {
+    let is_report = message.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    let daemon = from.is_some_and(|f| {
+        let local = f.split('@').next().unwrap_or("");
+        local == "mailer-daemon" || local == "postmaster"
+    });
+    if !is_report && !daemon {
+        return None;
+    }
+    let mut bounce = Bounce {
+        recipients: Vec::new(),
+        permanent: false,
+        detail: String::new(),
+        original_ids: Vec::new(),
+    };
+    // The report fields and the returned headers sit in the message's parts.
+    for part in message.parts.iter().skip(1) {
+        let contents = String::from_utf8_lossy(part.contents()).replace("\r\n", "\n");
+        for line in contents.lines() {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "final-recipient" | "original-recipient" => {
+                    let address = value.rsplit(';').next().unwrap_or(value).trim().to_ascii_lowercase();
+                    if address.contains('@') && !bounce.recipients.contains(&address) {
+                        bounce.recipients.push(address);
+                    }
+                }
+                "action" if value.eq_ignore_ascii_case("failed") => bounce.permanent = true,
+                "status" if value.starts_with('5') => bounce.permanent = true,
+                "diagnostic-code" if bounce.detail.is_empty() => bounce.detail = value.to_string(),
+                "message-id" => bounce.original_ids.push(value.to_string()),
+                _ => {}
+            }
+        }
+    }
+    if bounce.detail.is_empty() {
+        bounce.detail = message.subject().unwrap_or("delivery failed").to_string();
+    }
+    Some(bounce)
+}
+
+/// Whether the sender forwarded a mail to us: then the forwarded headers and text are the
+/// content, not quoted history.
+pub fn is_forward(subject: &str, text: &str) -> bool {
+    let lower = subject.trim_start().to_ascii_lowercase();
+    ["fwd:", "fw:", "rv:", "tr:", "wg:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || text.contains("---------- Forwarded message ---------")
+        || text.contains("Begin forwarded message:")
+}
+
+/// The new text of a reply: everything above the quoted history (our marker, "On … wrote:",
+/// Outlook's header block, `>` lines) and above the signature. In a forward only our own
+/// marker cuts: the rest is what the sender meant to pass on.
+pub fn new_text(text: &str, forwarded: bool) -> String {
+    if forwarded {
+        let cut = text
+            .lines()
+            .take_while(|l| !l.contains(REPLY_MARKER))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return cut.trim().to_string();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_end();
+        let bare = line.trim_start_matches(['>', ' ']).trim();
+        let next = lines.get(i + 1).map(|l| l.trim()).unwrap_or("");
+        if bare.contains(REPLY_MARKER)
+            || is_attribution(bare, next)
+            || is_outlook_header(&lines[i..])
+            || bare.starts_with("-----Original Message-----")
+            || bare.starts_with("-----Mensaje original-----")
+            || line == "-- "
+            || line == "--"
+            || line == "__"
+        {
+            break;
+        }
+        if line.starts_with('>') || is_device_signature(bare) {
+            i += 1;
+            continue;
+        }
+        kept.push(line);
+        i += 1;
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    while kept.first().is_some_and(|l| l.trim().is_empty()) {
+        kept.remove(0);
+    }
+    kept.join("\n")
+}
+
+/// "On Mon, 2 Nov 2026 at 09:00, Claimdesk <…> wrote:" — on one line or wrapped over two;
+/// also Spanish, French and German clients.
+fn is_attribution(line: &str, next: &str) -> bool {
+    let starts = ["On ", "El ", "Le ", "Am "].iter().any(|p| line.starts_with(p));
+    let ends = |l: &str| {
+        let l = l.trim_end();
+        l.ends_with("wrote:") || l.ends_with("escribió:") || l.ends_with("a écrit :") || l.ends_with("schrieb:")
+    };
+    starts && (ends(line) || (!next.is_empty() && ends(next) && line.len() < 200))
+}
+
+/// Outlook quotes without `>`: a "From:" line followed closely by "Sent:"/"Date:" and
+/// "To:"/"Subject:" (sometimes under a line of underscores).
+fn is_outlook_header(lines: &[&str]) -> bool {
+    let first = lines[0].trim().trim_start_matches('*');
+    if !(first.starts_with("From:") || first.starts_with("De:") || first.starts_with("________________")) {
+        return false;
+    }
+    let window: Vec<String> = lines
+        .iter()
+        .take(6)
+        .map(|l| l.trim().trim_start_matches('*').to_string())
+        .collect();
+    let has = |prefixes: &[&str]| window.iter().any(|l| prefixes.iter().any(|p| l.starts_with(p)));
+    has(&["From:", "De:"])
+        && has(&["Sent:", "Date:", "Enviado:", "Fecha:"])
+        && has(&["To:", "Subject:", "Para:", "Asunto:"])
+}
+
+fn is_device_signature(line: &str) -> bool {
+    const SIGNATURES: &[&str] = &[
+        "Sent from my iPhone",
+        "Sent from my iPad",
+        "Sent from my Android",
+        "Sent from Mail for Windows",
+        "Get Outlook for iOS",
+        "Get Outlook for Android",
+        "Enviado desde mi iPhone",
+    ];
+    SIGNATURES.iter().any(|s| line.starts_with(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gmail_attribution_and_quote_are_cut() {
+        let text = "Thanks, that fixed it.\n\nOn Mon, Nov 2, 2026 at 9:00 AM Claimdesk <\nsupport@claimdesk.test> wrote:\n> ##- Please type your reply above this line -##\n> old text\n";
+        assert_eq!(new_text(text, false), "Thanks, that fixed it.");
+    }
+
+    #[test]
+    fn outlook_header_block_is_cut() {
+        let text = "Still broken.\n\nRegards\nBea\n\n________________________________\nFrom: Claimdesk <support@claimdesk.test>\nSent: Monday, November 2, 2026 9:00 AM\nTo: Bea <bea@acme.test>\nSubject: [ACME-000001] New reply\n\nold";
+        assert_eq!(new_text(text, false), "Still broken.\n\nRegards\nBea");
+    }
+
+    #[test]
+    fn signatures_and_device_lines_go() {
+        assert_eq!(new_text("Yes.\n\nSent from my iPhone", false), "Yes.");
+        assert_eq!(new_text("Yes.\n-- \nAda Adjuster\nACME Claims", false), "Yes.");
+        assert_eq!(new_text("> quoted only\nmine", false), "mine");
+    }
+
+    #[test]
+    fn forwarded_content_is_kept() {
+        let text = "See below.\n\n---------- Forwarded message ---------\nFrom: Payer <edi@payer.test>\nDate: Mon, 2 Nov 2026\nSubject: 835 rejected\nTo: Ada <ada@acme.test>\n\nERA rejected: code 16";
+        assert!(is_forward("Fwd: 835 rejected", text));
+        let kept = new_text(text, true);
+        assert!(kept.contains("ERA rejected: code 16"), "{kept}");
+    }
+}

@@ -1,0 +1,183 @@
+//! One template per mail kind, text and HTML, under `templates/mail/`. They are compiled
+//! into the binary (a Lambda function has no template folder) and rendered with
+//! `minijinja`, which escapes every value in the `.html` files: a ticket subject holding
+//! `<script>` arrives as text in the mail, never as markup.
+//!
+//! The first line of each `.txt` template is `Subject: …`; the rest is the text body.
+
+use minijinja::Environment;
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// Every kind of mail Claimdesk sends.
+pub const KINDS: &[&str] = &[
+    "ticket_received",
+    "internal_ticket",
+    "vendor_ticket",
+    "urgent_ticket",
+    "escalated",
+    "reply",
+    "status_changed",
+    "waiting_reminder",
+    "close_reminder",
+    "collaborator_invite",
+];
+
+/// Printed at the top of every mail; inbound replies are cut where it reappears quoted.
+pub const REPLY_MARKER: &str = "##- Please type your reply above this line -##";
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/mail/", $name)))),*]
+    };
+}
+
+const SOURCES: &[(&str, &str)] = templates![
+    "_layout.html",
+    "_summary.html",
+    "_summary.txt",
+    "_footer.txt",
+    "ticket_received.txt",
+    "ticket_received.html",
+    "internal_ticket.txt",
+    "internal_ticket.html",
+    "vendor_ticket.txt",
+    "vendor_ticket.html",
+    "urgent_ticket.txt",
+    "urgent_ticket.html",
+    "escalated.txt",
+    "escalated.html",
+    "reply.txt",
+    "reply.html",
+    "status_changed.txt",
+    "status_changed.html",
+    "waiting_reminder.txt",
+    "waiting_reminder.html",
+    "close_reminder.txt",
+    "close_reminder.html",
+    "collaborator_invite.txt",
+    "collaborator_invite.html",
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        // Text mail keeps its line breaks exactly as written in the template.
+        env.set_keep_trailing_newline(true);
+        for (name, source) in SOURCES {
+            // The sources are compiled in and checked by this module's tests.
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "mail template does not compile");
+            }
+        }
+        env
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("mail template {kind}: {detail}")]
+pub struct TemplateError {
+    pub kind: String,
+    pub detail: String,
+}
+
+/// Renders the kind's subject line, text and HTML from one context.
+pub fn render<C: Serialize>(kind: &str, context: &C) -> Result<Rendered, TemplateError> {
+    let env = environment();
+    let fail = |detail: String| TemplateError {
+        kind: kind.to_string(),
+        detail,
+    };
+    let value = minijinja::Value::from_serialize(context);
+    let context = minijinja::context! { reply_marker => REPLY_MARKER, ..value };
+    let text = env
+        .get_template(&format!("{kind}.txt"))
+        .and_then(|t| t.render(&context))
+        .map_err(|e| fail(e.to_string()))?;
+    let html = env
+        .get_template(&format!("{kind}.html"))
+        .and_then(|t| t.render(&context))
+        .map_err(|e| fail(e.to_string()))?;
+    let (first, body) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+    let subject = first
+        .strip_prefix("Subject:")
+        .ok_or_else(|| fail("the text template must start with `Subject:`".into()))?;
+    Ok(Rendered {
+        subject: one_line(subject),
+        text: format!("{REPLY_MARKER}\n\n{}", body.trim_start_matches('\n')),
+        html,
+    })
+}
+
+/// A header value: control characters (CR and LF above all) become spaces, so nothing a
+/// user typed can add a header.
+pub fn one_line(text: &str) -> String {
+    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn context(subject: &str) -> serde_json::Value {
+        json!({
+            "ticket": {
+                "number": "ACME-000123", "subject": subject, "status": "New",
+                "contact_name": "Ada", "contact_email": "ada@acme.test", "company": "ACME",
+                "type": "claim_issue", "priority": "high", "claims": "CMS 1001",
+                "description": "It <b>fails</b>",
+            },
+            "link": "https://portal.test/v1/tickets/t_1",
+            "guest_link": "https://portal.test/v1/guest/tickets/t_1?key=k",
+            "company_name": "ACME Inc", "author": "Sam <support>", "body": "<img src=x onerror=alert(1)>",
+            "status_label": "Resolved", "status_text": "Done.", "reminder_number": 1,
+            "resolves_at": "2026-11-10 09:00 UTC", "closes_at": "2026-11-10 09:00 UTC",
+            "inviter": "Owner",
+        })
+    }
+
+    #[test]
+    fn every_kind_renders_a_subject_text_and_html() {
+        for kind in KINDS {
+            let mail = render(kind, &context("Claim will not save")).unwrap();
+            assert!(mail.subject.contains("Claim will not save"), "{kind}: {}", mail.subject);
+            assert!(mail.text.starts_with(REPLY_MARKER), "{kind}");
+            assert!(
+                mail.text.contains("ACME-000123") || mail.text.contains("Claim will not save"),
+                "{kind}"
+            );
+            assert!(mail.html.contains("<html"), "{kind}");
+            assert!(mail.html.contains(REPLY_MARKER), "{kind}");
+        }
+    }
+
+    #[test]
+    fn html_escapes_what_users_wrote_and_text_keeps_it() {
+        for kind in KINDS {
+            let mail = render(kind, &context("<script>alert('x')</script>")).unwrap();
+            assert!(!mail.html.contains("<script>"), "{kind}");
+            assert!(!mail.html.contains("<img src=x"), "{kind}");
+            assert!(!mail.html.contains("<b>fails"), "{kind}");
+            assert!(mail.html.contains("&lt;script&gt;"), "{kind}");
+        }
+        let reply = render("reply", &context("s")).unwrap();
+        assert!(reply.text.contains("<img src=x onerror=alert(1)>"));
+    }
+
+    #[test]
+    fn subjects_are_one_line_whatever_was_typed() {
+        let mail = render("reply", &context("a\r\nBcc: victim@example.com")).unwrap();
+        assert!(!mail.subject.contains('\r') && !mail.subject.contains('\n'));
+        assert_eq!(one_line(" a\r\n b\tc "), "a b c");
+    }
+}

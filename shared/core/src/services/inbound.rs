@@ -1,0 +1,503 @@
+//! Mail that comes in: a reply lands in its ticket's conversation as if typed in the portal
+//! (same lifecycle: Resolved → Pending Support, Closed → a new linked case). Auto-replies and
+//! bounces are recorded but never move a ticket; mail from someone with no business on the
+//! ticket, or for no ticket at all, is held for staff review and grants nothing.
+//!
+//! The raw message is stored before this runs (S3 on AWS, the attachment folder locally);
+//! `raw_key` names it. A message seen before (same Message-ID) is not added twice, so an
+//! event delivered twice by S3 or Lambda is harmless.
+
+use super::conversation::{MessageDraft, MessageOutcome};
+use super::feedback::{Feedback, FeedbackKind};
+use super::tickets::NumberRecord;
+use super::{item_of, new_id, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::domain::lifecycle::{Desk, Side};
+use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, Ticket};
+use crate::mail::address::{our_message, subject_tags, ticket_of_reply_address};
+use crate::mail::inbound::{self, Bounce, InboundAttachment, InboundMail, Nature};
+use crate::mail::templates::one_line;
+use crate::ports::{Index, Query, SortKey, StoreError, Write};
+use crate::store;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How long a Message-ID is remembered against duplicates.
+const SEEN_DAYS: i64 = 30;
+const COMMIT_ATTEMPTS: u32 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboundOutcome {
+    /// Added to the conversation.
+    Added,
+    /// The ticket was closed: a new case was opened with this message.
+    FollowUpOpened,
+    AutoReply,
+    Bounce,
+    /// Kept for staff review: unknown sender, no ticket, or a reply the ticket refused.
+    Held,
+    /// Seen before; nothing done.
+    Duplicate,
+}
+
+/// One inbound mail as the ticket's email history and the review queue show it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InboundRecord {
+    pub id: String,
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub received_at: DateTime<Utc>,
+    pub outcome: InboundOutcome,
+    pub detail: String,
+    #[serde(default)]
+    pub ticket_id: Option<String>,
+    /// Where the raw message is kept (S3 key or local blob key), for staff to look at.
+    pub raw_key: String,
+    #[serde(default)]
+    pub message_id: Option<String>,
+}
+
+/// What the inbound function reports for one message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InboundReport {
+    pub outcome: InboundOutcome,
+    pub ticket_id: Option<String>,
+    /// The new case's id when a closed ticket was answered.
+    pub follow_up_id: Option<String>,
+    pub detail: String,
+}
+
+/// Seen-once marker of an inbound message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SeenInbound {
+    record_id: String,
+    outcome: InboundOutcome,
+    ticket_id: Option<String>,
+}
+
+fn fingerprint(mail: Option<&InboundMail>, raw: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    match mail.and_then(|m| m.message_id.as_deref()) {
+        Some(id) => hash.update(id.as_bytes()),
+        None => hash.update(raw),
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn inbound_sk(record: &InboundRecord) -> String {
+    format!("INMAIL#{}#{}", store::ts(record.received_at), record.id)
+}
+
+/// Decided before the transaction: what to write besides the seen marker.
+struct Decision {
+    outcome: InboundOutcome,
+    detail: String,
+    ticket: Option<Loaded<Ticket>>,
+    writes: Vec<Write>,
+    follow_up_id: Option<String>,
+}
+
+impl Core {
+    pub async fn receive_mail(&self, raw: &[u8], raw_key: &str) -> Result<InboundReport, ServiceError> {
+        let mail = inbound::read(raw);
+        let seen_pk = store::inbound_pk(&fingerprint(mail.as_ref(), raw));
+        let files = match &mail {
+            Some(m) if m.nature == Nature::Person => self.keep_files(&m.attachments).await?,
+            _ => Kept::default(),
+        };
+        for _ in 0..COMMIT_ATTEMPTS {
+            if let Some(seen) = self.get_record::<SeenInbound>(&seen_pk, store::META).await? {
+                self.forget_files(&files).await;
+                return Ok(InboundReport {
+                    outcome: InboundOutcome::Duplicate,
+                    ticket_id: seen.record.ticket_id,
+                    follow_up_id: None,
+                    detail: format!("seen before as {:?}", seen.record.outcome),
+                });
+            }
+            let decision = match &mail {
+                None => held(None, "not a readable mail message"),
+                Some(mail) => self.decide(mail, &files).await?,
+            };
+            let now = self.now();
+            let record = InboundRecord {
+                id: new_id("in"),
+                from: mail.as_ref().and_then(|m| m.from.clone()).unwrap_or_default(),
+                to: mail.as_ref().map(|m| m.recipients.join(", ")).unwrap_or_default(),
+                subject: mail.as_ref().map(|m| one_line(&m.subject)).unwrap_or_default(),
+                received_at: now,
+                outcome: decision.outcome,
+                detail: decision.detail.clone(),
+                ticket_id: decision.ticket.as_ref().map(|t| t.record.id.clone()),
+                raw_key: raw_key.to_string(),
+                message_id: mail.as_ref().and_then(|m| m.message_id.clone()),
+            };
+            let mut writes = decision.writes;
+            if let Some(ticket) = &decision.ticket {
+                writes.push(Write::create(item_of(
+                    store::ticket_pk(&ticket.record.id),
+                    inbound_sk(&record),
+                    &record,
+                )));
+            }
+            if decision.outcome == InboundOutcome::Held {
+                writes.push(Write::create(item_of(
+                    store::HELD_MAIL.to_string(),
+                    format!("{}#{}", store::ts(now), record.id),
+                    &record,
+                )));
+            }
+            let mut seen = item_of(
+                seen_pk.clone(),
+                store::META,
+                &SeenInbound {
+                    record_id: record.id.clone(),
+                    outcome: record.outcome,
+                    ticket_id: record.ticket_id.clone(),
+                },
+            );
+            seen.expires_at = Some((now + Duration::days(SEEN_DAYS)).timestamp());
+            writes.push(Write::create(seen));
+            match self.table.write(writes).await {
+                Ok(()) => {
+                    if !matches!(decision.outcome, InboundOutcome::Added | InboundOutcome::FollowUpOpened) {
+                        self.forget_files(&files).await;
+                    }
+                    tracing::info!(outcome = ?record.outcome, ticket = ?record.ticket_id, detail = %record.detail, "inbound mail");
+                    return Ok(InboundReport {
+                        outcome: record.outcome,
+                        ticket_id: record.ticket_id,
+                        follow_up_id: decision.follow_up_id,
+                        detail: record.detail,
+                    });
+                }
+                // The ticket moved meanwhile, or the same mail is being handled next door:
+                // decide again from fresh reads (the loop's first step spots the duplicate).
+                Err(StoreError::ConditionFailed(_)) => continue,
+                Err(e) => {
+                    self.forget_files(&files).await;
+                    return Err(e.into());
+                }
+            }
+        }
+        self.forget_files(&files).await;
+        Err(ServiceError::conflict(
+            "concurrent-update",
+            "the ticket kept changing; the mail will be retried",
+        ))
+    }
+
+    async fn decide(&self, mail: &InboundMail, files: &Kept) -> Result<Decision, ServiceError> {
+        let ticket = self.ticket_of_mail(mail).await?;
+        match &mail.nature {
+            Nature::Bounce(bounce) => self.decide_bounce(bounce, ticket).await,
+            Nature::AutoReply(reason) => Ok(match ticket {
+                Some(ticket) => Decision {
+                    outcome: InboundOutcome::AutoReply,
+                    detail: format!("automatic reply ({reason}): not added to the conversation"),
+                    ticket: Some(ticket),
+                    writes: Vec::new(),
+                    follow_up_id: None,
+                },
+                None => held(None, &format!("automatic reply ({reason}) for no known ticket")),
+            }),
+            Nature::Person => {
+                let Some(ticket) = ticket else {
+                    return Ok(held(None, "no ticket found by reply address, thread or subject tag"));
+                };
+                let Some(from) = mail.from.as_deref() else {
+                    return Ok(held(Some(ticket), "the message names no sender"));
+                };
+                let Some(viewer) = self
+                    .mail_viewer(&ticket.record, from, mail.from_name.as_deref())
+                    .await?
+                else {
+                    return Ok(held(
+                        Some(ticket),
+                        &format!("{from} is not the requester, a collaborator or an agent of this ticket"),
+                    ));
+                };
+                self.decide_reply(mail, ticket, &viewer, files).await
+            }
+        }
+    }
+
+    async fn decide_reply(
+        &self,
+        mail: &InboundMail,
+        ticket: Loaded<Ticket>,
+        viewer: &Viewer,
+        files: &Kept,
+    ) -> Result<Decision, ServiceError> {
+        let forwarded = inbound::is_forward(&mail.subject, &mail.text);
+        let mut body = inbound::new_text(&mail.text, forwarded);
+        // Files the ticket cannot take are named in the message, not silently dropped.
+        let room = self
+            .settings
+            .attachment_limit_bytes
+            .saturating_sub(ticket.record.attachment_bytes);
+        let mut used = 0u64;
+        let mut arrived = Vec::new();
+        let mut notes = files.refused.clone();
+        for file in &files.kept {
+            let size = file.size.unwrap_or(0);
+            if used + size > room {
+                notes.push(format!(
+                    "\"{}\" was not kept: the ticket's {} MB of attachments are used up",
+                    file.filename,
+                    self.settings.attachment_limit_bytes / (1024 * 1024)
+                ));
+                continue;
+            }
+            used += size;
+            let mut file = file.clone();
+            file.ticket_id = ticket.record.id.clone();
+            file.uploaded_by = viewer.email.clone();
+            arrived.push(file);
+        }
+        for note in &notes {
+            body.push_str(&format!("\n[{note}]"));
+        }
+        if body.trim().is_empty() {
+            if arrived.is_empty() {
+                return Ok(held(Some(ticket), "the reply holds no new text"));
+            }
+            body = "(sent attachments by email)".into();
+        }
+        let draft = MessageDraft {
+            body: Some(body),
+            internal: false,
+            attachment_ids: Vec::new(),
+        };
+        match self.plan_message_with_files(&ticket, viewer, &draft, arrived).await {
+            Ok(Plan { writes, value }) => {
+                let (outcome, follow_up_id, detail) = match value {
+                    MessageOutcome::Added { .. } => (
+                        InboundOutcome::Added,
+                        None,
+                        format!("added to the conversation as {}", viewer.email),
+                    ),
+                    MessageOutcome::FollowUpOpened { follow_up } => (
+                        InboundOutcome::FollowUpOpened,
+                        Some(follow_up.ticket.id.clone()),
+                        format!("the ticket was closed: opened {}", follow_up.ticket.number),
+                    ),
+                };
+                Ok(Decision {
+                    outcome,
+                    detail,
+                    ticket: Some(ticket),
+                    writes,
+                    follow_up_id,
+                })
+            }
+            // Refused as a portal message would be (a note on a closed case by support, a
+            // body over the limit): staff decide.
+            Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. } | ServiceError::Forbidden { .. })) => {
+                Ok(held(Some(ticket), &format!("the ticket refused the reply: {e}")))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn decide_bounce(&self, bounce: &Bounce, ticket: Option<Loaded<Ticket>>) -> Result<Decision, ServiceError> {
+        // Only a bounce that quotes a mail we really sent to that address counts: a made-up
+        // report must not silence somebody's mail.
+        let ours = bounce
+            .original_ids
+            .iter()
+            .find_map(|id| our_message(id, &self.settings.mail_domain).filter(|m| m.mail_id.is_some()));
+        let mut writes = Vec::new();
+        let mut confirmed = Vec::new();
+        if let Some(ours) = &ours {
+            let mail_id = ours.mail_id.clone().unwrap_or_default();
+            for address in &bounce.recipients {
+                if self.mail_went_to(&ours.ticket_id, &mail_id, address).await? {
+                    confirmed.push(address.clone());
+                    writes.extend(self.feedback_writes(&Feedback {
+                        address: address.clone(),
+                        kind: FeedbackKind::Bounce,
+                        permanent: bounce.permanent,
+                        detail: bounce.detail.clone(),
+                        ticket_id: Some(ours.ticket_id.clone()),
+                        mail_id: Some(mail_id.clone()),
+                    }));
+                }
+            }
+        }
+        let ticket = match (ticket, &ours) {
+            (Some(t), _) => Some(t),
+            (None, Some(ours)) => match self.load_ticket(&ours.ticket_id).await {
+                Ok(t) => Some(t),
+                Err(ServiceError::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            },
+            (None, None) => None,
+        };
+        if confirmed.is_empty() {
+            return Ok(held(ticket, "a delivery report that matches no mail we sent"));
+        }
+        let what = if bounce.permanent {
+            "bounced; address suppressed"
+        } else {
+            "delivery delayed"
+        };
+        Ok(Decision {
+            outcome: InboundOutcome::Bounce,
+            detail: format!("{} {what}: {}", confirmed.join(", "), bounce.detail),
+            ticket,
+            writes,
+            follow_up_id: None,
+        })
+    }
+
+    /// The ticket a mail answers: its reply address, else its thread, else its subject tag.
+    async fn ticket_of_mail(&self, mail: &InboundMail) -> Result<Option<Loaded<Ticket>>, ServiceError> {
+        let domain = &self.settings.mail_domain;
+        let by_token = mail
+            .recipients
+            .iter()
+            .find_map(|r| ticket_of_reply_address(&self.settings.mail_secret, domain, r));
+        let by_thread = || {
+            mail.thread_ids
+                .iter()
+                .find_map(|id| our_message(id, domain))
+                .map(|m| m.ticket_id)
+        };
+        if let Some(id) = by_token.or_else(by_thread) {
+            match self.load_ticket(&id).await {
+                Ok(t) => return Ok(Some(t)),
+                Err(ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for number in subject_tags(&mail.subject) {
+            let Some((company, _)) = number.rsplit_once('-') else {
+                continue;
+            };
+            let Some(found) = self
+                .get_record::<NumberRecord>(&store::company_pk(company), &store::number_sk(&number))
+                .await?
+            else {
+                continue;
+            };
+            match self.load_ticket(&found.record.ticket_id).await {
+                Ok(t) => return Ok(Some(t)),
+                Err(ServiceError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Who the sender is on this ticket, if anyone: the requester or contact and collaborators
+    /// write as the customer; the assignee and the desk's address as support.
+    async fn mail_viewer(
+        &self,
+        ticket: &Ticket,
+        from: &str,
+        name: Option<&str>,
+    ) -> Result<Option<Viewer>, ServiceError> {
+        let same = |a: &str| a.trim().eq_ignore_ascii_case(from);
+        let viewer = |side: Side, member: bool, reader: String| Viewer {
+            reader,
+            email: from.to_string(),
+            name: name
+                .map(one_line)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| from.to_string()),
+            side,
+            member,
+        };
+        if same(&ticket.requester.email) {
+            return Ok(Some(viewer(Side::Customer, true, ticket.requester.user_id.clone())));
+        }
+        if same(&ticket.contact.email) {
+            return Ok(Some(viewer(Side::Customer, false, format!("mail:{from}"))));
+        }
+        let desk = match ticket.lifecycle.desk {
+            Desk::Vendor => Some(self.settings.vendor_desk_email.clone()),
+            Desk::Internal => self
+                .company(&ticket.company)
+                .await?
+                .map(|c| c.first_level_support_email),
+        };
+        if ticket.lifecycle.assignee.as_deref().is_some_and(same) || desk.as_deref().is_some_and(same) {
+            return Ok(Some(viewer(Side::Support, true, format!("mail:{from}"))));
+        }
+        let collaborator = self
+            .table
+            .get(&store::ticket_pk(&ticket.id), &store::collaborator_sk(from))
+            .await?;
+        Ok(collaborator.map(|_| viewer(Side::Customer, false, format!("mail:{from}"))))
+    }
+
+    /// Stores a mail's files before the transaction (bytes cannot go into it); records for
+    /// them are written only with the message, and the bytes are deleted if it never lands.
+    async fn keep_files(&self, files: &[InboundAttachment]) -> Result<Kept, ServiceError> {
+        let mut kept = Kept::default();
+        for (n, file) in files.iter().enumerate() {
+            let filename = clean_filename(&file.filename).unwrap_or_else(|_| format!("attachment-{}", n + 1));
+            let content_type =
+                check_content_type(&file.content_type).unwrap_or_else(|_| "application/octet-stream".into());
+            if file.bytes.is_empty() {
+                kept.refused.push(format!("\"{filename}\" was not kept: it is empty"));
+                continue;
+            }
+            let id = new_id("att");
+            // Placed under the id alone: the ticket is decided later and may be a new case.
+            let blob_key = format!("mail/{id}");
+            self.blobs.put(&blob_key, &file.bytes).await?;
+            kept.kept.push(Attachment {
+                id,
+                ticket_id: String::new(),
+                filename,
+                content_type,
+                declared_size: file.bytes.len() as u64,
+                size: Some(file.bytes.len() as u64),
+                state: AttachmentState::Stored,
+                uploaded_by: String::new(),
+                blob_key,
+                upload_token_hash: String::new(),
+                created_at: self.now(),
+            });
+        }
+        Ok(kept)
+    }
+
+    async fn forget_files(&self, files: &Kept) {
+        for file in &files.kept {
+            if let Err(e) = self.blobs.delete(&file.blob_key).await {
+                tracing::warn!(key = %file.blob_key, error = %e, "could not delete an unused mail attachment");
+            }
+        }
+    }
+
+    /// Held inbound mail, newest first, for staff review.
+    pub async fn held_mail(&self, limit: usize) -> Result<Vec<InboundRecord>, ServiceError> {
+        let mut query = Query::new(Index::Table, store::HELD_MAIL);
+        query.sort = SortKey::All;
+        query.newest_first = true;
+        query.limit = limit.clamp(1, 100);
+        let page = self.table.query(&query).await?;
+        page.items.iter().map(|i| Ok(store::from_item(i)?)).collect()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Kept {
+    kept: Vec<Attachment>,
+    refused: Vec<String>,
+}
+
+fn held(ticket: Option<Loaded<Ticket>>, why: &str) -> Decision {
+    Decision {
+        outcome: InboundOutcome::Held,
+        detail: format!("held for staff review: {why}"),
+        ticket,
+        writes: Vec::new(),
+        follow_up_id: None,
+    }
+}
