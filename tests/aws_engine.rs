@@ -10,7 +10,13 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// The functions that answer events rather than API requests.
-const EVENT_FUNCTIONS: [&str; 3] = ["attachment-confirmed", "deliver-outbox", "lifecycle-sweep"];
+const EVENT_FUNCTIONS: [&str; 5] = [
+    "attachment-confirmed",
+    "deliver-outbox",
+    "lifecycle-sweep",
+    "inbound-email",
+    "mail-feedback",
+];
 
 #[test]
 fn the_functions_folder_has_one_binary_per_function_and_no_other() {

@@ -61,6 +61,8 @@ pub struct AwsDesk {
     pub endpoint: String,
     pub names: Names,
     settings: Settings,
+    /// Stands between SES's client and the emulator once a test takes the mail service down.
+    relay: Option<Relay>,
     /// The JWT authorizer's key: tokens the harness issues are checked with it, as API
     /// Gateway checks Cognito's, and their claims reach the function as strings.
     secret: Vec<u8>,
@@ -150,6 +152,7 @@ impl Desk {
                 endpoint,
                 names,
                 settings,
+                relay: None,
                 secret,
             })),
             clock,
@@ -407,6 +410,79 @@ impl Desk {
         self.mails().await.into_iter().filter(|m| m.kind == kind).collect()
     }
 
+    /// Hands one raw mail to Claimdesk as its engine receives mail: the local server's intake
+    /// endpoint, or the raw message stored in S3 and the `inbound-email` handler run with the
+    /// ObjectCreated event of `events/`. Answers what the mail led to.
+    pub async fn receive_mail(&self, raw: &[u8]) -> Value {
+        match &self.engine {
+            Engine::Local { .. } => {
+                let answer = self
+                    .send(
+                        "POST",
+                        "/v1/inbound-email",
+                        None,
+                        vec![("content-type".into(), "message/rfc822".into())],
+                        Some(raw.to_vec()),
+                    )
+                    .await;
+                assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+                serde_json::from_slice(&answer.body).unwrap()
+            }
+            Engine::Aws(aws) => {
+                let batch = aws.inbound_email(raw).await;
+                assert_eq!(batch.reports.len(), 1);
+                serde_json::to_value(&batch.reports[0]).unwrap()
+            }
+        }
+    }
+
+    /// Takes the mail service down or brings it back: on AWS, SES's endpoint stops accepting
+    /// connections (a relay on loopback in front of the emulator, closed or open); locally,
+    /// the outbox folder cannot be written.
+    pub async fn mail_service(&mut self, up: bool) {
+        let folder = self.dir.path().join("outbox");
+        match &mut self.engine {
+            Engine::Local { .. } => {
+                let away = self.dir.path().join("outbox.away");
+                if up {
+                    std::fs::remove_file(&folder).unwrap();
+                    std::fs::rename(&away, &folder).unwrap();
+                } else {
+                    std::fs::create_dir_all(&folder).unwrap();
+                    std::fs::rename(&folder, &away).unwrap();
+                    std::fs::write(&folder, b"not a folder").unwrap();
+                }
+            }
+            Engine::Aws(aws) => {
+                if aws.relay.is_none() {
+                    let relay = Relay::reserve(aws.endpoint.trim_start_matches("http://"));
+                    // The SDK's own retries would only slow the test down: the outbox retries.
+                    let sdk = emulator_sdk(&relay.url())
+                        .await
+                        .into_builder()
+                        .retry_config(aws_config::retry::RetryConfig::disabled())
+                        .build();
+                    aws.engine.mailer = Arc::new(claimdesk_aws::mail::SesMailer::new(
+                        aws_sdk_sesv2::Client::new(&sdk),
+                        aws.names.configuration_set.clone(),
+                    ));
+                    aws.relay = Some(relay);
+                }
+                let relay = aws.relay.as_mut().unwrap();
+                if up {
+                    relay.up().await;
+                } else {
+                    relay.down();
+                }
+            }
+        }
+    }
+
+    /// Whether mail to this address is suppressed (after a bounce or complaint).
+    pub async fn suppressed(&self, address: &str) -> bool {
+        self.core().suppression(address).await.unwrap().is_some()
+    }
+
     /// The guest link of a ticket (path and query), from its receipt mail.
     pub async fn guest_link(&self, number: &str) -> String {
         let receipt = self
@@ -470,6 +546,34 @@ impl AwsDesk {
         claimdesk_aws::lambda::handle_object_created(&self.engine, event)
             .await
             .expect("confirmation")
+    }
+
+    /// The inbound bucket SES would write to: this desk's attachment bucket's name with
+    /// `-mail`, made on first use.
+    pub async fn inbound_email(&self, raw: &[u8]) -> claimdesk_aws::lambda::InboundBatch {
+        let s3 = aws_sdk_s3::Client::new(&self.sdk);
+        let bucket = format!("{}-mail", self.names.bucket);
+        // Already there after the first mail; any other failure shows in the put below.
+        let _ = s3.create_bucket().bucket(&bucket).send().await;
+        let message_id = format!("{:032x}", rand::random::<u128>());
+        let key = format!("inbound/{message_id}");
+        s3.put_object()
+            .bucket(&bucket)
+            .key(&key)
+            .body(raw.to_vec().into())
+            .send()
+            .await
+            .expect("the emulator stores the raw mail");
+        let mut event: Value = serde_json::from_str(&event_file("s3-inbound-email.json")).unwrap();
+        let object = &mut event["Records"][0]["s3"];
+        object["bucket"]["name"] = json!(bucket);
+        object["bucket"]["arn"] = json!(format!("arn:aws:s3:::{bucket}"));
+        object["object"]["key"] = json!(key);
+        object["object"]["size"] = json!(raw.len());
+        let event = serde_json::from_value(event).expect("an S3 event");
+        claimdesk_aws::lambda::handle_inbound_email(&self.engine, event)
+            .await
+            .expect("the inbound function handles the mail")
     }
 
     /// Raw messages SES accepted from this desk's sender, read from the emulator (see
@@ -633,6 +737,11 @@ pub struct SentMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub reply_to: String,
+    /// With angle brackets, as a client would quote it in In-Reply-To.
+    pub message_id: String,
+    pub in_reply_to: String,
+    pub references: String,
     pub raw: Vec<u8>,
 }
 
@@ -653,6 +762,15 @@ impl SentMail {
             subject: parsed.subject().unwrap_or("").to_string(),
             text: parsed.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
             html: parsed.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
+            reply_to: parsed
+                .reply_to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or("")
+                .to_string(),
+            message_id: parsed.message_id().map(|id| format!("<{id}>")).unwrap_or_default(),
+            in_reply_to: parsed.header_raw("In-Reply-To").unwrap_or("").trim().to_string(),
+            references: parsed.header_raw("References").unwrap_or("").trim().to_string(),
             raw: raw.to_vec(),
         }
     }
@@ -712,4 +830,54 @@ pub fn statuses(ticket: &Value) -> Vec<String> {
         .iter()
         .map(|h| h["to"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// A TCP relay on loopback that is either down (nothing listens: connections are refused)
+/// or up (each connection is forwarded to `target`).
+pub struct Relay {
+    addr: std::net::SocketAddr,
+    target: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    /// Takes a free port and starts down.
+    pub fn reserve(target: &str) -> Relay {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = probe.local_addr().unwrap();
+        drop(probe);
+        Relay {
+            addr,
+            target: target.to_string(),
+            task: None,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn up(&mut self) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(self.addr).unwrap();
+        let listener = socket.listen(64).unwrap();
+        let target = self.target.clone();
+        self.task = Some(tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    pub fn down(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }

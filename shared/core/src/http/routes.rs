@@ -323,7 +323,7 @@ async fn inbound_email(api: &Api, request: &ApiRequest) -> Result<ApiResponse, P
         )
         .with_field("body"));
     }
-    let key = format!("inbound/{}.eml", crate::services::new_id("raw"));
+    let key = format!("inbound/{}", crate::services::new_id("raw"));
     api.core
         .blobs
         .put(&key, &request.body)

@@ -48,6 +48,9 @@ pub struct InboundMail {
     /// The whole text body (an HTML-only mail converted to text).
     pub text: String,
     pub attachments: Vec<InboundAttachment>,
+    /// Why the receiving side distrusts the mail (SES's spam or virus verdict, a DMARC
+    /// failure of the sender's domain): such mail is held, never acted on.
+    pub distrust: Option<String>,
 }
 
 fn text_list(value: &HeaderValue<'_>) -> Vec<String> {
@@ -89,11 +92,12 @@ pub fn read(raw: &[u8]) -> Option<InboundMail> {
     references.reverse();
     thread_ids.extend(references);
     let subject = message.subject().unwrap_or("").to_string();
-    let text = message
-        .body_text(0)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
-        .replace("\r\n", "\n");
+    let html_only = message.text_part(0).is_some_and(|part| part.is_text_html());
+    let text = match message.text_part(0).and_then(|part| part.text_contents()) {
+        Some(html) if html_only => mail_parser::decoders::html::html_to_text(without_quoted_html(html)),
+        _ => message.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+    }
+    .replace("\r\n", "\n");
     let nature = match bounce_of(&message, from.as_deref()) {
         Some(bounce) => Nature::Bounce(bounce),
         None => match auto_reply_reason(&message, &subject) {
@@ -121,7 +125,9 @@ pub fn read(raw: &[u8]) -> Option<InboundMail> {
             })
             .collect(),
     };
+    let distrust = distrust_of(&message);
     Some(InboundMail {
+        distrust,
         message_id: message.message_id().map(str::to_string),
         from,
         from_name,
@@ -132,6 +138,45 @@ pub fn read(raw: &[u8]) -> Option<InboundMail> {
         text,
         attachments,
     })
+}
+
+/// An HTML-only reply, cut where the clients put the quoted mail (Gmail's quote block,
+/// Outlook's reply header, any blockquote): the conversion to text loses those bounds.
+fn without_quoted_html(html: &str) -> &str {
+    const QUOTE_STARTS: &[&str] = &[
+        "<div class=\"gmail_quote",
+        "<div id=\"divRplyFwdMsg",
+        "<div id=\"appendonsend",
+        "<div class=\"moz-cite-prefix",
+        "<div class=\"yahoo_quoted",
+        "<blockquote",
+    ];
+    let lower = html.to_ascii_lowercase();
+    let cut = QUOTE_STARTS
+        .iter()
+        .filter_map(|marker| lower.find(&marker.to_ascii_lowercase()))
+        .min()
+        .unwrap_or(html.len());
+    &html[..cut]
+}
+
+/// SES's receipt rule (with scanning on) adds its verdicts and the authentication results to
+/// the stored message; a forged From that fails DMARC, spam or a virus is not a reply.
+fn distrust_of(message: &mail_parser::Message<'_>) -> Option<String> {
+    for name in ["X-SES-Virus-Verdict", "X-SES-Spam-Verdict"] {
+        if let Some(value) = header_text(message, name) {
+            if value.eq_ignore_ascii_case("FAIL") {
+                return Some(format!("{name}: FAIL"));
+            }
+        }
+    }
+    message
+        .headers()
+        .iter()
+        .filter(|h| h.name().eq_ignore_ascii_case("Authentication-Results"))
+        .filter_map(|h| h.value().as_text())
+        .find(|v| v.to_ascii_lowercase().contains("dmarc=fail"))
+        .map(|_| "the sender's domain failed DMARC".to_string())
 }
 
 fn auto_reply_reason(message: &mail_parser::Message<'_>, subject: &str) -> Option<String> {

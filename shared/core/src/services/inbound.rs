@@ -204,6 +204,9 @@ impl Core {
                 None => held(None, &format!("automatic reply ({reason}) for no known ticket")),
             }),
             Nature::Person => {
+                if let Some(why) = &mail.distrust {
+                    return Ok(held(ticket, why));
+                }
                 let Some(ticket) = ticket else {
                     return Ok(held(None, "no ticket found by reply address, thread or subject tag"));
                 };
