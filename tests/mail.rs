@@ -469,7 +469,62 @@ async fn an_outage_of_the_mail_service_loses_nothing_and_doubles_nothing(mut des
     }
 }
 
+/// Files that come by mail count against the ticket's 20 MB like uploads: what fits is kept,
+/// what does not is named in the message, and nothing is stored for it.
+async fn mailed_files_stay_within_the_tickets_20_mb(desk: Desk) {
+    use base64::Engine as _;
+    let cast = company_with_cast(&desk).await;
+    let (id, number) = ticket_for(&desk, &cast, "open").await;
+    let limit = desk.core().settings.attachment_limit_bytes;
+    let big = limit - 1_000;
+    let (status, grant) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({"filename": "export.csv", "content_type": "text/csv", "size": big})),
+        )
+        .await;
+    assert_eq!(status, 201, "{grant}");
+    assert!(desk.upload(&grant, vec![b'x'; big as usize]).await);
+    let receipt = desk
+        .mails_of("ticket_received")
+        .await
+        .into_iter()
+        .find(|m| m.subject.contains(&number))
+        .unwrap();
+    let part = |name: &str, size: usize| {
+        let data = base64::engine::general_purpose::STANDARD.encode(vec![b'y'; size]);
+        format!(
+            "--b\r\nContent-Type: text/plain; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{data}\r\n"
+        )
+    };
+    let raw = format!(
+        "From: Ada <{REQUESTER}>\r\nTo: {}\r\nSubject: Re: [{number}] files\r\nMessage-ID: <files@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nTwo more files.\r\n{}{}--b--\r\n",
+        receipt.reply_to,
+        part("fits.txt", 500),
+        part("too-big.txt", 4_000)
+    );
+    let report = desk.receive_mail(raw.as_bytes()).await;
+    assert_eq!(report["outcome"], "added", "{report}");
+    let t = view(&desk, &cast, &id).await;
+    let names: BTreeSet<&str> = t["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, BTreeSet::from(["export.csv", "fits.txt"]));
+    assert_eq!(t["attachment_bytes"], big + 500);
+    let body = t["messages"].as_array().unwrap().last().unwrap()["body"]
+        .as_str()
+        .unwrap();
+    assert!(body.starts_with("Two more files."), "{body}");
+    assert!(body.contains("\"too-big.txt\" was not kept"), "{body}");
+}
+
 on_both_engines!(
+    mailed_files_stay_within_the_tickets_20_mb,
     the_inbound_corpus_lands_as_each_case_expects,
     every_outgoing_kind_threads_and_names_its_ticket,
     held_mail_is_for_support_staff_only,

@@ -181,6 +181,17 @@ async fn per_call(endpoint: &str) {
             ),
         )
         .await;
+    let number = ticket["number"].as_str().unwrap();
+    let mailed = format!(
+        "From: Olga Owner <owner@acme.test>\r\nTo: support@claimdesk.local\r\nSubject: Re: [{number}] New reply\r\nMessage-ID: <cost-1@acme.test>\r\n\r\nIt fails again.\r\n\r\nOn Mon, 2 Nov 2026, Claimdesk wrote:\r\n> Which claim?\r\n"
+    );
+    bench
+        .metered(
+            "reply by mail (inbound-email)",
+            bench.engine.core.receive_mail(mailed.as_bytes(), "inbound/cost-1"),
+        )
+        .await
+        .unwrap();
     let grant = json!({"filename": "export.pdf", "content_type": "application/pdf", "size": 48213});
     let (_, grant) = bench
         .metered(
