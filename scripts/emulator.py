@@ -4,6 +4,15 @@
   write's condition and applies it without a lock, so two racing conditional writes can
   both succeed; real DynamoDB makes each conditional write and each transaction atomic,
   and the race tests depend on that.
+- A DynamoDB transaction backs up only the items it names. moto deep-copies the whole
+  table once per item of every transaction to be able to roll back, which makes each
+  transaction cost time and memory in proportion to the table: a sweep over 100,000
+  tickets took the emulator past 12 GB. The rollback here restores the named items, which
+  is all a failed transaction can have changed.
+- DynamoDB streams keep their last 1,000 records per shard. moto keeps every record of a
+  stream with no Lambda attached for ever (nothing here reads them: the outbox test feeds
+  `events/outbox-stream.json` itself), which grew the emulator past 12 GB while a benchmark
+  seeded 100,000 tickets.
 - One read-only route for the tests, GET /_claimdesk/ses-raw?sender=ADDRESS, lists the raw
   mail SES accepted from that sender. (moto keeps sent mail, but its only export,
   /moto-api/data.json, dumps every service at once and fails while other tests write.)
@@ -11,6 +20,7 @@
 Usage: python scripts/emulator.py PORT
 """
 
+import copy
 import json
 import sys
 import threading
@@ -21,6 +31,9 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
@@ -36,7 +49,81 @@ def sent_raw_mail(sender):
     return found
 
 
+STREAM_RECORDS_KEPT = 1000
+
+
+class TablesAreNotCopied:
+    """Stands in for the `copy` module inside moto's DynamoDB backend: a table "copied" for
+    a transaction's backup is the table itself; anything else is copied as before."""
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if isinstance(value, Table):
+            return value
+        return copy.deepcopy(value, memo)
+
+
+def cheap_transactions():
+    dynamodb_models.copy = TablesAreNotCopied
+    backend = dynamodb_models.DynamoDBBackend
+    transact = backend.transact_write_items
+
+    def named_items(self, transact_items):
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            attrs = op.get("Item") or op.get("Key") or {}
+            if table is None or table.hash_key_attr not in attrs:
+                continue
+            hash_key = DynamoType(attrs[table.hash_key_attr])
+            range_key = None
+            if table.range_key_attr is not None:
+                if table.range_key_attr not in attrs:
+                    continue
+                range_key = DynamoType(attrs[table.range_key_attr])
+            yield table, hash_key, range_key
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for table, hash_key, range_key in named_items(self, transact_items):
+            current = table.get_item(hash_key, range_key)
+            saved.append((table, hash_key, range_key, copy.deepcopy(current)))
+        try:
+            return transact(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(saved):
+                if range_key is None:
+                    if item is None:
+                        table.items.pop(hash_key, None)
+                    else:
+                        table.items[hash_key] = item
+                else:
+                    if item is None:
+                        table.items[hash_key].pop(range_key, None)
+                    else:
+                        table.items[hash_key][range_key] = item
+            raise
+
+    backend.transact_write_items = transact_write_items
+
+
+def bound_streams():
+    add = StreamShard.add
+
+    def bounded_add(self, old, new):
+        add(self, old, new)
+        extra = len(self.items) - STREAM_RECORDS_KEPT
+        if extra > 0:
+            del self.items[:extra]
+            # Sequence numbers stay increasing: they count from the first record kept.
+            self.starting_sequence_number += extra
+
+    StreamShard.add = bounded_add
+
+
 def main():
+    cheap_transactions()
+    bound_streams()
     port = int(sys.argv[1])
     moto = DomainDispatcherApplication(create_backend_app)
     dynamodb = threading.Lock()
