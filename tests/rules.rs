@@ -351,12 +351,23 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing(d
         )
         .await;
     assert_eq!(status, 403);
+    // Adding her again (a double click) changes nothing and mails her no second invitation.
+    let (status, again) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/collaborators"),
+            Some(&cast.admin),
+            Some(json!({"email": "eve@other.test"})),
+        )
+        .await;
+    assert_eq!(
+        (status, again["email"].as_str()),
+        (201, Some("eve@other.test")),
+        "{again}"
+    );
     desk.deliver_now().await;
-    assert!(desk
-        .mails_of("collaborator_invite")
-        .await
-        .iter()
-        .any(|m| m.to == "eve@other.test"));
+    let invitations = desk.mails_of("collaborator_invite").await;
+    assert_eq!(invitations.iter().filter(|m| m.to == "eve@other.test").count(), 1);
 
     // The guest link from the receipt opens the ticket and takes a reply; a wrong key does not.
     let link = desk.guest_link("ACME-000001").await;

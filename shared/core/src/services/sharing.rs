@@ -50,6 +50,17 @@ impl Core {
             ));
         }
         let email = validate::email("email", draft.email.as_deref())?;
+        // Adding someone twice changes nothing and mails nobody again (a double click, a
+        // retried request without an Idempotency-Key).
+        if let Some(existing) = self
+            .get_record::<Collaborator>(&store::ticket_pk(&ticket.id), &store::collaborator_sk(&email))
+            .await?
+        {
+            return Ok(Plan {
+                writes: Vec::new(),
+                value: existing.record,
+            });
+        }
         let now = self.now();
         let collaborator = Collaborator {
             ticket_id: ticket.id.clone(),
