@@ -97,6 +97,16 @@ async fn ticket_for(desk: &Desk, cast: &Cast, setup: &str) -> (String, String) {
     (id, number)
 }
 
+/// The receipt mailed for the ticket `number`: its Reply-To and Message-ID are what a
+/// client would answer.
+async fn receipt_of(desk: &Desk, number: &str) -> SentMail {
+    desk.mails_of("ticket_received")
+        .await
+        .into_iter()
+        .find(|m| m.subject.contains(number))
+        .expect("a receipt was mailed")
+}
+
 async fn view(desk: &Desk, cast: &Cast, id: &str) -> Value {
     let (status, t) = desk
         .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
@@ -142,12 +152,7 @@ async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
     for case in &cases {
         let name = &case.file;
         let (id, number) = ticket_for(&desk, &cast, &case.setup).await;
-        let receipt = desk
-            .mails_of("ticket_received")
-            .await
-            .into_iter()
-            .find(|m| m.subject.contains(&number))
-            .expect("a receipt");
+        let receipt = receipt_of(&desk, &number).await;
         let values = HashMap::from([
             ("REPLY_TO", receipt.reply_to.clone()),
             ("MESSAGE_ID", receipt.message_id.clone()),
@@ -487,12 +492,7 @@ async fn mailed_files_stay_within_the_tickets_20_mb(desk: Desk) {
         .await;
     assert_eq!(status, 201, "{grant}");
     assert!(desk.upload(&grant, vec![b'x'; big as usize]).await);
-    let receipt = desk
-        .mails_of("ticket_received")
-        .await
-        .into_iter()
-        .find(|m| m.subject.contains(&number))
-        .unwrap();
+    let receipt = receipt_of(&desk, &number).await;
     let part = |name: &str, size: usize| {
         let data = base64::engine::general_purpose::STANDARD.encode(vec![b'y'; size]);
         format!(
@@ -540,12 +540,7 @@ mod aws_feedback {
         let desk = Desk::aws().await;
         let cast = company_with_cast(&desk).await;
         let (id, number) = ticket_for(&desk, &cast, "open").await;
-        let receipt = desk
-            .mails_of("ticket_received")
-            .await
-            .into_iter()
-            .find(|m| m.subject.contains(&number))
-            .unwrap();
+        let receipt = receipt_of(&desk, &number).await;
         let mail_id = our_message(&receipt.message_id, &desk.core().settings.mail_domain)
             .unwrap()
             .mail_id

@@ -332,11 +332,7 @@ impl Core {
         }
         let ticket = match (ticket, &ours) {
             (Some(t), _) => Some(t),
-            (None, Some(ours)) => match self.load_ticket(&ours.ticket_id).await {
-                Ok(t) => Some(t),
-                Err(ServiceError::NotFound(_)) => None,
-                Err(e) => return Err(e),
-            },
+            (None, Some(ours)) => self.ticket_if_any(&ours.ticket_id).await?,
             (None, None) => None,
         };
         if confirmed.is_empty() {
@@ -356,6 +352,15 @@ impl Core {
         })
     }
 
+    /// A ticket a mail names, if it exists: a mail may name anything.
+    async fn ticket_if_any(&self, id: &str) -> Result<Option<Loaded<Ticket>>, ServiceError> {
+        match self.load_ticket(id).await {
+            Ok(ticket) => Ok(Some(ticket)),
+            Err(ServiceError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The ticket a mail answers: its reply address, else its thread, else its subject tag.
     async fn ticket_of_mail(&self, mail: &InboundMail) -> Result<Option<Loaded<Ticket>>, ServiceError> {
         let domain = &self.settings.mail_domain;
@@ -370,10 +375,8 @@ impl Core {
                 .map(|m| m.ticket_id)
         };
         if let Some(id) = by_token.or_else(by_thread) {
-            match self.load_ticket(&id).await {
-                Ok(t) => return Ok(Some(t)),
-                Err(ServiceError::NotFound(_)) => {}
-                Err(e) => return Err(e),
+            if let Some(ticket) = self.ticket_if_any(&id).await? {
+                return Ok(Some(ticket));
             }
         }
         for number in subject_tags(&mail.subject) {
@@ -386,10 +389,8 @@ impl Core {
             else {
                 continue;
             };
-            match self.load_ticket(&found.record.ticket_id).await {
-                Ok(t) => return Ok(Some(t)),
-                Err(ServiceError::NotFound(_)) => {}
-                Err(e) => return Err(e),
+            if let Some(ticket) = self.ticket_if_any(&found.record.ticket_id).await? {
+                return Ok(Some(ticket));
             }
         }
         Ok(None)
