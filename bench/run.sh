@@ -52,7 +52,7 @@ if [ "$which" = all ] || [ "$which" = load ]; then
     command -v wrk > /dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
     data=$(mktemp -d)
     port=$(free_port)
-    target/release/claimdesk serve --data "$data" --port "$port" > target/bench-server.log 2>&1 &
+    target/release/claimdesk serve --data "$data" --port "$port" --rate-limits off > target/bench-server.log 2>&1 &
     cleanup+=($!)
     wait_for "http://127.0.0.1:$port/v1/openapi.json"
     base="http://127.0.0.1:$port"

@@ -1,4 +1,4 @@
-"""The AWS emulator the test suite talks to: moto's server on 127.0.0.1, with two changes.
+"""The AWS emulator the test suite talks to: moto's server on 127.0.0.1, with these changes.
 
 - DynamoDB requests run one at a time. moto serves requests on threads and checks a
   write's condition and applies it without a lock, so two racing conditional writes can
@@ -16,6 +16,8 @@
 - One read-only route for the tests, GET /_claimdesk/ses-raw?sender=ADDRESS, lists the raw
   mail SES accepted from that sender. (moto keeps sent mail, but its only export,
   /moto-api/data.json, dumps every service at once and fails while other tests write.)
+- Another, GET /_claimdesk/events?bus=NAME, lists the events PutEvents accepted for that
+  bus (moto delivers events only to rule targets and keeps no copy).
 
 Usage: python scripts/emulator.py PORT
 """
@@ -34,6 +36,7 @@ from moto.moto_server.werkzeug_app import (
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import StreamShard, Table
+from moto.events.models import EventsBackend
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
@@ -47,6 +50,34 @@ def sent_raw_mail(sender):
                 if raw is not None and getattr(message, "source", "") == sender:
                     found.append(raw)
     return found
+
+
+PUBLISHED = []
+PUBLISHED_LOCK = threading.Lock()
+
+
+def record_published_events():
+    """Keeps every entry PutEvents accepted, so tests can see what reached a bus."""
+    put_events = EventsBackend.put_events
+
+    def recording(self, events):
+        entries = put_events(self, events)
+        with PUBLISHED_LOCK:
+            for event, entry in zip(events, entries):
+                if "EventId" in entry:
+                    PUBLISHED.append({
+                        "bus": event.get("EventBusName", "default"),
+                        "detail_type": event.get("DetailType"),
+                        "detail": event.get("Detail"),
+                    })
+        return entries
+
+    EventsBackend.put_events = recording
+
+
+def published_events(bus):
+    with PUBLISHED_LOCK:
+        return [e for e in PUBLISHED if e["bus"] == bus]
 
 
 STREAM_RECORDS_KEPT = 1000
@@ -124,6 +155,7 @@ def bound_streams():
 def main():
     cheap_transactions()
     bound_streams()
+    record_published_events()
     port = int(sys.argv[1])
     moto = DomainDispatcherApplication(create_backend_app)
     dynamodb = threading.Lock()
@@ -132,6 +164,11 @@ def main():
         if environ.get("PATH_INFO") == "/_claimdesk/ses-raw":
             sender = parse_qs(environ.get("QUERY_STRING", "")).get("sender", [""])[0]
             body = json.dumps(sent_raw_mail(sender)).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if environ.get("PATH_INFO") == "/_claimdesk/events":
+            bus = parse_qs(environ.get("QUERY_STRING", "")).get("bus", [""])[0]
+            body = json.dumps(published_events(bus)).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):

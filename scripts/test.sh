@@ -28,6 +28,8 @@ echo "== release build of the Lambda the runtime test runs"
 cargo build --release --locked -p claimdesk-functions --bin create-ticket
 export CLAIMDESK_LAMBDA_BINARY="$PWD/target/release/create-ticket"
 
+export CLAIMDESK_SCHEMATHESIS="$PWD/.venv/bin/st"
+
 echo "== AWS emulator"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p target

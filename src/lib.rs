@@ -3,11 +3,12 @@
 //! line; tests start it through [`start`] with a clock they control.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use claimdesk_core::domain::catalogue::Catalogue;
-use claimdesk_core::http::{auth, Api, ApiRequest, Caller};
+use claimdesk_core::http::limits::{self, RateLimiter, RateLimits};
+use claimdesk_core::http::{auth, Api, ApiRequest, ApiResponse, Caller};
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
 use claimdesk_core::services::{Core, Settings};
 use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, SqliteTable};
@@ -30,6 +31,8 @@ pub struct Config {
     pub settings: Settings,
     /// A type catalogue file; the seeds' defaults when absent.
     pub catalogue_file: Option<PathBuf>,
+    /// Per-user and per-company request rates; `None` serves without limits (benchmarks).
+    pub rate_limits: Option<RateLimits>,
 }
 
 impl Config {
@@ -41,6 +44,7 @@ impl Config {
             tick: Duration::from_secs(60),
             settings: Settings::default(),
             catalogue_file: None,
+            rate_limits: Some(RateLimits::default()),
         }
     }
 }
@@ -111,6 +115,7 @@ impl Workers {
 struct AppState {
     api: Api,
     secret: Arc<Vec<u8>>,
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 /// A running server. Dropping it does not stop it; call [`ServerHandle::stop`].
@@ -184,6 +189,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let state = AppState {
         api: Api::new(core.clone(), Some(waker)),
         secret: Arc::new(secret),
+        limiter: config.rate_limits.map(|l| Arc::new(RateLimiter::new(l))),
     };
     let app = axum::Router::new()
         .fallback(handle)
@@ -204,7 +210,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         })
     };
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = stop_rx.await;
             })
@@ -224,7 +230,14 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     })
 }
 
-async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let started = Instant::now();
     let caller = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         None => Caller::Anonymous,
@@ -236,6 +249,20 @@ async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers
             None => Caller::Rejected("use Authorization: Bearer <token>".into()),
         },
     };
+    if let Some(limiter) = &state.limiter {
+        let address = peer.ip().to_string();
+        let counted = match &caller {
+            Caller::Verified(who) => limits::Caller::User {
+                user_id: &who.user_id,
+                company: &who.company,
+            },
+            _ => limits::Caller::Address(&address),
+        };
+        if let Err(problem) = limiter.admit(&counted, state.api.core.now()) {
+            tracing::info!(method = %method, path = uri.path(), status = 429, "request");
+            return into_axum(problem.into_response());
+        }
+    }
     let request = ApiRequest {
         method: method.to_string(),
         path: uri.path().to_string(),
@@ -258,6 +285,10 @@ async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
+    into_axum(response)
+}
+
+fn into_axum(response: ApiResponse) -> Response {
     let mut out = (
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         response.body,

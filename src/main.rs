@@ -3,6 +3,7 @@
 //! ```text
 //! claimdesk [serve] [--data DIR] [--port N] [--types FILE]
 //!           [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]
+//!           [--user-rate N] [--company-rate N] [--rate-limits off]
 //! claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]
 //! ```
 
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  claimdesk [serve] [--data DIR] [--port N] [--types FILE] [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
+        "usage:\n  claimdesk [serve] [--data DIR] [--port N] [--types FILE] [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]\n            [--user-rate N] [--company-rate N] [--rate-limits off]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
         Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
     );
     ExitCode::from(2)
@@ -80,6 +81,27 @@ async fn serve(args: &Args, data: PathBuf) -> ExitCode {
                 Err(_) => return usage(),
             }
         }
+    }
+    // Requests per second, with a burst of five seconds' worth.
+    let limits = config.rate_limits.get_or_insert_with(Default::default);
+    for (flag, rate) in [
+        ("user-rate", &mut limits.per_user),
+        ("company-rate", &mut limits.per_company),
+    ] {
+        if let Some(value) = args.get(flag) {
+            match value.parse::<u32>() {
+                Ok(n) if n > 0 => {
+                    rate.per_second = f64::from(n);
+                    rate.burst = n * 5;
+                }
+                _ => return usage(),
+            }
+        }
+    }
+    match args.get("rate-limits") {
+        None => {}
+        Some("off") => config.rate_limits = None,
+        Some(_) => return usage(),
     }
     let server = match start(config).await {
         Ok(s) => s,

@@ -5,10 +5,15 @@
 //! written once against `Desk` and run on both with `on_both_engines!`.
 #![allow(dead_code)]
 
+mod network;
+#[allow(unused_imports)]
+pub use network::{Fault, FaultProxy, Relay, DYNAMODB, DYNAMODB_WRITES};
+
 use aws_config::SdkConfig;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use claimdesk::{jwt_secret, start, Config, ServerHandle};
 use claimdesk_aws::config::Names;
+use claimdesk_core::domain::lifecycle::{allowed_transition, Status};
 use claimdesk_core::domain::roles::{Identity, Role};
 use claimdesk_core::http::auth::{issue_token, verified_claims};
 use claimdesk_core::http::{route_for, Route};
@@ -61,11 +66,18 @@ pub struct AwsDesk {
     pub endpoint: String,
     pub names: Names,
     settings: Settings,
-    /// Stands between SES's client and the emulator once a test takes the mail service down.
-    relay: Option<Relay>,
+    /// Stand between SES's or EventBridge's client and the emulator once a test takes that
+    /// service down.
+    relays: HashMap<Service, Relay>,
     /// The JWT authorizer's key: tokens the harness issues are checked with it, as API
     /// Gateway checks Cognito's, and their claims reach the function as strings.
     secret: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Mail,
+    Events,
 }
 
 pub enum Engine {
@@ -88,10 +100,20 @@ pub fn day_one() -> DateTime<Utc> {
 }
 
 pub async fn boot(dir: &Path, clock: Arc<ManualClock>) -> ServerHandle {
+    boot_with(dir, clock, |_| {}).await
+}
+
+/// Starts the local server; `adjust` changes its configuration first (rate limits…).
+pub async fn boot_with(dir: &Path, clock: Arc<ManualClock>, adjust: impl FnOnce(&mut Config)) -> ServerHandle {
     let mut config = Config::new(dir, "127.0.0.1:0".parse().unwrap());
     config.clock = clock;
     // The test drives the sweep and the outbox itself; the timer only backs it up.
     config.tick = std::time::Duration::from_secs(3600);
+    // The rate limiter runs on the server's clock, which tests hold still: a test that made
+    // more calls than one burst would be refused for ever. `tests/trust/limits.rs` turns
+    // the limits on with figures of its own.
+    config.rate_limits = None;
+    adjust(&mut config);
     start(config).await.expect("server starts")
 }
 
@@ -113,9 +135,14 @@ impl Answer {
 
 impl Desk {
     pub async fn local() -> Desk {
+        Desk::local_with(|_| {}).await
+    }
+
+    /// The local server with its configuration changed by `adjust`.
+    pub async fn local_with(adjust: impl FnOnce(&mut Config)) -> Desk {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::new(day_one()));
-        let server = boot(dir.path(), clock.clone()).await;
+        let server = boot_with(dir.path(), clock.clone(), adjust).await;
         let base = server.base_url();
         Desk {
             engine: Engine::Local { server: Some(server) },
@@ -127,6 +154,16 @@ impl Desk {
     }
 
     pub async fn aws() -> Desk {
+        Desk::aws_via(None).await
+    }
+
+    /// The AWS engine whose SDK clients reach the emulator through `proxy`, which can be
+    /// told to answer with faults. Resources are made directly, without the proxy.
+    pub async fn aws_through(proxy: &FaultProxy) -> Desk {
+        Desk::aws_via(Some(proxy.url())).await
+    }
+
+    async fn aws_via(clients_endpoint: Option<String>) -> Desk {
         let endpoint = aws_endpoint();
         let sdk = emulator_sdk(&endpoint).await;
         let names = claimdesk_bench::fresh_names();
@@ -142,6 +179,12 @@ impl Desk {
             .await
             .expect("emulator resources");
         let clock = Arc::new(ManualClock::new(day_one()));
+        // The SDK's own retry settings (standard mode, three attempts with backoff) are those
+        // a function gets from `aws_config::load_defaults`.
+        let sdk = match clients_endpoint {
+            Some(url) => emulator_sdk(&url).await,
+            None => sdk,
+        };
         let engine = claimdesk_aws::Engine::new(&sdk, names.clone(), settings.clone(), clock.clone());
         let mut secret = vec![0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
@@ -152,7 +195,7 @@ impl Desk {
                 endpoint,
                 names,
                 settings,
-                relay: None,
+                relays: HashMap::new(),
                 secret,
             })),
             clock,
@@ -207,6 +250,22 @@ impl Desk {
     }
 
     pub fn token(&self, email: &str, company: &str, role: Role) -> String {
+        self.token_from(&self.secret(), email, company, role, Utc::now().timestamp())
+    }
+
+    /// A token that expired an hour ago.
+    pub fn expired_token(&self, email: &str, company: &str, role: Role) -> String {
+        self.token_from(&self.secret(), email, company, role, Utc::now().timestamp() - 2 * 3600)
+    }
+
+    /// A well-formed token signed with some other key.
+    pub fn forged_token(&self, email: &str, company: &str, role: Role) -> String {
+        let mut other = vec![0u8; 32];
+        rand::thread_rng().fill_bytes(&mut other);
+        self.token_from(&other, email, company, role, Utc::now().timestamp())
+    }
+
+    fn token_from(&self, secret: &[u8], email: &str, company: &str, role: Role, issued_at: i64) -> String {
         let who = Identity {
             user_id: format!("u-{email}"),
             email: email.to_string(),
@@ -214,7 +273,7 @@ impl Desk {
             company: company.to_string(),
             roles: vec![role],
         };
-        issue_token(&self.secret(), &who, Utc::now().timestamp(), 3600)
+        issue_token(secret, &who, issued_at, 3600)
     }
 
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
@@ -440,21 +499,50 @@ impl Desk {
     /// connections (a relay on loopback in front of the emulator, closed or open); locally,
     /// the outbox folder cannot be written.
     pub async fn mail_service(&mut self, up: bool) {
-        let folder = self.dir.path().join("outbox");
+        self.service(Service::Mail, up).await
+    }
+
+    /// The same for the event bus: EventBridge's endpoint, or the local event log.
+    pub async fn event_bus(&mut self, up: bool) {
+        self.service(Service::Events, up).await
+    }
+
+    async fn service(&mut self, service: Service, up: bool) {
+        let (name, is_folder) = match service {
+            Service::Mail => ("outbox", true),
+            Service::Events => ("events.jsonl", false),
+        };
+        let place = self.dir.path().join(name);
         match &mut self.engine {
             Engine::Local { .. } => {
-                let away = self.dir.path().join("outbox.away");
+                // What the worker writes to is replaced by something it cannot write to: a
+                // file where a folder was, or a folder where the log was.
+                let away = self.dir.path().join(format!("{name}.away"));
                 if up {
-                    std::fs::remove_file(&folder).unwrap();
-                    std::fs::rename(&away, &folder).unwrap();
+                    if is_folder {
+                        std::fs::remove_file(&place).unwrap();
+                    } else {
+                        std::fs::remove_dir(&place).unwrap();
+                    }
+                    if away.exists() {
+                        std::fs::rename(&away, &place).unwrap();
+                    }
                 } else {
-                    std::fs::create_dir_all(&folder).unwrap();
-                    std::fs::rename(&folder, &away).unwrap();
-                    std::fs::write(&folder, b"not a folder").unwrap();
+                    if is_folder {
+                        std::fs::create_dir_all(&place).unwrap();
+                    }
+                    if place.exists() {
+                        std::fs::rename(&place, &away).unwrap();
+                    }
+                    if is_folder {
+                        std::fs::write(&place, b"not a folder").unwrap();
+                    } else {
+                        std::fs::create_dir(&place).unwrap();
+                    }
                 }
             }
             Engine::Aws(aws) => {
-                if aws.relay.is_none() {
+                if !aws.relays.contains_key(&service) {
                     let relay = Relay::reserve(aws.endpoint.trim_start_matches("http://"));
                     // The SDK's own retries would only slow the test down: the outbox retries.
                     let sdk = emulator_sdk(&relay.url())
@@ -462,18 +550,71 @@ impl Desk {
                         .into_builder()
                         .retry_config(aws_config::retry::RetryConfig::disabled())
                         .build();
-                    aws.engine.mailer = Arc::new(claimdesk_aws::mail::SesMailer::new(
-                        aws_sdk_sesv2::Client::new(&sdk),
-                        aws.names.configuration_set.clone(),
-                    ));
-                    aws.relay = Some(relay);
+                    match service {
+                        Service::Mail => {
+                            aws.engine.mailer = Arc::new(claimdesk_aws::mail::SesMailer::new(
+                                aws_sdk_sesv2::Client::new(&sdk),
+                                aws.names.configuration_set.clone(),
+                            ))
+                        }
+                        Service::Events => {
+                            aws.engine.publisher = Arc::new(claimdesk_aws::events::BusPublisher::new(
+                                aws_sdk_eventbridge::Client::new(&sdk),
+                                &aws.names.bus,
+                            ))
+                        }
+                    }
+                    aws.relays.insert(service, relay);
                 }
-                let relay = aws.relay.as_mut().unwrap();
+                let relay = aws.relays.get_mut(&service).unwrap();
                 if up {
                     relay.up().await;
                 } else {
                     relay.down();
                 }
+            }
+        }
+    }
+
+    /// The domain events that reached the bus, oldest first, as (detail-type, event id,
+    /// detail): the local event log, or what the emulator's EventBridge accepted for this
+    /// desk's bus.
+    pub async fn published_events(&self) -> Vec<(String, String, Value)> {
+        match &self.engine {
+            Engine::Local { .. } => std::fs::read_to_string(self.dir.path().join("events.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .map(|line| {
+                    let event: Value = serde_json::from_str(line).unwrap();
+                    (
+                        event["detail_type"].as_str().unwrap().to_string(),
+                        event["id"].as_str().unwrap().to_string(),
+                        event["detail"].clone(),
+                    )
+                })
+                .collect(),
+            Engine::Aws(aws) => {
+                let events: Vec<Value> = self
+                    .http
+                    .get(format!("{}/_claimdesk/events", aws.endpoint))
+                    .query(&[("bus", aws.names.bus.as_str())])
+                    .send()
+                    .await
+                    .expect("emulator reachable")
+                    .json()
+                    .await
+                    .expect("a list of events");
+                events
+                    .iter()
+                    .map(|e| {
+                        let detail: Value = serde_json::from_str(e["detail"].as_str().unwrap()).unwrap();
+                        (
+                            e["detail_type"].as_str().unwrap().to_string(),
+                            detail["event_id"].as_str().unwrap().to_string(),
+                            detail,
+                        )
+                    })
+                    .collect()
             }
         }
     }
@@ -823,6 +964,26 @@ pub fn ticket_body(desk: Option<&str>) -> Value {
     body
 }
 
+fn lifecycle_status(text: &Value) -> Status {
+    serde_json::from_value(text.clone()).expect("a status")
+}
+
+/// The history is one chain of allowed steps that ends in the ticket's status.
+pub fn assert_consistent(ticket: &Value) {
+    let history = ticket["history"].as_array().unwrap();
+    let mut previous: Option<Status> = None;
+    for step in history {
+        let from = (!step["from"].is_null()).then(|| lifecycle_status(&step["from"]));
+        let to = lifecycle_status(&step["to"]);
+        assert_eq!(from, previous, "each step starts where the last ended: {ticket}");
+        if let Some(from) = from {
+            assert!(allowed_transition(from, to), "{from:?} → {to:?} is not in the table");
+        }
+        previous = Some(to);
+    }
+    assert_eq!(previous, Some(lifecycle_status(&ticket["status"])));
+}
+
 pub fn statuses(ticket: &Value) -> Vec<String> {
     ticket["history"]
         .as_array()
@@ -830,54 +991,4 @@ pub fn statuses(ticket: &Value) -> Vec<String> {
         .iter()
         .map(|h| h["to"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// A TCP relay on loopback that is either down (nothing listens: connections are refused)
-/// or up (each connection is forwarded to `target`).
-pub struct Relay {
-    addr: std::net::SocketAddr,
-    target: String,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Relay {
-    /// Takes a free port and starts down.
-    pub fn reserve(target: &str) -> Relay {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = probe.local_addr().unwrap();
-        drop(probe);
-        Relay {
-            addr,
-            target: target.to_string(),
-            task: None,
-        }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub async fn up(&mut self) {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_reuseaddr(true).unwrap();
-        socket.bind(self.addr).unwrap();
-        let listener = socket.listen(64).unwrap();
-        let target = self.target.clone();
-        self.task = Some(tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let target = target.clone();
-                tokio::spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        }));
-    }
-
-    pub fn down(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
 }

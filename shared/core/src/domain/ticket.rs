@@ -371,7 +371,7 @@ pub fn clean_filename(name: &str) -> Result<String, Invalid> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
+        .filter(|c| !c.is_control() && !is_bidi_control(*c) && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
     if cleaned.is_empty() {
@@ -381,6 +381,12 @@ pub fn clean_filename(name: &str) -> Result<String, Invalid> {
         return Err(Invalid::new("filename", "must be at most 120 characters"));
     }
     Ok(cleaned)
+}
+
+/// Unicode's direction overrides and isolates (and the invisible marks): in a file name they
+/// make `invoice\u{202E}fdp.exe` show as `invoiceexe.pdf`.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A Content-Disposition for a download (RFC 6266): an ASCII fallback name, and the real
@@ -568,6 +574,8 @@ mod tests {
         assert_eq!(clean_filename("../../etc/passwd").unwrap(), "passwd");
         assert_eq!(clean_filename("C:\\x\\re\u{0}port\n.pdf").unwrap(), "report.pdf");
         assert!(clean_filename("../").is_err());
+        // A right-to-left override would show "invoice\u{202E}fdp.exe" as "invoiceexe.pdf".
+        assert_eq!(clean_filename("invoice\u{202E}fdp.exe").unwrap(), "invoicefdp.exe");
         assert!(check_content_type("text/html\r\nX: y").is_err());
         assert_eq!(check_content_type("Application/PDF").unwrap(), "application/pdf");
     }

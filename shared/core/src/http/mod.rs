@@ -2,6 +2,7 @@
 //! a plain response out. Adapters (axum, lambda_http) only translate to and from these.
 
 pub mod auth;
+pub mod limits;
 pub mod problem;
 mod routes;
 
@@ -86,13 +87,16 @@ struct StoredResponse {
 
 const IDEMPOTENCY_HOURS: i64 = 24;
 /// A lost race re-plans from fresh reads. Creates for one company all race for its ticket
-/// counter, so under a burst some lose several times: they back off with jitter.
-const PLAN_ATTEMPTS: u32 = 10;
+/// counter, and fifty replies at once all race for one ticket, so under a burst some lose
+/// many times: they back off with jitter and keep trying for this long (inside the API
+/// functions' 10 s timeout) before answering 409.
+const PLAN_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 
-/// A random pause of up to 5 ms × 2^attempt (at most 320 ms), so racers spread out.
+/// A random pause of up to 5 ms × 2^attempt (at most 1.28 s), so racers spread out: with
+/// fifty racers on one ticket, shorter pauses kept the store busy with doomed attempts.
 async fn back_off(attempt: u32) {
     use rand::Rng;
-    let ceiling = 5u64 << attempt.min(6);
+    let ceiling = 5u64 << attempt.min(8);
     let pause = rand::thread_rng().gen_range(1..=ceiling);
     tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
 }
@@ -169,7 +173,9 @@ impl Api {
                 return Ok(replay);
             }
         }
-        for attempt in 0..PLAN_ATTEMPTS {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        while attempt == 0 || started.elapsed() < PLAN_BUDGET {
             let Plan { mut writes, value } = plan().await.map_err(Problem::from)?;
             let body =
                 serde_json::to_value(&value).map_err(|e| Problem::from(ServiceError::Internal(e.to_string())))?;
@@ -198,6 +204,7 @@ impl Api {
                         }
                     }
                     back_off(attempt).await;
+                    attempt += 1;
                 }
                 Err(e) => return Err(ServiceError::from(e).into()),
             }

@@ -16,6 +16,9 @@ pub struct Problem {
     pub field: Option<String>,
     #[serde(skip)]
     pub retry_after: Option<u32>,
+    /// One more response header (`Allow` on a 405); boxed to keep errors small.
+    #[serde(skip)]
+    pub header: Option<Box<(String, String)>>,
 }
 
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:claimdesk:problem:";
@@ -29,7 +32,13 @@ impl Problem {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            header: None,
         }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Problem {
+        self.header = Some(Box::new((name.to_string(), value.into())));
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Problem {
@@ -53,6 +62,7 @@ impl Problem {
         if self.status == 401 {
             headers.push(("www-authenticate".to_string(), "Bearer".to_string()));
         }
+        headers.extend(self.header.as_deref().cloned());
         ApiResponse {
             status: self.status,
             headers,

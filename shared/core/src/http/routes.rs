@@ -106,13 +106,13 @@ pub fn route_for(method: &str, path: &str) -> Option<&'static Route> {
 }
 
 pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiResponse, Problem> {
-    let mut path_known = false;
+    let mut allowed: Vec<&str> = Vec::new();
     for route in ROUTES {
         let Some(params) = matches(route.path, &request.path) else {
             continue;
         };
-        path_known = true;
         if route.method != request.method {
+            allowed.push(route.method);
             continue;
         }
         let id = params.first().copied().unwrap_or("");
@@ -145,13 +145,15 @@ pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiRespo
             _ => Err(Problem::not_found()),
         };
     }
-    if path_known {
+    if !allowed.is_empty() {
+        // RFC 9110: a 405 names the methods that are allowed.
         Err(Problem::new(
             405,
             "method-not-allowed",
             "Method not allowed",
             format!("{} is not allowed here", request.method),
-        ))
+        )
+        .with_header("allow", allowed.join(", ")))
     } else {
         Err(Problem::not_found())
     }

@@ -1,0 +1,394 @@
+//! The access matrix: every route × every kind of caller, with the outcome each must get,
+//! from the one table below, on both engines. Every row gets a fresh ACME vendor ticket
+//! (with a file, a collaborator and guest keys), so what one caller does cannot change
+//! what the next one meets. Around the table:
+//! - callers with no business on the ticket never see a byte of it (its subject carries a
+//!   random canary that must not appear in anything they get back) and change nothing
+//!   (the ticket's version is the same after all their attempts);
+//! - an unknown ticket id answers exactly like a foreign one: 404, never 403.
+
+use crate::common::*;
+use crate::on_both_engines;
+use claimdesk_core::domain::roles::Role;
+use claimdesk_core::http::{is_local_only, route_for, ROUTES};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    /// ACME's adjuster: a customer on ACME's tickets.
+    ClientUser,
+    /// ACME's owner, who filed the vendor ticket.
+    ClientAdmin,
+    /// The vendor's support agent.
+    Agent,
+    /// OTHER's adjuster.
+    OtherUser,
+    /// OTHER's administrator.
+    OtherAdmin,
+    /// A broker's user added to the ticket by email.
+    Collaborator,
+    /// Holds the ticket's live guest key (and no token).
+    Guest,
+    /// Holds a guest key of the ticket issued 100 days ago (keys last 90).
+    ExpiredGuest,
+    /// Holds the receipt's guest key, revoked by the owner.
+    RevokedGuest,
+    NoToken,
+    /// A well-formed token signed with another key.
+    BadSignature,
+    ExpiredToken,
+}
+use Actor::*;
+
+const ACTORS: [Actor; 12] = [
+    ClientUser,
+    ClientAdmin,
+    Agent,
+    OtherUser,
+    OtherAdmin,
+    Collaborator,
+    Guest,
+    ExpiredGuest,
+    RevokedGuest,
+    NoToken,
+    BadSignature,
+    ExpiredToken,
+];
+
+impl Actor {
+    /// Whether this caller may know the fixture ticket exists.
+    fn on_the_ticket(self) -> bool {
+        matches!(self, ClientUser | ClientAdmin | Agent | Collaborator | Guest)
+    }
+}
+
+/// The table. Columns in `ACTORS` order:
+/// CU client user · CA client admin · AG agent · OU other user · OA other admin ·
+/// CO collaborator · GU guest key · GX expired key · GR revoked key · NT no token ·
+/// BS bad signature · XT expired token.
+/// 2xx: allowed (a download is 200 with the bytes locally, 302 to S3 on AWS); 401: sign
+/// in; 403: on the ticket (or signed in) but not allowed; 404: not yours, or not there;
+/// 422: allowed to ask, but the request names something that is not theirs (an agent
+/// must say which company a ticket is for; the broker is no registered company; a serial
+/// another dealer holds is unknown to them).
+#[rustfmt::skip]
+const MATRIX: &[(&str, &str, [u16; 12])] = &[
+    //                                                          CU   CA   AG   OU   OA   CO   GU   GX   GR   NT   BS   XT
+    ("GET",  "/v1/openapi.json",                              [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/v1/tickets",                                   [201, 201, 422, 201, 201, 422, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/tickets",                                   [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/tickets/{id}",                              [200, 200, 200, 404, 404, 200, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/tickets/{id}/messages",                     [201, 201, 201, 404, 404, 201, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/tickets/{id}/status",                       [403, 403, 200, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/tickets/{id}/attachments",                  [201, 201, 201, 404, 404, 201, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/tickets/{id}/attachments/{attachment_id}",  [200, 200, 200, 404, 404, 200, 401, 401, 401, 401, 401, 401]),
+    ("PUT",  "/v1/uploads/{id}/{attachment_id}",              [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/v1/tickets/{id}/collaborators",                [201, 201, 201, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/tickets/{id}/guest-keys/revoke",            [200, 200, 200, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/guest/tickets/{id}",                        [404, 404, 404, 404, 404, 404, 200, 404, 404, 404, 404, 404]),
+    ("POST", "/v1/guest/tickets/{id}/messages",               [404, 404, 404, 404, 404, 404, 201, 404, 404, 404, 404, 404]),
+    ("POST", "/v1/companies",                                 [403, 403, 201, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/products",                                  [403, 403, 201, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/serials",                                   [403, 403, 201, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/serials/{serial}",                          [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/warranties",                                [201, 201, 422, 422, 422, 422, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+];
+
+struct Tokens {
+    cast: Cast,
+    collaborator: String,
+    forged: String,
+    expired: String,
+}
+
+/// One row's ticket and what opens it.
+struct Fixture {
+    id: String,
+    number: String,
+    canary: String,
+    attachment: String,
+    guest_key: String,
+    expired_key: String,
+    revoked_key: String,
+    /// A product, and one serial of it per actor, for the rows about serials and warranties.
+    sku: String,
+    serials: Vec<String>,
+}
+
+const COLLABORATOR: &str = "partner@broker.test";
+
+async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -> Fixture {
+    let cast = &tokens.cast;
+    let canary = format!("Canary{:016x}", rand::random::<u64>());
+    let mut body = ticket_body(Some("vendor"));
+    body["subject"] = json!(format!("Claim will not save {canary}"));
+    let (status, ticket) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(body)).await;
+    assert_eq!(status, 201, "{ticket}");
+    let id = ticket["id"].as_str().unwrap().to_string();
+    let number = ticket["number"].as_str().unwrap().to_string();
+    let (_, grant) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({"filename": "eob.txt", "content_type": "text/plain", "size": 4})),
+        )
+        .await;
+    let attachment = grant["attachment"]["id"].as_str().unwrap().to_string();
+    assert!(desk.upload(&grant, b"EOB!".to_vec()).await);
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/collaborators"),
+            Some(&cast.admin),
+            Some(json!({ "email": COLLABORATOR })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // The receipt's key, revoked by the owner with one issued 100 days ago; then a live one.
+    desk.deliver_now().await;
+    let link = desk.guest_link(&number).await;
+    let revoked_key = link.split("key=").nth(1).unwrap().to_string();
+    desk.clock.advance(chrono::Duration::days(-100));
+    let (expired_key, write) = desk.core().guest_key(&id);
+    desk.core().table.write(vec![write]).await.unwrap();
+    desk.clock.advance(chrono::Duration::days(100));
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/guest-keys/revoke"),
+            Some(&cast.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (guest_key, write) = desk.core().guest_key(&id);
+    desk.core().table.write(vec![write]).await.unwrap();
+    let mut serials = Vec::new();
+    let sku = format!("SKU-{row}");
+    if with_serials {
+        let (status, _) = desk
+            .call(
+                "POST",
+                "/v1/products",
+                Some(&cast.agent),
+                Some(json!({"sku": sku, "name": "Pump", "warranty_months": 24})),
+            )
+            .await;
+        assert_eq!(status, 201);
+        for n in 0..ACTORS.len() {
+            let serial = format!("SN-{row}-{n}");
+            let (status, _) = desk
+                .call(
+                    "POST",
+                    "/v1/serials",
+                    Some(&cast.agent),
+                    Some(json!({"serial": serial, "sku": sku, "dealer_company": "ACME"})),
+                )
+                .await;
+            assert_eq!(status, 201);
+            serials.push(serial);
+        }
+    }
+    Fixture {
+        id,
+        number,
+        canary,
+        attachment,
+        guest_key,
+        expired_key,
+        revoked_key,
+        sku,
+        serials,
+    }
+}
+
+/// The request an actor makes on a row: the path (with ids and any key), the bearer token
+/// it brings, and the body.
+fn request(
+    tokens: &Tokens,
+    fixture: &Fixture,
+    actor_no: usize,
+    method: &str,
+    pattern: &str,
+) -> (String, Option<String>, Option<Vec<u8>>) {
+    let actor = ACTORS[actor_no];
+    let cast = &tokens.cast;
+    let token = match actor {
+        ClientUser => Some(cast.client.clone()),
+        ClientAdmin => Some(cast.admin.clone()),
+        Agent => Some(cast.agent.clone()),
+        OtherUser => Some(cast.other_user.clone()),
+        OtherAdmin => Some(cast.other_admin.clone()),
+        Collaborator => Some(tokens.collaborator.clone()),
+        Guest | ExpiredGuest | RevokedGuest | NoToken => None,
+        BadSignature => Some(tokens.forged.clone()),
+        ExpiredToken => Some(tokens.expired.clone()),
+    };
+    let key = match actor {
+        Guest => Some(&fixture.guest_key),
+        ExpiredGuest => Some(&fixture.expired_key),
+        RevokedGuest => Some(&fixture.revoked_key),
+        _ => None,
+    };
+    let serial = fixture.serials.get(actor_no).cloned().unwrap_or_default();
+    let mut path = pattern
+        .replace("{id}", &fixture.id)
+        .replace("{attachment_id}", &fixture.attachment)
+        .replace("{serial}", &serial);
+    if let Some(key) = key {
+        path.push_str(&format!("?key={key}"));
+    }
+    let json_body = |v: Value| Some(v.to_string().into_bytes());
+    let body = match (method, pattern) {
+        ("POST", "/v1/tickets") => json_body(ticket_body(None)),
+        ("POST", "/v1/tickets/{id}/messages") | ("POST", "/v1/guest/tickets/{id}/messages") => {
+            json_body(json!({ "body": format!("A word from {actor:?}") }))
+        }
+        ("POST", "/v1/tickets/{id}/status") => json_body(json!({"action": "assign"})),
+        ("POST", "/v1/tickets/{id}/attachments") => {
+            json_body(json!({"filename": "more.txt", "content_type": "text/plain", "size": 3}))
+        }
+        ("PUT", "/v1/uploads/{id}/{attachment_id}") => Some(b"sneaky".to_vec()),
+        ("POST", "/v1/tickets/{id}/collaborators") => {
+            json_body(json!({ "email": format!("friend{actor_no}@acme.test") }))
+        }
+        ("POST", "/v1/companies") => json_body(json!({
+            "code": format!("NEW{actor_no}"),
+            "name": "New Co",
+            "first_level_support_email": "help@new.test",
+        })),
+        ("POST", "/v1/products") => {
+            json_body(json!({"sku": format!("P-{actor_no}"), "name": "Valve", "warranty_months": 12}))
+        }
+        ("POST", "/v1/serials") => json_body(json!({
+            "serial": format!("NEW-{actor_no}"),
+            "sku": fixture.sku,
+            "dealer_company": "ACME",
+        })),
+        ("POST", "/v1/warranties") => json_body(json!({
+            "serial": serial,
+            "end_customer": {"name": "Bo Farmer", "email": "bo@farm.test"},
+            "delivery_date": "2026-01-15",
+        })),
+        ("POST", "/v1/inbound-email") => Some(
+            format!(
+                "From: someone@somewhere.test\r\nTo: support@claimdesk.test\r\nSubject: hello {actor:?}\r\n\
+                 Message-ID: <{}@somewhere.test>\r\n\r\nJust saying hi.\r\n",
+                rand::random::<u64>()
+            )
+            .into_bytes(),
+        ),
+        _ => None,
+    };
+    (path, token, body)
+}
+
+fn content_type_of(method: &str, pattern: &str) -> &'static str {
+    match (method, pattern) {
+        ("POST", "/v1/inbound-email") => "message/rfc822",
+        ("PUT", _) => "application/octet-stream",
+        _ => "application/json",
+    }
+}
+
+async fn version(desk: &Desk, tokens: &Tokens, id: &str) -> u64 {
+    let (_, view) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&tokens.cast.agent), None)
+        .await;
+    view["version"].as_u64().unwrap()
+}
+
+async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
+    // Every route is in the table, and nothing else is.
+    let mut covered: Vec<(&str, &str)> = MATRIX.iter().map(|(m, p, _)| (*m, *p)).collect();
+    let mut routes: Vec<(&str, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    covered.sort();
+    routes.sort();
+    assert_eq!(covered, routes);
+
+    let cast = company_with_cast(&desk).await;
+    let tokens = Tokens {
+        collaborator: desk.token(COLLABORATOR, "BROKER", Role::Adjuster),
+        forged: desk.forged_token("owner@acme.test", "ACME", Role::Owner),
+        expired: desk.expired_token("owner@acme.test", "ACME", Role::Owner),
+        cast,
+    };
+    let mut mismatches = Vec::new();
+    for (row, (method, pattern, expected)) in MATRIX.iter().enumerate() {
+        let route = route_for(method, &pattern.replace('{', "x").replace('}', "")).unwrap();
+        // On AWS the local server's own routes do not exist: API Gateway has no such route.
+        let absent = desk.is_aws() && is_local_only(route.function);
+        let with_serials = pattern.contains("serial") || pattern.contains("warrant");
+        let fixture = fixture(&desk, &tokens, row, with_serials).await;
+        let before = version(&desk, &tokens, &fixture.id).await;
+        // Those who may not know the ticket go first: afterwards, it must be unchanged.
+        let mut order: Vec<usize> = (0..ACTORS.len()).collect();
+        order.sort_by_key(|n| ACTORS[*n].on_the_ticket());
+        let mut checked_unchanged = false;
+        for n in order {
+            let actor = ACTORS[n];
+            if actor.on_the_ticket() && !checked_unchanged {
+                assert_eq!(
+                    version(&desk, &tokens, &fixture.id).await,
+                    before,
+                    "{method} {pattern}: callers off the ticket changed it"
+                );
+                checked_unchanged = true;
+            }
+            let (path, token, body) = request(&tokens, &fixture, n, method, pattern);
+            let headers = match &body {
+                Some(_) => vec![("content-type".to_string(), content_type_of(method, pattern).to_string())],
+                None => Vec::new(),
+            };
+            let answer = desk.send(method, &path, token.as_deref(), headers, body).await;
+            let want = match expected[n] {
+                _ if absent => 404,
+                200 if desk.is_aws() && route.function == "get-attachment" => 302,
+                other => other,
+            };
+            if answer.status != want {
+                mismatches.push(format!(
+                    "{method} {pattern} as {actor:?}: got {}, want {want}: {}",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                ));
+            }
+            if !actor.on_the_ticket() {
+                let text = String::from_utf8_lossy(&answer.body);
+                assert!(
+                    !text.contains(&fixture.canary) && !text.contains(&fixture.number),
+                    "{method} {pattern} as {actor:?} leaked the ticket: {text}"
+                );
+            }
+        }
+        // Unknown ids look exactly like foreign ones.
+        if pattern.contains("{id}") && !absent {
+            let unknown = Fixture {
+                id: "t_0000000000000000000000".into(),
+                attachment: "att_0000000000000000000000".into(),
+                ..fixture
+            };
+            for (n, actor) in ACTORS.iter().enumerate() {
+                let (path, token, body) = request(&tokens, &unknown, n, method, pattern);
+                let headers = match &body {
+                    Some(_) => vec![("content-type".to_string(), content_type_of(method, pattern).to_string())],
+                    None => Vec::new(),
+                };
+                let answer = desk.send(method, &path, token.as_deref(), headers, body).await;
+                let want = if expected[n] == 401 { 401 } else { 404 };
+                if answer.status != want {
+                    mismatches.push(format!(
+                        "{method} {pattern} (unknown ticket) as {actor:?}: got {}, want {want}",
+                        answer.status
+                    ));
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "\n{}", mismatches.join("\n"));
+}
+
+on_both_engines!(every_route_and_every_caller_get_what_the_matrix_says);

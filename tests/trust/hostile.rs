@@ -1,0 +1,310 @@
+//! Hostile input, on both engines: markup is kept as text by the API and escaped in mail;
+//! nothing a caller writes can add a mail header; attachment names cannot climb out of
+//! their place or hide what they are; overlong, malformed, oversized and deeply nested
+//! bodies get a clear 4xx naming what is wrong, and leave nothing half-written.
+
+use crate::common::*;
+use crate::on_both_engines;
+use serde_json::{json, Value};
+
+async fn vendor_ticket(desk: &Desk, cast: &Cast, body: Value) -> Value {
+    let (status, ticket) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(body)).await;
+    assert_eq!(status, 201, "{ticket}");
+    ticket
+}
+
+async fn company_tickets(desk: &Desk, cast: &Cast) -> usize {
+    let (_, list) = desk
+        .call("GET", "/v1/tickets?view=company", Some(&cast.admin), None)
+        .await;
+    list["items"].as_array().unwrap().len()
+}
+
+async fn markup_is_kept_as_text_by_the_api_and_escaped_in_mail(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let subject = "<script>alert('subject')</script> Claim & \"quotes\"";
+    let description = "<img src=x onerror=alert(1)> and <a href=\"javascript:steal()\">click</a>";
+    let reply = "<b>bold</b><script>steal(document.cookie)</script>";
+    let mut body = ticket_body(Some("vendor"));
+    body["subject"] = json!(subject);
+    body["description"] = json!(description);
+    let ticket = vendor_ticket(&desk, &cast, body).await;
+    let id = ticket["id"].as_str().unwrap();
+    desk.act(id, &cast.agent, "assign").await;
+    assert_eq!(desk.say(id, &cast.agent, reply).await.0, 201);
+    // The API gives back exactly what was written: text, for the portal to render as text.
+    let (_, view) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
+    assert_eq!(view["subject"], subject);
+    assert_eq!(view["description"], description);
+    assert_eq!(view["messages"][0]["body"], reply);
+    desk.deliver_now().await;
+    let mails = desk.mails().await;
+    let ours: Vec<&SentMail> = mails
+        .iter()
+        .filter(|m| m.subject.contains(ticket["number"].as_str().unwrap()))
+        .collect();
+    assert!(ours.iter().any(|m| m.kind == "reply"), "the reply was mailed");
+    for mail in ours {
+        for raw in ["<script", "<img", "<a href=\"javascript", "<b>bold"] {
+            assert!(!mail.html.contains(raw), "{}: {raw} reached the HTML part", mail.kind);
+        }
+        assert!(
+            mail.html.contains("&lt;script&gt;") || mail.html.contains("&lt;img"),
+            "{}",
+            mail.kind
+        );
+        assert!(
+            mail.subject.contains("<script>alert('subject')</script>"),
+            "the subject is text"
+        );
+    }
+}
+
+async fn line_breaks_never_reach_a_mail_header(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let injected = "x\r\nBcc: evil@attacker.test";
+    let with = |field: &str, value: &str| {
+        let mut body = ticket_body(Some("vendor"));
+        match field.split_once('.') {
+            Some((outer, inner)) => body[outer][inner] = json!(value),
+            None => body[field] = json!(value),
+        }
+        body
+    };
+    for field in ["subject", "contact.name", "contact.email", "contact.phone"] {
+        let (status, problem) = desk
+            .call("POST", "/v1/tickets", Some(&cast.admin), Some(with(field, injected)))
+            .await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{problem}");
+    }
+    let ticket = vendor_ticket(&desk, &cast, ticket_body(Some("vendor"))).await;
+    let id = ticket["id"].as_str().unwrap();
+    let (status, problem) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/collaborators"),
+            Some(&cast.admin),
+            Some(json!({ "email": format!("friend@acme.test{injected}") })),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("email")), "{problem}");
+    let (status, problem) = desk
+        .call(
+            "POST",
+            "/v1/companies",
+            Some(&cast.agent),
+            Some(json!({"code": "EVIL", "name": injected, "first_level_support_email": "a@evil.test"})),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("name")), "{problem}");
+    // A reply may hold line breaks (it is a body, not a header), and they stay in the body.
+    assert_eq!(desk.say(id, &cast.admin, injected).await.0, 201);
+    desk.deliver_now().await;
+    for mail in desk.mails().await {
+        let raw = String::from_utf8_lossy(&mail.raw);
+        let headers = raw.split("\r\n\r\n").next().unwrap();
+        assert!(!headers.contains("evil@attacker.test"), "{headers}");
+        assert_ne!(mail.to, "evil@attacker.test");
+    }
+    assert_eq!(company_tickets(&desk, &cast).await, 1);
+}
+
+async fn attachment_names_cannot_climb_out_or_hide_what_they_are(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let ticket = vendor_ticket(&desk, &cast, ticket_body(Some("vendor"))).await;
+    let id = ticket["id"].as_str().unwrap();
+    let cases = [
+        ("../../../../etc/passwd", "passwd"),
+        ("..\\..\\windows\\win.ini", "win.ini"),
+        ("report\u{0}\r\n.txt", "report.txt"),
+        ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
+        ("..hidden", "hidden"),
+        ("a\"; filename=evil.sh", "a; filename=evil.sh"),
+    ];
+    for (given, stored) in cases {
+        let (status, grant) = desk
+            .call(
+                "POST",
+                &format!("/v1/tickets/{id}/attachments"),
+                Some(&cast.admin),
+                Some(json!({"filename": given, "content_type": "text/plain", "size": 2})),
+            )
+            .await;
+        assert_eq!(status, 201, "{given:?}: {grant}");
+        assert_eq!(grant["attachment"]["filename"], stored, "{given:?}");
+        assert!(desk.upload(&grant, b"ok".to_vec()).await);
+        let path = format!(
+            "/v1/tickets/{id}/attachments/{}",
+            grant["attachment"]["id"].as_str().unwrap()
+        );
+        let answer = desk.send("GET", &path, Some(&cast.admin), Vec::new(), None).await;
+        let disposition = match answer.header("location") {
+            // S3 is told the disposition in the presigned URL.
+            Some(location) => url_query_value(location, "response-content-disposition"),
+            None => answer.header("content-disposition").unwrap_or("").to_string(),
+        };
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        assert!(!disposition.contains(['\r', '\n', '\u{0}']), "{disposition:?}");
+        assert!(!disposition.contains(".."), "{disposition}");
+    }
+    for hopeless in ["../..", "/", "....", "\u{202E}", ""] {
+        let (status, problem) = desk
+            .call(
+                "POST",
+                &format!("/v1/tickets/{id}/attachments"),
+                Some(&cast.admin),
+                Some(json!({"filename": hopeless, "size": 2})),
+            )
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some("filename")),
+            "{hopeless:?}"
+        );
+    }
+    // Nothing landed outside the attachment store of the local engine.
+    assert!(!desk.dir.path().join("etc").exists());
+    assert!(!desk.dir.path().parent().unwrap().join("passwd").exists());
+}
+
+fn url_query_value(url: &str, name: &str) -> String {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+async fn raw(desk: &Desk, method: &str, path: &str, token: &str, body: Vec<u8>) -> (u16, Value) {
+    let answer = desk
+        .send(
+            method,
+            path,
+            Some(token),
+            vec![("content-type".into(), "application/json".into())],
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/problem+json"),
+        "{method} {path}: {}",
+        answer.status
+    );
+    (answer.status, serde_json::from_slice(&answer.body).unwrap())
+}
+
+async fn overlong_malformed_huge_and_deep_bodies_get_a_clear_4xx_and_write_nothing(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let ticket = vendor_ticket(&desk, &cast, ticket_body(Some("vendor"))).await;
+    let id = ticket["id"].as_str().unwrap().to_string();
+    let (_, before) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
+    let long = |n: usize| "x".repeat(n);
+    let with = |field: &str, value: Value| {
+        let mut body = ticket_body(Some("vendor"));
+        body[field] = value;
+        body
+    };
+    // Overlong fields: 422 naming the field.
+    for (field, value) in [
+        ("subject", json!(long(1_000))),
+        ("description", json!(long(100_000))),
+        ("claim_numbers", json!(long(10_000))),
+        ("module", json!(long(5_000))),
+    ] {
+        let (status, problem) = desk
+            .call("POST", "/v1/tickets", Some(&cast.admin), Some(with(field, value)))
+            .await;
+        assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{problem}");
+    }
+    let messages = format!("/v1/tickets/{id}/messages");
+    let (status, problem) = desk
+        .call(
+            "POST",
+            &messages,
+            Some(&cast.admin),
+            Some(json!({ "body": long(20_001) })),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("body")), "{problem}");
+    let (status, problem) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            Some(json!({ "filename": format!("{}.pdf", long(500)), "size": 2 })),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("filename")),
+        "{problem}"
+    );
+    // Not UTF-8 at all.
+    let (status, problem) = raw(
+        &desk,
+        "POST",
+        "/v1/tickets",
+        &cast.admin,
+        b"{\"subject\": \"\xff\xfe\xfd\"}".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    let (status, problem) = raw(
+        &desk,
+        "POST",
+        &messages,
+        &cast.admin,
+        b"{\"body\": \"ok \xc3\x28\"}".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    // 10 MB of JSON: refused by size before it is parsed.
+    let huge = serde_json::to_vec(&with("description", json!(long(10 * 1024 * 1024)))).unwrap();
+    let (status, problem) = raw(&desk, "POST", "/v1/tickets", &cast.admin, huge.clone()).await;
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (413, Some("urn:claimdesk:problem:body-too-large"))
+    );
+    let (status, _) = raw(&desk, "POST", &messages, &cast.admin, huge).await;
+    assert_eq!(status, 413);
+    // Nested 100,000 deep (200 KB, under the size limit): refused by the parser's depth limit.
+    let deep = format!(
+        "{{\"subject\": \"s\", \"fields\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let (status, problem) = raw(&desk, "POST", "/v1/tickets", &cast.admin, deep.into_bytes()).await;
+    assert_eq!(status, 400, "{problem}");
+    let deep_objects = format!("{}1{}", "{\"a\":".repeat(30_000), "}".repeat(30_000));
+    let (status, problem) = raw(&desk, "POST", &messages, &cast.admin, deep_objects.into_bytes()).await;
+    assert_eq!(status, 400, "{problem}");
+    // Not JSON, and JSON of the wrong shape.
+    for junk in [&b"hello"[..], b"", b"[1,2,3]", b"null", b"{\"body\": 12}"] {
+        let (status, problem) = raw(&desk, "POST", &messages, &cast.admin, junk.to_vec()).await;
+        assert!(
+            matches!(status, 400 | 422),
+            "{:?}: {status} {problem}",
+            String::from_utf8_lossy(junk)
+        );
+    }
+    // Nothing was written by any of it.
+    assert_eq!(company_tickets(&desk, &cast).await, 1);
+    let (_, after) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
+        .await;
+    assert_eq!(after["version"], before["version"]);
+    assert_eq!(after["messages"], json!([]));
+    assert_eq!(after["attachments"], json!([]));
+}
+
+on_both_engines!(
+    markup_is_kept_as_text_by_the_api_and_escaped_in_mail,
+    line_breaks_never_reach_a_mail_header,
+    attachment_names_cannot_climb_out_or_hide_what_they_are,
+    overlong_malformed_huge_and_deep_bodies_get_a_clear_4xx_and_write_nothing,
+);

@@ -1,0 +1,135 @@
+//! Retries and races, on both engines: people against the scheduled sweep, many replies
+//! on one ticket, creates racing for the companies' counters. (Concurrent retries with
+//! one Idempotency-Key are in `tests/rules.rs`.)
+
+use crate::common::*;
+use crate::on_both_engines;
+use chrono::Duration;
+use std::collections::{BTreeSet, HashMap};
+
+/// A customer replies just as the Waiting For Customer timer fires, while two sweeps run
+/// at once. Whichever lands first, the ticket ends in Pending Support (reply first: the
+/// sweep finds nothing due; sweep first: the reply reopens the resolved ticket) with a
+/// consistent history in which the timer fired at most once.
+async fn a_reply_and_two_sweeps_racing_on_a_waiting_ticket_always_end_consistent(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    for run in 0..12 {
+        let (status, ticket) = desk
+            .call(
+                "POST",
+                "/v1/tickets",
+                Some(&cast.admin),
+                Some(ticket_body(Some("vendor"))),
+            )
+            .await;
+        assert_eq!(status, 201, "{ticket}");
+        let id = ticket["id"].as_str().unwrap().to_string();
+        desk.act(&id, &cast.agent, "assign").await;
+        desk.act(&id, &cast.agent, "wait_for_customer").await;
+        desk.clock.advance(Duration::days(4) + Duration::minutes(1));
+        let (reply, (), ()) = tokio::join!(
+            desk.say(&id, &cast.admin, "Here is the export you asked for."),
+            desk.sweep_now(),
+            desk.sweep_now(),
+        );
+        assert_eq!(reply.0, 201, "run {run}: {}", reply.1);
+        let (_, ticket) = desk
+            .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+            .await;
+        assert_eq!(ticket["status"], "pending_support", "run {run}");
+        assert_consistent(&ticket);
+        let resolved = statuses(&ticket).iter().filter(|s| *s == "resolved").count();
+        assert!(resolved <= 1, "run {run}: the timer fired twice");
+        // Nothing is left due for this ticket: another sweep changes nothing.
+        desk.sweep_now().await;
+        let (_, again) = desk
+            .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+            .await;
+        assert_eq!(again["history"], ticket["history"], "run {run}");
+    }
+}
+
+/// Fifty replies at once on one ticket, from both sides: every one lands, once, and the
+/// ticket's version and history tell one consistent story.
+async fn fifty_concurrent_replies_all_land_with_a_consistent_version_and_history(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let (_, ticket) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&cast.admin),
+            Some(ticket_body(Some("vendor"))),
+        )
+        .await;
+    let id = ticket["id"].as_str().unwrap().to_string();
+    desk.act(&id, &cast.agent, "assign").await;
+    let (_, before) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    let desk = &desk;
+    let replies = (0..50).map(|n| {
+        let token = if n % 2 == 0 { &cast.agent } else { &cast.admin };
+        let body = format!("Reply number {n}");
+        let id = id.clone();
+        async move { (n, desk.say(&id, token, &body).await) }
+    });
+    let started = std::time::Instant::now();
+    let results = futures::future::join_all(replies).await;
+    println!(
+        "50 concurrent replies: {} landed in {:?}",
+        results.iter().filter(|(_, (s, _))| *s == 201).count(),
+        started.elapsed()
+    );
+    for (n, (status, body)) in &results {
+        assert_eq!(*status, 201, "reply {n}: {body}");
+    }
+    let (_, after) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    let bodies: Vec<&str> = after["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    let unique: BTreeSet<&str> = bodies.iter().copied().collect();
+    assert_eq!((bodies.len(), unique.len()), (50, 50), "each reply once");
+    for n in 0..50 {
+        assert!(unique.contains(format!("Reply number {n}").as_str()));
+    }
+    // Each reply was one committed change of the ticket.
+    assert_eq!(
+        after["version"].as_u64().unwrap(),
+        before["version"].as_u64().unwrap() + 50,
+        "{}",
+        after["version"]
+    );
+    assert_consistent(&after);
+}
+
+/// Two companies file at once: each company's numbers run 1..N with no gap or repeat.
+async fn concurrent_creates_in_two_companies_number_each_without_gaps_or_repeats(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let creates = (0..30).map(|n| {
+        let token = if n % 2 == 0 { &cast.client } else { &cast.other_user };
+        desk.call("POST", "/v1/tickets", Some(token), Some(ticket_body(None)))
+    });
+    let mut per_company: HashMap<String, Vec<String>> = HashMap::new();
+    for (status, ticket) in futures::future::join_all(creates).await {
+        assert_eq!(status, 201, "{ticket}");
+        let number = ticket["number"].as_str().unwrap().to_string();
+        let company = number.split('-').next().unwrap().to_string();
+        per_company.entry(company).or_default().push(number);
+    }
+    for (company, mut numbers) in per_company {
+        numbers.sort();
+        let expected: Vec<String> = (1..=15).map(|n| format!("{company}-{n:06}")).collect();
+        assert_eq!(numbers, expected);
+    }
+}
+
+on_both_engines!(
+    a_reply_and_two_sweeps_racing_on_a_waiting_ticket_always_end_consistent,
+    fifty_concurrent_replies_all_land_with_a_consistent_version_and_history,
+    concurrent_creates_in_two_companies_number_each_without_gaps_or_repeats,
+);
