@@ -179,15 +179,7 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
 async fn uploads_land_in_s3_under_id_keys_and_refused_ones_are_deleted() {
     let desk = Desk::aws().await;
     let cast = company_with_cast(&desk).await;
-    let (_, ticket) = desk
-        .call(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.admin),
-            Some(ticket_body(Some("vendor"))),
-        )
-        .await;
-    let id = ticket["id"].as_str().unwrap();
+    let id = &vendor_ticket(&desk, &cast).await;
     let path = format!("/v1/tickets/{id}/attachments");
     let s3 = aws_sdk_s3::Client::new(&desk.aws_desk().sdk);
     let bucket = &desk.aws_desk().names.bucket;
@@ -282,15 +274,7 @@ async fn domain_events_reach_subscribers_of_the_custom_bus() {
         .unwrap();
 
     let cast = company_with_cast(&desk).await;
-    let (_, ticket) = desk
-        .call(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.admin),
-            Some(ticket_body(Some("vendor"))),
-        )
-        .await;
-    let id = ticket["id"].as_str().unwrap();
+    let id = &vendor_ticket(&desk, &cast).await;
     desk.say(id, &cast.admin, "More detail").await;
     desk.deliver_now().await;
     desk.deliver_now().await; // a second run finds nothing left to send

@@ -419,16 +419,7 @@ async fn an_outage_of_the_mail_service_loses_nothing_and_doubles_nothing(mut des
     desk.mail_service(false).await;
     let mut ids = Vec::new();
     for n in 0..3 {
-        let (status, t) = desk
-            .call(
-                "POST",
-                "/v1/tickets",
-                Some(&cast.admin),
-                Some(ticket_body(Some("vendor"))),
-            )
-            .await;
-        assert_eq!(status, 201, "{t}");
-        let id = t["id"].as_str().unwrap().to_string();
+        let id = vendor_ticket(&desk, &cast).await;
         desk.act(&id, &cast.agent, "assign").await;
         let (status, body) = desk.say(&id, &cast.agent, &format!("Looking at it ({n}).")).await;
         assert_eq!(status, 201, "{body}");

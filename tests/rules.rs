@@ -5,19 +5,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-async fn vendor_ticket(desk: &Desk, cast: &Cast) -> String {
-    let (status, t) = desk
-        .call(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.admin),
-            Some(ticket_body(Some("vendor"))),
-        )
-        .await;
-    assert_eq!(status, 201, "{t}");
-    t["id"].as_str().unwrap().to_string()
-}
-
 async fn another_companys_users_get_404_on_every_ticket_route(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;

@@ -170,15 +170,7 @@ async fn a_reply_on_resolved_returns_the_ticket_to_pending_support(desk: Desk) {
 
 async fn a_restart_mid_walk_loses_nothing(mut desk: Desk) {
     let cast = company_with_cast(&desk).await;
-    let (_, ticket) = desk
-        .call(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.admin),
-            Some(ticket_body(Some("vendor"))),
-        )
-        .await;
-    let id = ticket["id"].as_str().unwrap().to_string();
+    let id = vendor_ticket(&desk, &cast).await;
     desk.act(&id, &cast.agent, "assign").await;
     desk.say(&id, &cast.agent, "Looking into it").await;
     desk.act(&id, &cast.agent, "wait_for_customer").await;

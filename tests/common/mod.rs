@@ -72,6 +72,9 @@ pub struct AwsDesk {
     /// The JWT authorizer's key: tokens the harness issues are checked with it, as API
     /// Gateway checks Cognito's, and their claims reach the function as strings.
     secret: Vec<u8>,
+    /// More warm instances of the functions (see `Desk::spread_over_instances`).
+    instances: Vec<claimdesk_aws::Engine>,
+    next_instance: std::sync::atomic::AtomicUsize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -197,6 +200,8 @@ impl Desk {
                 settings,
                 relays: HashMap::new(),
                 secret,
+                instances: Vec::new(),
+                next_instance: Default::default(),
             })),
             clock,
             dir: tempfile::tempdir().unwrap(),
@@ -239,6 +244,20 @@ impl Desk {
                 aws.engine =
                     claimdesk_aws::Engine::new(&aws.sdk, aws.names.clone(), aws.settings.clone(), self.clock.clone());
             }
+        }
+    }
+
+    /// On AWS, API requests are spread over `n` function instances, each with clients and
+    /// state of its own, as Lambda spreads a burst over warm instances: their writes to one
+    /// ticket race through DynamoDB's conditions, not one process's queue. (Locally there
+    /// is one server.)
+    pub fn spread_over_instances(&mut self, n: usize) {
+        if let Engine::Aws(aws) = &mut self.engine {
+            aws.instances = (1..n)
+                .map(|_| {
+                    claimdesk_aws::Engine::new(&aws.sdk, aws.names.clone(), aws.settings.clone(), self.clock.clone())
+                })
+                .collect();
         }
     }
 
@@ -664,7 +683,9 @@ impl AwsDesk {
         };
         let event = api_event(route, path, query, claims, headers, body);
         let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-        let response = claimdesk_aws::lambda::handle_http(&self.engine, route.function, request).await;
+        let n = self.next_instance.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (1 + self.instances.len());
+        let engine = if n == 0 { &self.engine } else { &self.instances[n - 1] };
+        let response = claimdesk_aws::lambda::handle_http(engine, route.function, request).await;
         Answer {
             status: response.status().as_u16(),
             headers: response
@@ -982,6 +1003,19 @@ pub fn assert_consistent(ticket: &Value) {
         previous = Some(to);
     }
     assert_eq!(previous, Some(lifecycle_status(&ticket["status"])));
+}
+
+/// Files a ticket as `token`, asserting it was filed; the ticket as the API answered.
+pub async fn file_ticket(desk: &Desk, token: &str, body: Value) -> Value {
+    let (status, ticket) = desk.call("POST", "/v1/tickets", Some(token), Some(body)).await;
+    assert_eq!(status, 201, "{ticket}");
+    ticket
+}
+
+/// ACME's owner files a vendor-desk ticket; its id.
+pub async fn vendor_ticket(desk: &Desk, cast: &Cast) -> String {
+    let ticket = file_ticket(desk, &cast.admin, ticket_body(Some("vendor"))).await;
+    ticket["id"].as_str().unwrap().to_string()
 }
 
 pub fn statuses(ticket: &Value) -> Vec<String> {

@@ -124,8 +124,7 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     let canary = format!("Canary{:016x}", rand::random::<u64>());
     let mut body = ticket_body(Some("vendor"));
     body["subject"] = json!(format!("Claim will not save {canary}"));
-    let (status, ticket) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(body)).await;
-    assert_eq!(status, 201, "{ticket}");
+    let ticket = file_ticket(desk, &cast.admin, body).await;
     let id = ticket["id"].as_str().unwrap().to_string();
     let number = ticket["number"].as_str().unwrap().to_string();
     let (_, grant) = desk

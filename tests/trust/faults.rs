@@ -77,15 +77,7 @@ async fn aws_persistent_throttling_is_a_503_with_retry_after_and_nothing_half_wr
     let proxy = FaultProxy::start(&aws_endpoint()).await;
     let desk = Desk::aws_through(&proxy).await;
     let cast = company_with_cast(&desk).await;
-    let (_, first) = desk
-        .call(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.admin),
-            Some(ticket_body(Some("vendor"))),
-        )
-        .await;
-    let id = first["id"].as_str().unwrap().to_string();
+    let id = vendor_ticket(&desk, &cast).await;
     let (_, before) = desk
         .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
         .await;
@@ -157,16 +149,7 @@ async fn an_outage_of_the_event_bus_loses_no_event_and_doubles_none(mut desk: De
     let before = desk.published_events().await.len();
     desk.event_bus(false).await;
     for n in 0..3 {
-        let (status, t) = desk
-            .call(
-                "POST",
-                "/v1/tickets",
-                Some(&cast.admin),
-                Some(ticket_body(Some("vendor"))),
-            )
-            .await;
-        assert_eq!(status, 201, "{t}");
-        let id = t["id"].as_str().unwrap().to_string();
+        let id = vendor_ticket(&desk, &cast).await;
         desk.act(&id, &cast.agent, "assign").await;
         desk.say(&id, &cast.agent, &format!("Looking at it ({n}).")).await;
     }

@@ -7,12 +7,6 @@ use crate::common::*;
 use crate::on_both_engines;
 use serde_json::{json, Value};
 
-async fn vendor_ticket(desk: &Desk, cast: &Cast, body: Value) -> Value {
-    let (status, ticket) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(body)).await;
-    assert_eq!(status, 201, "{ticket}");
-    ticket
-}
-
 async fn company_tickets(desk: &Desk, cast: &Cast) -> usize {
     let (_, list) = desk
         .call("GET", "/v1/tickets?view=company", Some(&cast.admin), None)
@@ -28,7 +22,7 @@ async fn markup_is_kept_as_text_by_the_api_and_escaped_in_mail(desk: Desk) {
     let mut body = ticket_body(Some("vendor"));
     body["subject"] = json!(subject);
     body["description"] = json!(description);
-    let ticket = vendor_ticket(&desk, &cast, body).await;
+    let ticket = file_ticket(&desk, &cast.admin, body).await;
     let id = ticket["id"].as_str().unwrap();
     desk.act(id, &cast.agent, "assign").await;
     assert_eq!(desk.say(id, &cast.agent, reply).await.0, 201);
@@ -79,8 +73,7 @@ async fn line_breaks_never_reach_a_mail_header(desk: Desk) {
             .await;
         assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{problem}");
     }
-    let ticket = vendor_ticket(&desk, &cast, ticket_body(Some("vendor"))).await;
-    let id = ticket["id"].as_str().unwrap();
+    let id = &vendor_ticket(&desk, &cast).await;
     let (status, problem) = desk
         .call(
             "POST",
@@ -113,8 +106,7 @@ async fn line_breaks_never_reach_a_mail_header(desk: Desk) {
 
 async fn attachment_names_cannot_climb_out_or_hide_what_they_are(desk: Desk) {
     let cast = company_with_cast(&desk).await;
-    let ticket = vendor_ticket(&desk, &cast, ticket_body(Some("vendor"))).await;
-    let id = ticket["id"].as_str().unwrap();
+    let id = &vendor_ticket(&desk, &cast).await;
     let cases = [
         ("../../../../etc/passwd", "passwd"),
         ("..\\..\\windows\\win.ini", "win.ini"),
@@ -198,8 +190,7 @@ async fn raw(desk: &Desk, method: &str, path: &str, token: &str, body: Vec<u8>) 
 
 async fn overlong_malformed_huge_and_deep_bodies_get_a_clear_4xx_and_write_nothing(desk: Desk) {
     let cast = company_with_cast(&desk).await;
-    let ticket = vendor_ticket(&desk, &cast, ticket_body(Some("vendor"))).await;
-    let id = ticket["id"].as_str().unwrap().to_string();
+    let id = vendor_ticket(&desk, &cast).await;
     let (_, before) = desk
         .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.admin), None)
         .await;

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod limits;
 pub mod problem;
 mod routes;
+mod turns;
 
 use crate::domain::roles::Identity;
 use crate::services::{Core, Plan, ServiceError};
@@ -75,6 +76,7 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 pub struct Api {
     pub core: Core,
     pub waker: Option<Waker>,
+    turns: Arc<turns::Turns>,
 }
 
 /// A stored answer to a POST with an Idempotency-Key.
@@ -103,7 +105,11 @@ async fn back_off(attempt: u32) {
 
 impl Api {
     pub fn new(core: Core, waker: Option<Waker>) -> Api {
-        Api { core, waker }
+        Api {
+            core,
+            waker,
+            turns: Arc::default(),
+        }
     }
 
     pub async fn handle(&self, request: ApiRequest) -> ApiResponse {
@@ -210,6 +216,25 @@ impl Api {
             }
         }
         Err(ServiceError::conflict("concurrent-update", "the record kept changing; try again").into())
+    }
+
+    /// `commit` for a change to one ticket, after the changes to it that this process
+    /// already started (see `turns`).
+    async fn commit_on_ticket<T, F, Fut>(
+        &self,
+        ticket_id: &str,
+        request: &ApiRequest,
+        scope: &str,
+        status: u16,
+        plan: F,
+    ) -> Result<ApiResponse, Problem>
+    where
+        T: Serialize,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Plan<T>, ServiceError>>,
+    {
+        let _turn = self.turns.take(ticket_id).await;
+        self.commit(request, scope, status, plan).await
     }
 
     async fn replay(&self, pk: &str, print: &str) -> Result<Option<ApiResponse>, Problem> {

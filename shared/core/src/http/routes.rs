@@ -196,7 +196,7 @@ async fn add_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiRes
     let who = api.identity(request)?;
     let draft: crate::services::conversation::MessageDraft = parse_body(&request.body)?;
     let draft = &draft;
-    api.commit(request, &who.user_id, 201, move || async move {
+    api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_add_message(&loaded, &viewer, draft).await
     })
@@ -207,7 +207,7 @@ async fn change_status(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiR
     let who = api.identity(request)?;
     let change: crate::services::status::StatusChange = parse_body(&request.body)?;
     let change = &change;
-    api.commit(request, &who.user_id, 200, move || async move {
+    api.commit_on_ticket(id, request, &who.user_id, 200, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_status_change(&loaded, &viewer, change).await
     })
@@ -218,7 +218,7 @@ async fn request_upload(api: &Api, request: &ApiRequest, id: &str) -> Result<Api
     let who = api.identity(request)?;
     let draft: crate::services::attachments::UploadDraft = parse_body(&request.body)?;
     let draft = &draft;
-    api.commit(request, &who.user_id, 201, move || async move {
+    api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_upload(&loaded, &viewer, draft).await
     })
@@ -270,7 +270,7 @@ async fn add_collaborator(api: &Api, request: &ApiRequest, id: &str) -> Result<A
     let who = api.identity(request)?;
     let draft: crate::services::sharing::CollaboratorDraft = parse_body(&request.body)?;
     let draft = &draft;
-    api.commit(request, &who.user_id, 201, move || async move {
+    api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
         let (loaded, _viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_add_collaborator(who, &loaded, draft).await
     })
@@ -279,7 +279,7 @@ async fn add_collaborator(api: &Api, request: &ApiRequest, id: &str) -> Result<A
 
 async fn revoke_guest_keys(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    api.commit(request, &who.user_id, 200, move || async move {
+    api.commit_on_ticket(id, request, &who.user_id, 200, move || async move {
         let (loaded, viewer) = api.core.open_ticket(who, id).await?;
         api.core.plan_revoke_guest_keys(&loaded, &viewer).await
     })
@@ -300,7 +300,7 @@ async fn guest_message(api: &Api, request: &ApiRequest, id: &str) -> Result<ApiR
     let draft = &draft;
     // A guest has no user id: their Idempotency-Keys are scoped by the guest key's hash.
     let scope = format!("guest:{}", crate::domain::guest::hash_key(key));
-    api.commit(request, &scope, 201, move || async move {
+    api.commit_on_ticket(id, request, &scope, 201, move || async move {
         let (loaded, viewer) = api.core.guest_viewer(id, key).await?;
         api.core.plan_add_message(&loaded, &viewer, draft).await
     })
