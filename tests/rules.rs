@@ -8,16 +8,7 @@ use serde_json::{json, Value};
 async fn another_companys_users_get_404_on_every_ticket_route(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;
-    let (_, grant) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/attachments"),
-            Some(&cast.admin),
-            Some(json!({"filename": "a.txt", "content_type": "text/plain", "size": 2})),
-        )
-        .await;
-    let att = grant["attachment"]["id"].as_str().unwrap().to_string();
-    assert!(desk.upload(&grant, b"hi".to_vec()).await);
+    let att = attach_text(&desk, &id, &cast.admin, "a.txt", b"hi").await;
     let routes: Vec<(&str, String, Option<Value>)> = vec![
         ("GET", format!("/v1/tickets/{id}"), None),
         (

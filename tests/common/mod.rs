@@ -1018,6 +1018,21 @@ pub async fn vendor_ticket(desk: &Desk, cast: &Cast) -> String {
     ticket["id"].as_str().unwrap().to_string()
 }
 
+/// Attaches a text file to a ticket as `token` would (grant, then upload); its id.
+pub async fn attach_text(desk: &Desk, id: &str, token: &str, filename: &str, bytes: &[u8]) -> String {
+    let (status, grant) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(token),
+            Some(json!({"filename": filename, "content_type": "text/plain", "size": bytes.len()})),
+        )
+        .await;
+    assert_eq!(status, 201, "{grant}");
+    assert!(desk.upload(&grant, bytes.to_vec()).await, "the upload was accepted");
+    grant["attachment"]["id"].as_str().unwrap().to_string()
+}
+
 pub fn statuses(ticket: &Value) -> Vec<String> {
     ticket["history"]
         .as_array()

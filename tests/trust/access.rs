@@ -127,16 +127,7 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     let ticket = file_ticket(desk, &cast.admin, body).await;
     let id = ticket["id"].as_str().unwrap().to_string();
     let number = ticket["number"].as_str().unwrap().to_string();
-    let (_, grant) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/attachments"),
-            Some(&cast.admin),
-            Some(json!({"filename": "eob.txt", "content_type": "text/plain", "size": 4})),
-        )
-        .await;
-    let attachment = grant["attachment"]["id"].as_str().unwrap().to_string();
-    assert!(desk.upload(&grant, b"EOB!".to_vec()).await);
+    let attachment = attach_text(desk, &id, &cast.admin, "eob.txt", b"EOB!").await;
     let (status, _) = desk
         .call(
             "POST",
