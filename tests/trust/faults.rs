@@ -124,6 +124,59 @@ async fn aws_persistent_throttling_is_a_503_with_retry_after_and_nothing_half_wr
     assert_eq!(numbers(&desk, &cast.admin).await, ["ACME-000001", "ACME-000002"]);
 }
 
+/// The scheduled sweep and the outbox meet a failing table: the run fails (Lambda retries
+/// it, or the next schedule does) having changed nothing; once the table is back, the
+/// timer fires once and each mail goes once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_the_sweep_and_the_outbox_survive_a_failing_table_and_finish_once_it_is_back() {
+    let proxy = FaultProxy::start(&aws_endpoint()).await;
+    let desk = Desk::aws_through(&proxy).await;
+    let Engine::Aws(aws) = &desk.engine else { unreachable!() };
+    let cast = company_with_cast(&desk).await;
+    let id = vendor_ticket(&desk, &cast).await;
+    desk.act(&id, &cast.agent, "assign").await;
+    desk.act(&id, &cast.agent, "resolve").await;
+    desk.deliver_now().await;
+    let mails_before = desk.mails().await.len();
+    let (_, before) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    // Three days on, the Resolved ticket is due to close.
+    desk.clock
+        .advance(chrono::Duration::days(3) + chrono::Duration::minutes(1));
+    proxy.fail(DYNAMODB_WRITES, Fault::Throttle, None);
+    let swept = claimdesk_aws::lambda::handle_sweep(&aws.engine).await;
+    println!("sweep against a throttled table: {swept:?}");
+    proxy.fail(DYNAMODB, Fault::ServerError, None);
+    assert!(claimdesk_aws::lambda::handle_sweep(&aws.engine).await.is_err());
+    assert!(claimdesk_aws::lambda::handle_deliver(&aws.engine).await.is_err());
+    proxy.heal();
+    let (_, unchanged) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    assert_eq!(unchanged["history"], before["history"]);
+    desk.sweep_now().await;
+    desk.sweep_now().await;
+    desk.deliver_now().await;
+    let (_, after) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    assert_eq!(after["status"], "closed");
+    assert_eq!(statuses(&after).iter().filter(|s| *s == "closed").count(), 1);
+    assert_consistent(&after);
+    let mails = desk.mails().await;
+    let closed_mails = mails[mails_before..]
+        .iter()
+        .filter(|m| m.kind == "status_changed" && m.text.contains("Closed"))
+        .count();
+    assert_eq!(
+        closed_mails,
+        1,
+        "{:?}",
+        mails[mails_before..].iter().map(|m| &m.kind).collect::<Vec<_>>()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_a_database_locked_by_another_writer_is_a_503_and_nothing_half_written() {
     let desk = Desk::local().await;
