@@ -5,7 +5,8 @@
 //! - callers with no business on the ticket never see a byte of it (its subject carries a
 //!   random canary that must not appear in anything they get back) and change nothing
 //!   (the ticket's version is the same after all their attempts);
-//! - an unknown ticket id answers exactly like a foreign one: 404, never 403.
+//! - an unknown ticket id answers exactly like a foreign one: 404, never 403;
+//! - no answer shows where a file's bytes are kept or the hash of its upload token.
 
 use crate::common::*;
 use crate::on_both_engines;
@@ -346,8 +347,13 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                     String::from_utf8_lossy(&answer.body)
                 ));
             }
+            let text = String::from_utf8_lossy(&answer.body);
+            // Nobody is shown where bytes are kept or the hash of an upload token.
+            assert!(
+                !text.contains("blob_key") && !text.contains("upload_token_hash"),
+                "{method} {pattern} as {actor:?} showed storage internals: {text}"
+            );
             if !actor.on_the_ticket() {
-                let text = String::from_utf8_lossy(&answer.body);
                 assert!(
                     !text.contains(&fixture.canary) && !text.contains(&fixture.number),
                     "{method} {pattern} as {actor:?} leaked the ticket: {text}"

@@ -365,6 +365,37 @@ pub struct Attachment {
     pub created_at: DateTime<Utc>,
 }
 
+/// What callers are shown of an attachment: not where its bytes live, nor the hash of its
+/// upload token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    pub id: String,
+    pub ticket_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub declared_size: u64,
+    pub size: Option<u64>,
+    pub state: AttachmentState,
+    pub uploaded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Attachment> for AttachmentView {
+    fn from(a: &Attachment) -> AttachmentView {
+        AttachmentView {
+            id: a.id.clone(),
+            ticket_id: a.ticket_id.clone(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            declared_size: a.declared_size,
+            size: a.size,
+            state: a.state,
+            uploaded_by: a.uploaded_by.clone(),
+            created_at: a.created_at,
+        }
+    }
+}
+
 /// A file name that is safe to show and to put in a Content-Disposition header: no path,
 /// no control characters, no quotes, at most 120 characters.
 pub fn clean_filename(name: &str) -> Result<String, Invalid> {

@@ -238,7 +238,10 @@ async fn receive_upload(
         .receive_upload(id, attachment_id, token, &request.body)
         .await
         .map_err(Problem::from)?;
-    Ok(ApiResponse::json(200, &attachment))
+    Ok(ApiResponse::json(
+        200,
+        &crate::domain::ticket::AttachmentView::from(&attachment),
+    ))
 }
 
 async fn download(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str) -> Result<ApiResponse, Problem> {

@@ -3,7 +3,7 @@
 
 use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::guest;
-use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, Ticket};
+use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, AttachmentView, Ticket};
 use crate::domain::validate::Invalid;
 use crate::ports::{Download, StoreError, UploadRequest, UploadTarget, Write};
 use crate::store;
@@ -20,7 +20,7 @@ pub struct UploadDraft {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UploadGranted {
-    pub attachment: Attachment,
+    pub attachment: AttachmentView,
     pub upload: UploadTarget,
 }
 
@@ -112,7 +112,10 @@ impl Core {
         let item = item_of(store::ticket_pk(&ticket.id), attachment_sk(&id), &attachment);
         Ok(Plan {
             writes: vec![Write::create(item)],
-            value: UploadGranted { attachment, upload },
+            value: UploadGranted {
+                attachment: AttachmentView::from(&attachment),
+                upload,
+            },
         })
     }
 

@@ -9,7 +9,7 @@ use crate::domain::company::Company;
 use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{
-    human_number, Attachment, AttachmentState, Collaborator, DraftRefusal, Message, Ticket, TicketDraft,
+    human_number, Attachment, AttachmentState, AttachmentView, Collaborator, DraftRefusal, Message, Ticket, TicketDraft,
 };
 use crate::domain::validate::Invalid;
 use crate::ports::{Item, Query, SortKey, Write};
@@ -151,7 +151,7 @@ pub struct TicketView {
     pub version: u64,
     pub your_side: Side,
     pub messages: Vec<Message>,
-    pub attachments: Vec<Attachment>,
+    pub attachments: Vec<AttachmentView>,
     pub collaborators: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<EmailRecord>>,
@@ -324,7 +324,7 @@ impl Core {
             } else if item.sk.starts_with("ATT#") {
                 let attachment: Attachment = store::from_item(item)?;
                 if attachment.state == AttachmentState::Stored {
-                    view.attachments.push(attachment);
+                    view.attachments.push(AttachmentView::from(&attachment));
                 }
             } else if item.sk.starts_with("COLLAB#") {
                 let collaborator: Collaborator = store::from_item(item)?;
