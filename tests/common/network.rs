@@ -241,7 +241,7 @@ async fn forward(
                         axum::http::HeaderName::from_bytes(name.as_str().as_bytes()),
                         axum::http::HeaderValue::from_bytes(value.as_bytes()),
                     ) {
-                        out_headers.insert(n, v);
+                        out_headers.append(n, v);
                     }
                 }
             }
