@@ -57,15 +57,7 @@ fn corpus_dir() -> std::path::PathBuf {
 /// A vendor ticket filed by ACME's owner for Ada (the contact), taken by the agent, then
 /// brought to the state the case needs.
 async fn ticket_for(desk: &Desk, cast: &Cast, setup: &str) -> (String, String) {
-    let (status, t) = desk
-        .call(
-            "POST",
-            "/v1/tickets",
-            Some(&cast.admin),
-            Some(ticket_body(Some("vendor"))),
-        )
-        .await;
-    assert_eq!(status, 201, "{t}");
+    let t = file_ticket(desk, &cast.admin, ticket_body(Some("vendor"))).await;
     let id = t["id"].as_str().unwrap().to_string();
     let number = t["number"].as_str().unwrap().to_string();
     let (status, body) = desk.act(&id, &cast.agent, "assign").await;
@@ -76,14 +68,7 @@ async fn ticket_for(desk: &Desk, cast: &Cast, setup: &str) -> (String, String) {
         "resolved" => Some((&cast.agent, "resolve")),
         "closed" => Some((&cast.admin, "close")),
         "collaborator" => {
-            let (status, body) = desk
-                .call(
-                    "POST",
-                    &format!("/v1/tickets/{id}/collaborators"),
-                    Some(&cast.admin),
-                    Some(json!({ "email": COLLABORATOR })),
-                )
-                .await;
+            let (status, body) = desk.invite(&id, &cast.admin, COLLABORATOR).await;
             assert_eq!(status, 201, "{body}");
             None
         }
@@ -305,17 +290,9 @@ async fn every_outgoing_kind_threads_and_names_its_ticket(desk: Desk) {
     // An urgent vendor ticket with a collaborator, a reply, a wait and a resolution.
     let mut urgent = ticket_body(Some("vendor"));
     urgent["priority"] = json!("urgent");
-    let (status, t) = desk.call("POST", "/v1/tickets", Some(&cast.admin), Some(urgent)).await;
-    assert_eq!(status, 201, "{t}");
+    let t = file_ticket(&desk, &cast.admin, urgent).await;
     let id = t["id"].as_str().unwrap().to_string();
-    let (status, body) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/collaborators"),
-            Some(&cast.admin),
-            Some(json!({ "email": COLLABORATOR })),
-        )
-        .await;
+    let (status, body) = desk.invite(&id, &cast.admin, COLLABORATOR).await;
     assert_eq!(status, 201, "{body}");
     let (status, body) = desk.act(&id, &cast.agent, "assign").await;
     assert_eq!(status, 200, "{body}");

@@ -297,14 +297,7 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing(d
     let id = vendor_ticket(&desk, &cast).await;
     desk.act(&id, &cast.agent, "assign").await;
     desk.act(&id, &cast.agent, "wait_for_customer").await;
-    let (status, _) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/collaborators"),
-            Some(&cast.admin),
-            Some(json!({"email": "Eve@Other.test"})),
-        )
-        .await;
+    let (status, _) = desk.invite(&id, &cast.admin, "Eve@Other.test").await;
     assert_eq!(status, 201);
     // Eve of OTHER now sees this one ticket, may reply (which answers the waiting), not invite.
     let (status, view) = desk
@@ -320,24 +313,10 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing(d
         (status, reply["ticket"]["status"].as_str()),
         (201, Some("pending_support"))
     );
-    let (status, _) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/collaborators"),
-            Some(&cast.other_user),
-            Some(json!({"email": "x@y.test"})),
-        )
-        .await;
+    let (status, _) = desk.invite(&id, &cast.other_user, "x@y.test").await;
     assert_eq!(status, 403);
     // Adding her again (a double click) changes nothing and mails her no second invitation.
-    let (status, again) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/collaborators"),
-            Some(&cast.admin),
-            Some(json!({"email": "eve@other.test"})),
-        )
-        .await;
+    let (status, again) = desk.invite(&id, &cast.admin, "eve@other.test").await;
     assert_eq!(
         (status, again["email"].as_str()),
         (201, Some("eve@other.test")),
@@ -363,14 +342,7 @@ async fn collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing(d
     let wrong = format!("/v1/guest/tickets/{id}?key=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     assert_eq!(desk.call("GET", &wrong, None, None).await.0, 404);
     // Revoked: the same link now opens nothing.
-    let (status, revoked) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/guest-keys/revoke"),
-            Some(&cast.admin),
-            None,
-        )
-        .await;
+    let (status, revoked) = desk.revoke_guest_keys(&id, &cast.admin).await;
     assert_eq!((status, revoked["revoked"].as_u64()), (200, Some(1)));
     assert_eq!(desk.call("GET", &link, None, None).await.0, 404);
     // Unseen replies: the admin has not opened the ticket since the agent's reply.

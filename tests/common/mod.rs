@@ -431,6 +431,19 @@ impl Desk {
             .await
     }
 
+    /// Adds a collaborator to a ticket by e-mail.
+    pub async fn invite(&self, id: &str, token: &str, email: &str) -> (u16, Value) {
+        let path = format!("/v1/tickets/{id}/collaborators");
+        self.call("POST", &path, Some(token), Some(json!({ "email": email })))
+            .await
+    }
+
+    /// Revokes every guest key of a ticket.
+    pub async fn revoke_guest_keys(&self, id: &str, token: &str) -> (u16, Value) {
+        let path = format!("/v1/tickets/{id}/guest-keys/revoke");
+        self.call("POST", &path, Some(token), None).await
+    }
+
     /// The lifecycle sweep: the local server's worker, or the `lifecycle-sweep` function
     /// with the scheduled event of `events/`.
     pub async fn sweep_now(&self) {

@@ -129,14 +129,7 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     let id = ticket["id"].as_str().unwrap().to_string();
     let number = ticket["number"].as_str().unwrap().to_string();
     let attachment = attach_text(desk, &id, &cast.admin, "eob.txt", b"EOB!").await;
-    let (status, _) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/collaborators"),
-            Some(&cast.admin),
-            Some(json!({ "email": COLLABORATOR })),
-        )
-        .await;
+    let (status, _) = desk.invite(&id, &cast.admin, COLLABORATOR).await;
     assert_eq!(status, 201);
     // The receipt's key, revoked by the owner with one issued 100 days ago; then a live one.
     desk.deliver_now().await;
@@ -146,14 +139,7 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     let (expired_key, write) = desk.core().guest_key(&id);
     desk.core().table.write(vec![write]).await.unwrap();
     desk.clock.advance(chrono::Duration::days(100));
-    let (status, _) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/guest-keys/revoke"),
-            Some(&cast.admin),
-            None,
-        )
-        .await;
+    let (status, _) = desk.revoke_guest_keys(&id, &cast.admin).await;
     assert_eq!(status, 200);
     let (guest_key, write) = desk.core().guest_key(&id);
     desk.core().table.write(vec![write]).await.unwrap();

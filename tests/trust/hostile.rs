@@ -75,12 +75,7 @@ async fn line_breaks_never_reach_a_mail_header(desk: Desk) {
     }
     let id = &vendor_ticket(&desk, &cast).await;
     let (status, problem) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/collaborators"),
-            Some(&cast.admin),
-            Some(json!({ "email": format!("friend@acme.test{injected}") })),
-        )
+        .invite(id, &cast.admin, &format!("friend@acme.test{injected}"))
         .await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("email")), "{problem}");
     let (status, problem) = desk
