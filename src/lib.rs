@@ -33,6 +33,8 @@ pub struct Config {
     pub catalogue_file: Option<PathBuf>,
     /// Per-user and per-company request rates; `None` serves without limits (benchmarks).
     pub rate_limits: Option<RateLimits>,
+    /// The issuer and audience tokens must name, if any (from the environment by default).
+    pub token_rules: auth::TokenRules,
 }
 
 impl Config {
@@ -45,6 +47,7 @@ impl Config {
             settings: Settings::default(),
             catalogue_file: None,
             rate_limits: Some(RateLimits::default()),
+            token_rules: auth::TokenRules::from_env(),
         }
     }
 }
@@ -115,6 +118,7 @@ impl Workers {
 struct AppState {
     api: Api,
     secret: Arc<Vec<u8>>,
+    token_rules: Arc<auth::TokenRules>,
     limiter: Option<Arc<RateLimiter>>,
 }
 
@@ -189,6 +193,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let state = AppState {
         api: Api::new(core.clone(), Some(waker)),
         secret: Arc::new(secret),
+        token_rules: Arc::new(config.token_rules.clone()),
         limiter: config.rate_limits.map(|l| Arc::new(RateLimiter::new(l))),
     };
     let app = axum::Router::new()
@@ -242,7 +247,7 @@ async fn handle(
     let caller = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         None => Caller::Anonymous,
         Some(value) => match value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
-            Some(token) => match auth::verify_token(&state.secret, token.trim()) {
+            Some(token) => match auth::verify_token(&state.secret, token.trim(), &state.token_rules) {
                 Ok(who) => Caller::Verified(who),
                 Err(why) => Caller::Rejected(why),
             },

@@ -9,7 +9,7 @@
 
 use claimdesk::{jwt_secret, start, Config};
 use claimdesk_core::domain::roles::{Identity, Role};
-use claimdesk_core::http::auth::issue_token;
+use claimdesk_core::http::auth::{issue_token_for, TokenRules};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -151,6 +151,7 @@ fn print_token(args: &Args, data: &std::path::Path) -> ExitCode {
         }
     };
     let now = chrono::Utc::now().timestamp();
-    println!("{}", issue_token(&secret, &identity, now, 30 * 24 * 3600));
+    let rules = TokenRules::from_env();
+    println!("{}", issue_token_for(&secret, &identity, now, 30 * 24 * 3600, &rules));
     ExitCode::SUCCESS
 }

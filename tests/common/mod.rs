@@ -15,7 +15,7 @@ use claimdesk::{jwt_secret, start, Config, ServerHandle};
 use claimdesk_aws::config::Names;
 use claimdesk_core::domain::lifecycle::{allowed_transition, Status};
 use claimdesk_core::domain::roles::{Identity, Role};
-use claimdesk_core::http::auth::{issue_token, verified_claims};
+use claimdesk_core::http::auth::{issue_token, verified_claims, TokenRules};
 use claimdesk_core::http::{route_for, Route};
 use claimdesk_core::mime::KIND_HEADER;
 use claimdesk_core::ports::ManualClock;
@@ -689,7 +689,7 @@ impl AwsDesk {
         let claims = match (route.public, token) {
             (true, _) => None,
             (false, None) => return gateway_refusal(401, "Unauthorized"),
-            (false, Some(token)) => match verified_claims(&self.secret, token) {
+            (false, Some(token)) => match verified_claims(&self.secret, token, &TokenRules::default()) {
                 Ok(claims) => Some(claims),
                 Err(_) => return gateway_refusal(401, "Unauthorized"),
             },

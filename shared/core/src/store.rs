@@ -22,7 +22,7 @@
 //! | product           | PRODUCT#sku         | META                     |                                  |
 //! | serial            | SERIAL#serial       | META                     |                                  |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
-//! | idempotency       | IDEM#user#key       | IDEM                     | TTL                              |
+//! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
 
 use crate::domain::lifecycle::{Desk, Timers};
 use crate::domain::ticket::Ticket;
@@ -53,8 +53,18 @@ pub fn product_pk(sku: &str) -> String {
 pub fn serial_pk(serial: &str) -> String {
     format!("SERIAL#{serial}")
 }
-pub fn idempotency_pk(user: &str, key: &str) -> String {
-    format!("IDEM#{user}#{key}")
+/// The record of one caller's Idempotency-Key: a hash of the scope and the key, each
+/// prefixed by its length, so no two (scope, key) pairs can name one record whatever
+/// characters either holds (`u-a` + `x#y` and `u-a#x` + `y` are different records).
+pub fn idempotency_pk(scope: &str, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [scope, key] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("IDEM#{digest}")
 }
 pub fn collaborator_sk(email: &str) -> String {
     format!("COLLAB#{email}")
@@ -162,6 +172,13 @@ mod tests {
         let b = ts(DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z").unwrap().into());
         assert_eq!(a, "2026-01-02T03:04:05.000000Z");
         assert!(a < b);
+    }
+
+    #[test]
+    fn idempotency_records_of_two_callers_never_collide() {
+        assert_ne!(idempotency_pk("u-a", "x#y"), idempotency_pk("u-a#x", "y"));
+        assert_ne!(idempotency_pk("ab", "c"), idempotency_pk("a", "bc"));
+        assert_eq!(idempotency_pk("u", "k"), idempotency_pk("u", "k"));
     }
 
     #[test]

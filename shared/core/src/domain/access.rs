@@ -4,7 +4,7 @@
 
 use super::lifecycle::{Desk, Side};
 use super::roles::{Identity, Standing};
-use super::ticket::Ticket;
+use super::ticket::{Attachment, Message, Ticket};
 
 /// The caller's side on this ticket, or `None` when they must not know it exists.
 ///
@@ -29,6 +29,24 @@ pub fn side_on(who: &Identity, ticket: &Ticket, is_collaborator: bool) -> Option
 /// Internal notes are for the support side alone.
 pub fn sees_internal_notes(side: Side) -> bool {
     side == Side::Support
+}
+
+/// Whether a reader on `side` may see (and download) a ticket's file. The customer side
+/// sees what it sent itself, and support's files once a public reply names them; a file
+/// named only by internal notes, or by nothing yet, stays with support (so an agent's upload
+/// never reaches the customer in the moment before the note that names it is written).
+pub fn sees_attachment(side: Side, attachment: &Attachment, messages: &[Message]) -> bool {
+    sees_internal_notes(side)
+        || attachment.uploaded_side != Side::Support
+        || messages
+            .iter()
+            .any(|m| !m.internal && m.attachment_ids.contains(&attachment.id))
+}
+
+/// Which files a message may name: support any of the ticket's, the customer side only its
+/// own (naming support's file in a public reply must not publish it).
+pub fn may_name_attachment(side: Side, attachment: &Attachment) -> bool {
+    sees_internal_notes(side) || attachment.uploaded_side != Side::Support
 }
 
 /// Collaborators may view and reply, not invite others; everyone else on the ticket may.
@@ -87,5 +105,59 @@ mod tests {
         assert_eq!(side_on(&stranger, &vendor, false), None);
         assert_eq!(side_on(&stranger, &vendor, true), Some(Side::Customer));
         assert!(!may_add_collaborators(&stranger, &vendor));
+    }
+
+    fn file(id: &str, uploaded_side: Side) -> Attachment {
+        Attachment {
+            id: id.into(),
+            ticket_id: "t1".into(),
+            filename: "f.txt".into(),
+            content_type: "text/plain".into(),
+            declared_size: 1,
+            size: Some(1),
+            state: crate::domain::ticket::AttachmentState::Stored,
+            uploaded_by: "x@y.test".into(),
+            uploaded_side,
+            blob_key: "k".into(),
+            upload_token_hash: String::new(),
+            created_at: Utc::now(),
+        }
+    }
+
+    fn note(internal: bool, ids: &[&str]) -> Message {
+        Message {
+            id: "m".into(),
+            ticket_id: "t1".into(),
+            author: "a@v.test".into(),
+            author_name: None,
+            side: Side::Support,
+            internal,
+            body: "b".into(),
+            attachment_ids: ids.iter().map(|s| s.to_string()).collect(),
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn files_of_internal_notes_stay_on_the_support_side() {
+        let theirs = file("a1", Side::Customer);
+        let ours = file("a2", Side::Support);
+        // Nobody named them yet: the customer's own file is theirs, support's is not yet.
+        assert!(sees_attachment(Side::Customer, &theirs, &[]));
+        assert!(!sees_attachment(Side::Customer, &ours, &[]));
+        assert!(sees_attachment(Side::Support, &ours, &[]));
+        // Named only by internal notes: support's file stays internal; the customer keeps
+        // seeing what they sent.
+        let notes = [note(true, &["a1", "a2"])];
+        assert!(sees_attachment(Side::Customer, &theirs, &notes));
+        assert!(!sees_attachment(Side::Customer, &ours, &notes));
+        assert!(sees_attachment(Side::Support, &ours, &notes));
+        // Once a public reply names it, it is public.
+        let both = [note(true, &["a2"]), note(false, &["a2"])];
+        assert!(sees_attachment(Side::Customer, &ours, &both));
+        // The customer side cannot publish support's file by naming it.
+        assert!(!may_name_attachment(Side::Customer, &ours));
+        assert!(may_name_attachment(Side::Customer, &theirs));
+        assert!(may_name_attachment(Side::Support, &theirs));
     }
 }

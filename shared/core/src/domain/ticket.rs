@@ -358,11 +358,19 @@ pub struct Attachment {
     pub size: Option<u64>,
     pub state: AttachmentState,
     pub uploaded_by: String,
+    /// Which side sent the file: until a message names it, support's files are theirs alone
+    /// (`access::sees_attachment`). Records from before this field count as the customer's.
+    #[serde(default = "customer_side")]
+    pub uploaded_side: Side,
     /// Where the bytes live; built from ids only, never from the user's file name.
     pub blob_key: String,
     /// SHA-256 of the upload token, like guest keys.
     pub upload_token_hash: String,
     pub created_at: DateTime<Utc>,
+}
+
+fn customer_side() -> Side {
+    Side::Customer
 }
 
 /// What callers are shown of an attachment: not where its bytes live, nor the hash of its

@@ -158,6 +158,13 @@ pub fn sees_details(who: &Identity, serial: &Serial) -> bool {
     who.is_agent() || who.company == serial.dealer_company
 }
 
+/// Whether `who` may see what a claim on a unit says (its number, subject, ticket). Any
+/// company may name any serial on its ticket, so even the unit's dealer sees other
+/// companies' claims as a count and dates only; staff see them all.
+pub fn sees_claim(who: &Identity, claim_company: &str) -> bool {
+    who.is_agent() || who.company == claim_company
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +237,14 @@ mod tests {
             Err(WarrantyRefusal::Invalid(i)) => assert_eq!(i.field, "delivery_date"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_claim_says_what_it_is_only_to_its_company_and_staff() {
+        let mut agent = dealer("VENDOR");
+        agent.roles = vec![Role::AgentL1];
+        assert!(sees_claim(&dealer("DEAL"), "DEAL"));
+        assert!(!sees_claim(&dealer("DEAL"), "OTHER"));
+        assert!(sees_claim(&agent, "OTHER"));
     }
 }

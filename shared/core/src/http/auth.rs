@@ -16,6 +16,12 @@ pub struct TokenClaims {
     pub roles: Vec<String>,
     pub exp: i64,
     pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 /// Builds an identity from authorizer claims. API Gateway hands every claim over as a
@@ -60,7 +66,35 @@ pub fn identity_from_claims(claims: &serde_json::Map<String, serde_json::Value>)
     })
 }
 
+/// What a local token must say besides its signature and expiry: the issuer and audience
+/// the deployment names, if it names them (`CLAIMDESK_TOKEN_ISSUER`, `CLAIMDESK_TOKEN_AUDIENCE`).
+/// API Gateway's JWT authorizer checks the same of Cognito's tokens on AWS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenRules {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+impl TokenRules {
+    /// The rules named in the environment (empty values count as unset).
+    pub fn from_env() -> TokenRules {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        TokenRules {
+            issuer: var("CLAIMDESK_TOKEN_ISSUER"),
+            audience: var("CLAIMDESK_TOKEN_AUDIENCE"),
+        }
+    }
+}
+
+/// How far the clocks of the token's issuer and ours may disagree.
+pub const CLOCK_SKEW_SECONDS: i64 = 30;
+
 pub fn issue_token(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i64) -> String {
+    issue_token_for(secret, identity, now, ttl_seconds, &TokenRules::default())
+}
+
+/// A token with the issuer and audience `rules` name.
+pub fn issue_token_for(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i64, rules: &TokenRules) -> String {
     let claims = TokenClaims {
         sub: identity.user_id.clone(),
         email: identity.email.clone(),
@@ -69,34 +103,61 @@ pub fn issue_token(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i6
         roles: identity.roles.iter().map(|r| r.as_str().to_string()).collect(),
         exp: now + ttl_seconds,
         iat: now,
+        nbf: None,
+        iss: rules.issuer.clone(),
+        aud: rules.audience.clone(),
     };
+    sign(secret, &claims)
+}
+
+/// Signs claims as they are (tests use it for tokens that must be refused).
+pub fn sign(secret: &[u8], claims: &TokenClaims) -> String {
     // HS256 over serialisable claims cannot fail.
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .unwrap_or_default()
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap_or_default()
 }
 
-/// Verifies an HS256 token (signature and expiry) and returns who it names.
-pub fn verify_token(secret: &[u8], token: &str) -> Result<Identity, String> {
-    identity_from_claims(&verified_claims(secret, token)?)
+/// Verifies an HS256 token and returns who it names.
+pub fn verify_token(secret: &[u8], token: &str, rules: &TokenRules) -> Result<Identity, String> {
+    identity_from_claims(&verified_claims(secret, token, rules)?)
 }
 
-/// The claims of a token whose signature and expiry hold: what API Gateway's JWT
-/// authorizer passes on to a function.
-pub fn verified_claims(secret: &[u8], token: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+/// The claims of a token that holds: signature, `exp`, `nbf`, an `iat` not in the future,
+/// and the issuer and audience when `rules` name them, each with `CLOCK_SKEW_SECONDS` of
+/// leeway. This is what API Gateway's JWT authorizer passes on to a function.
+pub fn verified_claims(
+    secret: &[u8],
+    token: &str,
+    rules: &TokenRules,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.leeway = 30;
+    validation.leeway = CLOCK_SKEW_SECONDS as u64;
+    validation.validate_nbf = true;
     validation.set_required_spec_claims(&["exp", "sub"]);
-    jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+    match &rules.audience {
+        Some(audience) => validation.set_audience(&[audience]),
+        None => validation.validate_aud = false,
+    }
+    if let Some(issuer) = &rules.issuer {
+        validation.set_issuer(&[issuer]);
+        validation.required_spec_claims.insert("iss".into());
+    }
+    let claims = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
         token,
         &DecodingKey::from_secret(secret),
         &validation,
     )
     .map(|data| data.claims)
-    .map_err(|e| format!("invalid token: {e}"))
+    .map_err(|e| format!("invalid token: {e}"))?;
+    let now = chrono::Utc::now().timestamp();
+    match claims.get("iat") {
+        None => {}
+        Some(iat) => match iat.as_i64() {
+            Some(iat) if iat <= now + CLOCK_SKEW_SECONDS => {}
+            Some(_) => return Err("invalid token: issued in the future".into()),
+            None => return Err("invalid token: iat is not a number".into()),
+        },
+    }
+    Ok(claims)
 }
 
 #[cfg(test)]
@@ -116,11 +177,62 @@ mod tests {
     #[test]
     fn a_token_round_trips_and_a_forged_one_fails() {
         let now = chrono::Utc::now().timestamp();
+        let none = TokenRules::default();
         let token = issue_token(b"secret", &ann(), now, 3600);
-        assert_eq!(verify_token(b"secret", &token).unwrap(), ann());
-        assert!(verify_token(b"other", &token).is_err());
+        assert_eq!(verify_token(b"secret", &token, &none).unwrap(), ann());
+        assert!(verify_token(b"other", &token, &none).is_err());
         let expired = issue_token(b"secret", &ann(), now - 7200, 3600);
-        assert!(verify_token(b"secret", &expired).is_err());
+        assert!(verify_token(b"secret", &expired, &none).is_err());
+    }
+
+    fn claims(now: i64) -> TokenClaims {
+        TokenClaims {
+            sub: "u1".into(),
+            email: "ann@acme.test".into(),
+            name: None,
+            company: "ACME".into(),
+            roles: vec!["owner".into()],
+            exp: now + 3600,
+            iat: now,
+            nbf: None,
+            iss: None,
+            aud: None,
+        }
+    }
+
+    #[test]
+    fn tokens_not_yet_valid_or_issued_in_the_future_are_refused() {
+        let now = chrono::Utc::now().timestamp();
+        let none = TokenRules::default();
+        let ok = |c: &TokenClaims| verify_token(b"k", &sign(b"k", c), &none).is_ok();
+        assert!(ok(&claims(now)));
+        // Within the clock skew both ways is fine; beyond it is not.
+        assert!(ok(&TokenClaims { nbf: Some(now + 10), ..claims(now) }));
+        assert!(!ok(&TokenClaims { nbf: Some(now + 600), ..claims(now) }));
+        assert!(ok(&TokenClaims { iat: now + 10, ..claims(now) }));
+        assert!(!ok(&TokenClaims { iat: now + 600, ..claims(now) }));
+    }
+
+    #[test]
+    fn issuer_and_audience_are_checked_when_configured() {
+        let now = chrono::Utc::now().timestamp();
+        let rules = TokenRules {
+            issuer: Some("https://idp.test".into()),
+            audience: Some("claimdesk".into()),
+        };
+        let good = issue_token_for(b"k", &ann(), now, 3600, &rules);
+        assert!(verify_token(b"k", &good, &rules).is_ok());
+        // Unconfigured deployments take both (and tokens without them).
+        assert!(verify_token(b"k", &good, &TokenRules::default()).is_ok());
+        for wrong in [
+            TokenRules { issuer: Some("https://evil.test".into()), ..rules.clone() },
+            TokenRules { audience: Some("other-app".into()), ..rules.clone() },
+        ] {
+            let token = issue_token_for(b"k", &ann(), now, 3600, &wrong);
+            assert!(verify_token(b"k", &token, &rules).is_err(), "{wrong:?}");
+        }
+        let bare = issue_token(b"k", &ann(), now, 3600);
+        assert!(verify_token(b"k", &bare, &rules).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! a plain response out. Adapters (axum, lambda_http) only translate to and from these.
 
 pub mod auth;
+mod idempotency;
 pub mod limits;
 pub mod problem;
 mod routes;
@@ -10,9 +11,9 @@ mod turns;
 use crate::domain::roles::Identity;
 use crate::services::{Core, Plan, ServiceError};
 use crate::store;
+use idempotency::{IdempotencyKey, StoredResponse};
 use problem::Problem;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 use std::sync::Arc;
 
 pub use routes::{api_functions, is_local_only, route_for, Route, LOCAL_ONLY_FUNCTIONS, ROUTES};
@@ -79,15 +80,6 @@ pub struct Api {
     turns: Arc<turns::Turns>,
 }
 
-/// A stored answer to a POST with an Idempotency-Key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct StoredResponse {
-    fingerprint: String,
-    status: u16,
-    body: serde_json::Value,
-}
-
-const IDEMPOTENCY_HOURS: i64 = 24;
 /// A lost race re-plans from fresh reads. Creates for one company all race for its ticket
 /// counter, and fifty replies at once all race for one ticket, so under a burst some lose
 /// many times: they back off with jitter and keep trying for this long (inside the API
@@ -158,25 +150,17 @@ impl Api {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Plan<T>, ServiceError>>,
     {
-        let idempotency = match request.header("idempotency-key") {
-            Some(key) => {
-                let key = key.trim();
-                if key.is_empty() || key.len() > 200 || key.chars().any(|c| c.is_control()) {
-                    return Err(Problem::new(
-                        400,
-                        "idempotency-key",
-                        "Bad Idempotency-Key",
-                        "the key must be 1 to 200 printable characters",
-                    )
-                    .with_field("Idempotency-Key"));
-                }
-                Some((store::idempotency_pk(scope, key), fingerprint(request)))
-            }
-            None => None,
-        };
+        let idempotency = IdempotencyKey::of(request)?
+            .map(|key| (store::idempotency_pk(scope, key.as_str()), idempotency::fingerprint(request)));
         if let Some((pk, print)) = &idempotency {
-            if let Some(replay) = self.replay(pk, print).await? {
-                return Ok(replay);
+            if let Some(stored) = self.stored_response(pk).await? {
+                // The first answer is only for a caller who may still reach what it names
+                // (a revoked guest key, a collaborator taken off the ticket): the plan reads
+                // again, and where it now answers 404 or 403, so does the replay.
+                if let Err(e @ (ServiceError::NotFound(_) | ServiceError::Forbidden { .. })) = plan().await {
+                    return Err(e.into());
+                }
+                return stored.replay(print);
             }
         }
         let started = std::time::Instant::now();
@@ -192,7 +176,7 @@ impl Api {
                     body: body.clone(),
                 };
                 let mut item = crate::services::item_of(pk.clone(), "IDEM", &stored);
-                item.expires_at = Some((self.core.now() + chrono::Duration::hours(IDEMPOTENCY_HOURS)).timestamp());
+                item.expires_at = Some((self.core.now() + chrono::Duration::hours(idempotency::HOURS)).timestamp());
                 writes.push(crate::ports::Write::create(item));
             }
             match self.core.table.write(writes).await {
@@ -205,8 +189,8 @@ impl Api {
                 Err(crate::ports::StoreError::ConditionFailed(_)) => {
                     // Perhaps a concurrent retry of this very request won: answer as it did.
                     if let Some((pk, print)) = &idempotency {
-                        if let Some(replay) = self.replay(pk, print).await? {
-                            return Ok(replay);
+                        if let Some(stored) = self.stored_response(pk).await? {
+                            return stored.replay(print);
                         }
                     }
                     back_off(attempt).await;
@@ -237,39 +221,14 @@ impl Api {
         self.commit(request, scope, status, plan).await
     }
 
-    async fn replay(&self, pk: &str, print: &str) -> Result<Option<ApiResponse>, Problem> {
-        let Some(stored) = self
+    async fn stored_response(&self, pk: &str) -> Result<Option<StoredResponse>, Problem> {
+        Ok(self
             .core
             .get_record::<StoredResponse>(pk, "IDEM")
             .await
             .map_err(Problem::from)?
-        else {
-            return Ok(None);
-        };
-        let stored = stored.record;
-        if stored.fingerprint != print {
-            return Err(Problem::new(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
-                "this Idempotency-Key was used for a different request",
-            )
-            .with_field("Idempotency-Key"));
-        }
-        let mut response = ApiResponse::json(stored.status, &stored.body);
-        response.headers.push(("idempotent-replayed".into(), "true".into()));
-        Ok(Some(response))
+            .map(|stored| stored.record))
     }
-}
-
-fn fingerprint(request: &ApiRequest) -> String {
-    let mut hash = Sha256::new();
-    hash.update(request.method.as_bytes());
-    hash.update(b" ");
-    hash.update(request.path.as_bytes());
-    hash.update(b"\n");
-    hash.update(&request.body);
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Parses a JSON body, naming the offending field where serde can tell it.

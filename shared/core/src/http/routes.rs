@@ -246,8 +246,12 @@ async fn receive_upload(
 
 async fn download(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let (loaded, _viewer) = api.core.open_ticket(who, id).await.map_err(Problem::from)?;
-    let (attachment, download) = api.core.download(&loaded, attachment_id).await.map_err(Problem::from)?;
+    let (loaded, viewer) = api.core.open_ticket(who, id).await.map_err(Problem::from)?;
+    let (attachment, download) = api
+        .core
+        .download(&loaded, &viewer, attachment_id)
+        .await
+        .map_err(Problem::from)?;
     Ok(match download {
         Download::Bytes(body) => ApiResponse {
             status: 200,

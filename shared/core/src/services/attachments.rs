@@ -2,7 +2,7 @@
 //! that arrived within the ticket's 20 MB total is listed.
 
 use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
-use crate::domain::guest;
+use crate::domain::{access, guest};
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, AttachmentView, Ticket};
 use crate::domain::validate::Invalid;
 use crate::ports::{Download, StoreError, UploadRequest, UploadTarget, Write};
@@ -29,6 +29,16 @@ fn size_mismatch(size: u64, declared: u64) -> ServiceError {
         field: "size",
         detail: format!("the upload was {size} bytes but {declared} were declared"),
     }
+}
+
+fn upload_used() -> ServiceError {
+    ServiceError::conflict("upload-used", "this upload URL was already used")
+}
+
+/// Whether confirming an upload was this call's doing or had happened before.
+enum Arrival {
+    Now(Attachment),
+    Already(Attachment),
 }
 
 fn attachment_sk(id: &str) -> String {
@@ -92,6 +102,7 @@ impl Core {
             size: None,
             state: AttachmentState::Pending,
             uploaded_by: viewer.email.clone(),
+            uploaded_side: viewer.side,
             upload_token_hash: token_hash,
             created_at: now,
         };
@@ -121,6 +132,10 @@ impl Core {
 
     /// The local engine's upload endpoint: checks the token and the size, stores the bytes,
     /// then confirms. On AWS the bytes go to S3 and the ObjectCreated event confirms.
+    ///
+    /// Several PUTs to one upload URL at once: each writes its own file, and confirming is
+    /// the claim that also points the record at that file, so exactly one upload wins and the
+    /// stored bytes are its own; the others get 409 `upload-used` and their files go.
     pub async fn receive_upload(
         &self,
         ticket_id: &str,
@@ -138,26 +153,56 @@ impl Core {
             return Err(ServiceError::NotFound("upload"));
         }
         if attachment.state != AttachmentState::Pending {
-            return Err(ServiceError::conflict(
-                "upload-used",
-                "this upload URL was already used",
-            ));
+            return Err(upload_used());
         }
         if bytes.len() as u64 != attachment.declared_size {
             return Err(size_mismatch(bytes.len() as u64, attachment.declared_size));
         }
-        self.blobs.put(&attachment.blob_key, bytes).await?;
-        self.confirm_upload(ticket_id, attachment_id, bytes.len() as u64).await
+        let own_key = format!("{}-{}", attachment.blob_key, new_id("up"));
+        self.blobs.put(&own_key, bytes).await?;
+        match self
+            .confirm_arrival(ticket_id, attachment_id, bytes.len() as u64, Some(&own_key))
+            .await
+        {
+            Ok(Arrival::Now(attachment)) => Ok(attachment),
+            Ok(Arrival::Already(_)) => {
+                self.blobs.delete(&own_key).await?;
+                Err(upload_used())
+            }
+            Err(e) => {
+                // Refused (its file is deleted already) or failed: nothing points at it.
+                if !matches!(e, ServiceError::TooLarge { .. }) {
+                    self.blobs.delete(&own_key).await?;
+                }
+                Err(e)
+            }
+        }
     }
 
-    /// Records that an attachment's bytes arrived, adding them to the ticket's total in the
-    /// same write. A file over the limit is deleted and marked refused, never listed.
+    /// Records that an attachment's bytes arrived (S3's ObjectCreated event), adding them to
+    /// the ticket's total in the same write. A file over the limit is deleted and marked
+    /// refused, never listed. An event delivered twice finds the attachment done: Ok.
     pub async fn confirm_upload(
         &self,
         ticket_id: &str,
         attachment_id: &str,
         size: u64,
     ) -> Result<Attachment, ServiceError> {
+        match self.confirm_arrival(ticket_id, attachment_id, size, None).await? {
+            Arrival::Now(attachment) | Arrival::Already(attachment) => Ok(attachment),
+        }
+    }
+
+    /// The claim of a pending attachment by the bytes that arrived: one conditional write of
+    /// the attachment (state, size, and `blob_key` when the bytes are elsewhere than the
+    /// grant said) with the ticket's total. Whoever finds it no longer pending did not win.
+    async fn confirm_arrival(
+        &self,
+        ticket_id: &str,
+        attachment_id: &str,
+        size: u64,
+        blob_key: Option<&str>,
+    ) -> Result<Arrival, ServiceError> {
         for _ in 0..5 {
             let loaded = self.load_ticket(ticket_id).await?;
             let Some(att) = self
@@ -168,7 +213,10 @@ impl Core {
             };
             let mut attachment = att.record;
             if attachment.state != AttachmentState::Pending {
-                return Ok(attachment);
+                return Ok(Arrival::Already(attachment));
+            }
+            if let Some(key) = blob_key {
+                attachment.blob_key = key.to_string();
             }
             let mut ticket = loaded.record.clone();
             // The upload is bound to the declared size; a different size is refused, like a
@@ -197,7 +245,7 @@ impl Core {
                     self.blobs.delete(&attachment.blob_key).await?;
                     return Err(refusal);
                 }
-                (Ok(()), None) => return Ok(attachment),
+                (Ok(()), None) => return Ok(Arrival::Now(attachment)),
                 (Err(StoreError::ConditionFailed(_)), _) => continue,
                 (Err(e), _) => return Err(e.into()),
             }
@@ -208,9 +256,12 @@ impl Core {
         ))
     }
 
+    /// A file's bytes for a reader who may see it (`access::sees_attachment`); for the
+    /// customer side that takes one more read, of the messages that may name it.
     pub async fn download(
         &self,
         loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
         attachment_id: &str,
     ) -> Result<(Attachment, Download), ServiceError> {
         let attachment = self
@@ -219,6 +270,12 @@ impl Core {
             .map(|l| l.record)
             .filter(|a| a.state == AttachmentState::Stored)
             .ok_or(ServiceError::NotFound("attachment"))?;
+        if !access::sees_internal_notes(viewer.side) {
+            let messages = self.messages_of(&loaded.record.id).await?;
+            if !access::sees_attachment(viewer.side, &attachment, &messages) {
+                return Err(ServiceError::NotFound("attachment"));
+            }
+        }
         let download = self
             .blobs
             .download(&attachment.blob_key, &attachment.filename, &attachment.content_type)

@@ -5,6 +5,7 @@ use super::attachments::attachment_item;
 use super::notify::Outbox;
 use super::tickets::{message_item, TicketView};
 use super::{new_id, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::domain::access;
 use crate::domain::company::Company;
 use crate::domain::lifecycle::{Effect, Event, Side};
 use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
@@ -116,7 +117,7 @@ impl Core {
                 "the ticket is closed; the customer's next update opens a new case",
             ));
         }
-        self.check_attachments(ticket, &draft.attachment_ids).await?;
+        self.check_attachments(ticket, viewer.side, &draft.attachment_ids).await?;
         next.updated_at = now;
         next.attachment_bytes += arrived.iter().filter_map(|a| a.size).sum::<u64>();
         if !message.internal {
@@ -233,8 +234,10 @@ impl Core {
         Ok(())
     }
 
-    /// Attachments named by a message must be this ticket's and must have arrived.
-    async fn check_attachments(&self, ticket: &Ticket, ids: &[String]) -> Result<(), ServiceError> {
+    /// Attachments named by a message must be this ticket's, must have arrived, and must be
+    /// the writer's side's to name (`access::may_name_attachment`); anything else is refused
+    /// like an unknown id.
+    async fn check_attachments(&self, ticket: &Ticket, side: Side, ids: &[String]) -> Result<(), ServiceError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -246,7 +249,7 @@ impl Core {
         let stored = found
             .iter()
             .filter_map(|i| store::from_item::<Attachment>(i).ok())
-            .filter(|a| a.state == AttachmentState::Stored)
+            .filter(|a| a.state == AttachmentState::Stored && access::may_name_attachment(side, a))
             .count();
         if stored == ids.len() {
             Ok(())

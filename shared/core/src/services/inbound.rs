@@ -258,6 +258,7 @@ impl Core {
             let mut file = file.clone();
             file.ticket_id = ticket.record.id.clone();
             file.uploaded_by = viewer.email.clone();
+            file.uploaded_side = viewer.side;
             arrived.push(file);
         }
         for note in &notes {
@@ -463,6 +464,7 @@ impl Core {
                 size: Some(file.bytes.len() as u64),
                 state: AttachmentState::Stored,
                 uploaded_by: String::new(),
+                uploaded_side: Side::Customer,
                 blob_key,
                 upload_token_hash: String::new(),
                 created_at: self.now(),

@@ -315,16 +315,15 @@ impl Core {
             collaborators: Vec::new(),
             emails: notes_visible.then(Vec::new),
         };
+        let mut messages: Vec<Message> = Vec::new();
+        let mut files: Vec<Attachment> = Vec::new();
         for item in &items {
             if item.sk.starts_with("MSG#") {
-                let message: Message = store::from_item(item)?;
-                if !message.internal || notes_visible {
-                    view.messages.push(message);
-                }
+                messages.push(store::from_item(item)?);
             } else if item.sk.starts_with("ATT#") {
                 let attachment: Attachment = store::from_item(item)?;
                 if attachment.state == AttachmentState::Stored {
-                    view.attachments.push(AttachmentView::from(&attachment));
+                    files.push(attachment);
                 }
             } else if item.sk.starts_with("COLLAB#") {
                 let collaborator: Collaborator = store::from_item(item)?;
@@ -339,6 +338,12 @@ impl Core {
                 }
             }
         }
+        view.attachments = files
+            .iter()
+            .filter(|file| access::sees_attachment(viewer.side, file, &messages))
+            .map(AttachmentView::from)
+            .collect();
+        view.messages = messages.into_iter().filter(|m| !m.internal || notes_visible).collect();
         if let Some(emails) = view.emails.as_mut() {
             for one in &feedback {
                 if let Some(mail) = emails.iter_mut().find(|m| m.id == one.mail_id) {
@@ -348,6 +353,25 @@ impl Core {
             emails.sort_by_key(|m| m.created_at);
         }
         Ok(view)
+    }
+
+    /// A ticket's conversation, internal notes included, oldest first: one query of the
+    /// ticket's partition limited to its messages.
+    pub async fn messages_of(&self, ticket_id: &str) -> Result<Vec<Message>, ServiceError> {
+        let mut query = Query::new(crate::ports::Index::Table, store::ticket_pk(ticket_id));
+        query.sort = SortKey::BeginsWith("MSG#".into());
+        query.limit = 1000;
+        let mut messages = Vec::new();
+        loop {
+            let page = self.table.query(&query).await?;
+            for item in &page.items {
+                messages.push(store::from_item(item)?);
+            }
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => return Ok(messages),
+            }
+        }
     }
 
     /// Opening a ticket marks its replies seen for this reader (seed 001's red badge).

@@ -11,7 +11,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A serial lookup. Dates and the number of claims are for anyone signed in; who the
-/// customer is and what the claims say only for the owning company and support staff.
+/// customer is only for the owning company and support staff; what a claim says only for
+/// the company that filed it and support staff.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SerialLookup {
     pub serial: String,
@@ -123,7 +124,10 @@ impl Core {
             details: warranty::sees_details(who, &serial).then(|| SerialDetails {
                 dealer_company: serial.dealer_company.clone(),
                 registration,
-                claims,
+                claims: claims
+                    .into_iter()
+                    .filter(|c| warranty::sees_claim(who, &c.company))
+                    .collect(),
             }),
         })
     }

@@ -1,0 +1,117 @@
+//! Idempotency-Keys: a POST retried with the same key gets the first answer instead of doing
+//! the work twice. The key is parsed once into a type that can only hold an allowed key; its
+//! record is keyed by a hash of who sent it and the key (unambiguous, see `store`), and holds
+//! the request's fingerprint so the same key with another request is refused.
+
+use super::problem::Problem;
+use super::{ApiRequest, ApiResponse};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How long an answer is kept for retries.
+pub(super) const HOURS: i64 = 24;
+pub(super) const MAX_LEN: usize = 200;
+
+/// The characters a key may hold (as in the OpenAPI document): letters, digits and
+/// `. _ ~ : + / = -`, so UUIDs, ULIDs and base64 fit, and nothing can be mistaken for a
+/// separator or a control character.
+fn allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "._~:+/=-".contains(c)
+}
+
+/// A valid Idempotency-Key header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The request's key, if it sent one; a key outside the documented form is a 400.
+    pub(super) fn of(request: &ApiRequest) -> Result<Option<IdempotencyKey>, Problem> {
+        let Some(key) = request.header("idempotency-key") else {
+            return Ok(None);
+        };
+        if key.is_empty() || key.len() > MAX_LEN || !key.chars().all(allowed) {
+            return Err(Problem::new(
+                400,
+                "idempotency-key",
+                "Bad Idempotency-Key",
+                format!("the key must be 1 to {MAX_LEN} characters: letters, digits and . _ ~ : + / = -"),
+            )
+            .with_field("Idempotency-Key"));
+        }
+        Ok(Some(IdempotencyKey(key.to_string())))
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stored answer to a POST with an Idempotency-Key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct StoredResponse {
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl StoredResponse {
+    /// The first answer again, or a 422 when the key came with another request.
+    pub(super) fn replay(self, fingerprint: &str) -> Result<ApiResponse, Problem> {
+        if self.fingerprint != fingerprint {
+            return Err(Problem::new(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was used for a different request",
+            )
+            .with_field("Idempotency-Key"));
+        }
+        let mut response = ApiResponse::json(self.status, &self.body);
+        response.headers.push(("idempotent-replayed".into(), "true".into()));
+        Ok(response)
+    }
+}
+
+/// What makes two requests "the same": method, path and body.
+pub(super) fn fingerprint(request: &ApiRequest) -> String {
+    let mut hash = Sha256::new();
+    hash.update(request.method.as_bytes());
+    hash.update(b" ");
+    hash.update(request.path.as_bytes());
+    hash.update(b"\n");
+    hash.update(&request.body);
+    hex(&hash.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Caller;
+
+    fn with_key(key: &str) -> ApiRequest {
+        ApiRequest {
+            method: "POST".into(),
+            path: "/v1/tickets".into(),
+            query: Vec::new(),
+            headers: vec![("idempotency-key".into(), key.into())],
+            body: Vec::new(),
+            caller: Caller::Anonymous,
+        }
+    }
+
+    #[test]
+    fn keys_outside_the_documented_form_are_refused() {
+        for good in ["a", "3f2b6c1e-8d7a-4c7e-9a51-0e1f2a3b4c5d", "b64+/=", "x.y_z~1:2"] {
+            assert_eq!(IdempotencyKey::of(&with_key(good)).unwrap().unwrap().as_str(), good);
+        }
+        let long = "k".repeat(MAX_LEN + 1);
+        for bad in ["", " lead", "a#b", "a b", "é", "a\u{7f}", long.as_str()] {
+            let problem = IdempotencyKey::of(&with_key(bad)).unwrap_err();
+            assert_eq!(problem.status, 400, "{bad:?}");
+        }
+    }
+}
