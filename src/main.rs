@@ -3,7 +3,7 @@
 //! ```text
 //! claimdesk [serve] [--data DIR] [--port N] [--types FILE]
 //!           [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]
-//!           [--user-rate N] [--company-rate N] [--rate-limits off]
+//!           [--user-rate N] [--company-rate N] [--rate-limits off] [--mail-authserv-id ID]
 //! claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]
 //! ```
 
@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  claimdesk [serve] [--data DIR] [--port N] [--types FILE] [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]\n            [--user-rate N] [--company-rate N] [--rate-limits off]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
+        "usage:\n  claimdesk [serve] [--data DIR] [--port N] [--types FILE] [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]\n            [--user-rate N] [--company-rate N] [--rate-limits off] [--mail-authserv-id ID]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
         Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
     );
     ExitCode::from(2)
@@ -98,6 +98,9 @@ async fn serve(args: &Args, data: PathBuf) -> ExitCode {
             }
         }
     }
+    // The receiving mail server (RFC 8601 authserv-id) whose Authentication-Results are
+    // believed: a sender it authenticates may thread a reply by the subject tag alone.
+    config.settings.mail_authserv_id = args.get("mail-authserv-id").map(str::to_string);
     match args.get("rate-limits") {
         None => {}
         Some("off") => config.rate_limits = None,

@@ -140,7 +140,11 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
     assert!(counter.contains_key("version"));
 
     // The idempotency record expires by TTL a day later.
-    let idem = item(&desk, "IDEM#u-owner@acme.test#create-1", "IDEM")
+    let idem = item(
+        &desk,
+        &claimdesk_core::store::idempotency_pk("u-owner@acme.test", "create-1"),
+        "IDEM",
+    )
         .await
         .expect("idempotency record");
     let expires: i64 = idem["expires_at"].as_n().unwrap().parse().unwrap();

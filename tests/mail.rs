@@ -4,7 +4,7 @@
 
 mod common;
 
-use claimdesk_core::mail::address::{our_message, ticket_of_reply_address};
+use claimdesk_core::mail::address::{our_message, read_reply_address, ReplyAddress};
 use claimdesk_core::mail::templates::REPLY_MARKER;
 use common::*;
 use serde::Deserialize;
@@ -72,6 +72,14 @@ async fn ticket_for(desk: &Desk, cast: &Cast, setup: &str) -> (String, String) {
             assert_eq!(status, 201, "{body}");
             None
         }
+        // The customer wrote, so a mail went to the assignee with a reply address of its own.
+        "answered" => {
+            let (status, body) = desk.say(&id, &cast.admin, "Any news?").await;
+            assert_eq!(status, 201, "{body}");
+            // The case's own mail comes later, so the conversation's order is plain.
+            desk.clock.advance(chrono::Duration::minutes(1));
+            None
+        }
         other => panic!("unknown setup {other}"),
     };
     if let Some((token, action)) = step {
@@ -111,11 +119,18 @@ fn fill(template: &str, values: &HashMap<&str, String>) -> Vec<u8> {
     for (name, value) in values {
         raw = raw.replace(&format!("{{{{{name}}}}}", name = name), value);
     }
-    assert!(
-        !raw.contains("{{REPLY_TO}}") && !raw.contains("{{MESSAGE_ID}}"),
-        "unfilled placeholder"
-    );
+    assert!(!raw.contains("{{"), "unfilled placeholder in {raw}");
     raw.into_bytes()
+}
+
+/// The newest mail of ticket `number` that went to `to`, if any: its reply address and
+/// Message-ID are what that recipient's client would answer with.
+async fn mail_to(desk: &Desk, number: &str, to: &str) -> Option<SentMail> {
+    desk.mails()
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains(number) && m.to.eq_ignore_ascii_case(to))
+        .last()
 }
 
 async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
@@ -138,8 +153,17 @@ async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
         let name = &case.file;
         let (id, number) = ticket_for(&desk, &cast, &case.setup).await;
         let receipt = receipt_of(&desk, &number).await;
-        let values = HashMap::from([
+        let mut tampered = receipt.reply_to.clone();
+        let at = tampered.find('@').unwrap();
+        let bent = if &tampered[at - 1..at] == "a" { "b" } else { "a" };
+        tampered.replace_range(at - 1..at, bent);
+        let mut values = HashMap::from([
             ("REPLY_TO", receipt.reply_to.clone()),
+            ("TAMPERED_TO", tampered),
+            (
+                "AUTHSERV",
+                desk.core().settings.mail_authserv_id.clone().expect("a trusted mail server"),
+            ),
             ("MESSAGE_ID", receipt.message_id.clone()),
             ("THREAD", receipt.references.clone()),
             ("NUMBER", number.clone()),
@@ -150,6 +174,16 @@ async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
             ("AGENT", AGENT.to_string()),
             ("FORGED_TO", format!("reply+{id}.aaaaaaaaaaaaaaaa@{domain}")),
         ]);
+        let answered_by = [
+            (COLLABORATOR, "COLLABORATOR_REPLY_TO", "COLLABORATOR_MESSAGE_ID"),
+            (AGENT, "AGENT_REPLY_TO", "AGENT_MESSAGE_ID"),
+        ];
+        for (address, reply_to, message_id) in answered_by {
+            if let Some(mail) = mail_to(&desk, &number, address).await {
+                values.insert(reply_to, mail.reply_to);
+                values.insert(message_id, mail.message_id);
+            }
+        }
         let raw = fill(
             &std::fs::read_to_string(corpus_dir().join("corpus").join(name)).unwrap(),
             &values,
@@ -325,8 +359,18 @@ async fn every_outgoing_kind_threads_and_names_its_ticket(desk: Desk) {
         let parsed = mail_parser::MessageParser::default().parse(&mail.raw).unwrap();
         assert_eq!(parsed.to().unwrap().iter().count(), 1, "{}: one recipient", mail.kind);
         assert!(parsed.cc().is_none() && parsed.bcc().is_none(), "{}", mail.kind);
-        let ticket = ticket_of_reply_address(&settings.mail_secret, &settings.mail_domain, &mail.reply_to)
-            .unwrap_or_else(|| panic!("{}: reply address {} holds no valid token", mail.kind, mail.reply_to));
+        let address = read_reply_address(&settings.mail_secret, &settings.mail_domain, &mail.reply_to);
+        let ReplyAddress::Ticket { ticket_id: ticket, .. } = &address else {
+            panic!("{}: reply address {} holds no valid token", mail.kind, mail.reply_to)
+        };
+        // Each recipient's reply address is their own.
+        assert!(
+            address.issued_to(&settings.mail_secret, &mail.to),
+            "{}: the reply address is not bound to {}",
+            mail.kind,
+            mail.to
+        );
+        let ticket = ticket.clone();
         let number = if ticket == id {
             t["number"].as_str().unwrap()
         } else {

@@ -97,6 +97,9 @@ pub struct Desk {
     pub base: String,
 }
 
+/// The receiving mail server a local test desk believes (`Settings::mail_authserv_id`).
+pub const LOCAL_AUTHSERV_ID: &str = "mx.claimdesk.test";
+
 /// Monday 2 November 2026, 09:00 UTC: "day 1" of the walks.
 pub fn day_one() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
@@ -116,6 +119,8 @@ pub async fn boot_with(dir: &Path, clock: Arc<ManualClock>, adjust: impl FnOnce(
     // more calls than one burst would be refused for ever. `tests/trust/limits.rs` turns
     // the limits on with figures of its own.
     config.rate_limits = None;
+    // The mail server in front of the test desk, whose Authentication-Results are believed.
+    config.settings.mail_authserv_id = Some(LOCAL_AUTHSERV_ID.into());
     adjust(&mut config);
     start(config).await.expect("server starts")
 }
@@ -176,6 +181,7 @@ impl Desk {
             // emulator's shared SES store.
             mail_from: format!("Claimdesk <support+{run}@claimdesk.test>"),
             public_base_url: "https://portal.claimdesk.test".into(),
+            mail_authserv_id: Some(claimdesk_aws::config::SES_AUTHSERV_ID.into()),
             ..Settings::default()
         };
         claimdesk_aws::provision::provision(&sdk, &names, &settings.mail_from)

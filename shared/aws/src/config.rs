@@ -13,6 +13,11 @@ pub struct Names {
     pub configuration_set: Option<String>,
 }
 
+/// The authserv-id of SES's inbound mail: its receipt rule writes the DKIM, SPF and DMARC
+/// verdicts into an `Authentication-Results` header under this name, above any the sender
+/// wrote.
+pub const SES_AUTHSERV_ID: &str = "amazonses.com";
+
 pub const TABLE_NAME: &str = "TABLE_NAME";
 pub const BUCKET_NAME: &str = "BUCKET_NAME";
 pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
@@ -80,6 +85,7 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings)
     }
     let mut settings = Settings {
         mail_secret: secret.into_bytes(),
+        mail_authserv_id: Some(SES_AUTHSERV_ID.into()),
         ..Settings::default()
     };
     if let Some(v) = optional(MAIL_FROM) {

@@ -1,60 +1,114 @@
-//! The addresses and ids that tie a mail to its ticket.
+//! The addresses and ids that tie a mail to its ticket, and what each proves.
 //!
-//! - Reply address: `reply+<ticket id>.<tag>@<mail domain>`, where the tag is an HMAC of the
-//!   ticket id under the deployment's mail secret. Ticket ids appear in portal URLs; the tag
-//!   does not, and nobody can compute it without the secret, so a guessed address finds
-//!   nothing.
-//! - Message-ID: `<mail id>.<ticket id>@<mail domain>`; the thread root is
-//!   `ticket-<ticket id>@<mail domain>`. A reply whose client dropped the `+token` still
-//!   names the ticket in `In-Reply-To`/`References`.
-//! - Subject tag: `[ACME-000123]`, the last resort.
+//! - Reply address: `reply+<ticket id>.<check><binding>@<mail domain>`, one per recipient.
+//!   `binding` (16 base32 characters, 80 bits) is an HMAC of the ticket id and the address
+//!   the mail went to, under the deployment's mail secret: only that recipient's mail can
+//!   use it, and nobody can compute it without the secret. `check` (4 characters) is an HMAC
+//!   of the ticket id and the binding, so an address of ours whose ticket id or tag was
+//!   altered is told apart from one issued to somebody else (the first is tampering).
+//! - Message-ID: `<mail id>.<ticket id>@<mail domain>`; the mail id is 128 random bits, so
+//!   naming it in `In-Reply-To`/`References` shows the mail was received. The thread root
+//!   `ticket-<ticket id>@<mail domain>` only groups a ticket's mail in clients: ticket ids
+//!   appear in portal links, so it proves nothing.
+//! - Subject tag: `[ACME-000123]`: numbers are sequential, so it proves nothing either.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// 16 base32 characters: 80 bits of the HMAC.
-const TAG_CHARS: usize = 16;
+const CHECK_CHARS: usize = 4;
+/// 80 bits of the HMAC.
+const BINDING_CHARS: usize = 16;
 const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 
-fn tag(secret: &[u8], ticket_id: &str) -> String {
+fn mac(secret: &[u8], parts: &[&str], chars: usize) -> String {
     // Any key length is accepted by HMAC; `new_from_slice` cannot fail for it.
     let mut mac = HmacSha256::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    mac.update(ticket_id.as_bytes());
+    for part in parts {
+        // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
     let digest = mac.finalize().into_bytes();
     let mut bits: u128 = u128::from_be_bytes(digest[..16].try_into().unwrap_or([0; 16]));
-    let mut out = String::with_capacity(TAG_CHARS);
-    for _ in 0..TAG_CHARS {
+    let mut out = String::with_capacity(chars);
+    for _ in 0..chars {
         out.push(ALPHABET[(bits % 32) as usize] as char);
         bits /= 32;
     }
     out
 }
 
-/// The reply address of a ticket.
-pub fn reply_address(secret: &[u8], domain: &str, ticket_id: &str) -> String {
-    format!("reply+{ticket_id}.{}@{domain}", tag(secret, ticket_id))
+/// Covers the ticket id and the binding: an address whose id or tag was altered fails it,
+/// while a genuine address issued to someone else passes it (and fails `issued_to`).
+fn check(secret: &[u8], ticket_id: &str, binding: &str) -> String {
+    mac(secret, &["check", ticket_id, binding], CHECK_CHARS)
 }
 
-/// The ticket a reply address belongs to, if it is ours and its tag is right.
-pub fn ticket_of_reply_address(secret: &[u8], domain: &str, address: &str) -> Option<String> {
-    let (local, host) = address.trim().rsplit_once('@')?;
-    if !host.eq_ignore_ascii_case(domain) {
-        return None;
+fn binding(secret: &[u8], ticket_id: &str, recipient: &str) -> String {
+    mac(
+        secret,
+        &["recipient", ticket_id, &recipient.trim().to_ascii_lowercase()],
+        BINDING_CHARS,
+    )
+}
+
+/// The reply address of a ticket's mail to one recipient.
+pub fn reply_address(secret: &[u8], domain: &str, ticket_id: &str, recipient: &str) -> String {
+    let binding = binding(secret, ticket_id, recipient);
+    format!("reply+{ticket_id}.{}{binding}@{domain}", check(secret, ticket_id, &binding))
+}
+
+/// What an address says as a reply address of ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyAddress {
+    /// Not one of ours (another domain, or not a reply address).
+    NotOurs,
+    /// Ours in form, but its ticket id or tag does not verify: altered on the way.
+    Tampered,
+    /// A genuine reply address of this ticket; `issued_to` tells to whom.
+    Ticket { ticket_id: String, binding: String },
+}
+
+impl ReplyAddress {
+    /// Whether this address was issued to `sender` (compared in constant time: the binding
+    /// is a credential).
+    pub fn issued_to(&self, secret: &[u8], sender: &str) -> bool {
+        match self {
+            ReplyAddress::Ticket { ticket_id, binding: given } => same(given, &binding(secret, ticket_id, sender)),
+            _ => false,
+        }
     }
-    let token = local.to_ascii_lowercase();
-    let token = token.strip_prefix("reply+")?;
-    let (ticket_id, given) = token.rsplit_once('.')?;
-    let expected = tag(secret, ticket_id);
-    // Compare in constant time: the tag is a credential of sorts.
-    let same = given.len() == expected.len()
-        && given
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    same.then(|| ticket_id.to_string())
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reads an address as a reply address of ours.
+pub fn read_reply_address(secret: &[u8], domain: &str, address: &str) -> ReplyAddress {
+    let Some((local, host)) = address.trim().rsplit_once('@') else {
+        return ReplyAddress::NotOurs;
+    };
+    let local = local.to_ascii_lowercase();
+    let Some(token) = local.strip_prefix("reply+").filter(|_| host.eq_ignore_ascii_case(domain)) else {
+        return ReplyAddress::NotOurs;
+    };
+    let Some((ticket_id, tag)) = token.rsplit_once('.') else {
+        return ReplyAddress::Tampered;
+    };
+    if tag.len() != CHECK_CHARS + BINDING_CHARS || !tag.is_char_boundary(CHECK_CHARS) {
+        return ReplyAddress::Tampered;
+    }
+    let (given_check, given_binding) = tag.split_at(CHECK_CHARS);
+    if !plausible_id(ticket_id) || !same(given_check, &check(secret, ticket_id, given_binding)) {
+        return ReplyAddress::Tampered;
+    }
+    ReplyAddress::Ticket {
+        ticket_id: ticket_id.to_string(),
+        binding: given_binding.to_string(),
+    }
 }
 
 pub fn message_id(mail_id: &str, ticket_id: &str, domain: &str) -> String {
@@ -126,27 +180,40 @@ mod tests {
 
     #[test]
     fn reply_addresses_round_trip_and_refuse_forgeries() {
-        let address = reply_address(SECRET, "mail.test", "t_abc23");
-        assert_eq!(
-            ticket_of_reply_address(SECRET, "mail.test", &address).as_deref(),
-            Some("t_abc23")
-        );
-        assert_eq!(
-            ticket_of_reply_address(SECRET, "MAIL.TEST", &address.to_ascii_uppercase()).as_deref(),
-            Some("t_abc23")
-        );
-        // The same tag on another ticket, another secret, another domain, or no tag: nothing.
+        let address = reply_address(SECRET, "mail.test", "t_abc23", "Ada@Acme.test");
+        let read = read_reply_address(SECRET, "mail.test", &address);
+        assert!(matches!(&read, ReplyAddress::Ticket { ticket_id, .. } if ticket_id == "t_abc23"));
+        assert_eq!(read_reply_address(SECRET, "MAIL.TEST", &address.to_ascii_uppercase()), read);
+        // Bound to its recipient: it proves Ada, and nobody else.
+        assert!(read.issued_to(SECRET, "ada@acme.test"));
+        assert!(!read.issued_to(SECRET, "agent@vendor.test"));
+        // Another ticket's id with this tag, a bent tag, another secret, or the old form
+        // without a check: ours, but tampered.
         let forged = address.replace("t_abc23", "t_abc24");
-        assert_eq!(ticket_of_reply_address(SECRET, "mail.test", &forged), None);
-        assert_eq!(ticket_of_reply_address(b"other", "mail.test", &address), None);
+        assert_eq!(read_reply_address(SECRET, "mail.test", &forged), ReplyAddress::Tampered);
+        let bent = address.replacen(".", ".z", 1);
+        assert_eq!(read_reply_address(SECRET, "mail.test", &bent), ReplyAddress::Tampered);
+        let (local, _) = address.split_once('@').unwrap();
+        let last = local.chars().last().unwrap();
+        let flipped = format!("{}{}@mail.test", &local[..local.len() - 1], if last == 'a' { 'b' } else { 'a' });
+        assert_eq!(read_reply_address(SECRET, "mail.test", &flipped), ReplyAddress::Tampered);
+        assert_eq!(read_reply_address(b"other", "mail.test", &address), ReplyAddress::Tampered);
         assert_eq!(
-            ticket_of_reply_address(SECRET, "mail.test", &address.replace("mail.test", "evil.test")),
-            None
+            read_reply_address(SECRET, "mail.test", "reply+t_abc23.aaaaaaaaaaaaaaaa@mail.test"),
+            ReplyAddress::Tampered
         );
         assert_eq!(
-            ticket_of_reply_address(SECRET, "mail.test", "reply+t_abc23@mail.test"),
-            None
+            read_reply_address(SECRET, "mail.test", "reply+t_abc23@mail.test"),
+            ReplyAddress::Tampered
         );
+        // Elsewhere, or not a reply address: not ours at all.
+        assert_eq!(
+            read_reply_address(SECRET, "mail.test", &address.replace("mail.test", "evil.test")),
+            ReplyAddress::NotOurs
+        );
+        assert_eq!(read_reply_address(SECRET, "mail.test", "support@mail.test"), ReplyAddress::NotOurs);
+        // The local part stays within RFC 5321's 64 characters.
+        assert!(address.split('@').next().unwrap().len() <= 64);
     }
 
     #[test]

@@ -51,6 +51,50 @@ pub struct InboundMail {
     /// Why the receiving side distrusts the mail (SES's spam or virus verdict, a DMARC
     /// failure of the sender's domain): such mail is held, never acted on.
     pub distrust: Option<String>,
+    /// The topmost `Authentication-Results` header (RFC 8601): the one the receiving server
+    /// added last, above any the sender wrote.
+    pub authentication_results: Option<String>,
+}
+
+impl InboundMail {
+    /// Whether the receiving mail server `authserv_id` vouches for the sender's domain: its
+    /// `Authentication-Results`, the topmost header, says DKIM passed for the From domain
+    /// and DMARC passed for it (no DMARC record gives `none`, which is no pass). A header
+    /// the sender wrote sits below the receiver's, and one naming another server counts for
+    /// nothing.
+    pub fn sender_authenticated(&self, authserv_id: Option<&str>) -> bool {
+        let (Some(trusted), Some(results), Some(from)) = (authserv_id, &self.authentication_results, &self.from) else {
+            return false;
+        };
+        let Some(domain) = from.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()) else {
+            return false;
+        };
+        let mut parts = results.split(';');
+        let server = parts.next().unwrap_or("").split_whitespace().next().unwrap_or("");
+        if !server.eq_ignore_ascii_case(trusted) {
+            return false;
+        }
+        let (mut dkim, mut dmarc) = (false, false);
+        for part in parts {
+            let words: Vec<String> = part.split_whitespace().map(|w| w.to_ascii_lowercase()).collect();
+            let Some(first) = words.first() else { continue };
+            let property = |name: &str| {
+                words
+                    .iter()
+                    .find_map(|w| w.strip_prefix(name))
+                    .map(|v| v.trim_start_matches('@').trim_end_matches(';').to_string())
+            };
+            match first.as_str() {
+                "dkim=pass" => {
+                    let signer = property("header.d=").or_else(|| property("header.i="));
+                    dkim |= signer.is_some_and(|d| d == domain || d.ends_with(&format!("@{domain}")));
+                }
+                "dmarc=pass" => dmarc |= property("header.from=").is_some_and(|d| d == domain),
+                _ => {}
+            }
+        }
+        dkim && dmarc
+    }
 }
 
 fn text_list(value: &HeaderValue<'_>) -> Vec<String> {
@@ -126,8 +170,15 @@ pub fn read(raw: &[u8]) -> Option<InboundMail> {
             .collect(),
     };
     let distrust = distrust_of(&message);
+    let authentication_results = message
+        .headers()
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case("Authentication-Results"))
+        .and_then(|h| h.value().as_text())
+        .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "));
     Some(InboundMail {
         distrust,
+        authentication_results,
         message_id: message.message_id().map(str::to_string),
         from,
         from_name,
@@ -387,5 +438,36 @@ mod tests {
         assert!(is_forward("Fwd: 835 rejected", text));
         let kept = new_text(text, true);
         assert!(kept.contains("ERA rejected: code 16"), "{kept}");
+    }
+
+    fn mail_with(headers: &str) -> InboundMail {
+        let raw = format!("{headers}From: Ada <ada@acme.test>\r\nTo: support@claimdesk.test\r\nSubject: [ACME-000001] Hi\r\n\r\nHello\r\n");
+        read(raw.as_bytes()).expect("a mail")
+    }
+
+    #[test]
+    fn only_the_receiving_servers_verdict_authenticates_a_sender() {
+        let pass = "Authentication-Results: mx.test;\r\n spf=pass smtp.mailfrom=acme.test;\r\n dkim=pass header.i=@acme.test;\r\n dmarc=pass header.from=acme.test;\r\n";
+        assert!(mail_with(pass).sender_authenticated(Some("mx.test")));
+        assert!(mail_with(pass).sender_authenticated(Some("MX.TEST")));
+        // Nobody trusted, or another server's word.
+        assert!(!mail_with(pass).sender_authenticated(None));
+        assert!(!mail_with(pass).sender_authenticated(Some("amazonses.com")));
+        // A header the sender wrote sits below the receiver's own, which decides.
+        let forged_below = format!("Authentication-Results: mx.test; dkim=none; dmarc=none header.from=acme.test\r\n{pass}");
+        assert!(!mail_with(&forged_below).sender_authenticated(Some("mx.test")));
+        // No DMARC record is no pass; DKIM of another domain is no pass; both are needed.
+        for results in [
+            "mx.test; dkim=pass header.d=acme.test; dmarc=none header.from=acme.test",
+            "mx.test; dkim=pass header.d=evil.test; dmarc=pass header.from=acme.test",
+            "mx.test; dkim=pass header.d=acme.test",
+            "mx.test; dmarc=pass header.from=acme.test",
+            "mx.test; dkim=fail header.d=acme.test; dmarc=pass header.from=acme.test",
+        ] {
+            let mail = mail_with(&format!("Authentication-Results: {results}\r\n"));
+            assert!(!mail.sender_authenticated(Some("mx.test")), "{results}");
+        }
+        let by_d = mail_with("Authentication-Results: mx.test; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n");
+        assert!(by_d.sender_authenticated(Some("mx.test")));
     }
 }

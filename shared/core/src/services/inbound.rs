@@ -13,7 +13,7 @@ use super::tickets::NumberRecord;
 use super::{item_of, new_id, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::lifecycle::{Desk, Side};
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, Ticket};
-use crate::mail::address::{our_message, subject_tags, ticket_of_reply_address};
+use crate::mail::address::{our_message, read_reply_address, subject_tags, OurMessage, ReplyAddress};
 use crate::mail::inbound::{self, Bounce, InboundAttachment, InboundMail, Nature};
 use crate::mail::templates::one_line;
 use crate::ports::{Index, Query, SortKey, StoreError, Write};
@@ -190,10 +190,13 @@ impl Core {
     }
 
     async fn decide(&self, mail: &InboundMail, files: &Kept) -> Result<Decision, ServiceError> {
-        let ticket = self.ticket_of_mail(mail).await?;
         match &mail.nature {
-            Nature::Bounce(bounce) => self.decide_bounce(bounce, ticket).await,
-            Nature::AutoReply(reason) => Ok(match ticket {
+            Nature::Bounce(bounce) => {
+                let ticket = self.ticket_named_by(mail).await?;
+                self.decide_bounce(bounce, ticket).await
+            }
+            // Recorded on the ticket it names, never acted on: no proof of the sender needed.
+            Nature::AutoReply(reason) => Ok(match self.ticket_named_by(mail).await? {
                 Some(ticket) => Decision {
                     outcome: InboundOutcome::AutoReply,
                     detail: format!("automatic reply ({reason}): not added to the conversation"),
@@ -203,28 +206,58 @@ impl Core {
                 },
                 None => held(None, &format!("automatic reply ({reason}) for no known ticket")),
             }),
-            Nature::Person => {
-                if let Some(why) = &mail.distrust {
-                    return Ok(held(ticket, why));
-                }
-                let Some(ticket) = ticket else {
-                    return Ok(held(None, "no ticket found by reply address, thread or subject tag"));
-                };
-                let Some(from) = mail.from.as_deref() else {
-                    return Ok(held(Some(ticket), "the message names no sender"));
-                };
-                let Some(viewer) = self
-                    .mail_viewer(&ticket.record, from, mail.from_name.as_deref())
-                    .await?
-                else {
-                    return Ok(held(
-                        Some(ticket),
-                        &format!("{from} is not the requester, a collaborator or an agent of this ticket"),
-                    ));
-                };
-                self.decide_reply(mail, ticket, &viewer, files).await
-            }
+            Nature::Person => self.decide_person(mail, files).await,
         }
+    }
+
+    /// A person's mail joins a ticket only when it proves its sender received our mail and
+    /// the sender has a right to the ticket, on their own side (`Proof`).
+    async fn decide_person(&self, mail: &InboundMail, files: &Kept) -> Result<Decision, ServiceError> {
+        let Some(from) = mail.from.as_deref() else {
+            return Ok(held(None, "the message names no sender"));
+        };
+        let proof = self.proof_of(mail, from).await?;
+        if let Some(why) = &mail.distrust {
+            return Ok(held(proof.into_ticket(), why));
+        }
+        let (ticket, by_token) = match proof {
+            Proof::Tampered => {
+                return Ok(held(
+                    None,
+                    "a reply address of ours that does not verify (its ticket or tag was altered)",
+                ))
+            }
+            Proof::IssuedToAnother(ticket) => {
+                return Ok(held(
+                    Some(ticket),
+                    &format!("the reply address was issued to another recipient, not {from}"),
+                ))
+            }
+            Proof::Unproven => {
+                return Ok(held(
+                    None,
+                    "the sender is not proven: no reply address of ours issued to them, no reference to a mail we sent them, and no authenticated subject tag",
+                ))
+            }
+            Proof::Token(ticket) => (ticket, true),
+            Proof::Thread(ticket) | Proof::AuthenticatedTag(ticket) => (ticket, false),
+        };
+        let Some(viewer) = self
+            .mail_viewer(&ticket.record, from, mail.from_name.as_deref())
+            .await?
+        else {
+            return Ok(held(
+                Some(ticket),
+                &format!("{from} is not the requester, a collaborator or an agent of this ticket"),
+            ));
+        };
+        if viewer.side == Side::Support && !by_token {
+            return Ok(held(
+                Some(ticket),
+                "support staff write by mail only through the reply address of a mail sent to them",
+            ));
+        }
+        self.decide_reply(mail, ticket, &viewer, files).await
     }
 
     async fn decide_reply(
@@ -362,25 +395,85 @@ impl Core {
         }
     }
 
-    /// The ticket a mail answers: its reply address, else its thread, else its subject tag.
-    async fn ticket_of_mail(&self, mail: &InboundMail) -> Result<Option<Loaded<Ticket>>, ServiceError> {
+    /// What a person's mail proves about its sender, strongest first: a reply address of
+    /// ours issued to the sender; a Message-ID of a mail we sent the sender, named in
+    /// `In-Reply-To`/`References` (mail ids are random, so only a recipient knows one); the
+    /// subject tag when the receiving mail server vouches for the sender's domain
+    /// (`InboundMail::sender_authenticated`). An address of ours that does not verify is
+    /// tampering, whatever the other headers say.
+    async fn proof_of(&self, mail: &InboundMail, from: &str) -> Result<Proof, ServiceError> {
+        let secret = &self.settings.mail_secret;
         let domain = &self.settings.mail_domain;
-        let by_token = mail
+        let addresses: Vec<ReplyAddress> = mail
             .recipients
             .iter()
-            .find_map(|r| ticket_of_reply_address(&self.settings.mail_secret, domain, r));
+            .map(|r| read_reply_address(secret, domain, r))
+            .filter(|a| *a != ReplyAddress::NotOurs)
+            .collect();
+        if addresses.contains(&ReplyAddress::Tampered) {
+            return Ok(Proof::Tampered);
+        }
+        if let Some(first) = addresses.first() {
+            let mine = addresses.iter().find(|a| a.issued_to(secret, from));
+            let ReplyAddress::Ticket { ticket_id, .. } = mine.unwrap_or(first) else {
+                return Ok(Proof::Tampered);
+            };
+            return Ok(match self.ticket_if_any(ticket_id).await? {
+                None => Proof::Tampered,
+                Some(ticket) if mine.is_some() => Proof::Token(ticket),
+                Some(ticket) => Proof::IssuedToAnother(ticket),
+            });
+        }
+        for id in &mail.thread_ids {
+            let Some(OurMessage {
+                ticket_id,
+                mail_id: Some(mail_id),
+            }) = our_message(id, domain)
+            else {
+                continue;
+            };
+            if self.mail_went_to(&ticket_id, &mail_id, from).await? {
+                if let Some(ticket) = self.ticket_if_any(&ticket_id).await? {
+                    return Ok(Proof::Thread(ticket));
+                }
+            }
+        }
+        if mail.sender_authenticated(self.settings.mail_authserv_id.as_deref()) {
+            if let Some(ticket) = self.ticket_of_subject_tag(&mail.subject).await? {
+                return Ok(Proof::AuthenticatedTag(ticket));
+            }
+        }
+        Ok(Proof::Unproven)
+    }
+
+    /// The ticket an automatic reply or a bounce names, by any of its marks: such mail is
+    /// only recorded, so nothing needs proving.
+    async fn ticket_named_by(&self, mail: &InboundMail) -> Result<Option<Loaded<Ticket>>, ServiceError> {
+        let secret = &self.settings.mail_secret;
+        let domain = &self.settings.mail_domain;
+        let by_address = mail
+            .recipients
+            .iter()
+            .find_map(|r| match read_reply_address(secret, domain, r) {
+                ReplyAddress::Ticket { ticket_id, .. } => Some(ticket_id),
+                _ => None,
+            });
         let by_thread = || {
             mail.thread_ids
                 .iter()
                 .find_map(|id| our_message(id, domain))
                 .map(|m| m.ticket_id)
         };
-        if let Some(id) = by_token.or_else(by_thread) {
+        if let Some(id) = by_address.or_else(by_thread) {
             if let Some(ticket) = self.ticket_if_any(&id).await? {
                 return Ok(Some(ticket));
             }
         }
-        for number in subject_tags(&mail.subject) {
+        self.ticket_of_subject_tag(&mail.subject).await
+    }
+
+    async fn ticket_of_subject_tag(&self, subject: &str) -> Result<Option<Loaded<Ticket>>, ServiceError> {
+        for number in subject_tags(subject) {
             let Some((company, _)) = number.rsplit_once('-') else {
                 continue;
             };
@@ -489,6 +582,30 @@ impl Core {
         query.limit = limit.clamp(1, 100);
         let page = self.table.query(&query).await?;
         page.items.iter().map(|i| Ok(store::from_item(i)?)).collect()
+    }
+}
+
+/// What a person's mail proves about its sender (see `Core::proof_of`).
+enum Proof {
+    /// Through a reply address of ours issued to the sender.
+    Token(Loaded<Ticket>),
+    /// By naming a mail we sent the sender.
+    Thread(Loaded<Ticket>),
+    /// By the subject tag, the sender's domain vouched for by the receiving server.
+    AuthenticatedTag(Loaded<Ticket>),
+    /// A genuine reply address of ours, issued to somebody else (a forward, or a borrowed one).
+    IssuedToAnother(Loaded<Ticket>),
+    /// An address of ours that does not verify.
+    Tampered,
+    Unproven,
+}
+
+impl Proof {
+    fn into_ticket(self) -> Option<Loaded<Ticket>> {
+        match self {
+            Proof::Token(t) | Proof::Thread(t) | Proof::AuthenticatedTag(t) | Proof::IssuedToAnother(t) => Some(t),
+            Proof::Tampered | Proof::Unproven => None,
+        }
     }
 }
 

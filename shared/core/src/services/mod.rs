@@ -43,6 +43,10 @@ pub struct Settings {
     pub mail_domain: String,
     /// Keys the reply addresses' tags (`mail::address`): without it nobody can make one.
     pub mail_secret: Vec<u8>,
+    /// The receiving mail server whose `Authentication-Results` header is believed (its
+    /// authserv-id, RFC 8601): on AWS SES's `amazonses.com`; locally none unless configured.
+    /// Only a sender it authenticates may thread a mail by the subject tag alone.
+    pub mail_authserv_id: Option<String>,
     /// Where links in mail point (guest links).
     pub public_base_url: String,
     pub guest_key_days: i64,
@@ -65,6 +69,7 @@ impl Default for Settings {
                 rand::thread_rng().fill_bytes(&mut raw);
                 raw
             },
+            mail_authserv_id: None,
             public_base_url: "http://127.0.0.1:3000".into(),
             guest_key_days: 90,
             upload_minutes: 15,

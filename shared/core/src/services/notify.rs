@@ -88,7 +88,7 @@ impl<'a> Outbox<'a> {
             text: rendered.text,
             html: rendered.html,
             ticket_id: Some(ticket.id.clone()),
-            reply_to: Some(address::reply_address(&settings.mail_secret, domain, &ticket.id)),
+            reply_to: Some(address::reply_address(&settings.mail_secret, domain, &ticket.id, to)),
             message_id: address::message_id(&id, &ticket.id, domain),
             thread_id: Some(address::thread_id(&ticket.id, domain)),
         };
