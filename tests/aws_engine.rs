@@ -145,8 +145,8 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
         &claimdesk_core::store::idempotency_pk("u-owner@acme.test", "create-1"),
         "IDEM",
     )
-        .await
-        .expect("idempotency record");
+    .await
+    .expect("idempotency record");
     let expires: i64 = idem["expires_at"].as_n().unwrap().parse().unwrap();
     assert_eq!(expires, (day_one() + chrono::Duration::hours(24)).timestamp());
 

@@ -162,7 +162,11 @@ async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
             ("TAMPERED_TO", tampered),
             (
                 "AUTHSERV",
-                desk.core().settings.mail_authserv_id.clone().expect("a trusted mail server"),
+                desk.core()
+                    .settings
+                    .mail_authserv_id
+                    .clone()
+                    .expect("a trusted mail server"),
             ),
             ("MESSAGE_ID", receipt.message_id.clone()),
             ("THREAD", receipt.references.clone()),

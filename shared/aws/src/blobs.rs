@@ -8,7 +8,7 @@ use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use claimdesk_core::domain::ticket::content_disposition;
-use claimdesk_core::ports::{Blobs, Download, StoreError, UploadRequest, UploadTarget};
+use claimdesk_core::ports::{Blobs, Download, StoreError, UploadRequest, UploadTarget, DOWNLOAD_CONTENT_TYPE};
 use std::time::Duration;
 
 /// How long a download link works.
@@ -62,6 +62,9 @@ impl Blobs for S3Blobs {
             .key(request.key)
             .content_type(request.content_type)
             .content_length(request.size as i64)
+            // One upload per URL: S3 refuses a second PUT to the key (412), so concurrent
+            // uploads with one grant cannot replace the bytes that were confirmed.
+            .if_none_match("*")
             .presigned(presigning(request.valid_for)?)
             .await
             .map_err(|e| StoreError::Other(format!("presigning failed: {e:?}")))?;
@@ -80,14 +83,14 @@ impl Blobs for S3Blobs {
             .map_err(unavailable)
     }
 
-    async fn download(&self, key: &str, filename: &str, content_type: &str) -> Result<Option<Download>, StoreError> {
+    async fn download(&self, key: &str, filename: &str) -> Result<Option<Download>, StoreError> {
         let presigned = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
             .response_content_disposition(content_disposition(filename))
-            .response_content_type(content_type)
+            .response_content_type(DOWNLOAD_CONTENT_TYPE)
             .presigned(presigning(DOWNLOAD_VALID_FOR)?)
             .await
             .map_err(|e| StoreError::Other(format!("presigning failed: {e:?}")))?;
@@ -150,6 +153,8 @@ mod tests {
         let signed = query_value(&target.url, "X-Amz-SignedHeaders");
         assert!(signed.contains("content-length"), "{signed}");
         assert!(signed.contains("content-type"), "{signed}");
+        assert!(signed.contains("if-none-match"), "{signed}");
+        assert!(target.headers.contains(&("if-none-match".into(), "*".into())));
         assert_eq!(query_value(&target.url, "X-Amz-Expires"), "900");
         assert!(target.headers.contains(&("content-length".into(), "1234".into())));
         assert!(target
@@ -161,7 +166,7 @@ mod tests {
     #[tokio::test]
     async fn a_download_link_expires_and_names_the_file() {
         let Some(Download::Redirect(url)) = blobs()
-            .download("tickets/t_1/att_2", "informe final.pdf", "application/pdf")
+            .download("tickets/t_1/att_2", "informe final.pdf")
             .await
             .unwrap()
         else {
@@ -169,5 +174,6 @@ mod tests {
         };
         assert_eq!(query_value(&url, "X-Amz-Expires"), "300");
         assert!(query_value(&url, "response-content-disposition").contains("informe%20final.pdf"));
+        assert_eq!(query_value(&url, "response-content-type"), "application%2Foctet-stream");
     }
 }

@@ -242,12 +242,17 @@ pub struct UploadRequest<'a> {
     pub valid_for: std::time::Duration,
 }
 
+/// Every download is sent as bytes to save, whatever type the uploader declared: a file is
+/// never rendered by the browser from our origin, and the API document names one type.
+pub const DOWNLOAD_CONTENT_TYPE: &str = "application/octet-stream";
+
 #[async_trait]
 pub trait Blobs: Send + Sync {
     /// Where the client sends the bytes, bound to the declared size and content type.
     async fn upload_target(&self, request: &UploadRequest<'_>) -> Result<UploadTarget, StoreError>;
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError>;
-    async fn download(&self, key: &str, filename: &str, content_type: &str) -> Result<Option<Download>, StoreError>;
+    /// The bytes, or a link to them, sent as `DOWNLOAD_CONTENT_TYPE` under `filename`.
+    async fn download(&self, key: &str, filename: &str) -> Result<Option<Download>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 }
 

@@ -65,7 +65,7 @@ impl Blobs for FileBlobs {
         tokio::fs::rename(&partial, &path).await.map_err(io)
     }
 
-    async fn download(&self, key: &str, _filename: &str, _content_type: &str) -> Result<Option<Download>, StoreError> {
+    async fn download(&self, key: &str, _filename: &str) -> Result<Option<Download>, StoreError> {
         match tokio::fs::read(self.safe_path(key)?).await {
             Ok(bytes) => Ok(Some(Download::Bytes(bytes))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -93,7 +93,7 @@ mod tests {
         assert!(blobs.put("tickets/../../evil", b"x").await.is_err());
         blobs.put("tickets/t_1/att_1", b"hello").await.unwrap();
         assert_eq!(
-            blobs.download("tickets/t_1/att_1", "", "").await.unwrap(),
+            blobs.download("tickets/t_1/att_1", "").await.unwrap(),
             Some(Download::Bytes(b"hello".to_vec()))
         );
     }

@@ -113,7 +113,12 @@ pub fn issue_token_for(secret: &[u8], identity: &Identity, now: i64, ttl_seconds
 /// Signs claims as they are (tests use it for tokens that must be refused).
 pub fn sign(secret: &[u8], claims: &TokenClaims) -> String {
     // HS256 over serialisable claims cannot fail.
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret)).unwrap_or_default()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap_or_default()
 }
 
 /// Verifies an HS256 token and returns who it names.
@@ -207,10 +212,22 @@ mod tests {
         let ok = |c: &TokenClaims| verify_token(b"k", &sign(b"k", c), &none).is_ok();
         assert!(ok(&claims(now)));
         // Within the clock skew both ways is fine; beyond it is not.
-        assert!(ok(&TokenClaims { nbf: Some(now + 10), ..claims(now) }));
-        assert!(!ok(&TokenClaims { nbf: Some(now + 600), ..claims(now) }));
-        assert!(ok(&TokenClaims { iat: now + 10, ..claims(now) }));
-        assert!(!ok(&TokenClaims { iat: now + 600, ..claims(now) }));
+        assert!(ok(&TokenClaims {
+            nbf: Some(now + 10),
+            ..claims(now)
+        }));
+        assert!(!ok(&TokenClaims {
+            nbf: Some(now + 600),
+            ..claims(now)
+        }));
+        assert!(ok(&TokenClaims {
+            iat: now + 10,
+            ..claims(now)
+        }));
+        assert!(!ok(&TokenClaims {
+            iat: now + 600,
+            ..claims(now)
+        }));
     }
 
     #[test]
@@ -225,8 +242,14 @@ mod tests {
         // Unconfigured deployments take both (and tokens without them).
         assert!(verify_token(b"k", &good, &TokenRules::default()).is_ok());
         for wrong in [
-            TokenRules { issuer: Some("https://evil.test".into()), ..rules.clone() },
-            TokenRules { audience: Some("other-app".into()), ..rules.clone() },
+            TokenRules {
+                issuer: Some("https://evil.test".into()),
+                ..rules.clone()
+            },
+            TokenRules {
+                audience: Some("other-app".into()),
+                ..rules.clone()
+            },
         ] {
             let token = issue_token_for(b"k", &ann(), now, 3600, &wrong);
             assert!(verify_token(b"k", &token, &rules).is_err(), "{wrong:?}");

@@ -150,8 +150,12 @@ impl Api {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Plan<T>, ServiceError>>,
     {
-        let idempotency = IdempotencyKey::of(request)?
-            .map(|key| (store::idempotency_pk(scope, key.as_str()), idempotency::fingerprint(request)));
+        let idempotency = IdempotencyKey::of(request)?.map(|key| {
+            (
+                store::idempotency_pk(scope, key.as_str()),
+                idempotency::fingerprint(request),
+            )
+        });
         if let Some((pk, print)) = &idempotency {
             if let Some(stored) = self.stored_response(pk).await? {
                 // The first answer is only for a caller who may still reach what it names

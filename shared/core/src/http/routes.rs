@@ -256,7 +256,7 @@ async fn download(api: &Api, request: &ApiRequest, id: &str, attachment_id: &str
         Download::Bytes(body) => ApiResponse {
             status: 200,
             headers: vec![
-                ("content-type".into(), attachment.content_type.clone()),
+                ("content-type".into(), crate::ports::DOWNLOAD_CONTENT_TYPE.into()),
                 (
                     "content-disposition".into(),
                     crate::domain::ticket::content_disposition(&attachment.filename),

@@ -57,7 +57,10 @@ fn binding(secret: &[u8], ticket_id: &str, recipient: &str) -> String {
 /// The reply address of a ticket's mail to one recipient.
 pub fn reply_address(secret: &[u8], domain: &str, ticket_id: &str, recipient: &str) -> String {
     let binding = binding(secret, ticket_id, recipient);
-    format!("reply+{ticket_id}.{}{binding}@{domain}", check(secret, ticket_id, &binding))
+    format!(
+        "reply+{ticket_id}.{}{binding}@{domain}",
+        check(secret, ticket_id, &binding)
+    )
 }
 
 /// What an address says as a reply address of ours.
@@ -76,7 +79,10 @@ impl ReplyAddress {
     /// is a credential).
     pub fn issued_to(&self, secret: &[u8], sender: &str) -> bool {
         match self {
-            ReplyAddress::Ticket { ticket_id, binding: given } => same(given, &binding(secret, ticket_id, sender)),
+            ReplyAddress::Ticket {
+                ticket_id,
+                binding: given,
+            } => same(given, &binding(secret, ticket_id, sender)),
             _ => false,
         }
     }
@@ -92,7 +98,10 @@ pub fn read_reply_address(secret: &[u8], domain: &str, address: &str) -> ReplyAd
         return ReplyAddress::NotOurs;
     };
     let local = local.to_ascii_lowercase();
-    let Some(token) = local.strip_prefix("reply+").filter(|_| host.eq_ignore_ascii_case(domain)) else {
+    let Some(token) = local
+        .strip_prefix("reply+")
+        .filter(|_| host.eq_ignore_ascii_case(domain))
+    else {
         return ReplyAddress::NotOurs;
     };
     let Some((ticket_id, tag)) = token.rsplit_once('.') else {
@@ -183,7 +192,10 @@ mod tests {
         let address = reply_address(SECRET, "mail.test", "t_abc23", "Ada@Acme.test");
         let read = read_reply_address(SECRET, "mail.test", &address);
         assert!(matches!(&read, ReplyAddress::Ticket { ticket_id, .. } if ticket_id == "t_abc23"));
-        assert_eq!(read_reply_address(SECRET, "MAIL.TEST", &address.to_ascii_uppercase()), read);
+        assert_eq!(
+            read_reply_address(SECRET, "MAIL.TEST", &address.to_ascii_uppercase()),
+            read
+        );
         // Bound to its recipient: it proves Ada, and nobody else.
         assert!(read.issued_to(SECRET, "ada@acme.test"));
         assert!(!read.issued_to(SECRET, "agent@vendor.test"));
@@ -195,9 +207,19 @@ mod tests {
         assert_eq!(read_reply_address(SECRET, "mail.test", &bent), ReplyAddress::Tampered);
         let (local, _) = address.split_once('@').unwrap();
         let last = local.chars().last().unwrap();
-        let flipped = format!("{}{}@mail.test", &local[..local.len() - 1], if last == 'a' { 'b' } else { 'a' });
-        assert_eq!(read_reply_address(SECRET, "mail.test", &flipped), ReplyAddress::Tampered);
-        assert_eq!(read_reply_address(b"other", "mail.test", &address), ReplyAddress::Tampered);
+        let flipped = format!(
+            "{}{}@mail.test",
+            &local[..local.len() - 1],
+            if last == 'a' { 'b' } else { 'a' }
+        );
+        assert_eq!(
+            read_reply_address(SECRET, "mail.test", &flipped),
+            ReplyAddress::Tampered
+        );
+        assert_eq!(
+            read_reply_address(b"other", "mail.test", &address),
+            ReplyAddress::Tampered
+        );
         assert_eq!(
             read_reply_address(SECRET, "mail.test", "reply+t_abc23.aaaaaaaaaaaaaaaa@mail.test"),
             ReplyAddress::Tampered
@@ -211,7 +233,10 @@ mod tests {
             read_reply_address(SECRET, "mail.test", &address.replace("mail.test", "evil.test")),
             ReplyAddress::NotOurs
         );
-        assert_eq!(read_reply_address(SECRET, "mail.test", "support@mail.test"), ReplyAddress::NotOurs);
+        assert_eq!(
+            read_reply_address(SECRET, "mail.test", "support@mail.test"),
+            ReplyAddress::NotOurs
+        );
         // The local part stays within RFC 5321's 64 characters.
         assert!(address.split('@').next().unwrap().len() <= 64);
     }

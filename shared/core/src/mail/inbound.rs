@@ -454,7 +454,8 @@ mod tests {
         assert!(!mail_with(pass).sender_authenticated(None));
         assert!(!mail_with(pass).sender_authenticated(Some("amazonses.com")));
         // A header the sender wrote sits below the receiver's own, which decides.
-        let forged_below = format!("Authentication-Results: mx.test; dkim=none; dmarc=none header.from=acme.test\r\n{pass}");
+        let forged_below =
+            format!("Authentication-Results: mx.test; dkim=none; dmarc=none header.from=acme.test\r\n{pass}");
         assert!(!mail_with(&forged_below).sender_authenticated(Some("mx.test")));
         // No DMARC record is no pass; DKIM of another domain is no pass; both are needed.
         for results in [
@@ -467,7 +468,9 @@ mod tests {
             let mail = mail_with(&format!("Authentication-Results: {results}\r\n"));
             assert!(!mail.sender_authenticated(Some("mx.test")), "{results}");
         }
-        let by_d = mail_with("Authentication-Results: mx.test; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n");
+        let by_d = mail_with(
+            "Authentication-Results: mx.test; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n",
+        );
         assert!(by_d.sender_authenticated(Some("mx.test")));
     }
 }

@@ -2,9 +2,9 @@
 //! that arrived within the ticket's 20 MB total is listed.
 
 use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
-use crate::domain::{access, guest};
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, AttachmentView, Ticket};
 use crate::domain::validate::Invalid;
+use crate::domain::{access, guest};
 use crate::ports::{Download, StoreError, UploadRequest, UploadTarget, Write};
 use crate::store;
 use chrono::Duration;
@@ -278,7 +278,7 @@ impl Core {
         }
         let download = self
             .blobs
-            .download(&attachment.blob_key, &attachment.filename, &attachment.content_type)
+            .download(&attachment.blob_key, &attachment.filename)
             .await?
             .ok_or(ServiceError::NotFound("attachment"))?;
         Ok((attachment, download))

@@ -117,7 +117,8 @@ impl Core {
                 "the ticket is closed; the customer's next update opens a new case",
             ));
         }
-        self.check_attachments(ticket, viewer.side, &draft.attachment_ids).await?;
+        self.check_attachments(ticket, viewer.side, &draft.attachment_ids)
+            .await?;
         next.updated_at = now;
         next.attachment_bytes += arrived.iter().filter_map(|a| a.size).sum::<u64>();
         if !message.internal {
