@@ -10,6 +10,8 @@ mod access;
 mod faults;
 #[path = "trust/fuzz.rs"]
 mod fuzz;
+#[path = "trust/holes.rs"]
+mod holes;
 #[path = "trust/hostile.rs"]
 mod hostile;
 #[path = "trust/limits.rs"]

@@ -267,7 +267,8 @@ impl Desk {
         }
     }
 
-    fn secret(&self) -> Vec<u8> {
+    /// The key tokens are signed with (the local server's, or the test's API Gateway's).
+    pub fn secret(&self) -> Vec<u8> {
         match &self.engine {
             Engine::Local { .. } => jwt_secret(self.dir.path()).unwrap(),
             Engine::Aws(aws) => aws.secret.clone(),
@@ -380,6 +381,19 @@ impl Desk {
     /// that is S3 (the emulator); S3 then reports ObjectCreated to `attachment-confirmed`,
     /// which the harness does with the `events/` payload. True when the file was accepted.
     pub async fn upload(&self, grant: &Value, bytes: Vec<u8>) -> bool {
+        let size = bytes.len();
+        let status = self.put_upload(grant, bytes).await;
+        match &self.engine {
+            Engine::Local { .. } => status == 200,
+            Engine::Aws(_) => {
+                assert_eq!(status, 200, "S3 took the object");
+                self.confirm_upload(grant, size).await
+            }
+        }
+    }
+
+    /// The PUT of an upload alone, with the headers the grant lists: its HTTP status.
+    pub async fn put_upload(&self, grant: &Value, bytes: Vec<u8>) -> u16 {
         let target = &grant["upload"];
         let method = reqwest::Method::from_bytes(target["method"].as_str().unwrap().as_bytes()).unwrap();
         let mut request = self.http.request(method, target["url"].as_str().unwrap());
@@ -389,26 +403,26 @@ impl Desk {
                 request = request.header(name, value);
             }
         }
-        let size = bytes.len();
-        let status = request.body(bytes).send().await.expect("upload sent").status().as_u16();
-        match &self.engine {
-            Engine::Local { .. } => status == 200,
-            Engine::Aws(aws) => {
-                assert_eq!(status, 200, "S3 took the object");
-                let key = target["url"]
-                    .as_str()
-                    .unwrap()
-                    .split('?')
-                    .next()
-                    .unwrap()
-                    .split(&format!("/{}/", aws.names.bucket))
-                    .nth(1)
-                    .expect("a path-style URL")
-                    .to_string();
-                let report = aws.object_created(&key, size).await;
-                report.stored == 1
-            }
-        }
+        request.body(bytes).send().await.expect("upload sent").status().as_u16()
+    }
+
+    /// On AWS, S3's ObjectCreated event for the grant's object of `size` bytes, delivered to
+    /// `attachment-confirmed`: true when the file was stored.
+    pub async fn confirm_upload(&self, grant: &Value, size: usize) -> bool {
+        let Engine::Aws(aws) = &self.engine else {
+            panic!("only S3 reports uploads");
+        };
+        let key = grant["upload"]["url"]
+            .as_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .split(&format!("/{}/", aws.names.bucket))
+            .nth(1)
+            .expect("a path-style URL")
+            .to_string();
+        aws.object_created(&key, size).await.stored == 1
     }
 
     /// Downloads an attachment as a browser would, following the redirect to S3 on AWS.

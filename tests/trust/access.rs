@@ -6,7 +6,10 @@
 //!   random canary that must not appear in anything they get back) and change nothing
 //!   (the ticket's version is the same after all their attempts);
 //! - an unknown ticket id answers exactly like a foreign one: 404, never 403;
-//! - no answer shows where a file's bytes are kept or the hash of its upload token.
+//! - no answer shows where a file's bytes are kept or the hash of its upload token;
+//! - nothing of an internal note reaches anyone off the support side: not its text, not its
+//!   file's name or id, not the file's bytes (every row's ticket has such a note, and the
+//!   download route is tried with its file by every caller).
 
 use crate::common::*;
 use crate::on_both_engines;
@@ -105,11 +108,15 @@ struct Tokens {
 }
 
 /// One row's ticket and what opens it.
+#[derive(Clone)]
 struct Fixture {
     id: String,
     number: String,
     canary: String,
     attachment: String,
+    /// A file the agent attached to an internal note, whose name and note carry `secret`.
+    internal_attachment: String,
+    secret: String,
     guest_key: String,
     expired_key: String,
     revoked_key: String,
@@ -129,6 +136,17 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     let id = ticket["id"].as_str().unwrap().to_string();
     let number = ticket["number"].as_str().unwrap().to_string();
     let attachment = attach_text(desk, &id, &cast.admin, "eob.txt", b"EOB!").await;
+    let secret = format!("Internal{:016x}", rand::random::<u64>());
+    let internal_attachment = attach_text(desk, &id, &cast.agent, &format!("{secret}.txt"), b"notes").await;
+    let (status, body) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/messages"),
+            Some(&cast.agent),
+            Some(json!({"body": format!("Between us: {secret}"), "internal": true, "attachment_ids": [internal_attachment]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
     let (status, _) = desk.invite(&id, &cast.admin, COLLABORATOR).await;
     assert_eq!(status, 201);
     // The receipt's key, revoked by the owner with one issued 100 days ago; then a live one.
@@ -174,6 +192,8 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
         number,
         canary,
         attachment,
+        internal_attachment,
+        secret,
         guest_key,
         expired_key,
         revoked_key,
@@ -345,13 +365,42 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                     "{method} {pattern} as {actor:?} leaked the ticket: {text}"
                 );
             }
+            if actor != Agent {
+                assert!(
+                    !text.contains(&fixture.secret) && !text.contains(&fixture.internal_attachment),
+                    "{method} {pattern} as {actor:?} was shown the internal note or its file: {text}"
+                );
+            }
+        }
+        // The internal note's file: only the support side gets it.
+        if route.function == "get-attachment" {
+            let internal = Fixture {
+                attachment: fixture.internal_attachment.clone(),
+                ..fixture.clone()
+            };
+            for (n, actor) in ACTORS.iter().enumerate() {
+                let (path, token, _) = request(&tokens, &internal, n, method, pattern);
+                let answer = desk.send(method, &path, token.as_deref(), Vec::new(), None).await;
+                let want = match (actor, expected[n]) {
+                    (Agent, _) if desk.is_aws() => 302,
+                    (Agent, _) => 200,
+                    (_, 401) => 401,
+                    _ => 404,
+                };
+                if answer.status != want {
+                    mismatches.push(format!(
+                        "{method} {pattern} (the internal note's file) as {actor:?}: got {}, want {want}",
+                        answer.status
+                    ));
+                }
+            }
         }
         // Unknown ids look exactly like foreign ones.
         if pattern.contains("{id}") && !absent {
             let unknown = Fixture {
                 id: "t_0000000000000000000000".into(),
                 attachment: "att_0000000000000000000000".into(),
-                ..fixture
+                ..fixture.clone()
             };
             for (n, actor) in ACTORS.iter().enumerate() {
                 let (path, token, body) = request(&tokens, &unknown, n, method, pattern);
