@@ -91,6 +91,29 @@ pub fn code(field: &str, value: Option<&str>, max: usize) -> Result<String, Inva
     }
 }
 
+/// Reads an optional whole number, written as `3` or `3.0` (JSON Schema calls both
+/// integers, and so does the API document): for `#[serde(deserialize_with = …)]`.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::Error;
+    let Some(number) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = match (number.as_u64(), number.as_f64()) {
+        (Some(n), _) => Some(n),
+        // Below 2^53 every whole f64 is exact.
+        (None, Some(f)) if f.fract() == 0.0 && (0.0..9_007_199_254_740_992.0).contains(&f) => Some(f as u64),
+        _ => None,
+    };
+    whole
+        .and_then(|n| T::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("invalid value: {number}, expected a whole number in range")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +136,28 @@ mod tests {
     fn overlong_text_is_refused_by_name() {
         let long = "x".repeat(11);
         assert_eq!(text("description", Some(&long), 10).unwrap_err().field, "description");
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Sized {
+        #[serde(default, deserialize_with = "whole_number")]
+        size: Option<u32>,
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let size = |json: &str| serde_json::from_str::<Sized>(json).map(|s| s.size);
+        assert_eq!(size(r#"{"size": 3}"#).unwrap(), Some(3));
+        assert_eq!(size(r#"{"size": 3.0}"#).unwrap(), Some(3));
+        assert_eq!(size(r#"{"size": null}"#).unwrap(), None);
+        assert_eq!(size(r#"{}"#).unwrap(), None);
+        for bad in [
+            r#"{"size": 3.5}"#,
+            r#"{"size": -1}"#,
+            r#"{"size": 1e20}"#,
+            r#"{"size": "3"}"#,
+        ] {
+            assert!(size(bad).is_err(), "{bad}");
+        }
     }
 }

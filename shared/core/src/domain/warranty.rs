@@ -61,6 +61,7 @@ pub enum WarrantyRefusal {
 pub struct ProductDraft {
     pub sku: Option<String>,
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::validate::whole_number")]
     pub warranty_months: Option<u32>,
 }
 

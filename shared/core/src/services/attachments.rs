@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub struct UploadDraft {
     pub filename: Option<String>,
     pub content_type: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::validate::whole_number")]
     pub size: Option<u64>,
 }
 
@@ -268,13 +269,20 @@ impl Core {
             .get_record::<Attachment>(&store::ticket_pk(&loaded.record.id), &attachment_sk(attachment_id))
             .await?
             .map(|l| l.record)
-            .filter(|a| a.state == AttachmentState::Stored)
+            .filter(|a| a.state != AttachmentState::Refused)
             .ok_or(ServiceError::NotFound("attachment"))?;
         if !access::sees_internal_notes(viewer.side) {
             let messages = self.messages_of(&loaded.record.id).await?;
             if !access::sees_attachment(viewer.side, &attachment, &messages) {
                 return Err(ServiceError::NotFound("attachment"));
             }
+        }
+        // Granted but not arrived: a state of its own, so a client can wait and retry.
+        if attachment.state == AttachmentState::Pending {
+            return Err(ServiceError::conflict(
+                "attachment-pending",
+                "the file has not arrived yet; try again once its upload is done",
+            ));
         }
         let download = self
             .blobs

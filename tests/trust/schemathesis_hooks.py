@@ -1,0 +1,79 @@
+"""Schemathesis hooks for Claimdesk's schema fuzzing (tests/trust/fuzz.rs sets
+SCHEMATHESIS_HOOKS to this file).
+
+`POST /v1/inbound-email` takes a raw RFC 5322 message, which JSON Schema cannot describe:
+this registers a Hypothesis strategy that writes real MIME messages (plain, HTML-only,
+multipart with files, replies naming a real ticket's reply address, Message-ID and number,
+forged senders, auto-replies, delivery reports and outright garbage), so the intake is
+fuzzed with mail as mail servers deliver it. CLAIMDESK_FUZZ_MAIL holds, as JSON, what a real
+ticket's receipt said (reply_to, message_id, number, requester), so some messages reach it.
+"""
+
+import json
+import os
+from email.message import EmailMessage
+from email.utils import format_datetime
+from datetime import datetime, timezone
+
+import schemathesis
+from hypothesis import strategies as st
+
+REAL = json.loads(os.environ.get("CLAIMDESK_FUZZ_MAIL", "{}"))
+
+words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=60)
+plain_words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ÁÉíóúñ.,!?-", min_size=1, max_size=80)
+senders = st.sampled_from(
+    [REAL.get("requester", "adjuster@acme.test"), "eve@evil.test", "agent@vendor.test", "mailer-daemon@mx.acme.test"]
+)
+recipients = st.sampled_from(
+    [REAL.get("reply_to", "support@claimdesk.test"), "support@claimdesk.test", "reply+t_x.aaaa@claimdesk.local"]
+)
+threads = st.sampled_from(["", REAL.get("message_id", "<x@y>"), "<nobody@nowhere.test>"])
+subjects = st.one_of(
+    plain_words,
+    words,
+    st.builds(lambda w: f"Re: [{REAL.get('number', 'ACME-000001')}] {w}", plain_words),
+    st.builds(lambda w: f"Automatic reply: {w}", plain_words),
+)
+
+
+@st.composite
+def messages(draw):
+    message = EmailMessage()
+    message["From"] = draw(senders)
+    message["To"] = draw(recipients)
+    # Any line break in a header value would be a second header: one line, as mailers send.
+    message["Subject"] = " ".join(draw(subjects).splitlines())
+    message["Date"] = format_datetime(datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc))
+    message["Message-ID"] = f"<fuzz{draw(st.integers(0, 10**12))}@fuzz.test>"
+    thread = draw(threads)
+    if thread:
+        message["In-Reply-To"] = thread
+        message["References"] = thread
+    if draw(st.booleans()):
+        message["Auto-Submitted"] = draw(st.sampled_from(["auto-replied", "no"]))
+    body = draw(words)
+    kind = draw(st.sampled_from(["plain", "html", "files"]))
+    if kind == "plain":
+        message.set_content(body)
+    elif kind == "html":
+        message.set_content(f"<p>{body}</p><blockquote>old</blockquote>", subtype="html")
+    else:
+        message.set_content(body or "see attached")
+        for n in range(draw(st.integers(1, 3))):
+            name = draw(st.sampled_from(["scan.png", "../../etc/passwd", "invoice\u202efdp.exe", "a" * 300, ""]))
+            data = draw(st.binary(max_size=2048))
+            message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name or None)
+    raw = message.as_bytes()
+    if draw(st.integers(0, 9)) == 0:
+        # Now and then, not quite mail: cut short, or noise.
+        raw = draw(st.sampled_from([raw[: len(raw) // 2], draw(st.binary(min_size=1, max_size=512))]))
+    return raw
+
+
+schemathesis.openapi.media_type("message/rfc822", messages())
+
+
+@schemathesis.serializer("message/rfc822")
+def to_rfc822(ctx, value):
+    return value if isinstance(value, bytes) else str(value).encode()
