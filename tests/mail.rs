@@ -129,8 +129,8 @@ async fn mail_to(desk: &Desk, number: &str, to: &str) -> Option<SentMail> {
     desk.mails()
         .await
         .into_iter()
-        .filter(|m| m.subject.contains(number) && m.to.eq_ignore_ascii_case(to))
-        .last()
+        .rev()
+        .find(|m| m.subject.contains(number) && m.to.eq_ignore_ascii_case(to))
 }
 
 async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
