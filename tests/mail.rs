@@ -336,6 +336,14 @@ async fn every_outgoing_kind_threads_and_names_its_ticket(desk: Desk) {
     assert_eq!(status, 200, "{body}");
     let (status, body) = desk.say(&id, &cast.agent, "We are on it.").await;
     assert_eq!(status, 201, "{body}");
+    desk.deliver_now().await;
+    // The contact mails an empty file: it is not kept, and they are told so.
+    let receipt = receipt_of(&desk, t["number"].as_str().unwrap()).await;
+    let raw = format!(
+        "From: Ada <{REQUESTER}>\r\nTo: {}\r\nSubject: Re: file\r\nMessage-ID: <empty-file@acme.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe log is attached.\r\n--b\r\nContent-Type: text/plain; name=\"empty.log\"\r\nContent-Disposition: attachment; filename=\"empty.log\"\r\n\r\n\r\n--b--\r\n",
+        receipt.reply_to
+    );
+    assert_eq!(desk.receive_mail(raw.as_bytes()).await["outcome"], "added");
     let (status, body) = desk.act(&id, &cast.agent, "wait_for_customer").await;
     assert_eq!(status, 200, "{body}");
     desk.advance_days(1).await;
@@ -406,7 +414,13 @@ async fn every_outgoing_kind_threads_and_names_its_ticket(desk: Desk) {
         .iter()
         .all(|m| !String::from_utf8_lossy(&m.raw).contains(if m.to == REQUESTER { COLLABORATOR } else { REQUESTER })));
     // The support side sees every mail on the ticket's history.
-    let history = view(&desk, &cast, &id).await["emails"].as_array().unwrap().clone();
+    let history: Vec<Value> = view(&desk, &cast, &id).await["emails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["direction"] == "outbound")
+        .cloned()
+        .collect();
     let mailed = mails
         .iter()
         .filter(|m| m.subject.contains(t["number"].as_str().unwrap()))
@@ -492,7 +506,7 @@ async fn an_outage_of_the_mail_service_loses_nothing_and_doubles_nothing(mut des
 
 /// Files that come by mail count against the ticket's 20 MB like uploads: what fits is kept,
 /// what does not is named in the message, and nothing is stored for it.
-async fn mailed_files_stay_within_the_tickets_20_mb(desk: Desk) {
+async fn mailed_files_come_all_or_none_and_the_sender_is_told_which_were_not_kept(desk: Desk) {
     use base64::Engine as _;
     let cast = company_with_cast(&desk).await;
     let (id, number) = ticket_for(&desk, &cast, "open").await;
@@ -524,23 +538,33 @@ async fn mailed_files_stay_within_the_tickets_20_mb(desk: Desk) {
     let report = desk.receive_mail(raw.as_bytes()).await;
     assert_eq!(report["outcome"], "added", "{report}");
     let t = view(&desk, &cast, &id).await;
+    // All or none: the two files together do not fit, so neither is kept.
     let names: BTreeSet<&str> = t["attachments"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a["filename"].as_str().unwrap())
         .collect();
-    assert_eq!(names, BTreeSet::from(["export.csv", "fits.txt"]));
-    assert_eq!(t["attachment_bytes"], big + 500);
+    assert_eq!(names, BTreeSet::from(["export.csv"]));
+    assert_eq!(t["attachment_bytes"], big);
+    // The sender's words are stored as written; the sender is told by mail what was not kept.
     let body = t["messages"].as_array().unwrap().last().unwrap()["body"]
         .as_str()
         .unwrap();
-    assert!(body.starts_with("Two more files."), "{body}");
-    assert!(body.contains("\"too-big.txt\" was not kept"), "{body}");
+    assert_eq!(body, "Two more files.");
+    desk.deliver_now().await;
+    let told = desk.mails_of("files_not_kept").await;
+    let told: Vec<&SentMail> = told.iter().filter(|m| m.subject.contains(&number)).collect();
+    assert_eq!(told.len(), 1, "one mail to the sender");
+    assert_eq!(told[0].to, REQUESTER);
+    for name in ["fits.txt", "too-big.txt"] {
+        assert!(told[0].text.contains(name), "{}", told[0].text);
+    }
+    assert!(told[0].text.contains(&format!("/v1/tickets/{id}")), "{}", told[0].text);
 }
 
 on_both_engines!(
-    mailed_files_stay_within_the_tickets_20_mb,
+    mailed_files_come_all_or_none_and_the_sender_is_told_which_were_not_kept,
     the_inbound_corpus_lands_as_each_case_expects,
     every_outgoing_kind_threads_and_names_its_ticket,
     held_mail_is_for_support_staff_only,

@@ -1,8 +1,7 @@
 //! Reading one inbound message: who sent it, what it answers, what kind of mail it is
-//! (a person's reply, an auto-reply, a bounce), the new text without the quoted history
-//! and signature, and its attachments. Pure: `services::inbound` decides what to do.
+//! (a person's reply, an auto-reply, a bounce), its text and its attachments (the new text
+//! without the quoted history is `quotes::new_text`). Pure: `services::inbound` decides what to do.
 
-use super::templates::REPLY_MARKER;
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,25 +280,25 @@ fn bounce_of(message: &mail_parser::Message<'_>, from: Option<&str>) -> Option<B
         detail: String::new(),
         original_ids: Vec::new(),
     };
-    // The report fields and the returned headers sit in the message's parts.
+    // The report's fields (RFC 3464: a per-message group, then one group per recipient) and
+    // the returned headers sit in the message's parts. Fields may be folded over several
+    // lines, by the MTA or by the mail servers that relayed the report.
     for part in message.parts.iter().skip(1) {
         let contents = String::from_utf8_lossy(part.contents()).replace("\r\n", "\n");
-        for line in contents.lines() {
-            let Some((name, value)) = line.split_once(':') else {
-                continue;
-            };
-            let value = value.trim();
-            match name.trim().to_ascii_lowercase().as_str() {
+        for (name, value) in unfolded_fields(&contents) {
+            match name.to_ascii_lowercase().as_str() {
                 "final-recipient" | "original-recipient" => {
-                    let address = value.rsplit(';').next().unwrap_or(value).trim().to_ascii_lowercase();
+                    let address = value.rsplit(';').next().unwrap_or(&value).trim();
+                    let address = address.trim_matches(['<', '>']).to_ascii_lowercase();
                     if address.contains('@') && !bounce.recipients.contains(&address) {
                         bounce.recipients.push(address);
                     }
                 }
                 "action" if value.eq_ignore_ascii_case("failed") => bounce.permanent = true,
                 "status" if value.starts_with('5') => bounce.permanent = true,
-                "diagnostic-code" if bounce.detail.is_empty() => bounce.detail = value.to_string(),
-                "message-id" => bounce.original_ids.push(value.to_string()),
+                // The whole diagnostic, however long: it is what staff read to act on.
+                "diagnostic-code" if bounce.detail.is_empty() => bounce.detail = value,
+                "message-id" => bounce.original_ids.push(value),
                 _ => {}
             }
         }
@@ -310,135 +309,41 @@ fn bounce_of(message: &mail_parser::Message<'_>, from: Option<&str>) -> Option<B
     Some(bounce)
 }
 
-/// Whether the sender forwarded a mail to us: then the forwarded headers and text are the
-/// content, not quoted history.
-pub fn is_forward(subject: &str, text: &str) -> bool {
-    let lower = subject.trim_start().to_ascii_lowercase();
-    ["fwd:", "fw:", "rv:", "tr:", "wg:"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-        || text.contains("---------- Forwarded message ---------")
-        || text.contains("Begin forwarded message:")
-}
-
-/// The new text of a reply: everything above the quoted history (our marker, "On … wrote:",
-/// Outlook's header block, `>` lines) and above the signature. In a forward only our own
-/// marker cuts: the rest is what the sender meant to pass on.
-pub fn new_text(text: &str, forwarded: bool) -> String {
-    if forwarded {
-        let cut = text
-            .lines()
-            .take_while(|l| !l.contains(REPLY_MARKER))
-            .collect::<Vec<_>>()
-            .join("\n");
-        return cut.trim().to_string();
-    }
-    let lines: Vec<&str> = text.lines().collect();
-    let mut kept: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i].trim_end();
-        let bare = line.trim_start_matches(['>', ' ']).trim();
-        let next = lines.get(i + 1).map(|l| l.trim()).unwrap_or("");
-        if bare.contains(REPLY_MARKER)
-            || is_attribution(bare, next)
-            || is_outlook_header(&lines[i..])
-            || bare.starts_with("-----Original Message-----")
-            || bare.starts_with("-----Mensaje original-----")
-            || line == "-- "
-            || line == "--"
-            || line == "__"
-        {
-            break;
-        }
-        if line.starts_with('>') || is_device_signature(bare) {
-            i += 1;
+/// `Name: value` fields of a text, each continuation line (starting with a space or tab)
+/// joined to its field with one space (RFC 5322 unfolding).
+fn unfolded_fields(text: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut open = false;
+    for line in text.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let (true, Some((_, value))) = (open, fields.last_mut()) {
+                let more = line.trim();
+                if !more.is_empty() {
+                    if !value.is_empty() {
+                        value.push(' ');
+                    }
+                    value.push_str(more);
+                }
+            }
             continue;
         }
-        kept.push(line);
-        i += 1;
+        open = false;
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.is_empty() || name.contains(' ') {
+            continue;
+        }
+        fields.push((name.to_string(), value.trim().to_string()));
+        open = true;
     }
-    while kept.last().is_some_and(|l| l.trim().is_empty()) {
-        kept.pop();
-    }
-    while kept.first().is_some_and(|l| l.trim().is_empty()) {
-        kept.remove(0);
-    }
-    kept.join("\n")
-}
-
-/// "On Mon, 2 Nov 2026 at 09:00, Claimdesk <…> wrote:" — on one line or wrapped over two;
-/// also Spanish, French and German clients.
-fn is_attribution(line: &str, next: &str) -> bool {
-    let starts = ["On ", "El ", "Le ", "Am "].iter().any(|p| line.starts_with(p));
-    let ends = |l: &str| {
-        let l = l.trim_end();
-        l.ends_with("wrote:") || l.ends_with("escribió:") || l.ends_with("a écrit :") || l.ends_with("schrieb:")
-    };
-    starts && (ends(line) || (!next.is_empty() && ends(next) && line.len() < 200))
-}
-
-/// Outlook quotes without `>`: a "From:" line followed closely by "Sent:"/"Date:" and
-/// "To:"/"Subject:" (sometimes under a line of underscores).
-fn is_outlook_header(lines: &[&str]) -> bool {
-    let first = lines[0].trim().trim_start_matches('*');
-    if !(first.starts_with("From:") || first.starts_with("De:") || first.starts_with("________________")) {
-        return false;
-    }
-    let window: Vec<String> = lines
-        .iter()
-        .take(6)
-        .map(|l| l.trim().trim_start_matches('*').to_string())
-        .collect();
-    let has = |prefixes: &[&str]| window.iter().any(|l| prefixes.iter().any(|p| l.starts_with(p)));
-    has(&["From:", "De:"])
-        && has(&["Sent:", "Date:", "Enviado:", "Fecha:"])
-        && has(&["To:", "Subject:", "Para:", "Asunto:"])
-}
-
-fn is_device_signature(line: &str) -> bool {
-    const SIGNATURES: &[&str] = &[
-        "Sent from my iPhone",
-        "Sent from my iPad",
-        "Sent from my Android",
-        "Sent from Mail for Windows",
-        "Get Outlook for iOS",
-        "Get Outlook for Android",
-        "Enviado desde mi iPhone",
-    ];
-    SIGNATURES.iter().any(|s| line.starts_with(s))
+    fields
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gmail_attribution_and_quote_are_cut() {
-        let text = "Thanks, that fixed it.\n\nOn Mon, Nov 2, 2026 at 9:00 AM Claimdesk <\nsupport@claimdesk.test> wrote:\n> ##- Please type your reply above this line -##\n> old text\n";
-        assert_eq!(new_text(text, false), "Thanks, that fixed it.");
-    }
-
-    #[test]
-    fn outlook_header_block_is_cut() {
-        let text = "Still broken.\n\nRegards\nBea\n\n________________________________\nFrom: Claimdesk <support@claimdesk.test>\nSent: Monday, November 2, 2026 9:00 AM\nTo: Bea <bea@acme.test>\nSubject: [ACME-000001] New reply\n\nold";
-        assert_eq!(new_text(text, false), "Still broken.\n\nRegards\nBea");
-    }
-
-    #[test]
-    fn signatures_and_device_lines_go() {
-        assert_eq!(new_text("Yes.\n\nSent from my iPhone", false), "Yes.");
-        assert_eq!(new_text("Yes.\n-- \nAda Adjuster\nACME Claims", false), "Yes.");
-        assert_eq!(new_text("> quoted only\nmine", false), "mine");
-    }
-
-    #[test]
-    fn forwarded_content_is_kept() {
-        let text = "See below.\n\n---------- Forwarded message ---------\nFrom: Payer <edi@payer.test>\nDate: Mon, 2 Nov 2026\nSubject: 835 rejected\nTo: Ada <ada@acme.test>\n\nERA rejected: code 16";
-        assert!(is_forward("Fwd: 835 rejected", text));
-        let kept = new_text(text, true);
-        assert!(kept.contains("ERA rejected: code 16"), "{kept}");
-    }
 
     fn mail_with(headers: &str) -> InboundMail {
         let raw = format!("{headers}From: Ada <ada@acme.test>\r\nTo: support@claimdesk.test\r\nSubject: [ACME-000001] Hi\r\n\r\nHello\r\n");
@@ -472,5 +377,17 @@ mod tests {
             "Authentication-Results: mx.test; dkim=pass header.d=acme.test; dmarc=pass header.from=acme.test\r\n",
         );
         assert!(by_d.sender_authenticated(Some("mx.test")));
+    }
+
+    #[test]
+    fn folded_report_fields_are_read_whole() {
+        let text = "Final-Recipient: rfc822;\n  ada@acme.test\nDiagnostic-Code: smtp; 550-5.1.1 The email account that you tried\n    to reach does not exist. Please try\n\tdouble-checking the address.\nMessage-ID:\n <m_1.t_2@claimdesk.test>\n";
+        let fields = unfolded_fields(text);
+        assert_eq!(fields[0], ("Final-Recipient".into(), "rfc822; ada@acme.test".into()));
+        assert_eq!(
+            fields[1].1,
+            "smtp; 550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the address."
+        );
+        assert_eq!(fields[2], ("Message-ID".into(), "<m_1.t_2@claimdesk.test>".into()));
     }
 }

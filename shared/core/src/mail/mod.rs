@@ -5,4 +5,5 @@
 pub mod address;
 pub mod inbound;
 pub mod mime;
+pub mod quotes;
 pub mod templates;

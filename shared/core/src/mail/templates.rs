@@ -21,6 +21,7 @@ pub const KINDS: &[&str] = &[
     "waiting_reminder",
     "close_reminder",
     "collaborator_invite",
+    "files_not_kept",
 ];
 
 /// Printed at the top of every mail; inbound replies are cut where it reappears quoted.
@@ -57,6 +58,8 @@ const SOURCES: &[(&str, &str)] = templates![
     "close_reminder.html",
     "collaborator_invite.txt",
     "collaborator_invite.html",
+    "files_not_kept.txt",
+    "files_not_kept.html",
 ];
 
 fn environment() -> &'static Environment<'static> {

@@ -9,12 +9,14 @@
 
 use super::conversation::{MessageDraft, MessageOutcome};
 use super::feedback::{Feedback, FeedbackKind};
+use super::notify::Outbox;
 use super::tickets::NumberRecord;
 use super::{item_of, new_id, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::lifecycle::{Desk, Side};
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, Ticket};
 use crate::mail::address::{our_message, read_reply_address, subject_tags, OurMessage, ReplyAddress};
 use crate::mail::inbound::{self, Bounce, InboundAttachment, InboundMail, Nature};
+use crate::mail::quotes;
 use crate::mail::templates::one_line;
 use crate::ports::{Index, Query, SortKey, StoreError, Write};
 use crate::store;
@@ -267,39 +269,39 @@ impl Core {
         viewer: &Viewer,
         files: &Kept,
     ) -> Result<Decision, ServiceError> {
-        let forwarded = inbound::is_forward(&mail.subject, &mail.text);
-        let mut body = inbound::new_text(&mail.text, forwarded);
-        // Files the ticket cannot take are named in the message, not silently dropped.
+        let mut body = quotes::new_text(&mail.text, &mail.subject, &self.our_mail_domains());
+        // A mail's files come all or none: when they do not all fit in the ticket's room, the
+        // text is added without any of them, and the sender is told which were not kept and
+        // how to upload them, never by a note written into their own words.
         let room = self
             .settings
             .attachment_limit_bytes
             .saturating_sub(ticket.record.attachment_bytes);
-        let mut used = 0u64;
+        let total: u64 = files.kept.iter().filter_map(|f| f.size).sum();
+        let mut not_kept = files.refused.clone();
         let mut arrived = Vec::new();
-        let mut notes = files.refused.clone();
-        for file in &files.kept {
-            let size = file.size.unwrap_or(0);
-            if used + size > room {
-                notes.push(format!(
-                    "\"{}\" was not kept: the ticket's {} MB of attachments are used up",
-                    file.filename,
-                    self.settings.attachment_limit_bytes / (1024 * 1024)
-                ));
-                continue;
+        if total <= room {
+            for file in &files.kept {
+                let mut file = file.clone();
+                file.ticket_id = ticket.record.id.clone();
+                file.uploaded_by = viewer.email.clone();
+                file.uploaded_side = viewer.side;
+                arrived.push(file);
             }
-            used += size;
-            let mut file = file.clone();
-            file.ticket_id = ticket.record.id.clone();
-            file.uploaded_by = viewer.email.clone();
-            file.uploaded_side = viewer.side;
-            arrived.push(file);
-        }
-        for note in &notes {
-            body.push_str(&format!("\n[{note}]"));
+        } else {
+            let limit_mb = self.settings.attachment_limit_bytes / (1024 * 1024);
+            not_kept.extend(files.kept.iter().map(|f| NotKept {
+                name: f.filename.clone(),
+                reason: format!("together the files would take the ticket past its {limit_mb} MB"),
+            }));
         }
         if body.trim().is_empty() {
             if arrived.is_empty() {
-                return Ok(held(Some(ticket), "the reply holds no new text"));
+                let why = match not_kept.len() {
+                    0 => "the reply holds no new text".to_string(),
+                    n => format!("the reply holds no new text, and its {n} file(s) could not be kept"),
+                };
+                return Ok(held(Some(ticket), &why));
             }
             body = "(sent attachments by email)".into();
         }
@@ -309,7 +311,20 @@ impl Core {
             attachment_ids: Vec::new(),
         };
         match self.plan_message_with_files(&ticket, viewer, &draft, arrived).await {
-            Ok(Plan { writes, value }) => {
+            Ok(Plan { mut writes, value }) => {
+                if !not_kept.is_empty() {
+                    let mut outbox = Outbox::new(self);
+                    outbox.mail(
+                        &ticket.record,
+                        "files_not_kept",
+                        &viewer.email,
+                        serde_json::json!({
+                            "files": not_kept,
+                            "limit_mb": self.settings.attachment_limit_bytes / (1024 * 1024),
+                        }),
+                    );
+                    writes.extend(outbox.writes);
+                }
                 let (outcome, follow_up_id, detail) = match value {
                     MessageOutcome::Added { .. } => (
                         InboundOutcome::Added,
@@ -532,6 +547,18 @@ impl Core {
         Ok(collaborator.map(|_| viewer(Side::Customer, false, format!("mail:{from}"))))
     }
 
+    /// The domains our own mail comes from (the reply domain, and the sender's).
+    fn our_mail_domains(&self) -> Vec<String> {
+        let mut domains = vec![self.settings.mail_domain.to_ascii_lowercase()];
+        let from = crate::mime::address_of(&self.settings.mail_from).to_ascii_lowercase();
+        if let Some((_, domain)) = from.rsplit_once('@') {
+            if !domains.iter().any(|d| d == domain) {
+                domains.push(domain.to_string());
+            }
+        }
+        domains
+    }
+
     /// Stores a mail's files before the transaction (bytes cannot go into it); records for
     /// them are written only with the message, and the bytes are deleted if it never lands.
     async fn keep_files(&self, files: &[InboundAttachment]) -> Result<Kept, ServiceError> {
@@ -541,7 +568,10 @@ impl Core {
             let content_type =
                 check_content_type(&file.content_type).unwrap_or_else(|_| "application/octet-stream".into());
             if file.bytes.is_empty() {
-                kept.refused.push(format!("\"{filename}\" was not kept: it is empty"));
+                kept.refused.push(NotKept {
+                    name: filename,
+                    reason: "it is empty".into(),
+                });
                 continue;
             }
             let id = new_id("att");
@@ -612,7 +642,14 @@ impl Proof {
 #[derive(Debug, Clone, Default)]
 struct Kept {
     kept: Vec<Attachment>,
-    refused: Vec<String>,
+    refused: Vec<NotKept>,
+}
+
+/// A file of a mail that the ticket did not take, and why: the sender is mailed the list.
+#[derive(Debug, Clone, Serialize)]
+struct NotKept {
+    name: String,
+    reason: String,
 }
 
 fn held(ticket: Option<Loaded<Ticket>>, why: &str) -> Decision {
