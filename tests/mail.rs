@@ -44,11 +44,17 @@ struct Case {
     follow_up_body: Option<String>,
     #[serde(default)]
     mailed_html_is_escaped: bool,
+    /// Texts the receipt's entry in the email history must show after a bounce (the whole
+    /// diagnostic, however it was folded).
+    #[serde(default)]
+    bounce_detail_contains: Vec<String>,
 }
 
 const COLLABORATOR: &str = "colleague@acme.test";
 const AGENT: &str = "agent@vendor.test";
 const REQUESTER: &str = "adjuster@acme.test";
+/// The contact of an `other_contact` ticket, so a bounce case can silence an address of its own.
+const OTHER_CONTACT: &str = "bea@acme.test";
 
 fn corpus_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail")
@@ -57,13 +63,17 @@ fn corpus_dir() -> std::path::PathBuf {
 /// A vendor ticket filed by ACME's owner for Ada (the contact), taken by the agent, then
 /// brought to the state the case needs.
 async fn ticket_for(desk: &Desk, cast: &Cast, setup: &str) -> (String, String) {
-    let t = file_ticket(desk, &cast.admin, ticket_body(Some("vendor"))).await;
+    let mut body = ticket_body(Some("vendor"));
+    if setup == "other_contact" {
+        body["contact"]["email"] = json!(OTHER_CONTACT);
+    }
+    let t = file_ticket(desk, &cast.admin, body).await;
     let id = t["id"].as_str().unwrap().to_string();
     let number = t["number"].as_str().unwrap().to_string();
     let (status, body) = desk.act(&id, &cast.agent, "assign").await;
     assert_eq!(status, 200, "{body}");
     let step = match setup {
-        "open" => None,
+        "open" | "other_contact" => None,
         "waiting" => Some((&cast.agent, "wait_for_customer")),
         "resolved" => Some((&cast.agent, "resolve")),
         "closed" => Some((&cast.admin, "close")),
@@ -174,6 +184,7 @@ async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
             ("SUBJECT", "Claim will not save".to_string()),
             ("SUPPORT", support.clone()),
             ("REQUESTER", REQUESTER.to_string()),
+            ("CONTACT", receipt.to.clone()),
             ("COLLABORATOR", COLLABORATOR.to_string()),
             ("AGENT", AGENT.to_string()),
             ("FORGED_TO", format!("reply+{id}.aaaaaaaaaaaaaaaa@{domain}")),
@@ -280,6 +291,12 @@ async fn the_inbound_corpus_lands_as_each_case_expects(desk: Desk) {
             let emails = view(&desk, &cast, &id).await["emails"].as_array().unwrap().clone();
             let receipt_state = emails.iter().find(|e| e["kind"] == "ticket_received").unwrap();
             assert_eq!(receipt_state["state"], "bounced", "{name}: {receipt_state}");
+            for part in &case.bounce_detail_contains {
+                assert!(
+                    receipt_state["detail"].as_str().unwrap().contains(part.as_str()),
+                    "{name}: {part:?} missing from {receipt_state}"
+                );
+            }
             assert!(
                 receipt_state["detail"].as_str().unwrap().contains("5.1.1"),
                 "{receipt_state}"
