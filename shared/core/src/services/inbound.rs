@@ -461,8 +461,9 @@ impl Core {
         Ok(Proof::Unproven)
     }
 
-    /// The ticket an automatic reply or a bounce names, by any of its marks: such mail is
-    /// only recorded, so nothing needs proving.
+    /// The ticket an automatic reply or a bounce names by a reply address or Message-ID of
+    /// ours: such mail is only recorded, so nothing about its sender needs proving; the
+    /// subject tag is not read, since numbers can be counted through.
     async fn ticket_named_by(&self, mail: &InboundMail) -> Result<Option<Loaded<Ticket>>, ServiceError> {
         let secret = &self.settings.mail_secret;
         let domain = &self.settings.mail_domain;
@@ -479,12 +480,10 @@ impl Core {
                 .find_map(|id| our_message(id, domain))
                 .map(|m| m.ticket_id)
         };
-        if let Some(id) = by_address.or_else(by_thread) {
-            if let Some(ticket) = self.ticket_if_any(&id).await? {
-                return Ok(Some(ticket));
-            }
+        match by_address.or_else(by_thread) {
+            Some(id) => self.ticket_if_any(&id).await,
+            None => Ok(None),
         }
-        self.ticket_of_subject_tag(&mail.subject).await
     }
 
     async fn ticket_of_subject_tag(&self, subject: &str) -> Result<Option<Loaded<Ticket>>, ServiceError> {
