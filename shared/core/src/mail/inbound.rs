@@ -245,22 +245,7 @@ fn auto_reply_reason(message: &mail_parser::Message<'_>, subject: &str) -> Optio
             return Some(format!("Precedence: {value}"));
         }
     }
-    let lower = subject.to_lowercase();
-    const PREFIXES: &[&str] = &[
-        "automatic reply",
-        "auto:",
-        "autoreply",
-        "auto-reply",
-        "out of office",
-        "out of the office",
-        "respuesta automática",
-        "réponse automatique",
-        "abwesenheitsnotiz",
-    ];
-    PREFIXES
-        .iter()
-        .find(|p| lower.starts_with(*p))
-        .map(|p| format!("subject starts with \"{p}\""))
+    super::quotes::auto_reply_subject(subject).map(|p| format!("subject starts with \"{p}\""))
 }
 
 fn bounce_of(message: &mail_parser::Message<'_>, from: Option<&str>) -> Option<Bounce> {

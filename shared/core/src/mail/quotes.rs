@@ -27,6 +27,7 @@ struct Language {
     forward_separators: Vec<String>,
     forward_subject_prefixes: Vec<String>,
     device_signatures: Vec<String>,
+    auto_reply_subjects: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,6 +50,7 @@ struct Markers {
     forward_separators: Vec<String>,
     forward_prefixes: Vec<String>,
     signatures: Vec<String>,
+    auto_reply_subjects: Vec<String>,
 }
 
 const TABLE: &str = include_str!("../../mail/quote_markers.json");
@@ -72,6 +74,8 @@ static MARKERS: LazyLock<Markers> = LazyLock::new(|| {
         all.forward_prefixes
             .extend(language.forward_subject_prefixes.iter().map(|s| s.to_lowercase()));
         all.signatures.extend(language.device_signatures);
+        all.auto_reply_subjects
+            .extend(language.auto_reply_subjects.iter().map(|s| s.to_lowercase()));
     }
     all
 });
@@ -170,6 +174,17 @@ fn is_attribution(line: &str, next: &str) -> bool {
 
 fn is_device_signature(line: &str) -> bool {
     MARKERS.signatures.iter().any(|s| line.starts_with(s.as_str()))
+}
+
+/// The start of an automatic reply's subject in any language ("Automatic reply:",
+/// "Respuesta automática:", "Abwesenheitsnotiz:" …), if the subject has one.
+pub fn auto_reply_subject(subject: &str) -> Option<&'static str> {
+    let lower = subject.trim_start().to_lowercase();
+    MARKERS
+        .auto_reply_subjects
+        .iter()
+        .find(|p| lower.starts_with(p.as_str()))
+        .map(String::as_str)
 }
 
 fn forwarded_by_subject(subject: &str) -> bool {
@@ -313,6 +328,22 @@ mod tests {
         assert_eq!(text(body, "RE: x"), "Oui.");
         let body = "Ja.\n\n*Von:* Claimdesk\n*Gesendet:* Montag\n*An:* Bea\n*Betreff:* x\n\nalt";
         assert_eq!(text(body, "AW: x"), "Ja.");
+    }
+
+    #[test]
+    fn automatic_replies_are_known_by_their_subject_in_every_language() {
+        for subject in [
+            "Automatic reply: [ACME-1] x",
+            "Respuesta automática: [ACME-1] x",
+            "Réponse automatique : x",
+            "Automatische Antwort: x",
+            "Risposta automatica: x",
+            "Automatisch antwoord: x",
+            "Resposta automática: x",
+        ] {
+            assert!(auto_reply_subject(subject).is_some(), "{subject}");
+        }
+        assert_eq!(auto_reply_subject("Re: automatic reply settings"), None);
     }
 
     #[test]
