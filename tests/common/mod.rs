@@ -26,6 +26,14 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+/// Tests that load the machine (the schema fuzzer: a server and a Python process) or that
+/// race against a time budget (fifty replies on AWS) take turns, so the one does not eat the
+/// other's budget on a 2-core machine. Other tests go on beside either.
+pub async fn heavy_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::LazyLock<tokio::sync::Mutex<()>> = std::sync::LazyLock::new(Default::default);
+    TURN.lock().await
+}
+
 /// Runs each named `async fn(Desk)` as two tests, `local::<name>` and `aws::<name>`.
 #[macro_export]
 macro_rules! on_both_engines {

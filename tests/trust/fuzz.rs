@@ -21,6 +21,7 @@ async fn local_schemathesis_finds_no_server_error_and_no_answer_outside_the_sche
     });
     let examples = std::env::var("CLAIMDESK_FUZZ_EXAMPLES").unwrap_or_else(|_| "100".into());
     let seed = std::env::var("CLAIMDESK_FUZZ_SEED").unwrap_or_else(|_| "20261125".into());
+    let _turn = heavy_turn().await;
     let desk = Desk::local().await;
     let cast = company_with_cast(&desk).await;
     // Something to find: a vendor ticket and an internal one, and a file on the first.

@@ -44,6 +44,7 @@ async fn a_reply_and_two_sweeps_racing_on_a_waiting_ticket_always_end_consistent
 /// ticket's version and history tell one consistent story. On AWS they are spread over
 /// eight function instances, whose writes race through DynamoDB's conditions.
 async fn fifty_concurrent_replies_all_land_with_a_consistent_version_and_history(mut desk: Desk) {
+    let _turn = heavy_turn().await;
     desk.spread_over_instances(8);
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;
