@@ -294,7 +294,60 @@ async fn concurrent_uploads_to_one_url_let_exactly_one_win(desk: Desk) {
     assert_eq!(ticket["attachment_bytes"], 8, "counted once");
 }
 
+/// What the API document allows, the server takes, and it answers as the document says:
+/// whole numbers written `3.0`, `null` for optional strings, a download of a file not yet
+/// arrived (409 `attachment-pending`), and downloads sent as bytes to save.
+async fn the_api_takes_what_its_document_allows_and_answers_as_it_says(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let mut body = ticket_body(Some("vendor"));
+    for optional in [
+        "module",
+        "era",
+        "rma",
+        "related_to",
+        "preferred_representative",
+        "callback_time",
+    ] {
+        body[optional] = Value::Null;
+    }
+    let ticket = file_ticket(&desk, &cast.admin, body).await;
+    let id = ticket["id"].as_str().unwrap();
+    let (status, grant) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(&cast.admin),
+            // 4.0: JSON Schema calls it an integer, and so does the document.
+            Some(json!({"filename": "a.pdf", "content_type": "application/pdf", "size": 4.0})),
+        )
+        .await;
+    assert_eq!(status, 201, "{grant}");
+    let attachment = grant["attachment"]["id"].as_str().unwrap();
+    let path = format!("/v1/tickets/{id}/attachments/{attachment}");
+    let (status, problem) = desk.call("GET", &path, Some(&cast.admin), None).await;
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (409, Some("urn:claimdesk:problem:attachment-pending")),
+        "{problem}"
+    );
+    assert!(desk.upload(&grant, b"%PDF".to_vec()).await);
+    let answer = desk.send("GET", &path, Some(&cast.admin), Vec::new(), None).await;
+    match answer.status {
+        200 => assert_eq!(answer.header("content-type"), Some("application/octet-stream")),
+        302 => assert!(
+            answer
+                .header("location")
+                .unwrap()
+                .contains("response-content-type=application%2Foctet-stream"),
+            "{:?}",
+            answer.header("location")
+        ),
+        other => panic!("download answered {other}"),
+    }
+}
+
 on_both_engines!(
+    the_api_takes_what_its_document_allows_and_answers_as_it_says,
     files_of_internal_notes_stay_with_support_until_a_public_reply_names_them,
     tokens_not_yet_valid_or_issued_in_the_future_open_nothing,
     a_serial_lookup_shows_other_companies_claims_as_counts_and_dates_only,
