@@ -1,112 +1,156 @@
 //! `claimdesk` — the local server, and a helper that prints development tokens.
-//!
-//! ```text
-//! claimdesk [serve] [--data DIR] [--port N] [--types FILE]
-//!           [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]
-//!           [--user-rate N] [--company-rate N] [--rate-limits off] [--mail-authserv-id ID]
-//! claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]
-//! ```
+//! `claimdesk --help`, `claimdesk serve --help` and `claimdesk token --help` list the flags;
+//! with no command it serves.
 
 use claimdesk::{jwt_secret, start, Config};
 use claimdesk_core::domain::roles::{Identity, Role};
 use claimdesk_core::http::auth::{issue_token_for, TokenRules};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-fn usage() -> ExitCode {
-    eprintln!(
-        "usage:\n  claimdesk [serve] [--data DIR] [--port N] [--types FILE] [--waiting-days N] [--resolved-days N] [--close-reminder-hours N]\n            [--user-rate N] [--company-rate N] [--rate-limits off] [--mail-authserv-id ID]\n  claimdesk token --email E --company C --role R [--role R2] [--name N] [--user-id U] [--data DIR]\n\nroles: {}",
-        Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
-    );
-    ExitCode::from(2)
+#[derive(Debug, Parser)]
+#[command(
+    name = "claimdesk",
+    version,
+    about = "Claimdesk's local server: the whole API on the embedded engine (SQLite, a folder of files, a folder of .eml mail)",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// With no command, `claimdesk` serves with these flags.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
-struct Args {
-    command: String,
-    flags: Vec<(String, String)>,
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API on 127.0.0.1 (the default command).
+    Serve(ServeArgs),
+    /// Print a signed development token for scripts and tests.
+    Token(TokenArgs),
 }
 
-fn parse_args() -> Option<Args> {
-    let mut raw = std::env::args().skip(1).peekable();
-    let command = match raw.peek() {
-        Some(first) if !first.starts_with("--") => raw.next().unwrap_or_default(),
-        _ => "serve".to_string(),
-    };
-    let mut flags = Vec::new();
-    while let Some(flag) = raw.next() {
-        let name = flag.strip_prefix("--")?.to_string();
-        flags.push((name, raw.next()?));
-    }
-    Some(Args { command, flags })
+#[derive(Debug, Clone, Args)]
+struct ServeArgs {
+    /// The data folder: records, attachments, outbox mail, events, secrets.
+    #[arg(long, env = "CLAIMDESK_DATA", default_value = "data")]
+    data: PathBuf,
+    /// The port on 127.0.0.1.
+    #[arg(long, env = "CLAIMDESK_PORT", default_value_t = 3000)]
+    port: u16,
+    /// Another ticket-type catalogue (the shape of shared/core/ticket_types.json).
+    #[arg(long, value_name = "FILE")]
+    types: Option<PathBuf>,
+    /// Days in Waiting For Customer before a ticket resolves itself.
+    #[arg(long, value_name = "N")]
+    waiting_days: Option<u32>,
+    /// Days in Resolved before a ticket closes itself.
+    #[arg(long, value_name = "N")]
+    resolved_days: Option<u32>,
+    /// Hours before the close that the reminder goes.
+    #[arg(long, value_name = "N")]
+    close_reminder_hours: Option<u32>,
+    /// Requests a second each user may make (bursts of five seconds' worth).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    user_rate: Option<u32>,
+    /// Requests a second each company may make (bursts of five seconds' worth).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    company_rate: Option<u32>,
+    /// `off` serves without rate limits (the load benchmark).
+    #[arg(long, value_enum, value_name = "on|off", default_value_t = Switch::On)]
+    rate_limits: Switch,
+    /// The receiving mail server (RFC 8601 authserv-id) whose Authentication-Results are
+    /// believed: a sender it authenticates may thread a reply by the subject tag alone.
+    #[arg(long, env = "CLAIMDESK_MAIL_AUTHSERV_ID", value_name = "ID")]
+    mail_authserv_id: Option<String>,
 }
 
-impl Args {
-    fn get(&self, name: &str) -> Option<&str> {
-        self.flags.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// The user's email address.
+    #[arg(long)]
+    email: String,
+    /// The user's company code (VENDOR for the vendor's staff).
+    #[arg(long)]
+    company: String,
+    /// A role; repeat for several.
+    #[arg(long = "role", value_name = "ROLE", required = true, value_parser = parse_role)]
+    roles: Vec<Role>,
+    /// The user's full name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The user id (`sub`); u-<email> by default.
+    #[arg(long)]
+    user_id: Option<String>,
+    /// The data folder whose token secret signs it.
+    #[arg(long, env = "CLAIMDESK_DATA", default_value = "data")]
+    data: PathBuf,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role; one of: {}", known.join(", "))
+    })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Some(args) = parse_args() else { return usage() };
-    let data = PathBuf::from(args.get("data").unwrap_or("data"));
-    match args.command.as_str() {
-        "serve" => serve(&args, data).await,
-        "token" => print_token(&args, &data),
-        _ => usage(),
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Token(args)) => print_token(&args),
+        Some(Command::Serve(args)) => serve(args).await,
+        None => serve(cli.serve).await,
     }
 }
 
-async fn serve(args: &Args, data: PathBuf) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
-    let port: u16 = match args.get("port").unwrap_or("3000").parse() {
-        Ok(p) => p,
-        Err(_) => return usage(),
-    };
-    let mut config = Config::new(&data, SocketAddr::from(([127, 0, 0, 1], port)));
-    config.catalogue_file = args.get("types").map(PathBuf::from);
+fn config_of(args: ServeArgs) -> Config {
+    let mut config = Config::new(&args.data, SocketAddr::from(([127, 0, 0, 1], args.port)));
+    config.catalogue_file = args.types;
     let timers = &mut config.settings.timers;
-    for (flag, slot) in [
-        ("waiting-days", &mut timers.waiting_days),
-        ("resolved-days", &mut timers.resolved_days),
-        ("close-reminder-hours", &mut timers.close_reminder_hours),
-    ] {
-        if let Some(value) = args.get(flag) {
-            match value.parse() {
-                Ok(n) => *slot = n,
-                Err(_) => return usage(),
-            }
-        }
+    if let Some(n) = args.waiting_days {
+        timers.waiting_days = n;
+    }
+    if let Some(n) = args.resolved_days {
+        timers.resolved_days = n;
+    }
+    if let Some(n) = args.close_reminder_hours {
+        timers.close_reminder_hours = n;
     }
     // Requests per second, with a burst of five seconds' worth.
     let limits = config.rate_limits.get_or_insert_with(Default::default);
     for (flag, rate) in [
-        ("user-rate", &mut limits.per_user),
-        ("company-rate", &mut limits.per_company),
+        (args.user_rate, &mut limits.per_user),
+        (args.company_rate, &mut limits.per_company),
     ] {
-        if let Some(value) = args.get(flag) {
-            match value.parse::<u32>() {
-                Ok(n) if n > 0 => {
-                    rate.per_second = f64::from(n);
-                    rate.burst = n * 5;
-                }
-                _ => return usage(),
-            }
+        if let Some(n) = flag {
+            rate.per_second = f64::from(n);
+            rate.burst = n * 5;
         }
     }
-    // The receiving mail server (RFC 8601 authserv-id) whose Authentication-Results are
-    // believed: a sender it authenticates may thread a reply by the subject tag alone.
-    config.settings.mail_authserv_id = args.get("mail-authserv-id").map(str::to_string);
-    match args.get("rate-limits") {
-        None => {}
-        Some("off") => config.rate_limits = None,
-        Some(_) => return usage(),
+    if args.rate_limits == Switch::Off {
+        config.rate_limits = None;
     }
-    let server = match start(config).await {
+    config.settings.mail_authserv_id = args.mail_authserv_id;
+    config
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let data = args.data.clone();
+    let server = match start(config_of(args)).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("claimdesk: cannot start: {e}");
@@ -123,30 +167,18 @@ async fn serve(args: &Args, data: PathBuf) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn print_token(args: &Args, data: &std::path::Path) -> ExitCode {
-    let (Some(email), Some(company)) = (args.get("email"), args.get("company")) else {
-        return usage();
-    };
-    let roles: Option<Vec<Role>> = args
-        .flags
-        .iter()
-        .filter(|(n, _)| n == "role")
-        .map(|(_, r)| Role::parse(r))
-        .collect();
-    let Some(roles) = roles.filter(|r| !r.is_empty()) else {
-        return usage();
-    };
+fn print_token(args: &TokenArgs) -> ExitCode {
     let identity = Identity {
         user_id: args
-            .get("user-id")
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("u-{}", email.to_ascii_lowercase())),
-        email: email.to_ascii_lowercase(),
-        name: args.get("name").map(str::to_string),
-        company: company.to_ascii_uppercase(),
-        roles,
+            .user_id
+            .clone()
+            .unwrap_or_else(|| format!("u-{}", args.email.to_ascii_lowercase())),
+        email: args.email.to_ascii_lowercase(),
+        name: args.name.clone(),
+        company: args.company.to_ascii_uppercase(),
+        roles: args.roles.clone(),
     };
-    let secret = match jwt_secret(data) {
+    let secret = match jwt_secret(&args.data) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("claimdesk: cannot read the token secret: {e}");
@@ -157,4 +189,49 @@ fn print_token(args: &Args, data: &std::path::Path) -> ExitCode {
     let rules = TokenRules::from_env();
     println!("{}", issue_token_for(&secret, &identity, now, 30 * 24 * 3600, &rules));
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("claimdesk").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn with_no_command_it_serves_and_flags_are_checked() {
+        let cli = parse(&["--data", "d", "--port", "4000", "--rate-limits", "off"]).unwrap();
+        assert!(cli.command.is_none());
+        let config = config_of(cli.serve);
+        assert_eq!(config.bind.port(), 4000);
+        assert!(config.rate_limits.is_none());
+        let error = parse(&["--prot", "4000"]).unwrap_err().to_string();
+        assert!(error.contains("--prot"), "{error}");
+        assert!(parse(&["--user-rate", "0"]).is_err());
+    }
+
+    #[test]
+    fn token_takes_several_roles_and_refuses_unknown_ones() {
+        let cli = parse(&[
+            "token",
+            "--email",
+            "a@b.test",
+            "--company",
+            "acme",
+            "--role",
+            "owner",
+            "--role",
+            "agent_l1",
+        ])
+        .unwrap();
+        let Some(Command::Token(args)) = cli.command else {
+            panic!("token");
+        };
+        assert_eq!(args.roles, vec![Role::Owner, Role::AgentL1]);
+        let error = parse(&["token", "--email", "a@b.test", "--company", "acme", "--role", "boss"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown role"), "{error}");
+    }
 }
