@@ -42,7 +42,7 @@ pub fn ts(at: DateTime<Utc>) -> String {
 }
 
 pub fn ticket_pk(id: &str) -> String {
-    format!("TICKET#{id}")
+    format!("{TICKET_PK_PREFIX}{id}")
 }
 pub fn company_pk(code: &str) -> String {
     format!("COMPANY#{code}")
@@ -67,15 +67,58 @@ pub fn idempotency_pk(scope: &str, key: &str) -> String {
     format!("IDEM#{digest}")
 }
 pub fn collaborator_sk(email: &str) -> String {
-    format!("COLLAB#{email}")
+    format!("{COLLABORATOR_PREFIX}{email}")
 }
 pub fn guest_sk(key_hash: &str) -> String {
-    format!("GUEST#{key_hash}")
+    format!("{GUEST_PREFIX}{key_hash}")
 }
 pub fn seen_sk(reader: &str) -> String {
     format!("SEEN#{reader}")
 }
 pub const COUNTER: &str = "COUNTER";
+
+/// Sort-key prefixes of a ticket's partition, for `begins_with` queries and for telling its
+/// items apart in the one query that reads a whole ticket.
+pub const MESSAGE_PREFIX: &str = "MSG#";
+pub const ATTACHMENT_PREFIX: &str = "ATT#";
+pub const COLLABORATOR_PREFIX: &str = "COLLAB#";
+pub const GUEST_PREFIX: &str = "GUEST#";
+pub const MAIL_PREFIX: &str = "MAIL#";
+pub const INBOUND_MAIL_PREFIX: &str = "INMAIL#";
+pub const MAIL_FEEDBACK_PREFIX: &str = "MAILFB#";
+/// A serial's partition: the tickets that name it.
+pub const SERIAL_CLAIM_PREFIX: &str = "TICKET#";
+const TICKET_PK_PREFIX: &str = "TICKET#";
+
+/// The ticket id of a ticket partition's key.
+pub fn ticket_id_of(pk: &str) -> &str {
+    pk.trim_start_matches(TICKET_PK_PREFIX)
+}
+pub fn message_sk(at: DateTime<Utc>, id: &str) -> String {
+    format!("{MESSAGE_PREFIX}{}#{id}", ts(at))
+}
+pub fn attachment_sk(id: &str) -> String {
+    format!("{ATTACHMENT_PREFIX}{id}")
+}
+pub fn mail_sk(at: DateTime<Utc>, id: &str) -> String {
+    format!("{MAIL_PREFIX}{}#{id}", ts(at))
+}
+pub fn inbound_mail_sk(at: DateTime<Utc>, id: &str) -> String {
+    format!("{INBOUND_MAIL_PREFIX}{}#{id}", ts(at))
+}
+pub fn mail_feedback_sk(mail_id: &str) -> String {
+    format!("{MAIL_FEEDBACK_PREFIX}{mail_id}")
+}
+pub fn serial_claim_sk(at: DateTime<Utc>, ticket_id: &str) -> String {
+    format!("{SERIAL_CLAIM_PREFIX}{}#{ticket_id}", ts(at))
+}
+pub fn event_pk(id: &str) -> String {
+    format!("EVENT#{id}")
+}
+pub const EVENT: &str = "EVENT";
+pub fn held_mail_sk(at: DateTime<Utc>, id: &str) -> String {
+    format!("{}#{id}", ts(at))
+}
 pub fn number_sk(number: &str) -> String {
     format!("NUMBER#{number}")
 }

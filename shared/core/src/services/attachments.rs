@@ -42,14 +42,10 @@ enum Arrival {
     Already(Attachment),
 }
 
-fn attachment_sk(id: &str) -> String {
-    format!("ATT#{id}")
-}
-
 pub fn attachment_item(attachment: &Attachment) -> crate::ports::Item {
     item_of(
         store::ticket_pk(&attachment.ticket_id),
-        attachment_sk(&attachment.id),
+        store::attachment_sk(&attachment.id),
         attachment,
     )
 }
@@ -121,7 +117,7 @@ impl Core {
                 valid_for: std::time::Duration::from_secs(60 * self.settings.upload_minutes.max(1) as u64),
             })
             .await?;
-        let item = item_of(store::ticket_pk(&ticket.id), attachment_sk(&id), &attachment);
+        let item = item_of(store::ticket_pk(&ticket.id), store::attachment_sk(&id), &attachment);
         Ok(Plan {
             writes: vec![Write::create(item)],
             value: UploadGranted {
@@ -145,7 +141,7 @@ impl Core {
         bytes: &[u8],
     ) -> Result<Attachment, ServiceError> {
         let attachment = self
-            .get_record::<Attachment>(&store::ticket_pk(ticket_id), &attachment_sk(attachment_id))
+            .get_record::<Attachment>(&store::ticket_pk(ticket_id), &store::attachment_sk(attachment_id))
             .await?
             .ok_or(ServiceError::NotFound("upload"))?
             .record;
@@ -207,7 +203,7 @@ impl Core {
         for _ in 0..5 {
             let loaded = self.load_ticket(ticket_id).await?;
             let Some(att) = self
-                .get_record::<Attachment>(&store::ticket_pk(ticket_id), &attachment_sk(attachment_id))
+                .get_record::<Attachment>(&store::ticket_pk(ticket_id), &store::attachment_sk(attachment_id))
                 .await?
             else {
                 return Err(ServiceError::NotFound("upload"));
@@ -234,7 +230,11 @@ impl Core {
                 Some(_) => AttachmentState::Refused,
                 None => AttachmentState::Stored,
             };
-            let att_item = item_of(store::ticket_pk(ticket_id), attachment_sk(attachment_id), &attachment);
+            let att_item = item_of(
+                store::ticket_pk(ticket_id),
+                store::attachment_sk(attachment_id),
+                &attachment,
+            );
             let mut writes = vec![Write::replace(att_item, att.version)];
             if refusal.is_none() {
                 ticket.attachment_bytes += size;
@@ -266,7 +266,10 @@ impl Core {
         attachment_id: &str,
     ) -> Result<(Attachment, Download), ServiceError> {
         let attachment = self
-            .get_record::<Attachment>(&store::ticket_pk(&loaded.record.id), &attachment_sk(attachment_id))
+            .get_record::<Attachment>(
+                &store::ticket_pk(&loaded.record.id),
+                &store::attachment_sk(attachment_id),
+            )
             .await?
             .map(|l| l.record)
             .filter(|a| a.state != AttachmentState::Refused)

@@ -244,7 +244,7 @@ impl Core {
         }
         let keys: Vec<(String, String)> = ids
             .iter()
-            .map(|id| (store::ticket_pk(&ticket.id), format!("ATT#{id}")))
+            .map(|id| (store::ticket_pk(&ticket.id), store::attachment_sk(id)))
             .collect();
         let found = self.table.get_many(&keys).await?;
         let stored = found

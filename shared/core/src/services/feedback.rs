@@ -53,7 +53,7 @@ pub struct MailFeedback {
 }
 
 pub fn mail_feedback_sk(mail_id: &str) -> String {
-    format!("MAILFB#{mail_id}")
+    store::mail_feedback_sk(mail_id)
 }
 
 impl Core {
@@ -114,7 +114,7 @@ impl Core {
     /// For an emailed bounce: whether our mail `mail_id` on `ticket_id` went to `address`.
     pub async fn mail_went_to(&self, ticket_id: &str, mail_id: &str, address: &str) -> Result<bool, ServiceError> {
         let mut query = Query::new(Index::Table, store::ticket_pk(ticket_id));
-        query.sort = SortKey::BeginsWith("MAIL#".into());
+        query.sort = SortKey::BeginsWith(store::MAIL_PREFIX.into());
         query.limit = 1000;
         loop {
             let page = self.table.query(&query).await?;

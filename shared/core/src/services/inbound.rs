@@ -89,7 +89,7 @@ fn fingerprint(mail: Option<&InboundMail>, raw: &[u8]) -> String {
 }
 
 pub fn inbound_sk(record: &InboundRecord) -> String {
-    format!("INMAIL#{}#{}", store::ts(record.received_at), record.id)
+    store::inbound_mail_sk(record.received_at, &record.id)
 }
 
 /// Decided before the transaction: what to write besides the seen marker.
@@ -147,7 +147,7 @@ impl Core {
             if decision.outcome == InboundOutcome::Held {
                 writes.push(Write::create(item_of(
                     store::HELD_MAIL.to_string(),
-                    format!("{}#{}", store::ts(now), record.id),
+                    store::held_mail_sk(now, &record.id),
                     &record,
                 )));
             }

@@ -102,7 +102,7 @@ impl Core {
                 found.insert(t.id.clone(), t);
             }
             keys.iter()
-                .filter_map(|(pk, _)| found.remove(pk.trim_start_matches("TICKET#")))
+                .filter_map(|(pk, _)| found.remove(store::ticket_id_of(pk)))
                 .collect()
         } else {
             page.items.iter().map(store::from_item).collect::<Result<_, _>>()?
@@ -139,7 +139,7 @@ impl Core {
         let mut out = HashMap::new();
         for item in self.table.get_many(&keys).await? {
             let marker: SeenMarker = store::from_item(&item)?;
-            out.insert(item.pk.trim_start_matches("TICKET#").to_string(), marker.at);
+            out.insert(store::ticket_id_of(&item.pk).to_string(), marker.at);
         }
         Ok(out)
     }

@@ -95,7 +95,7 @@ impl<'a> Outbox<'a> {
         let entry = self.entry(Some(mail), None, &id);
         let mut item = Item::new(
             store::ticket_pk(&ticket.id),
-            format!("MAIL#{}#{id}", store::ts(self.now)),
+            store::mail_sk(self.now, &id),
             store::to_data(&entry),
         );
         item.due = Some(self.due_key(&id));
@@ -111,7 +111,7 @@ impl<'a> Outbox<'a> {
             detail,
         };
         let entry = self.entry(None, Some(event), &id);
-        let mut item = Item::new(format!("EVENT#{id}"), "EVENT", store::to_data(&entry));
+        let mut item = Item::new(store::event_pk(&id), store::EVENT, store::to_data(&entry));
         item.due = Some(self.due_key(&id));
         self.writes.push(Write::create(item));
     }

@@ -28,7 +28,7 @@ pub struct GuestKeysRevoked {
 impl Core {
     pub async fn collaborator_emails(&self, ticket_id: &str) -> Result<Vec<String>, ServiceError> {
         let mut query = Query::new(Index::Table, store::ticket_pk(ticket_id));
-        query.sort = SortKey::BeginsWith("COLLAB#".into());
+        query.sort = SortKey::BeginsWith(store::COLLABORATOR_PREFIX.into());
         let page = self.table.query(&query).await?;
         page.items
             .iter()
@@ -130,7 +130,7 @@ impl Core {
             ));
         }
         let mut query = Query::new(Index::Table, store::ticket_pk(&loaded.record.id));
-        query.sort = SortKey::BeginsWith("GUEST#".into());
+        query.sort = SortKey::BeginsWith(store::GUEST_PREFIX.into());
         let page = self.table.query(&query).await?;
         let mut writes = Vec::new();
         for item in page.items {

@@ -267,7 +267,7 @@ impl Core {
                 subject: ticket.subject.clone(),
                 opened_at: ticket.created_at,
             };
-            let sk = format!("TICKET#{}#{}", store::ts(ticket.created_at), ticket.id);
+            let sk = store::serial_claim_sk(ticket.created_at, &ticket.id);
             writes.push(Write::create(item_of(store::serial_pk(serial), sk, &claim)));
         }
         if let Some(message) = &first_message {
@@ -318,22 +318,22 @@ impl Core {
         let mut messages: Vec<Message> = Vec::new();
         let mut files: Vec<Attachment> = Vec::new();
         for item in &items {
-            if item.sk.starts_with("MSG#") {
+            if item.sk.starts_with(store::MESSAGE_PREFIX) {
                 messages.push(store::from_item(item)?);
-            } else if item.sk.starts_with("ATT#") {
+            } else if item.sk.starts_with(store::ATTACHMENT_PREFIX) {
                 let attachment: Attachment = store::from_item(item)?;
                 if attachment.state == AttachmentState::Stored {
                     files.push(attachment);
                 }
-            } else if item.sk.starts_with("COLLAB#") {
+            } else if item.sk.starts_with(store::COLLABORATOR_PREFIX) {
                 let collaborator: Collaborator = store::from_item(item)?;
                 view.collaborators.push(collaborator.email);
             } else if let Some(emails) = view.emails.as_mut() {
-                if item.sk.starts_with("MAIL#") {
+                if item.sk.starts_with(store::MAIL_PREFIX) {
                     emails.extend(EmailRecord::outbound(store::from_item(item)?));
-                } else if item.sk.starts_with("INMAIL#") {
+                } else if item.sk.starts_with(store::INBOUND_MAIL_PREFIX) {
                     emails.push(EmailRecord::inbound(store::from_item(item)?));
-                } else if item.sk.starts_with("MAILFB#") {
+                } else if item.sk.starts_with(store::MAIL_FEEDBACK_PREFIX) {
                     feedback.push(store::from_item::<MailFeedback>(item)?);
                 }
             }
@@ -359,7 +359,7 @@ impl Core {
     /// ticket's partition limited to its messages.
     pub async fn messages_of(&self, ticket_id: &str) -> Result<Vec<Message>, ServiceError> {
         let mut query = Query::new(crate::ports::Index::Table, store::ticket_pk(ticket_id));
-        query.sort = SortKey::BeginsWith("MSG#".into());
+        query.sort = SortKey::BeginsWith(store::MESSAGE_PREFIX.into());
         query.limit = 1000;
         let mut messages = Vec::new();
         loop {
@@ -396,7 +396,7 @@ pub struct SeenMarker {
 pub fn message_item(message: &Message) -> Item {
     item_of(
         store::ticket_pk(&message.ticket_id),
-        format!("MSG#{}#{}", store::ts(message.created_at), message.id),
+        store::message_sk(message.created_at, &message.id),
         message,
     )
 }

@@ -96,7 +96,7 @@ impl Core {
             .ok_or(ServiceError::NotFound("serial number"))?;
         let serial = loaded.record;
         let mut query = Query::new(Index::Table, store::serial_pk(&serial_no));
-        query.sort = SortKey::BeginsWith("TICKET#".into());
+        query.sort = SortKey::BeginsWith(store::SERIAL_CLAIM_PREFIX.into());
         query.limit = 1000;
         let claims: Vec<SerialClaim> = self
             .table
