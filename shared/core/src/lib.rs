@@ -1,6 +1,26 @@
 //! Claimdesk's core: the pure domain, the ports both engines implement, the services that
 //! run each use case against the ports, and the HTTP layer shared by the local server and
 //! every Lambda function.
+//!
+//! # Layout
+//!
+//! - `domain`: the rules, pure (no I/O, no AWS types): roles and who sees what (`access`),
+//!   tickets and their fields, the lifecycle state machine, claim numbers, the type
+//!   catalogue, guest keys, warranty, field checks.
+//! - `mail`: mail as we write and read it, pure: templates, reply addresses and what they
+//!   prove, the wire format, reading inbound mail and its quoted history.
+//! - `ports`: the few traits each engine implements (table, blobs, mailer, publisher,
+//!   clock) and the shapes they carry.
+//! - `store`: the single-table layout, every record's keys and indexes, written once.
+//! - `services`: one use case at a time against the ports: reads, the pure domain, and a
+//!   `Plan` of writes (tickets, conversation, status, attachments, sharing, lists, warranty,
+//!   companies, the mail intake and its email history, bounces, the outbox, the sweep).
+//! - `http`: one request in, one response out, for axum and `lambda_http` alike: routes,
+//!   identity, idempotency, the commit of a plan, problems, rate limits.
+//!
+//! The one rule between layers: `domain` and `mail` depend on nothing of ours but each
+//! other; `services` reach storage and the outside only through `ports` and `store`; `http`
+//! calls `services` and never the ports' writes itself, but to commit a service's plan.
 
 pub mod domain;
 pub mod http;

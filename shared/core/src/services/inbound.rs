@@ -8,6 +8,7 @@
 //! event delivered twice by S3 or Lambda is harmless.
 
 use super::conversation::{MessageDraft, MessageOutcome};
+use super::email_history::{InboundOutcome, InboundRecord};
 use super::feedback::{Feedback, FeedbackKind};
 use super::notify::Outbox;
 use super::tickets::NumberRecord;
@@ -20,46 +21,13 @@ use crate::mail::quotes;
 use crate::mail::templates::one_line;
 use crate::ports::{Index, Query, SortKey, StoreError, Write};
 use crate::store;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// How long a Message-ID is remembered against duplicates.
 const SEEN_DAYS: i64 = 30;
 const COMMIT_ATTEMPTS: u32 = 10;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InboundOutcome {
-    /// Added to the conversation.
-    Added,
-    /// The ticket was closed: a new case was opened with this message.
-    FollowUpOpened,
-    AutoReply,
-    Bounce,
-    /// Kept for staff review: unknown sender, no ticket, or a reply the ticket refused.
-    Held,
-    /// Seen before; nothing done.
-    Duplicate,
-}
-
-/// One inbound mail as the ticket's email history and the review queue show it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InboundRecord {
-    pub id: String,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub received_at: DateTime<Utc>,
-    pub outcome: InboundOutcome,
-    pub detail: String,
-    #[serde(default)]
-    pub ticket_id: Option<String>,
-    /// Where the raw message is kept (S3 key or local blob key), for staff to look at.
-    pub raw_key: String,
-    #[serde(default)]
-    pub message_id: Option<String>,
-}
 
 /// What the inbound function reports for one message.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 pub mod attachments;
 pub mod companies;
 pub mod conversation;
+pub mod email_history;
 pub mod feedback;
 pub mod inbound;
 pub mod lists;

@@ -1,8 +1,7 @@
 //! Filing a ticket and reading one whole.
 
-use super::feedback::{FeedbackKind, MailFeedback};
-use super::inbound::{InboundOutcome, InboundRecord};
-use super::notify::{DeliveryState, Outbox, OutboxEntry};
+use super::email_history::{self, EmailRecord};
+use super::notify::Outbox;
 use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::access;
 use crate::domain::company::Company;
@@ -42,104 +41,6 @@ pub struct SerialClaim {
     pub company: String,
     pub subject: String,
     pub opened_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Outbound,
-    Inbound,
-}
-
-/// What became of a mail: an outbound one's delivery (and any bounce or complaint after it),
-/// or what an inbound one led to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmailState {
-    Pending,
-    Sent,
-    Failed,
-    Suppressed,
-    Bounced,
-    Complained,
-    /// Inbound, by outcome.
-    Added,
-    FollowUpOpened,
-    AutoReply,
-    Bounce,
-    Held,
-}
-
-/// One mail, sent or received, as the ticket's email history shows it (support side only).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EmailRecord {
-    pub id: String,
-    pub direction: Direction,
-    /// The template kind of an outbound mail; `inbound` for received ones.
-    pub kind: String,
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub state: EmailState,
-    /// Why it failed, bounced, was suppressed or held; what an inbound mail led to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
-
-impl EmailRecord {
-    fn outbound(entry: OutboxEntry) -> Option<EmailRecord> {
-        let mail = entry.mail?;
-        Some(EmailRecord {
-            id: mail.id,
-            direction: Direction::Outbound,
-            kind: mail.kind,
-            from: mail.from,
-            to: mail.to,
-            subject: mail.subject,
-            state: match entry.state {
-                DeliveryState::Pending => EmailState::Pending,
-                DeliveryState::Sent => EmailState::Sent,
-                DeliveryState::Failed => EmailState::Failed,
-                DeliveryState::Suppressed => EmailState::Suppressed,
-            },
-            detail: entry.last_error,
-            created_at: entry.created_at,
-            sent_at: entry.sent_at,
-        })
-    }
-
-    fn inbound(record: InboundRecord) -> EmailRecord {
-        EmailRecord {
-            id: record.id,
-            direction: Direction::Inbound,
-            kind: "inbound".into(),
-            from: record.from,
-            to: record.to,
-            subject: record.subject,
-            state: match record.outcome {
-                InboundOutcome::Added | InboundOutcome::Duplicate => EmailState::Added,
-                InboundOutcome::FollowUpOpened => EmailState::FollowUpOpened,
-                InboundOutcome::AutoReply => EmailState::AutoReply,
-                InboundOutcome::Bounce => EmailState::Bounce,
-                InboundOutcome::Held => EmailState::Held,
-            },
-            detail: Some(record.detail),
-            created_at: record.received_at,
-            sent_at: None,
-        }
-    }
-
-    fn apply(&mut self, feedback: &MailFeedback) {
-        self.state = match (feedback.kind, feedback.permanent) {
-            (FeedbackKind::Complaint, _) => EmailState::Complained,
-            (FeedbackKind::Bounce, true) => EmailState::Bounced,
-            // A soft bounce: SES keeps trying; the mail stays "sent" with the reason shown.
-            (FeedbackKind::Bounce, false) => self.state,
-        };
-        self.detail = Some(format!("{:?}: {}", feedback.kind, feedback.detail));
-    }
 }
 
 /// A ticket as one reader sees it: notes only for the support side, attachments only once
@@ -305,7 +206,6 @@ impl Core {
             }
         }
         let notes_visible = access::sees_internal_notes(viewer.side);
-        let mut feedback: Vec<MailFeedback> = Vec::new();
         let mut view = TicketView {
             ticket: ticket.clone(),
             version: loaded.version,
@@ -313,7 +213,7 @@ impl Core {
             messages: Vec::new(),
             attachments: Vec::new(),
             collaborators: Vec::new(),
-            emails: notes_visible.then(Vec::new),
+            emails: notes_visible.then(|| email_history::of(&items)).transpose()?,
         };
         let mut messages: Vec<Message> = Vec::new();
         let mut files: Vec<Attachment> = Vec::new();
@@ -328,14 +228,6 @@ impl Core {
             } else if item.sk.starts_with(store::COLLABORATOR_PREFIX) {
                 let collaborator: Collaborator = store::from_item(item)?;
                 view.collaborators.push(collaborator.email);
-            } else if let Some(emails) = view.emails.as_mut() {
-                if item.sk.starts_with(store::MAIL_PREFIX) {
-                    emails.extend(EmailRecord::outbound(store::from_item(item)?));
-                } else if item.sk.starts_with(store::INBOUND_MAIL_PREFIX) {
-                    emails.push(EmailRecord::inbound(store::from_item(item)?));
-                } else if item.sk.starts_with(store::MAIL_FEEDBACK_PREFIX) {
-                    feedback.push(store::from_item::<MailFeedback>(item)?);
-                }
             }
         }
         view.attachments = files
@@ -344,14 +236,6 @@ impl Core {
             .map(AttachmentView::from)
             .collect();
         view.messages = messages.into_iter().filter(|m| !m.internal || notes_visible).collect();
-        if let Some(emails) = view.emails.as_mut() {
-            for one in &feedback {
-                if let Some(mail) = emails.iter_mut().find(|m| m.id == one.mail_id) {
-                    mail.apply(one);
-                }
-            }
-            emails.sort_by_key(|m| m.created_at);
-        }
         Ok(view)
     }
 
