@@ -19,8 +19,9 @@
 //!   identity, idempotency, the commit of a plan, problems, rate limits.
 //!
 //! The one rule between layers: `domain` and `mail` depend on nothing of ours but each
-//! other; `services` reach storage and the outside only through `ports` and `store`; `http`
-//! calls `services` and never the ports' writes itself, but to commit a service's plan.
+//! other and the plain shapes of `ports`; `services` reach storage and the outside only
+//! through `ports` and `store`; `http` calls `services`, and writes to the table only to
+//! commit a service's plan with its idempotency record.
 
 pub mod domain;
 pub mod http;
