@@ -1,4 +1,5 @@
-//! Mail that comes in: a reply lands in its ticket's conversation as if typed in the portal
+//! Mail that comes in (the proof a sender must bring is in `proof`, a mail's files in
+//! `files`): a reply lands in its ticket's conversation as if typed in the portal
 //! (same lifecycle: Resolved → Pending Support, Closed → a new linked case). Auto-replies and
 //! bounces are recorded but never move a ticket; mail from someone with no business on the
 //! ticket, or for no ticket at all, is held for staff review and grants nothing.
@@ -7,16 +8,21 @@
 //! `raw_key` names it. A message seen before (same Message-ID) is not added twice, so an
 //! event delivered twice by S3 or Lambda is harmless.
 
+mod files;
+mod proof;
+
+use files::{Kept, NotKept};
+use proof::Proof;
+
 use super::conversation::{MessageDraft, MessageOutcome};
 use super::email_history::{InboundOutcome, InboundRecord};
 use super::feedback::{Feedback, FeedbackKind};
 use super::notify::Outbox;
-use super::tickets::NumberRecord;
 use super::{item_of, new_id, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::lifecycle::{Desk, Side};
-use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, Ticket};
-use crate::mail::address::{our_message, read_reply_address, subject_tags, OurMessage, ReplyAddress};
-use crate::mail::inbound::{self, Bounce, InboundAttachment, InboundMail, Nature};
+use crate::domain::ticket::Ticket;
+use crate::mail::address::our_message;
+use crate::mail::inbound::{self, Bounce, InboundMail, Nature};
 use crate::mail::quotes;
 use crate::mail::templates::one_line;
 use crate::ports::{Index, Query, SortKey, StoreError, Write};
@@ -378,100 +384,6 @@ impl Core {
         }
     }
 
-    /// What a person's mail proves about its sender, strongest first: a reply address of
-    /// ours issued to the sender; a Message-ID of a mail we sent the sender, named in
-    /// `In-Reply-To`/`References` (mail ids are random, so only a recipient knows one); the
-    /// subject tag when the receiving mail server vouches for the sender's domain
-    /// (`InboundMail::sender_authenticated`). An address of ours that does not verify is
-    /// tampering, whatever the other headers say.
-    async fn proof_of(&self, mail: &InboundMail, from: &str) -> Result<Proof, ServiceError> {
-        let secret = &self.settings.mail_secret;
-        let domain = &self.settings.mail_domain;
-        let addresses: Vec<ReplyAddress> = mail
-            .recipients
-            .iter()
-            .map(|r| read_reply_address(secret, domain, r))
-            .filter(|a| *a != ReplyAddress::NotOurs)
-            .collect();
-        if addresses.contains(&ReplyAddress::Tampered) {
-            return Ok(Proof::Tampered);
-        }
-        if let Some(first) = addresses.first() {
-            let mine = addresses.iter().find(|a| a.issued_to(secret, from));
-            let ReplyAddress::Ticket { ticket_id, .. } = mine.unwrap_or(first) else {
-                return Ok(Proof::Tampered);
-            };
-            return Ok(match self.ticket_if_any(ticket_id).await? {
-                None => Proof::Tampered,
-                Some(ticket) if mine.is_some() => Proof::Token(ticket),
-                Some(ticket) => Proof::IssuedToAnother(ticket),
-            });
-        }
-        for id in &mail.thread_ids {
-            let Some(OurMessage {
-                ticket_id,
-                mail_id: Some(mail_id),
-            }) = our_message(id, domain)
-            else {
-                continue;
-            };
-            if self.mail_went_to(&ticket_id, &mail_id, from).await? {
-                if let Some(ticket) = self.ticket_if_any(&ticket_id).await? {
-                    return Ok(Proof::Thread(ticket));
-                }
-            }
-        }
-        if mail.sender_authenticated(self.settings.mail_authserv_id.as_deref()) {
-            if let Some(ticket) = self.ticket_of_subject_tag(&mail.subject).await? {
-                return Ok(Proof::AuthenticatedTag(ticket));
-            }
-        }
-        Ok(Proof::Unproven)
-    }
-
-    /// The ticket an automatic reply or a bounce names by a reply address or Message-ID of
-    /// ours: such mail is only recorded, so nothing about its sender needs proving; the
-    /// subject tag is not read, since numbers can be counted through.
-    async fn ticket_named_by(&self, mail: &InboundMail) -> Result<Option<Loaded<Ticket>>, ServiceError> {
-        let secret = &self.settings.mail_secret;
-        let domain = &self.settings.mail_domain;
-        let by_address = mail
-            .recipients
-            .iter()
-            .find_map(|r| match read_reply_address(secret, domain, r) {
-                ReplyAddress::Ticket { ticket_id, .. } => Some(ticket_id),
-                _ => None,
-            });
-        let by_thread = || {
-            mail.thread_ids
-                .iter()
-                .find_map(|id| our_message(id, domain))
-                .map(|m| m.ticket_id)
-        };
-        match by_address.or_else(by_thread) {
-            Some(id) => self.ticket_if_any(&id).await,
-            None => Ok(None),
-        }
-    }
-
-    async fn ticket_of_subject_tag(&self, subject: &str) -> Result<Option<Loaded<Ticket>>, ServiceError> {
-        for number in subject_tags(subject) {
-            let Some((company, _)) = number.rsplit_once('-') else {
-                continue;
-            };
-            let Some(found) = self
-                .get_record::<NumberRecord>(&store::company_pk(company), &store::number_sk(&number))
-                .await?
-            else {
-                continue;
-            };
-            if let Some(ticket) = self.ticket_if_any(&found.record.ticket_id).await? {
-                return Ok(Some(ticket));
-            }
-        }
-        Ok(None)
-    }
-
     /// Who the sender is on this ticket, if anyone: the requester or contact and collaborators
     /// write as the customer; the assignee and the desk's address as support.
     async fn mail_viewer(
@@ -526,51 +438,6 @@ impl Core {
         domains
     }
 
-    /// Stores a mail's files before the transaction (bytes cannot go into it); records for
-    /// them are written only with the message, and the bytes are deleted if it never lands.
-    async fn keep_files(&self, files: &[InboundAttachment]) -> Result<Kept, ServiceError> {
-        let mut kept = Kept::default();
-        for (n, file) in files.iter().enumerate() {
-            let filename = clean_filename(&file.filename).unwrap_or_else(|_| format!("attachment-{}", n + 1));
-            let content_type =
-                check_content_type(&file.content_type).unwrap_or_else(|_| "application/octet-stream".into());
-            if file.bytes.is_empty() {
-                kept.refused.push(NotKept {
-                    name: filename,
-                    reason: "it is empty".into(),
-                });
-                continue;
-            }
-            let id = new_id("att");
-            // Placed under the id alone: the ticket is decided later and may be a new case.
-            let blob_key = format!("mail/{id}");
-            self.blobs.put(&blob_key, &file.bytes).await?;
-            kept.kept.push(Attachment {
-                id,
-                ticket_id: String::new(),
-                filename,
-                content_type,
-                declared_size: file.bytes.len() as u64,
-                size: Some(file.bytes.len() as u64),
-                state: AttachmentState::Stored,
-                uploaded_by: String::new(),
-                uploaded_side: Side::Customer,
-                blob_key,
-                upload_token_hash: String::new(),
-                created_at: self.now(),
-            });
-        }
-        Ok(kept)
-    }
-
-    async fn forget_files(&self, files: &Kept) {
-        for file in &files.kept {
-            if let Err(e) = self.blobs.delete(&file.blob_key).await {
-                tracing::warn!(key = %file.blob_key, error = %e, "could not delete an unused mail attachment");
-            }
-        }
-    }
-
     /// Held inbound mail, newest first, for staff review.
     pub async fn held_mail(&self, limit: usize) -> Result<Vec<InboundRecord>, ServiceError> {
         let mut query = Query::new(Index::Table, store::HELD_MAIL);
@@ -580,43 +447,6 @@ impl Core {
         let page = self.table.query(&query).await?;
         page.items.iter().map(|i| Ok(store::from_item(i)?)).collect()
     }
-}
-
-/// What a person's mail proves about its sender (see `Core::proof_of`).
-enum Proof {
-    /// Through a reply address of ours issued to the sender.
-    Token(Loaded<Ticket>),
-    /// By naming a mail we sent the sender.
-    Thread(Loaded<Ticket>),
-    /// By the subject tag, the sender's domain vouched for by the receiving server.
-    AuthenticatedTag(Loaded<Ticket>),
-    /// A genuine reply address of ours, issued to somebody else (a forward, or a borrowed one).
-    IssuedToAnother(Loaded<Ticket>),
-    /// An address of ours that does not verify.
-    Tampered,
-    Unproven,
-}
-
-impl Proof {
-    fn into_ticket(self) -> Option<Loaded<Ticket>> {
-        match self {
-            Proof::Token(t) | Proof::Thread(t) | Proof::AuthenticatedTag(t) | Proof::IssuedToAnother(t) => Some(t),
-            Proof::Tampered | Proof::Unproven => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-struct Kept {
-    kept: Vec<Attachment>,
-    refused: Vec<NotKept>,
-}
-
-/// A file of a mail that the ticket did not take, and why: the sender is mailed the list.
-#[derive(Debug, Clone, Serialize)]
-struct NotKept {
-    name: String,
-    reason: String,
 }
 
 fn held(ticket: Option<Loaded<Ticket>>, why: &str) -> Decision {

@@ -1,0 +1,68 @@
+//! A mail's files: stored before the transaction that may name them, deleted again if it
+//! never lands.
+
+use super::super::{new_id, Core, ServiceError};
+use crate::domain::lifecycle::Side;
+use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState};
+use crate::mail::inbound::InboundAttachment;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Kept {
+    pub(super) kept: Vec<Attachment>,
+    pub(super) refused: Vec<NotKept>,
+}
+
+/// A file of a mail that the ticket did not take, and why: the sender is mailed the list.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct NotKept {
+    pub(super) name: String,
+    pub(super) reason: String,
+}
+
+impl Core {
+    /// Stores a mail's files before the transaction (bytes cannot go into it); records for
+    /// them are written only with the message, and the bytes are deleted if it never lands.
+    pub(super) async fn keep_files(&self, files: &[InboundAttachment]) -> Result<Kept, ServiceError> {
+        let mut kept = Kept::default();
+        for (n, file) in files.iter().enumerate() {
+            let filename = clean_filename(&file.filename).unwrap_or_else(|_| format!("attachment-{}", n + 1));
+            let content_type =
+                check_content_type(&file.content_type).unwrap_or_else(|_| "application/octet-stream".into());
+            if file.bytes.is_empty() {
+                kept.refused.push(NotKept {
+                    name: filename,
+                    reason: "it is empty".into(),
+                });
+                continue;
+            }
+            let id = new_id("att");
+            // Placed under the id alone: the ticket is decided later and may be a new case.
+            let blob_key = format!("mail/{id}");
+            self.blobs.put(&blob_key, &file.bytes).await?;
+            kept.kept.push(Attachment {
+                id,
+                ticket_id: String::new(),
+                filename,
+                content_type,
+                declared_size: file.bytes.len() as u64,
+                size: Some(file.bytes.len() as u64),
+                state: AttachmentState::Stored,
+                uploaded_by: String::new(),
+                uploaded_side: Side::Customer,
+                blob_key,
+                upload_token_hash: String::new(),
+                created_at: self.now(),
+            });
+        }
+        Ok(kept)
+    }
+
+    pub(super) async fn forget_files(&self, files: &Kept) {
+        for file in &files.kept {
+            if let Err(e) = self.blobs.delete(&file.blob_key).await {
+                tracing::warn!(key = %file.blob_key, error = %e, "could not delete an unused mail attachment");
+            }
+        }
+    }
+}
