@@ -454,9 +454,13 @@ impl Desk {
 
     /// A public reply on a ticket.
     pub async fn say(&self, id: &str, token: &str, body: &str) -> (u16, Value) {
+        self.post_message(id, token, json!({ "body": body })).await
+    }
+
+    /// A message with more than its text (internal, attachment ids …).
+    pub async fn post_message(&self, id: &str, token: &str, message: Value) -> (u16, Value) {
         let path = format!("/v1/tickets/{id}/messages");
-        self.call("POST", &path, Some(token), Some(json!({ "body": body })))
-            .await
+        self.call("POST", &path, Some(token), Some(message)).await
     }
 
     /// Adds a collaborator to a ticket by e-mail.

@@ -138,14 +138,9 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     let attachment = attach_text(desk, &id, &cast.admin, "eob.txt", b"EOB!").await;
     let secret = format!("Internal{:016x}", rand::random::<u64>());
     let internal_attachment = attach_text(desk, &id, &cast.agent, &format!("{secret}.txt"), b"notes").await;
-    let (status, body) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/messages"),
-            Some(&cast.agent),
-            Some(json!({"body": format!("Between us: {secret}"), "internal": true, "attachment_ids": [internal_attachment]})),
-        )
-        .await;
+    let note =
+        json!({"body": format!("Between us: {secret}"), "internal": true, "attachment_ids": [internal_attachment]});
+    let (status, body) = desk.post_message(&id, &cast.agent, note).await;
     assert_eq!(status, 201, "{body}");
     let (status, _) = desk.invite(&id, &cast.admin, COLLABORATOR).await;
     assert_eq!(status, 201);

@@ -37,14 +37,7 @@ async fn files_of_internal_notes_stay_with_support_until_a_public_reply_names_th
     let theirs = attach_text(&desk, &id, &cast.client, "theirs.txt", b"from the customer").await;
     let ours = attach_text(&desk, &id, &cast.agent, "ours.txt", b"support only").await;
     let note = json!({"body": "See the log.", "internal": true, "attachment_ids": [ours]});
-    let (status, body) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/messages"),
-            Some(&cast.agent),
-            Some(note),
-        )
-        .await;
+    let (status, body) = desk.post_message(&id, &cast.agent, note).await;
     assert_eq!(status, 201, "{body}");
 
     // Support sees both files; every customer-side reader only the customer's.
@@ -69,14 +62,7 @@ async fn files_of_internal_notes_stay_with_support_until_a_public_reply_names_th
 
     // The customer side cannot publish support's file by naming it in a reply.
     let naming = json!({"body": "Here it is", "attachment_ids": [ours]});
-    let (status, problem) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/messages"),
-            Some(&cast.client),
-            Some(naming),
-        )
-        .await;
+    let (status, problem) = desk.post_message(&id, &cast.client, naming).await;
     assert_eq!(
         (status, problem["field"].as_str()),
         (422, Some("attachment_ids")),
@@ -87,14 +73,7 @@ async fn files_of_internal_notes_stay_with_support_until_a_public_reply_names_th
     let shared = attach_text(&desk, &id, &cast.agent, "fix.txt", b"the fix").await;
     assert!(!attachment_ids(&view(&desk, &cast.client, &id).await).contains(&shared));
     let reply = json!({"body": "The fix is attached.", "attachment_ids": [shared]});
-    let (status, body) = desk
-        .call(
-            "POST",
-            &format!("/v1/tickets/{id}/messages"),
-            Some(&cast.agent),
-            Some(reply),
-        )
-        .await;
+    let (status, body) = desk.post_message(&id, &cast.agent, reply).await;
     assert_eq!(status, 201, "{body}");
     let seen = attachment_ids(&view(&desk, &cast.client, &id).await);
     assert!(seen.contains(&shared) && !seen.contains(&ours), "{seen:?}");
