@@ -4,25 +4,17 @@
 mod common;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use claimdesk_core::http::{api_functions, ROUTES};
+use claimdesk_aws::generate::EVENT_FUNCTIONS;
+use claimdesk_core::http::{function_named, lambda_functions};
 use common::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-/// The functions that answer events rather than API requests.
-const EVENT_FUNCTIONS: [&str; 5] = [
-    "attachment-confirmed",
-    "deliver-outbox",
-    "lifecycle-sweep",
-    "inbound-email",
-    "mail-feedback",
-];
 
 #[test]
 fn the_functions_folder_has_one_binary_per_function_and_no_other() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions");
     let found = claimdesk_bench::function_binaries();
-    let mut expected: Vec<String> = api_functions().into_iter().map(str::to_string).collect();
+    let mut expected: Vec<String> = lambda_functions().map(|f| f.name.to_string()).collect();
     expected.extend(EVENT_FUNCTIONS.iter().map(|s| s.to_string()));
     expected.sort();
     assert_eq!(found, expected);
@@ -37,8 +29,8 @@ fn the_functions_folder_has_one_binary_per_function_and_no_other() {
 
 #[test]
 fn every_route_has_a_real_shaped_event() {
-    for route in ROUTES.iter().filter(|r| api_functions().contains(&r.function)) {
-        let file = api_event_file(route);
+    for (function, route) in lambda_routes() {
+        let file = api_event_file(function, route);
         let event: Value = serde_json::from_str(&event_file(&file)).unwrap();
         assert_eq!(event["version"], "2.0", "{file}");
         assert_eq!(event["routeKey"], format!("{} {}", route.method, route.path), "{file}");
@@ -46,7 +38,7 @@ fn every_route_has_a_real_shaped_event() {
         let claims = &event["requestContext"]["authorizer"]["jwt"]["claims"];
         assert_eq!(
             claims.is_object(),
-            !route.public,
+            !route.public(),
             "{file}: authorizer claims on private routes only"
         );
         lambda_http::request::from_str(&event.to_string()).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -57,11 +49,11 @@ fn every_route_has_a_real_shaped_event() {
 async fn each_event_as_recorded_gets_a_clear_answer_from_its_function_and_only_from_it() {
     let desk = Desk::aws().await;
     let engine = &desk.aws_desk().engine;
-    for route in ROUTES.iter().filter(|r| api_functions().contains(&r.function)) {
-        let file = api_event_file(route);
+    for (function, route) in lambda_routes() {
+        let file = api_event_file(function, route);
         let text = event_file(&file);
         let request = lambda_http::request::from_str(&text).unwrap();
-        let response = claimdesk_aws::lambda::handle_http(engine, route.function, request).await;
+        let response = claimdesk_aws::lambda::handle_http(engine, function, request).await;
         let status = response.status().as_u16();
         // The recorded ids do not exist on a fresh deployment: a clear 4xx, never a 5xx.
         assert!(status < 500, "{file}: {status}");
@@ -69,14 +61,15 @@ async fn each_event_as_recorded_gets_a_clear_answer_from_its_function_and_only_f
             let content_type = response.headers()["content-type"].to_str().unwrap();
             assert_eq!(content_type, "application/problem+json", "{file}");
         }
-        let other = if route.function == "get-ticket" {
+        let other = function_named(if function.name == "get-ticket" {
             "openapi"
         } else {
             "get-ticket"
-        };
+        })
+        .unwrap();
         let request = lambda_http::request::from_str(&text).unwrap();
         let misrouted = claimdesk_aws::lambda::handle_http(engine, other, request).await;
-        assert_eq!(misrouted.status().as_u16(), 404, "{file} answered by {other}");
+        assert_eq!(misrouted.status().as_u16(), 404, "{file} answered by {}", other.name);
     }
 }
 

@@ -481,6 +481,49 @@ async fn the_openapi_document_is_served(desk: Desk) {
     assert!(doc["paths"]["/v1/tickets"]["post"].is_object());
 }
 
+/// The new-case form is built from `GET /v1/ticket-types`: every type it offers can be filed
+/// by filling in exactly the fields listed, and the one it must not file is flagged.
+async fn the_new_case_form_files_every_listed_type_with_its_listed_fields(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let (status, _) = desk.call("GET", "/v1/ticket-types", None, None).await;
+    assert_eq!(status, 401, "the catalogue is for signed-in people");
+    let (status, catalogue) = desk.call("GET", "/v1/ticket-types", Some(&cast.client), None).await;
+    assert_eq!(status, 200);
+    let types = catalogue["items"].as_array().unwrap();
+    assert!(types.len() >= 10, "the seeds' types are offered");
+    let era = types.iter().find(|t| t["id"] == "missing_era").unwrap();
+    let fields: Vec<&str> = era["required_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["provider", "payer", "check_number", "amount", "date"]);
+    for ticket_type in types {
+        let id = ticket_type["id"].as_str().unwrap();
+        let mut body = ticket_body(None);
+        body["ticket_type"] = json!(id);
+        let mut fields = serde_json::Map::new();
+        for field in ticket_type["required_fields"].as_array().unwrap() {
+            let value = match field["kind"].as_str().unwrap() {
+                "money" => "125.40",
+                "date" => "2026-11-02",
+                _ => "Blue Cross",
+            };
+            fields.insert(field["name"].as_str().unwrap().to_string(), json!(value));
+        }
+        body["fields"] = Value::Object(fields);
+        let (status, answer) = desk.call("POST", "/v1/tickets", Some(&cast.client), Some(body)).await;
+        if ticket_type["account_management"] == true {
+            assert_eq!(status, 403, "{id}: {answer}");
+            assert_eq!(answer["type"], "urn:claimdesk:problem:account-management");
+        } else {
+            assert_eq!(status, 201, "{id}: {answer}");
+            assert_eq!(answer["ticket_type"], id);
+        }
+    }
+}
+
 async fn the_sweep_reads_due_tickets_only_whatever_the_table_holds(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     let mut ids = Vec::new();
@@ -526,5 +569,6 @@ on_both_engines!(
     lists_page_with_opaque_cursors,
     a_dealer_registers_its_serial_once_and_others_see_dates_but_not_customers,
     the_openapi_document_is_served,
+    the_new_case_form_files_every_listed_type_with_its_listed_fields,
     the_sweep_reads_due_tickets_only_whatever_the_table_holds,
 );

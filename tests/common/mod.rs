@@ -16,7 +16,7 @@ use claimdesk_aws::config::Names;
 use claimdesk_core::domain::lifecycle::{allowed_transition, Status};
 use claimdesk_core::domain::roles::{Identity, Role};
 use claimdesk_core::http::auth::{issue_token, verified_claims, TokenRules};
-use claimdesk_core::http::{route_for, Route};
+use claimdesk_core::http::{lambda_functions, route_for, Deploy, Function, Route};
 use claimdesk_core::mime::KIND_HEADER;
 use claimdesk_core::ports::ManualClock;
 use claimdesk_core::services::{Core, Settings};
@@ -711,14 +711,12 @@ impl AwsDesk {
         body: Option<Vec<u8>>,
     ) -> Answer {
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let Some(route) = route_for(method, path) else {
+        // On AWS the local server's own routes do not exist: API Gateway has no such route.
+        let Some((function, route)) = route_for(method, path).filter(|(f, _)| f.deploy == Deploy::Lambda) else {
             return gateway_refusal(404, "Not Found");
         };
-        if claimdesk_core::http::is_local_only(route.function) {
-            return gateway_refusal(404, "Not Found");
-        }
         // API Gateway's JWT authorizer: no valid token, no call.
-        let claims = match (route.public, token) {
+        let claims = match (route.public(), token) {
             (true, _) => None,
             (false, None) => return gateway_refusal(401, "Unauthorized"),
             (false, Some(token)) => match verified_claims(&self.secret, token, &TokenRules::default()) {
@@ -726,11 +724,11 @@ impl AwsDesk {
                 Err(_) => return gateway_refusal(401, "Unauthorized"),
             },
         };
-        let event = api_event(route, path, query, claims, headers, body);
+        let event = api_event(function, route, path, query, claims, headers, body);
         let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
         let n = self.next_instance.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (1 + self.instances.len());
         let engine = if n == 0 { &self.engine } else { &self.instances[n - 1] };
-        let response = claimdesk_aws::lambda::handle_http(engine, route.function, request).await;
+        let response = claimdesk_aws::lambda::handle_http(engine, function, request).await;
         Answer {
             status: response.status().as_u16(),
             headers: response
@@ -819,29 +817,22 @@ pub fn event_file(name: &str) -> String {
     std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("events/{name}: {e}"))
 }
 
-/// The `events/api/` file of a route: the function's name, with the method when the
-/// function serves several routes.
-pub fn api_event_file(route: &Route) -> String {
-    let shared = claimdesk_core::http::ROUTES
-        .iter()
-        .filter(|r| r.function == route.function)
-        .count()
-        > 1;
-    if shared {
-        format!("api/{}-{}.json", route.function, route.method.to_ascii_lowercase())
-    } else {
-        format!("api/{}.json", route.function)
-    }
+/// The `events/api/` file of a route (`claimdesk_aws::generate::event_file`).
+pub fn api_event_file(function: &Function, route: &Route) -> String {
+    claimdesk_aws::generate::event_file(function, route)
+}
+
+/// Every route served by a Lambda function, with its function.
+pub fn lambda_routes() -> impl Iterator<Item = (&'static Function, &'static Route)> {
+    lambda_functions().flat_map(|f| f.routes.iter().map(move |r| (f, r)))
 }
 
 fn templates() -> &'static HashMap<String, Value> {
     static TEMPLATES: OnceLock<HashMap<String, Value>> = OnceLock::new();
     TEMPLATES.get_or_init(|| {
-        claimdesk_core::http::ROUTES
-            .iter()
-            .filter(|r| !claimdesk_core::http::is_local_only(r.function))
-            .map(|r| {
-                let file = api_event_file(r);
+        lambda_routes()
+            .map(|(f, r)| {
+                let file = api_event_file(f, r);
                 (file.clone(), serde_json::from_str(&event_file(&file)).unwrap())
             })
             .collect()
@@ -851,6 +842,7 @@ fn templates() -> &'static HashMap<String, Value> {
 /// The route's `events/api/` payload with this request's path, query, headers, body and
 /// the authorizer's claims (as strings, the way API Gateway passes JWT claims on).
 fn api_event(
+    function: &Function,
     route: &Route,
     path: &str,
     query: &str,
@@ -858,7 +850,7 @@ fn api_event(
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
 ) -> Value {
-    let mut event = templates()[&api_event_file(route)].clone();
+    let mut event = templates()[&api_event_file(function, route)].clone();
     event["rawPath"] = json!(path);
     event["rawQueryString"] = json!(query);
     let parameters: serde_json::Map<String, Value> = form_urlencoded::parse(query.as_bytes())

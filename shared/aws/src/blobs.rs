@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
-use claimdesk_core::domain::ticket::content_disposition;
+use claimdesk_core::http::disposition::content_disposition;
 use claimdesk_core::ports::{Blobs, Download, StoreError, UploadRequest, UploadTarget, DOWNLOAD_CONTENT_TYPE};
 use std::time::Duration;
 

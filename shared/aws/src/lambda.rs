@@ -6,7 +6,7 @@ use crate::engine::Engine;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::s3::S3Event;
 use claimdesk_core::http::auth::identity_from_claims;
-use claimdesk_core::http::{ApiRequest, ApiResponse, Caller};
+use claimdesk_core::http::{ApiRequest, ApiResponse, Caller, Function};
 use claimdesk_core::services::inbound::InboundReport;
 use claimdesk_core::services::outbox::DeliveryReport;
 use claimdesk_core::services::sweep::SweepReport;
@@ -112,14 +112,14 @@ pub fn http_response(response: ApiResponse) -> Response<Body> {
     })
 }
 
-/// One API request to the function named `function` (it answers only its own routes).
-pub async fn handle_http(engine: &Engine, function: &str, request: Request) -> Response<Body> {
+/// One API request to `function` (it answers only its own routes).
+pub async fn handle_http(engine: &Engine, function: &Function, request: Request) -> Response<Body> {
     let started = Instant::now();
     let request = api_request(request);
     let (method, path) = (request.method.clone(), request.path.clone());
     let response = engine.api.handle_as(function, request).await;
     tracing::info!(
-        function,
+        function = function.name,
         method = %method,
         path = %path,
         status = response.status,
@@ -129,8 +129,9 @@ pub async fn handle_http(engine: &Engine, function: &str, request: Request) -> R
     http_response(response)
 }
 
-/// Serves one API function until the runtime stops it.
-pub async fn run_http(function: &'static str) -> Result<(), Error> {
+/// Serves one API function until the runtime stops it. Its `main` names the function's
+/// declaration by Rust path (`claimdesk_core::http::endpoints::tickets::CREATE_TICKET`).
+pub async fn run_http(function: &'static Function) -> Result<(), Error> {
     let engine = engine().await?;
     let engine = &engine;
     lambda_http::run(lambda_http::service_fn(move |request: Request| async move {

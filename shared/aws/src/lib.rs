@@ -7,6 +7,7 @@ pub mod config;
 pub mod engine;
 pub mod events;
 pub mod feedback;
+pub mod generate;
 pub mod lambda;
 pub mod mail;
 pub mod metering;

@@ -428,32 +428,6 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// A Content-Disposition for a download (RFC 6266): an ASCII fallback name, and the real
-/// name percent-encoded as UTF-8 so that accents and other scripts survive.
-pub fn content_disposition(filename: &str) -> String {
-    let fallback: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 /// Content types are a token "/" token, nothing more (they go into headers).
 pub fn check_content_type(value: &str) -> Result<String, Invalid> {
     let value = value.trim().to_ascii_lowercase();
@@ -479,14 +453,6 @@ pub struct Collaborator {
 mod tests {
     use super::*;
     use crate::domain::roles::Role;
-
-    #[test]
-    fn download_names_keep_accents_and_cannot_break_the_header() {
-        assert_eq!(
-            content_disposition("reclamación 7.pdf"),
-            "attachment; filename=\"reclamaci_n 7.pdf\"; filename*=UTF-8''reclamaci%C3%B3n%207.pdf"
-        );
-    }
 
     fn who(roles: &[Role]) -> Identity {
         Identity {

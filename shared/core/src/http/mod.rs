@@ -2,10 +2,12 @@
 //! a plain response out. Adapters (axum, lambda_http) only translate to and from these.
 
 pub mod auth;
+pub mod disposition;
+pub mod endpoints;
 mod idempotency;
 pub mod limits;
 pub mod problem;
-mod routes;
+pub mod routes;
 mod turns;
 
 use crate::domain::roles::Identity;
@@ -16,7 +18,9 @@ use problem::Problem;
 use serde::Serialize;
 use std::sync::Arc;
 
-pub use routes::{api_functions, is_local_only, route_for, Route, LOCAL_ONLY_FUNCTIONS, ROUTES};
+pub use routes::{
+    function_named, functions, lambda_functions, route_for, routes, Access, Deploy, Function, Grant, Route,
+};
 
 /// The OpenAPI 3.1 description of this API, served at /v1/openapi.json.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -113,10 +117,10 @@ impl Api {
 
     /// Serves a request as the Lambda function `function` would: only that function's routes
     /// answer; anything else is 404, as if API Gateway had no such route for it.
-    pub async fn handle_as(&self, function: &str, request: ApiRequest) -> ApiResponse {
-        match route_for(&request.method, &request.path) {
-            Some(route) if route.function == function => self.handle(request).await,
-            _ => Problem::not_found().into_response(),
+    pub async fn handle_as(&self, function: &Function, request: ApiRequest) -> ApiResponse {
+        match routes::dispatch_in(self, function, &request).await {
+            Ok(response) => response,
+            Err(problem) => problem.into_response(),
         }
     }
 

@@ -1,0 +1,92 @@
+//! The conversation around a ticket: replies and notes, collaborators, guest links.
+
+use crate::domain::guest;
+use crate::http::problem::Problem;
+use crate::http::routes::{declare, Function, Params};
+use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+use crate::services::conversation::MessageDraft;
+use crate::services::sharing::CollaboratorDraft;
+
+pub const FUNCTIONS: &[&Function] = &[&ADD_MESSAGE, &ADD_COLLABORATOR, &REVOKE_GUEST_KEYS, &GUEST_TICKET];
+
+declare! {
+    ADD_MESSAGE = "add-message", "replies and internal notes", grants [WriteTable] {
+        POST "/v1/tickets/{id}/messages" Token => add_message,
+    }
+}
+
+declare! {
+    ADD_COLLABORATOR = "add-collaborator", "adds a collaborator", grants [WriteTable] {
+        POST "/v1/tickets/{id}/collaborators" Token => add_collaborator,
+    }
+}
+
+declare! {
+    REVOKE_GUEST_KEYS = "revoke-guest-keys", "revokes guest links", grants [WriteTable] {
+        POST "/v1/tickets/{id}/guest-keys/revoke" Token => revoke_guest_keys,
+    }
+}
+
+declare! {
+    GUEST_TICKET = "guest-ticket", "guest view and reply", grants [WriteTable] {
+        GET "/v1/guest/tickets/{id}" Open => guest_ticket,
+        POST "/v1/guest/tickets/{id}/messages" Open => guest_message,
+    }
+}
+
+async fn add_message(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let id = params.get(0);
+    let who = api.identity(request)?;
+    let draft: MessageDraft = parse_body(&request.body)?;
+    let draft = &draft;
+    api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
+        let (loaded, viewer) = api.core.open_ticket(who, id).await?;
+        api.core.plan_add_message(&loaded, &viewer, draft).await
+    })
+    .await
+}
+
+async fn add_collaborator(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let id = params.get(0);
+    let who = api.identity(request)?;
+    let draft: CollaboratorDraft = parse_body(&request.body)?;
+    let draft = &draft;
+    api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
+        let (loaded, _viewer) = api.core.open_ticket(who, id).await?;
+        api.core.plan_add_collaborator(who, &loaded, draft).await
+    })
+    .await
+}
+
+async fn revoke_guest_keys(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let id = params.get(0);
+    let who = api.identity(request)?;
+    api.commit_on_ticket(id, request, &who.user_id, 200, move || async move {
+        let (loaded, viewer) = api.core.open_ticket(who, id).await?;
+        api.core.plan_revoke_guest_keys(&loaded, &viewer).await
+    })
+    .await
+}
+
+async fn guest_ticket(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let id = params.get(0);
+    let key = request.query_param("key").unwrap_or("");
+    let (loaded, viewer) = api.core.guest_viewer(id, key).await.map_err(Problem::from)?;
+    let view = api.core.ticket_view(&loaded, &viewer).await.map_err(Problem::from)?;
+    api.core.mark_seen(id, &viewer.reader).await.map_err(Problem::from)?;
+    Ok(ApiResponse::json(200, &view))
+}
+
+async fn guest_message(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let id = params.get(0);
+    let key = request.query_param("key").unwrap_or("");
+    let draft: MessageDraft = parse_body(&request.body)?;
+    let draft = &draft;
+    // A guest has no user id: their Idempotency-Keys are scoped by the guest key's hash.
+    let scope = format!("guest:{}", guest::hash_key(key));
+    api.commit_on_ticket(id, request, &scope, 201, move || async move {
+        let (loaded, viewer) = api.core.guest_viewer(id, key).await?;
+        api.core.plan_add_message(&loaded, &viewer, draft).await
+    })
+    .await
+}

@@ -1,0 +1,23 @@
+//! The API's endpoints, one module per area. Each declares its Lambda functions and their
+//! routes (`routes::declare!`) beside the small handlers they name: parse, call a service,
+//! answer. Adding an endpoint to an area touches only that area's module; a new area adds
+//! its module here and to `AREAS`.
+
+pub mod conversation;
+pub mod files;
+pub mod mail;
+pub mod meta;
+pub mod tickets;
+pub mod warranty;
+
+use super::routes::Function;
+
+/// Every area's functions, in the order the local router tries them.
+pub const AREAS: &[&[&Function]] = &[
+    meta::FUNCTIONS,
+    tickets::FUNCTIONS,
+    conversation::FUNCTIONS,
+    files::FUNCTIONS,
+    warranty::FUNCTIONS,
+    mail::FUNCTIONS,
+];

@@ -1,0 +1,105 @@
+//! Tickets: filing one, the list views, one ticket with its conversation, status changes.
+
+use crate::domain::ticket::TicketDraft;
+use crate::http::problem::Problem;
+use crate::http::routes::{declare, Function, Params};
+use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+use crate::services::lists::ListRequest;
+use crate::services::status::StatusChange;
+
+pub const FUNCTIONS: &[&Function] = &[
+    &CREATE_TICKET,
+    &LIST_TICKETS,
+    &GET_TICKET,
+    &UPDATE_STATUS,
+    &LIST_TICKET_TYPES,
+];
+
+declare! {
+    CREATE_TICKET = "create-ticket", "files a ticket", grants [WriteTable] {
+        POST "/v1/tickets" Token => create_ticket,
+    }
+}
+
+declare! {
+    LIST_TICKETS = "list-tickets", "the list views", grants [ReadTable] {
+        GET "/v1/tickets" Token => list_tickets,
+    }
+}
+
+declare! {
+    GET_TICKET = "get-ticket", "a ticket with its conversation and history", grants [WriteTable] {
+        GET "/v1/tickets/{id}" Token => get_ticket,
+    }
+}
+
+declare! {
+    UPDATE_STATUS = "update-status", "status changes", grants [WriteTable] {
+        POST "/v1/tickets/{id}/status" Token => change_status,
+    }
+}
+
+declare! {
+    LIST_TICKET_TYPES = "list-ticket-types", "the ticket types and their fields, for the new-case form", grants [] {
+        GET "/v1/ticket-types" Token => list_ticket_types,
+    }
+}
+
+async fn create_ticket(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft: TicketDraft = parse_body(&request.body)?;
+    api.commit(request, &who.user_id, 201, || api.core.plan_create_ticket(who, &draft))
+        .await
+}
+
+async fn list_tickets(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let limit = match request.query_param("limit") {
+        Some(l) => Some(l.parse::<usize>().map_err(|_| {
+            Problem::new(422, "validation", "Invalid input", "limit: must be a number").with_field("limit")
+        })?),
+        None => None,
+    };
+    let list = ListRequest {
+        view: request.query_param("view").map(str::to_string),
+        company: request.query_param("company").map(str::to_string),
+        cursor: request.query_param("cursor").map(str::to_string),
+        limit,
+    };
+    let page = api.core.list_tickets(who, &list).await.map_err(Problem::from)?;
+    Ok(ApiResponse::json(200, &page))
+}
+
+async fn get_ticket(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let id = params.get(0);
+    let who = api.identity(request)?;
+    let (loaded, viewer) = api.core.open_ticket(who, id).await.map_err(Problem::from)?;
+    let view = api.core.ticket_view(&loaded, &viewer).await.map_err(Problem::from)?;
+    api.core.mark_seen(id, &viewer.reader).await.map_err(Problem::from)?;
+    Ok(ApiResponse::json(200, &view))
+}
+
+async fn change_status(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let id = params.get(0);
+    let who = api.identity(request)?;
+    let change: StatusChange = parse_body(&request.body)?;
+    let change = &change;
+    api.commit_on_ticket(id, request, &who.user_id, 200, move || async move {
+        let (loaded, viewer) = api.core.open_ticket(who, id).await?;
+        api.core.plan_status_change(&loaded, &viewer, change).await
+    })
+    .await
+}
+
+/// The deployment's ticket types, each with the fields it requires, in catalogue order: what
+/// the new-case form offers. Types flagged `account_management` are listed so the form can
+/// send the person to their administrator instead of filing.
+async fn list_ticket_types(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    api.identity(request)?;
+    let mut response = ApiResponse::json(200, &serde_json::json!({ "items": api.core.catalogue.types }));
+    // The catalogue changes only with a deployment: a form may keep it for a few minutes.
+    response
+        .headers
+        .push(("cache-control".into(), "private, max-age=300".into()));
+    Ok(response)
+}

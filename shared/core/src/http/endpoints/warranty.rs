@@ -1,0 +1,84 @@
+//! Staff's catalogue records (companies, products, serials) and warranty lookup and
+//! registration.
+
+use crate::http::problem::Problem;
+use crate::http::routes::{declare, Function, Params};
+use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+
+pub const FUNCTIONS: &[&Function] = &[
+    &CREATE_COMPANY,
+    &CREATE_PRODUCT,
+    &CREATE_SERIAL,
+    &LOOKUP_SERIAL,
+    &REGISTER_WARRANTY,
+];
+
+declare! {
+    CREATE_COMPANY = "create-company", "staff: companies", grants [WriteTable] {
+        POST "/v1/companies" Token => create_company,
+    }
+}
+
+declare! {
+    CREATE_PRODUCT = "create-product", "staff: products", grants [WriteTable] {
+        POST "/v1/products" Token => create_product,
+    }
+}
+
+declare! {
+    CREATE_SERIAL = "create-serial", "staff: serials", grants [WriteTable] {
+        POST "/v1/serials" Token => create_serial,
+    }
+}
+
+declare! {
+    LOOKUP_SERIAL = "lookup-serial", "warranty lookup", grants [ReadTable] {
+        GET "/v1/serials/{serial}" Token => lookup_serial,
+    }
+}
+
+declare! {
+    REGISTER_WARRANTY = "register-warranty", "dealer warranty registration", grants [WriteTable] {
+        POST "/v1/warranties" Token => register_warranty,
+    }
+}
+
+async fn create_company(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft = parse_body(&request.body)?;
+    api.commit(request, &who.user_id, 201, || api.core.plan_create_company(who, &draft))
+        .await
+}
+
+async fn create_product(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft = parse_body(&request.body)?;
+    api.commit(request, &who.user_id, 201, || api.core.plan_create_product(who, &draft))
+        .await
+}
+
+async fn create_serial(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft = parse_body(&request.body)?;
+    api.commit(request, &who.user_id, 201, || api.core.plan_create_serial(who, &draft))
+        .await
+}
+
+async fn lookup_serial(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let found = api
+        .core
+        .lookup_serial(who, params.get(0))
+        .await
+        .map_err(Problem::from)?;
+    Ok(ApiResponse::json(200, &found))
+}
+
+async fn register_warranty(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft = parse_body(&request.body)?;
+    api.commit(request, &who.user_id, 201, || {
+        api.core.plan_register_warranty(who, &draft)
+    })
+    .await
+}
