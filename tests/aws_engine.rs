@@ -1,12 +1,10 @@
 //! What only the AWS engine has: the functions and their `events/` payloads, and what the
 //! engine leaves in DynamoDB, S3 and EventBridge, read back through the SDK.
 
-mod common;
-
+use crate::common::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use claimdesk_aws::generate::EVENT_FUNCTIONS;
 use claimdesk_core::http::{function_named, lambda_functions};
-use common::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 

@@ -2,10 +2,8 @@
 //! loopback hands it an `events/` payload, exactly as the Lambda service would, and the
 //! function answers it against the AWS emulator.
 
-mod common;
-
+use crate::common::*;
 use claimdesk_bench::runtime_api::RuntimeApi;
-use common::*;
 use serde_json::{json, Value};
 
 fn lambda_binary() -> std::path::PathBuf {

@@ -2,11 +2,9 @@
 //! headers and templates of every outgoing kind, bounces and complaints, held mail, and an
 //! outage of the mail service that loses nothing and sends nothing twice.
 
-mod common;
-
+use crate::common::*;
 use claimdesk_core::mail::address::{our_message, read_reply_address, ReplyAddress};
 use claimdesk_core::mail::templates::REPLY_MARKER;
-use common::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};

@@ -1,8 +1,6 @@
 //! Tenancy, notes, idempotency, limits, sharing and warranty, through the real local server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn another_companys_users_get_404_on_every_ticket_route(desk: Desk) {

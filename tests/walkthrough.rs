@@ -1,8 +1,6 @@
 //! The lifecycle walks of issue 2, against the real local server with a controlled clock.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_eight_and_a_reply_opens_a_new_case(

@@ -12,7 +12,6 @@
 //!   download route is tried with its file by every caller).
 
 use crate::common::*;
-use crate::on_both_engines;
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::http::{route_for, routes, Deploy};
 use serde_json::{json, Value};

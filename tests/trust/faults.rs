@@ -4,7 +4,6 @@
 //! bus go away and come back.
 
 use crate::common::*;
-use crate::on_both_engines;
 use serde_json::Value;
 use std::collections::HashMap;
 

@@ -3,7 +3,6 @@
 //! every route for internal notes' files, and the schema fuzzing covers the API document.
 
 use crate::common::*;
-use crate::on_both_engines;
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::http::auth::{sign, TokenClaims};
 use serde_json::{json, Value};

@@ -4,7 +4,6 @@
 //! bodies get a clear 4xx naming what is wrong, and leave nothing half-written.
 
 use crate::common::*;
-use crate::on_both_engines;
 use serde_json::{json, Value};
 
 async fn company_tickets(desk: &Desk, cast: &Cast) -> usize {

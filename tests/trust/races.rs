@@ -3,7 +3,6 @@
 //! one Idempotency-Key are in `tests/rules.rs`.)
 
 use crate::common::*;
-use crate::on_both_engines;
 use chrono::Duration;
 use std::collections::{BTreeSet, HashMap};
 

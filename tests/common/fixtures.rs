@@ -1,0 +1,111 @@
+//! Fixtures: a company with its cast of callers, ticket bodies, and the checks every
+//! ticket view must pass.
+
+use super::*;
+use claimdesk_core::domain::lifecycle::{allowed_transition, Status};
+use claimdesk_core::domain::roles::Role;
+use serde_json::{json, Value};
+
+/// The cast of the walks: the vendor's agent, ACME's owner and adjuster, and OTHER's users.
+pub struct Cast {
+    pub agent: String,
+    pub admin: String,
+    pub client: String,
+    pub other_user: String,
+    pub other_admin: String,
+}
+
+pub async fn company_with_cast(desk: &Desk) -> Cast {
+    let cast = Cast {
+        agent: desk.token("agent@vendor.test", "VENDOR", Role::AgentL1),
+        admin: desk.token("owner@acme.test", "ACME", Role::Owner),
+        client: desk.token("adjuster@acme.test", "ACME", Role::Adjuster),
+        other_user: desk.token("eve@other.test", "OTHER", Role::Adjuster),
+        other_admin: desk.token("boss@other.test", "OTHER", Role::Administrator),
+    };
+    for (code, support) in [("ACME", "support@acme.test"), ("OTHER", "help@other.test")] {
+        let (status, body) = desk
+            .call(
+                "POST",
+                "/v1/companies",
+                Some(&cast.agent),
+                Some(json!({"code": code, "name": format!("{code} Inc"), "first_level_support_email": support})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    cast
+}
+
+pub fn ticket_body(desk: Option<&str>) -> Value {
+    let mut body = json!({
+        "ticket_type": "claim_issue",
+        "module": "Claims",
+        "subject": "Claim will not save",
+        "description": "Saving claim fails with an error.",
+        "priority": "high",
+        "claim_numbers": "CMS # 1001; 1002",
+        "contact": {"name": "Ada Adjuster", "email": "adjuster@acme.test", "phone": "555-0100"}
+    });
+    if let Some(d) = desk {
+        body["desk"] = json!(d);
+    }
+    body
+}
+
+pub(super) fn lifecycle_status(text: &Value) -> Status {
+    serde_json::from_value(text.clone()).expect("a status")
+}
+
+/// The history is one chain of allowed steps that ends in the ticket's status.
+pub fn assert_consistent(ticket: &Value) {
+    let history = ticket["history"].as_array().unwrap();
+    let mut previous: Option<Status> = None;
+    for step in history {
+        let from = (!step["from"].is_null()).then(|| lifecycle_status(&step["from"]));
+        let to = lifecycle_status(&step["to"]);
+        assert_eq!(from, previous, "each step starts where the last ended: {ticket}");
+        if let Some(from) = from {
+            assert!(allowed_transition(from, to), "{from:?} → {to:?} is not in the table");
+        }
+        previous = Some(to);
+    }
+    assert_eq!(previous, Some(lifecycle_status(&ticket["status"])));
+}
+
+/// Files a ticket as `token`, asserting it was filed; the ticket as the API answered.
+pub async fn file_ticket(desk: &Desk, token: &str, body: Value) -> Value {
+    let (status, ticket) = desk.call("POST", "/v1/tickets", Some(token), Some(body)).await;
+    assert_eq!(status, 201, "{ticket}");
+    ticket
+}
+
+/// ACME's owner files a vendor-desk ticket; its id.
+pub async fn vendor_ticket(desk: &Desk, cast: &Cast) -> String {
+    let ticket = file_ticket(desk, &cast.admin, ticket_body(Some("vendor"))).await;
+    ticket["id"].as_str().unwrap().to_string()
+}
+
+/// Attaches a text file to a ticket as `token` would (grant, then upload); its id.
+pub async fn attach_text(desk: &Desk, id: &str, token: &str, filename: &str, bytes: &[u8]) -> String {
+    let (status, grant) = desk
+        .call(
+            "POST",
+            &format!("/v1/tickets/{id}/attachments"),
+            Some(token),
+            Some(json!({"filename": filename, "content_type": "text/plain", "size": bytes.len()})),
+        )
+        .await;
+    assert_eq!(status, 201, "{grant}");
+    assert!(desk.upload(&grant, bytes.to_vec()).await, "the upload was accepted");
+    grant["attachment"]["id"].as_str().unwrap().to_string()
+}
+
+pub fn statuses(ticket: &Value) -> Vec<String> {
+    ticket["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap().to_string())
+        .collect()
+}

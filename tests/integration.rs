@@ -1,0 +1,25 @@
+//! Every integration test, in one binary: the local server, the AWS SDK and the emulator
+//! plumbing are compiled and linked once, and tests that load the machine take turns
+//! through one lock (`common::heavy_turn`). Each module is one story; most run on both
+//! engines through `on_both_engines!`.
+//!
+//! - `walkthrough`: the README's walk, end to end.
+//! - `rules`: tenancy, notes, idempotency, limits, sharing, warranty, the type catalogue.
+//! - `mail`: the inbound corpus, outgoing mail, bounces, complaints, mail outages.
+//! - `aws_engine`: what only the AWS engine has (functions, events, what lands in AWS).
+//! - `lambda_runtime`: a real release-built function under a local Lambda Runtime API.
+//! - `table_contract`: the `Table` port's promises, once, on SQLite and on DynamoDB.
+//! - `template`: the SAM template held to the code, and the generated files to their source.
+//! - `trust`: the promises of SECURITY.md.
+
+#[macro_use]
+mod common;
+
+mod aws_engine;
+mod lambda_runtime;
+mod mail;
+mod rules;
+mod table_contract;
+mod template;
+mod trust;
+mod walkthrough;
