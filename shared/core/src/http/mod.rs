@@ -11,6 +11,7 @@ pub mod routes;
 mod turns;
 
 use crate::domain::roles::Identity;
+use crate::services::commit::{kept_changing, Commit, Replans};
 use crate::services::{Core, Plan, ServiceError};
 use crate::store;
 use idempotency::{IdempotencyKey, StoredResponse};
@@ -82,21 +83,6 @@ pub struct Api {
     pub core: Core,
     pub waker: Option<Waker>,
     turns: Arc<turns::Turns>,
-}
-
-/// A lost race re-plans from fresh reads. Creates for one company all race for its ticket
-/// counter, and fifty replies at once all race for one ticket, so under a burst some lose
-/// many times: they back off with jitter and keep trying for this long (inside the API
-/// functions' 10 s timeout) before answering 409.
-const PLAN_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
-
-/// A random pause of up to 5 ms × 2^attempt (at most 1.28 s), so racers spread out: with
-/// fifty racers on one ticket, shorter pauses kept the store busy with doomed attempts.
-async fn back_off(attempt: u32) {
-    use rand::Rng;
-    let ceiling = 5u64 << attempt.min(8);
-    let pause = rand::thread_rng().gen_range(1..=ceiling);
-    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
 }
 
 impl Api {
@@ -171,9 +157,8 @@ impl Api {
                 return stored.replay(print);
             }
         }
-        let started = std::time::Instant::now();
-        let mut attempt = 0;
-        while attempt == 0 || started.elapsed() < PLAN_BUDGET {
+        let mut replans = Replans::start();
+        loop {
             let Plan { mut writes, value } = plan().await.map_err(Problem::from)?;
             let body =
                 serde_json::to_value(&value).map_err(|e| Problem::from(ServiceError::Internal(e.to_string())))?;
@@ -187,27 +172,24 @@ impl Api {
                 item.expires_at = Some((self.core.now() + chrono::Duration::hours(idempotency::HOURS)).timestamp());
                 writes.push(crate::ports::Write::create(item));
             }
-            match self.core.table.write(writes).await {
-                Ok(()) => {
-                    if let Some(wake) = &self.waker {
-                        wake();
-                    }
+            match self.core.commit(writes).await? {
+                Commit::Done => {
+                    self.wake();
                     return Ok(ApiResponse::json(status, &body));
                 }
-                Err(crate::ports::StoreError::ConditionFailed(_)) => {
+                Commit::Lost => {
                     // Perhaps a concurrent retry of this very request won: answer as it did.
                     if let Some((pk, print)) = &idempotency {
                         if let Some(stored) = self.stored_response(pk).await? {
                             return stored.replay(print);
                         }
                     }
-                    back_off(attempt).await;
-                    attempt += 1;
+                    if !replans.again().await {
+                        return Err(kept_changing("the record kept changing; try again").into());
+                    }
                 }
-                Err(e) => return Err(ServiceError::from(e).into()),
             }
         }
-        Err(ServiceError::conflict("concurrent-update", "the record kept changing; try again").into())
     }
 
     /// `commit` for a change to one ticket, after the changes to it that this process

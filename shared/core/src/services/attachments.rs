@@ -5,7 +5,8 @@ use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewe
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, AttachmentView, Ticket};
 use crate::domain::validate::Invalid;
 use crate::domain::{access, guest};
-use crate::ports::{Download, StoreError, UploadRequest, UploadTarget, Write};
+use crate::ports::{Download, UploadRequest, UploadTarget, Write};
+use crate::services::commit::{kept_changing, Commit, Replans};
 use crate::store;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -200,7 +201,8 @@ impl Core {
         size: u64,
         blob_key: Option<&str>,
     ) -> Result<Arrival, ServiceError> {
-        for _ in 0..5 {
+        let mut replans = Replans::start();
+        loop {
             let loaded = self.load_ticket(ticket_id).await?;
             let Some(att) = self
                 .get_record::<Attachment>(&store::ticket_pk(ticket_id), &store::attachment_sk(attachment_id))
@@ -241,20 +243,16 @@ impl Core {
                 ticket.updated_at = self.now();
                 writes.push(self.ticket_write(&ticket, loaded.version));
             }
-            match (self.table.write(writes).await, refusal) {
-                (Ok(()), Some(refusal)) => {
+            match (self.commit(writes).await?, refusal) {
+                (Commit::Done, Some(refusal)) => {
                     self.blobs.delete(&attachment.blob_key).await?;
                     return Err(refusal);
                 }
-                (Ok(()), None) => return Ok(Arrival::Now(attachment)),
-                (Err(StoreError::ConditionFailed(_)), _) => continue,
-                (Err(e), _) => return Err(e.into()),
+                (Commit::Done, None) => return Ok(Arrival::Now(attachment)),
+                (Commit::Lost, _) if replans.again().await => continue,
+                (Commit::Lost, _) => return Err(kept_changing("the ticket kept changing; try again")),
             }
         }
-        Err(ServiceError::conflict(
-            "concurrent-update",
-            "the ticket kept changing; try again",
-        ))
     }
 
     /// A file's bytes for a reader who may see it (`access::sees_attachment`); for the

@@ -4,6 +4,7 @@
 //! its notifications (the outbox) and its idempotency record land together or not at all.
 
 pub mod attachments;
+pub mod commit;
 pub mod companies;
 pub mod conversation;
 pub mod email_history;

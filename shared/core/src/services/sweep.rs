@@ -6,7 +6,8 @@
 use super::{Core, Loaded, ServiceError};
 use crate::domain::lifecycle::{Event, Side};
 use crate::domain::ticket::Ticket;
-use crate::ports::{Index, Item, Query, SortKey, StoreError};
+use crate::ports::{Index, Item, Query, SortKey};
+use crate::services::commit::{Commit, Replans};
 use crate::store;
 use serde::Serialize;
 
@@ -62,7 +63,8 @@ impl Core {
             record: store::from_item::<Ticket>(item)?,
             version: item.version,
         };
-        for _ in 0..3 {
+        let mut replans = Replans::start();
+        loop {
             let ticket = &loaded.record;
             let now = self.now();
             let (lifecycle, effects) = ticket
@@ -74,17 +76,18 @@ impl Core {
             }
             let id = ticket.id.clone();
             let (_, writes) = self.lifecycle_writes(&loaded, lifecycle, &effects, now).await?;
-            match self.table.write(writes).await {
-                Ok(()) => return Ok(Fired::Changed),
-                Err(StoreError::ConditionFailed(_)) => match self.load_ticket(&id).await {
+            match self.commit(writes).await? {
+                Commit::Done => return Ok(Fired::Changed),
+                // Someone changed the ticket meanwhile: read it again, or leave it for the
+                // next run once the re-plans are spent.
+                Commit::Lost if replans.again().await => match self.load_ticket(&id).await {
                     Ok(fresh) => loaded = fresh,
                     Err(ServiceError::NotFound(_)) => return Ok(Fired::Nothing),
                     Err(e) => return Err(e),
                 },
-                Err(e) => return Err(e.into()),
+                Commit::Lost => return Ok(Fired::Deferred),
             }
         }
-        Ok(Fired::Deferred)
     }
 }
 

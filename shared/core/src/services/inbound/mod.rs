@@ -11,6 +11,7 @@
 mod files;
 mod proof;
 
+use crate::services::commit::{kept_changing, Commit, Replans};
 use files::{Kept, NotKept};
 use proof::Proof;
 
@@ -25,7 +26,7 @@ use crate::mail::address::our_message;
 use crate::mail::inbound::{self, Bounce, InboundMail, Nature};
 use crate::mail::quotes;
 use crate::mail::templates::one_line;
-use crate::ports::{Index, Query, SortKey, StoreError, Write};
+use crate::ports::{Index, Query, SortKey, Write};
 use crate::store;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,6 @@ use sha2::{Digest, Sha256};
 
 /// How long a Message-ID is remembered against duplicates.
 const SEEN_DAYS: i64 = 30;
-const COMMIT_ATTEMPTS: u32 = 10;
 
 /// What the inbound function reports for one message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,7 +83,8 @@ impl Core {
             Some(m) if m.nature == Nature::Person => self.keep_files(&m.attachments).await?,
             _ => Kept::default(),
         };
-        for _ in 0..COMMIT_ATTEMPTS {
+        let mut replans = Replans::start();
+        loop {
             if let Some(seen) = self.get_record::<SeenInbound>(&seen_pk, store::META).await? {
                 self.forget_files(&files).await;
                 return Ok(InboundReport {
@@ -136,8 +137,8 @@ impl Core {
             );
             seen.expires_at = Some((now + Duration::days(SEEN_DAYS)).timestamp());
             writes.push(Write::create(seen));
-            match self.table.write(writes).await {
-                Ok(()) => {
+            match self.commit(writes).await {
+                Ok(Commit::Done) => {
                     if !matches!(decision.outcome, InboundOutcome::Added | InboundOutcome::FollowUpOpened) {
                         self.forget_files(&files).await;
                     }
@@ -151,18 +152,17 @@ impl Core {
                 }
                 // The ticket moved meanwhile, or the same mail is being handled next door:
                 // decide again from fresh reads (the loop's first step spots the duplicate).
-                Err(StoreError::ConditionFailed(_)) => continue,
+                Ok(Commit::Lost) if replans.again().await => continue,
+                Ok(Commit::Lost) => {
+                    self.forget_files(&files).await;
+                    return Err(kept_changing("the ticket kept changing; the mail will be retried"));
+                }
                 Err(e) => {
                     self.forget_files(&files).await;
-                    return Err(e.into());
+                    return Err(e);
                 }
             }
         }
-        self.forget_files(&files).await;
-        Err(ServiceError::conflict(
-            "concurrent-update",
-            "the ticket kept changing; the mail will be retried",
-        ))
     }
 
     async fn decide(&self, mail: &InboundMail, files: &Kept) -> Result<Decision, ServiceError> {
