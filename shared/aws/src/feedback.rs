@@ -3,7 +3,7 @@
 //! whether or not the mail is still on a ticket.
 
 use crate::mail::{MAIL_TAG, TICKET_TAG};
-use claimdesk_core::services::feedback::{Feedback, FeedbackKind};
+use claimdesk_core::services::mail::feedback::{Feedback, FeedbackKind};
 use serde_json::Value;
 
 fn first_tag(detail: &Value, name: &str) -> Option<String> {

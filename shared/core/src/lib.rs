@@ -13,15 +13,18 @@
 //!   clock) and the shapes they carry.
 //! - `store`: the single-table layout, every record's keys and indexes, written once.
 //! - `services`: one use case at a time against the ports: reads, the pure domain, and a
-//!   `Plan` of writes (tickets, conversation, status, attachments, sharing, lists, warranty,
-//!   companies, the mail intake and its email history, bounces, the outbox, the sweep).
-//! - `http`: one request in, one response out, for axum and `lambda_http` alike: routes,
-//!   identity, idempotency, the commit of a plan, problems, rate limits.
+//!   `Plan` of writes, committed through the one commit path (`commit`). Grouped by area:
+//!   `tickets` (filing, reading, conversation, status, attachments, sharing, lists, the
+//!   sweep), `mail` (inbound intake, outbox, notifications, bounces, email history),
+//!   `warranty` (companies, products, serials, registration).
+//! - `http`: one request in, one response out, for axum and `lambda_http` alike: the
+//!   route declarations beside their handlers (`endpoints`, by area), routing, identity,
+//!   idempotency, the commit of a plan, problems, rate limits.
 //!
 //! The one rule between layers: `domain` and `mail` depend on nothing of ours but each
 //! other and the plain shapes of `ports`; `services` reach storage and the outside only
-//! through `ports` and `store`; `http` calls `services`, and writes to the table only to
-//! commit a service's plan with its idempotency record.
+//! through `ports` and `store`; `http` calls `services` and never touches the table itself:
+//! it hands a service's plan, with its idempotency record, to `services::Core::commit`.
 
 pub mod domain;
 pub mod http;

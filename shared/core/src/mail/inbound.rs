@@ -1,6 +1,6 @@
 //! Reading one inbound message: who sent it, what it answers, what kind of mail it is
 //! (a person's reply, an auto-reply, a bounce), its text and its attachments (the new text
-//! without the quoted history is `quotes::new_text`). Pure: `services::inbound` decides what to do.
+//! without the quoted history is `quotes::new_text`). Pure: `services::mail::inbound` decides what to do.
 
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 

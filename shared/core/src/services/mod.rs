@@ -3,20 +3,15 @@
 //! (the HTTP layer, the sweep, the outbox) commits the plan as one transaction, so a change,
 //! its notifications (the outbox) and its idempotency record land together or not at all.
 
-pub mod attachments;
 pub mod commit;
-pub mod companies;
-pub mod conversation;
-pub mod email_history;
-pub mod feedback;
-pub mod inbound;
-pub mod lists;
-pub mod notify;
-pub mod outbox;
-pub mod sharing;
-pub mod status;
-pub mod sweep;
+/// Mail and events: the intake of inbound mail, the outbox and what each change mails,
+/// bounces and complaints, a ticket's email history.
+pub mod mail;
+/// Tickets: filing, reading, the conversation, status, attachments, sharing, the lists,
+/// the lifecycle sweep.
 pub mod tickets;
+/// Warranty: staff's catalogue records (companies, products, serials), registration and
+/// lookup.
 pub mod warranty;
 
 use crate::domain::access;

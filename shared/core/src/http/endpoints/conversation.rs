@@ -4,8 +4,8 @@ use crate::domain::guest;
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::services::conversation::MessageDraft;
-use crate::services::sharing::CollaboratorDraft;
+use crate::services::tickets::conversation::MessageDraft;
+use crate::services::tickets::sharing::CollaboratorDraft;
 
 pub const FUNCTIONS: &[&Function] = &[&ADD_MESSAGE, &ADD_COLLABORATOR, &REVOKE_GUEST_KEYS, &GUEST_TICKET];
 

@@ -6,7 +6,7 @@ use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
 use crate::ports::{Download, DOWNLOAD_CONTENT_TYPE};
-use crate::services::attachments::UploadDraft;
+use crate::services::tickets::attachments::UploadDraft;
 
 pub const FUNCTIONS: &[&Function] = &[&UPLOAD_ATTACHMENT, &GET_ATTACHMENT, &LOCAL_UPLOAD];
 

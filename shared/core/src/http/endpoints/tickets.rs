@@ -4,8 +4,8 @@ use crate::domain::ticket::TicketDraft;
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::services::lists::ListRequest;
-use crate::services::status::StatusChange;
+use crate::services::tickets::lists::ListRequest;
+use crate::services::tickets::status::StatusChange;
 
 pub const FUNCTIONS: &[&Function] = &[
     &CREATE_TICKET,

@@ -1,10 +1,10 @@
 //! Status changes asked for through the API: assign, wait, resolve, close, escalate.
 
-use super::notify::Outbox;
-use super::{Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::lifecycle::{Event, LifecycleError};
 use crate::domain::ticket::Ticket;
 use crate::domain::validate::{self, Invalid};
+use crate::services::mail::notify::Outbox;
+use crate::services::{Core, Loaded, Plan, ServiceError, Viewer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

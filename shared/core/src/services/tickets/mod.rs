@@ -1,8 +1,14 @@
-//! Filing a ticket and reading one whole.
+//! Tickets: filing one and reading it whole; beside it, by job, the conversation, status
+//! changes, attachments, sharing (collaborators, guest keys), the list views and the
+//! lifecycle sweep.
 
-use super::email_history::{self, EmailRecord};
-use super::notify::Outbox;
-use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
+pub mod attachments;
+pub mod conversation;
+pub mod lists;
+pub mod sharing;
+pub mod status;
+pub mod sweep;
+
 use crate::domain::access;
 use crate::domain::company::Company;
 use crate::domain::lifecycle::Side;
@@ -12,6 +18,9 @@ use crate::domain::ticket::{
 };
 use crate::domain::validate::Invalid;
 use crate::ports::{Item, Query, SortKey, Write};
+use crate::services::mail::email_history::{self, EmailRecord};
+use crate::services::mail::notify::Outbox;
+use crate::services::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};

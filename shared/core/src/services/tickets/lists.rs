@@ -1,14 +1,14 @@
 //! The views a user expects (seed 002): my open cases, my company's open cases, closed
 //! cases, cases I collaborate on, and the support side's queue. Each is one index query.
 
-use super::tickets::SeenMarker;
-use super::{Core, ServiceError};
 use crate::domain::access;
 use crate::domain::lifecycle::{Desk, Side, Status};
 use crate::domain::roles::{Identity, Standing};
 use crate::domain::ticket::{Priority, Ticket};
 use crate::domain::validate::{self, Invalid};
 use crate::ports::{Cursor, Index, Query};
+use crate::services::tickets::SeenMarker;
+use crate::services::{Core, ServiceError};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,11 +1,11 @@
 //! What a person's mail proves about its sender, and which ticket an automatic reply or a
 //! bounce names.
 
-use super::super::tickets::NumberRecord;
-use super::super::{Core, Loaded, ServiceError};
 use crate::domain::ticket::Ticket;
 use crate::mail::address::{our_message, read_reply_address, subject_tags, OurMessage, ReplyAddress};
 use crate::mail::inbound::InboundMail;
+use crate::services::tickets::NumberRecord;
+use crate::services::{Core, Loaded, ServiceError};
 use crate::store;
 
 /// What a person's mail proves about its sender (see `Core::proof_of`).

@@ -6,9 +6,9 @@
 //! that arrive as mail (untrusted: anyone can write one), which count only when they quote
 //! one of our Message-IDs that really went to the bounced address.
 
-use super::notify::OutboxEntry;
-use super::{item_of, Core, ServiceError};
 use crate::ports::{Condition, Index, Query, SortKey, Write};
+use crate::services::mail::notify::OutboxEntry;
+use crate::services::{item_of, Core, ServiceError};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,10 @@
 //! A mail's files: stored before the transaction that may name them, deleted again if it
 //! never lands.
 
-use super::super::{new_id, Core, ServiceError};
 use crate::domain::lifecycle::Side;
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState};
 use crate::mail::inbound::InboundAttachment;
+use crate::services::{new_id, Core, ServiceError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default)]

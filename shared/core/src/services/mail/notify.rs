@@ -2,12 +2,12 @@
 //! same transaction as the change that causes them, so an outage of SES or EventBridge
 //! delays them but never loses them.
 
-use super::{new_id, Core};
 use crate::domain::company::Company;
 use crate::domain::lifecycle::{Desk, Effect, Status};
 use crate::domain::ticket::{Priority, Ticket};
 use crate::mail::{address, templates};
 use crate::ports::{DomainEvent, IndexKey, Item, Mail, Write};
+use crate::services::{new_id, Core};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ pub enum DeliveryState {
     Pending,
     Sent,
     Failed,
-    /// Not sent: the address bounced or complained before (see `services::feedback`).
+    /// Not sent: the address bounced or complained before (see `services::mail::feedback`).
     Suppressed,
 }
 

@@ -3,9 +3,9 @@
 //! A failure is retried with backoff; after `MAX_ATTEMPTS` the entry is marked failed and
 //! stays on the ticket's email history.
 
-use super::notify::{DeliveryState, OutboxEntry};
-use super::{Core, ServiceError};
 use crate::ports::{Index, IndexKey, Item, Mailer, Publisher, Query, SortKey, StoreError, Write};
+use crate::services::mail::notify::{DeliveryState, OutboxEntry};
+use crate::services::{Core, ServiceError};
 use crate::store;
 use chrono::Duration;
 use serde::Serialize;

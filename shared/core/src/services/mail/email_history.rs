@@ -4,9 +4,9 @@
 //! records of received mail live here too, so the ticket view and the mail intake both
 //! depend on this module and not on each other.
 
-use super::feedback::{FeedbackKind, MailFeedback};
-use super::notify::{DeliveryState, OutboxEntry};
 use crate::ports::{Item, StoreError};
+use crate::services::mail::feedback::{FeedbackKind, MailFeedback};
+use crate::services::mail::notify::{DeliveryState, OutboxEntry};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,12 +1,12 @@
 //! Attachments: the client asks for an upload URL, sends the bytes there, and only a file
 //! that arrived within the ticket's 20 MB total is listed.
 
-use super::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, AttachmentView, Ticket};
 use crate::domain::validate::Invalid;
 use crate::domain::{access, guest};
 use crate::ports::{Download, UploadRequest, UploadTarget, Write};
 use crate::services::commit::{kept_changing, Commit, Replans};
+use crate::services::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};

@@ -3,11 +3,11 @@
 //! changed since it was read (a customer replied a moment earlier) is re-read and
 //! re-evaluated, so the sweep is safe to run twice or concurrently.
 
-use super::{Core, Loaded, ServiceError};
 use crate::domain::lifecycle::{Event, Side};
 use crate::domain::ticket::Ticket;
 use crate::ports::{Index, Item, Query, SortKey};
 use crate::services::commit::{Commit, Replans};
+use crate::services::{Core, Loaded, ServiceError};
 use crate::store;
 use serde::Serialize;
 

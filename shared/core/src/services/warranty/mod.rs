@@ -1,11 +1,13 @@
 //! Warranty registration by the dealer, and the serial lookup.
 
-use super::tickets::SerialClaim;
-use super::{item_of, Core, Plan, ServiceError};
+pub mod companies;
+
 use crate::domain::roles::Identity;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::warranty::{self, Product, Registration, RegistrationDraft, Serial, WarrantyRefusal};
 use crate::ports::{Index, Query, SortKey, Write};
+use crate::services::tickets::SerialClaim;
+use crate::services::{item_of, Core, Plan, ServiceError};
 use crate::store;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -48,7 +50,10 @@ impl From<WarrantyRefusal> for ServiceError {
 }
 
 impl Core {
-    async fn serial_and_product(&self, serial: &str) -> Result<Option<(super::Loaded<Serial>, Product)>, ServiceError> {
+    async fn serial_and_product(
+        &self,
+        serial: &str,
+    ) -> Result<Option<(crate::services::Loaded<Serial>, Product)>, ServiceError> {
         let Some(loaded) = self
             .get_record::<Serial>(&store::serial_pk(serial), store::META)
             .await?
@@ -74,7 +79,7 @@ impl Core {
             .ok_or_else(|| Invalid::new("serial", "unknown serial number"))?;
         let registered = warranty::register(&loaded.record, &product, draft, who, self.now())?;
         let item = item_of(store::serial_pk(&serial_no), store::META, &registered);
-        let mut outbox = super::notify::Outbox::new(self);
+        let mut outbox = crate::services::mail::notify::Outbox::new(self);
         outbox.event(
             "warranty.registered",
             serde_json::json!({ "serial": serial_no, "sku": registered.sku, "dealer_company": registered.dealer_company }),

@@ -1,9 +1,6 @@
 //! Sharing a ticket beyond its company: collaborators added by email (seed 002) and the
 //! guest key mailed to the submitter (seed 003).
 
-use super::notify::Outbox;
-use super::tickets::GuestKeyRecord;
-use super::{item_of, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::access;
 use crate::domain::guest;
 use crate::domain::lifecycle::Side;
@@ -11,6 +8,9 @@ use crate::domain::roles::Identity;
 use crate::domain::ticket::{Collaborator, Ticket};
 use crate::domain::validate;
 use crate::ports::{Index, Query, SortKey, Write};
+use crate::services::mail::notify::Outbox;
+use crate::services::tickets::GuestKeyRecord;
+use crate::services::{item_of, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use serde::{Deserialize, Serialize};
 

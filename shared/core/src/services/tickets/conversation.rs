@@ -1,16 +1,16 @@
 //! Replies and internal notes. A customer's update moves the lifecycle (Waiting For
 //! Customer or Resolved → Pending Support) and, on a Closed ticket, opens a follow-up case.
 
-use super::attachments::attachment_item;
-use super::notify::Outbox;
-use super::tickets::{message_item, TicketView};
-use super::{new_id, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::domain::access;
 use crate::domain::company::Company;
 use crate::domain::lifecycle::{Effect, Event, Side};
 use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
 use crate::domain::validate::{self, Invalid};
 use crate::ports::Write;
+use crate::services::mail::notify::Outbox;
+use crate::services::tickets::attachments::attachment_item;
+use crate::services::tickets::{message_item, TicketView};
+use crate::services::{new_id, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use serde::{Deserialize, Serialize};
 

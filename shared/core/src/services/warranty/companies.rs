@@ -1,11 +1,11 @@
 //! Staff-only catalogue records: companies, products, serial numbers.
 
-use super::{item_of, Core, Plan, ServiceError};
 use crate::domain::company::{Company, CompanyDraft};
 use crate::domain::roles::Identity;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::warranty::{Product, ProductDraft, Serial, SerialDraft};
 use crate::ports::Write;
+use crate::services::{item_of, Core, Plan, ServiceError};
 use crate::store;
 
 impl Core {
