@@ -172,10 +172,11 @@ fn print_token(args: &TokenArgs) -> ExitCode {
         user_id: args
             .user_id
             .clone()
-            .unwrap_or_else(|| format!("u-{}", args.email.to_ascii_lowercase())),
-        email: args.email.to_ascii_lowercase(),
+            .unwrap_or_else(|| format!("u-{}", args.email.to_ascii_lowercase()))
+            .into(),
+        email: args.email.as_str().into(),
         name: args.name.clone(),
-        company: args.company.to_ascii_uppercase(),
+        company: args.company.as_str().into(),
         roles: args.roles.clone(),
     };
     let secret = match jwt_secret(&args.data) {

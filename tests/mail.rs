@@ -379,7 +379,7 @@ async fn every_outgoing_kind_threads_and_names_its_ticket(desk: Desk) {
     let settings = desk.core().settings.clone();
     let mails = desk.mails().await;
     let kinds: BTreeSet<&str> = mails.iter().map(|m| m.kind.as_str()).collect();
-    for kind in claimdesk_core::mail::templates::KINDS {
+    for kind in claimdesk_core::mail::templates::MailKind::ALL.iter().map(|k| k.slug()) {
         assert!(kinds.contains(kind), "no {kind} mail among {kinds:?}");
     }
     for mail in &mails {

@@ -61,10 +61,10 @@ pub fn identity(
     role: claimdesk_core::domain::roles::Role,
 ) -> claimdesk_core::domain::roles::Identity {
     claimdesk_core::domain::roles::Identity {
-        user_id: format!("u-{email}"),
-        email: email.to_string(),
+        user_id: format!("u-{email}").into(),
+        email: email.to_string().into(),
         name: Some(email.split('@').next().unwrap_or(email).to_string()),
-        company: company.to_string(),
+        company: company.to_string().into(),
         roles: vec![role],
     }
 }

@@ -224,10 +224,10 @@ impl Desk {
 
     pub(super) fn token_from(&self, secret: &[u8], email: &str, company: &str, role: Role, issued_at: i64) -> String {
         let who = Identity {
-            user_id: format!("u-{email}"),
-            email: email.to_string(),
+            user_id: format!("u-{email}").into(),
+            email: email.to_string().into(),
             name: Some(email.split('@').next().unwrap_or(email).to_string()),
-            company: company.to_string(),
+            company: company.to_string().into(),
             roles: vec![role],
         };
         issue_token(secret, &who, issued_at, 3600)

@@ -33,4 +33,5 @@ pub mod mail;
 pub use mail::mime;
 pub mod ports;
 pub mod services;
+mod slugs;
 pub mod store;

@@ -64,8 +64,8 @@ mod tests {
 
     fn who(company: &str, role: Role) -> Identity {
         Identity {
-            user_id: format!("{company}-{role:?}"),
-            email: format!("{role:?}@{company}.test").to_lowercase(),
+            user_id: format!("{company}-{role:?}").into(),
+            email: format!("{role:?}@{company}.test").to_lowercase().into(),
             name: Some("N".into()),
             company: company.into(),
             roles: vec![role],

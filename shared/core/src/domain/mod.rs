@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod claims;
 pub mod company;
 pub mod guest;
+pub mod ids;
 pub mod lifecycle;
 pub mod roles;
 pub mod ticket;

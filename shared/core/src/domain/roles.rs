@@ -1,5 +1,6 @@
 //! People, companies and roles as the seeds name them (seed 000), and who may do what.
 
+use crate::domain::ids::{CompanyCode, Email, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Every role a token may carry. Client roles and client admin roles come from seed 000;
@@ -103,12 +104,12 @@ pub const ACCOUNT_MANAGERS: &str = "Owner, Administrator or Human Resources";
 /// (the API Gateway JWT authorizer, or the local server's HS256 check).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
-    pub user_id: String,
-    pub email: String,
+    pub user_id: UserId,
+    pub email: Email,
     #[serde(default)]
     pub name: Option<String>,
     /// The caller's company code; support agents carry the vendor's own.
-    pub company: String,
+    pub company: CompanyCode,
     pub roles: Vec<Role>,
 }
 
@@ -140,7 +141,7 @@ impl Identity {
     }
 
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.email.clone())
+        self.name.clone().unwrap_or_else(|| self.email.to_string())
     }
 }
 

@@ -180,7 +180,7 @@ impl TicketDraft {
         }
         let company = match standing {
             Standing::Agent => validate::code("company", self.company.as_deref(), 12)?,
-            _ => who.company.clone(),
+            _ => who.company.to_string(),
         };
         if standing == Standing::Agent && desk == Desk::Internal {
             return Err(Invalid::new("desk", "support agents file vendor tickets").into());
@@ -263,8 +263,8 @@ impl ValidDraft {
             number,
             company: self.company,
             requester: Requester {
-                user_id: who.user_id.clone(),
-                email: who.email.clone(),
+                user_id: who.user_id.to_string(),
+                email: who.email.to_string(),
             },
             contact: self.contact,
             ticket_type: self.ticket_type,
@@ -296,8 +296,8 @@ impl Ticket {
         next.id = id;
         next.number = number;
         next.requester = Requester {
-            user_id: who.user_id.clone(),
-            email: who.email.clone(),
+            user_id: who.user_id.to_string(),
+            email: who.email.to_string(),
         };
         next.subject = truncate(&format!("Follow-up to {}: {}", self.number, self.subject), 200);
         next.description = body.to_string();

@@ -148,7 +148,7 @@ pub fn register(
         delivery_date,
         warranty_start: delivery_date,
         warranty_end,
-        registered_by: who.email.clone(),
+        registered_by: who.email.to_string(),
         registered_at: now,
     });
     Ok(registered)

@@ -1,6 +1,7 @@
 //! Identity. On AWS the API Gateway JWT authorizer verifies the token and passes its claims
 //! on; the local server verifies HS256 tokens itself. Both end in the same claims parser.
 
+use crate::domain::ids::{CompanyCode, Email, UserId};
 use crate::domain::roles::{Identity, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -58,10 +59,10 @@ pub fn identity_from_claims(claims: &serde_json::Map<String, serde_json::Value>)
         return Err("the token carries no known role".into());
     }
     Ok(Identity {
-        user_id,
-        email,
+        user_id: UserId::new(user_id),
+        email: Email::new(email),
         name: text(&["name"]),
-        company,
+        company: CompanyCode::new(company),
         roles,
     })
 }
@@ -96,10 +97,10 @@ pub fn issue_token(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i6
 /// A token with the issuer and audience `rules` name.
 pub fn issue_token_for(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i64, rules: &TokenRules) -> String {
     let claims = TokenClaims {
-        sub: identity.user_id.clone(),
-        email: identity.email.clone(),
+        sub: identity.user_id.to_string(),
+        email: identity.email.to_string(),
         name: identity.name.clone(),
-        company: identity.company.clone(),
+        company: identity.company.to_string(),
         roles: identity.roles.iter().map(|r| r.as_str().to_string()).collect(),
         exp: now + ttl_seconds,
         iat: now,

@@ -5,6 +5,7 @@
 
 use super::problem::Problem;
 use super::{ApiRequest, ApiResponse};
+use crate::services::problems::ProblemKind;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -32,7 +33,7 @@ impl IdempotencyKey {
         if key.is_empty() || key.len() > MAX_LEN || !key.chars().all(allowed) {
             return Err(Problem::new(
                 400,
-                "idempotency-key",
+                ProblemKind::IdempotencyKey,
                 "Bad Idempotency-Key",
                 format!("the key must be 1 to {MAX_LEN} characters: letters, digits and . _ ~ : + / = -"),
             )
@@ -60,7 +61,7 @@ impl StoredResponse {
         if self.fingerprint != fingerprint {
             return Err(Problem::new(
                 422,
-                "idempotency-key-reused",
+                ProblemKind::IdempotencyKeyReused,
                 "Idempotency-Key reused",
                 "this Idempotency-Key was used for a different request",
             )

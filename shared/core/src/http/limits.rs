@@ -7,6 +7,7 @@
 //! wait on the wall clock.
 
 use super::problem::Problem;
+use crate::services::problems::ProblemKind;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -134,7 +135,7 @@ fn refill(bucket: Option<Bucket>, rate: Rate, now: DateTime<Utc>) -> Bucket {
 fn too_many(who: &str, wait: u32) -> Problem {
     let mut problem = Problem::new(
         429,
-        "rate-limited",
+        ProblemKind::RateLimited,
         "Too many requests",
         format!("too many requests from {who}; retry in {wait} s"),
     );

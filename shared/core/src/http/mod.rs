@@ -12,6 +12,7 @@ mod turns;
 
 use crate::domain::roles::Identity;
 use crate::services::commit::{kept_changing, Commit, Replans};
+use crate::services::problems::ProblemKind;
 use crate::services::{Core, Plan, ServiceError};
 use crate::store;
 use idempotency::{IdempotencyKey, StoredResponse};
@@ -226,17 +227,23 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Prob
     if body.len() > MAX_JSON_BODY {
         return Err(Problem::new(
             413,
-            "body-too-large",
+            ProblemKind::BodyTooLarge,
             "Body too large",
             format!("JSON bodies are limited to {MAX_JSON_BODY} bytes"),
         ));
     }
-    let text = std::str::from_utf8(body)
-        .map_err(|_| Problem::new(400, "malformed-body", "Malformed body", "the body is not valid UTF-8"))?;
+    let text = std::str::from_utf8(body).map_err(|_| {
+        Problem::new(
+            400,
+            ProblemKind::MalformedBody,
+            "Malformed body",
+            "the body is not valid UTF-8",
+        )
+    })?;
     let text = if text.trim().is_empty() { "{}" } else { text };
     serde_json::from_str(text).map_err(|e| {
         let message = e.to_string();
-        let problem = Problem::new(400, "malformed-body", "Malformed body", message.clone());
+        let problem = Problem::new(400, ProblemKind::MalformedBody, "Malformed body", message.clone());
         match message.split('`').nth(1) {
             Some(field) if message.starts_with("unknown field") || message.starts_with("missing field") => {
                 problem.with_field(field)

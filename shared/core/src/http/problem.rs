@@ -2,6 +2,7 @@
 //! human `detail` and, for bad input, the `field` at fault.
 
 use super::ApiResponse;
+use crate::services::problems::ProblemKind;
 use crate::services::ServiceError;
 use serde::Serialize;
 
@@ -24,7 +25,7 @@ pub struct Problem {
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:claimdesk:problem:";
 
 impl Problem {
-    pub fn new(status: u16, kind: &str, title: &str, detail: impl Into<String>) -> Problem {
+    pub fn new(status: u16, kind: ProblemKind, title: &str, detail: impl Into<String>) -> Problem {
         Problem {
             kind: format!("{PROBLEM_TYPE_PREFIX}{kind}"),
             title: title.to_string(),
@@ -47,11 +48,11 @@ impl Problem {
     }
 
     pub fn not_found() -> Problem {
-        Problem::new(404, "not-found", "Not found", "no such resource")
+        Problem::new(404, ProblemKind::NotFound, "Not found", "no such resource")
     }
 
     pub fn unauthenticated(detail: impl Into<String>) -> Problem {
-        Problem::new(401, "unauthenticated", "Sign-in required", detail)
+        Problem::new(401, ProblemKind::Unauthenticated, "Sign-in required", detail)
     }
 
     pub fn into_response(self) -> ApiResponse {
@@ -76,22 +77,24 @@ impl From<ServiceError> for Problem {
         match e {
             ServiceError::Invalid(i) => Problem::new(
                 422,
-                "validation",
+                ProblemKind::Validation,
                 "Invalid input",
                 format!("{}: {}", i.field, i.message),
             )
             .with_field(i.field),
-            ServiceError::NotFound(what) => Problem::new(404, "not-found", "Not found", format!("{what} not found")),
+            ServiceError::NotFound(what) => {
+                Problem::new(404, ProblemKind::NotFound, "Not found", format!("{what} not found"))
+            }
             ServiceError::Forbidden { kind, detail } => Problem::new(403, kind, "Not allowed", detail),
             ServiceError::Conflict { kind, detail } => Problem::new(409, kind, "Conflict", detail),
             ServiceError::TooLarge { field, detail } => {
-                Problem::new(413, "attachment-limit", "Attachment limit exceeded", detail).with_field(field)
+                Problem::new(413, ProblemKind::AttachmentLimit, "Attachment limit exceeded", detail).with_field(field)
             }
             ServiceError::Unavailable(detail) => {
                 tracing::warn!(%detail, "store unavailable");
                 let mut p = Problem::new(
                     503,
-                    "unavailable",
+                    ProblemKind::Unavailable,
                     "Temporarily unavailable",
                     "the service is busy; retry shortly",
                 );
@@ -100,8 +103,34 @@ impl From<ServiceError> for Problem {
             }
             ServiceError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                Problem::new(500, "internal", "Internal error", "something went wrong on our side")
+                Problem::new(
+                    500,
+                    ProblemKind::Internal,
+                    "Internal error",
+                    "something went wrong on our side",
+                )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_document_lists_every_problem_type_and_no_other() {
+        let doc: serde_json::Value = serde_json::from_str(super::super::OPENAPI).unwrap();
+        let listed: Vec<&str> = doc["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
+            .as_array()
+            .expect("the Problem schema lists its types")
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let kinds: Vec<String> = ProblemKind::ALL
+            .iter()
+            .map(|k| format!("{PROBLEM_TYPE_PREFIX}{}", k.slug()))
+            .collect();
+        assert_eq!(listed, kinds);
     }
 }

@@ -7,6 +7,7 @@
 use super::endpoints;
 use super::problem::Problem;
 use super::{Api, ApiRequest, ApiResponse};
+use crate::services::problems::ProblemKind;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -212,7 +213,7 @@ pub(super) async fn dispatch(api: &Api, request: &ApiRequest) -> Result<ApiRespo
         // RFC 9110: a 405 names the methods that are allowed.
         Err(Problem::new(
             405,
-            "method-not-allowed",
+            ProblemKind::MethodNotAllowed,
             "Method not allowed",
             format!("{} is not allowed here", request.method),
         )

@@ -5,24 +5,28 @@
 //!
 //! The first line of each `.txt` template is `Subject: …`; the rest is the text body.
 
+use crate::slugs::slug_enum;
 use minijinja::Environment;
 use serde::Serialize;
 use std::sync::OnceLock;
 
-/// Every kind of mail Claimdesk sends.
-pub const KINDS: &[&str] = &[
-    "ticket_received",
-    "internal_ticket",
-    "vendor_ticket",
-    "urgent_ticket",
-    "escalated",
-    "reply",
-    "status_changed",
-    "waiting_reminder",
-    "close_reminder",
-    "collaborator_invite",
-    "files_not_kept",
-];
+slug_enum! {
+    /// Every kind of mail Claimdesk sends; each has a `<slug>.txt` and a `<slug>.html`
+    /// template.
+    MailKind {
+        TicketReceived = "ticket_received",
+        InternalTicket = "internal_ticket",
+        VendorTicket = "vendor_ticket",
+        UrgentTicket = "urgent_ticket",
+        Escalated = "escalated",
+        Reply = "reply",
+        StatusChanged = "status_changed",
+        WaitingReminder = "waiting_reminder",
+        CloseReminder = "close_reminder",
+        CollaboratorInvite = "collaborator_invite",
+        FilesNotKept = "files_not_kept",
+    }
+}
 
 /// Printed at the top of every mail; inbound replies are cut where it reappears quoted.
 pub const REPLY_MARKER: &str = "##- Please type your reply above this line -##";
@@ -93,7 +97,7 @@ pub struct TemplateError {
 }
 
 /// Renders the kind's subject line, text and HTML from one context.
-pub fn render<C: Serialize>(kind: &str, context: &C) -> Result<Rendered, TemplateError> {
+pub fn render<C: Serialize>(kind: MailKind, context: &C) -> Result<Rendered, TemplateError> {
     let env = environment();
     let fail = |detail: String| TemplateError {
         kind: kind.to_string(),
@@ -151,7 +155,7 @@ mod tests {
 
     #[test]
     fn every_kind_renders_a_subject_text_and_html() {
-        for kind in KINDS {
+        for kind in MailKind::ALL.iter().copied() {
             let mail = render(kind, &context("Claim will not save")).unwrap();
             assert!(mail.subject.contains("Claim will not save"), "{kind}: {}", mail.subject);
             assert!(mail.text.starts_with(REPLY_MARKER), "{kind}");
@@ -166,20 +170,20 @@ mod tests {
 
     #[test]
     fn html_escapes_what_users_wrote_and_text_keeps_it() {
-        for kind in KINDS {
+        for kind in MailKind::ALL.iter().copied() {
             let mail = render(kind, &context("<script>alert('x')</script>")).unwrap();
             assert!(!mail.html.contains("<script>"), "{kind}");
             assert!(!mail.html.contains("<img src=x"), "{kind}");
             assert!(!mail.html.contains("<b>fails"), "{kind}");
             assert!(mail.html.contains("&lt;script&gt;"), "{kind}");
         }
-        let reply = render("reply", &context("s")).unwrap();
+        let reply = render(MailKind::Reply, &context("s")).unwrap();
         assert!(reply.text.contains("<img src=x onerror=alert(1)>"));
     }
 
     #[test]
     fn subjects_are_one_line_whatever_was_typed() {
-        let mail = render("reply", &context("a\r\nBcc: victim@example.com")).unwrap();
+        let mail = render(MailKind::Reply, &context("a\r\nBcc: victim@example.com")).unwrap();
         assert!(!mail.subject.contains('\r') && !mail.subject.contains('\n'));
         assert_eq!(one_line(" a\r\n b\tc "), "a b c");
     }

@@ -5,6 +5,7 @@
 
 use super::{Core, ServiceError};
 use crate::ports::{StoreError, Write};
+use crate::services::problems::ProblemKind;
 use std::time::{Duration, Instant};
 
 /// How long a caller keeps re-planning after lost races: creates for one company all race
@@ -72,5 +73,5 @@ impl Core {
 
 /// The conflict a caller answers once its re-plans are spent.
 pub fn kept_changing(detail: &str) -> ServiceError {
-    ServiceError::conflict("concurrent-update", detail.to_string())
+    ServiceError::conflict(ProblemKind::ConcurrentUpdate, detail.to_string())
 }

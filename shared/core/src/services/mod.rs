@@ -7,6 +7,8 @@ pub mod commit;
 /// Mail and events: the intake of inbound mail, the outbox and what each change mails,
 /// bounces and complaints, a ticket's email history.
 pub mod mail;
+/// Every kind of problem the API answers with.
+pub mod problems;
 /// Tickets: filing, reading, the conversation, status, attachments, sharing, the lists,
 /// the lifecycle sweep.
 pub mod tickets;
@@ -22,6 +24,7 @@ use crate::domain::roles::Identity;
 use crate::domain::ticket::{Ticket, ATTACHMENT_LIMIT_BYTES};
 use crate::domain::validate::Invalid;
 use crate::ports::{Blobs, Clock, Item, StoreError, Table, Write};
+use crate::services::problems::ProblemKind;
 use crate::store;
 use rand::RngCore;
 use std::sync::Arc;
@@ -91,9 +94,9 @@ pub enum ServiceError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{detail}")]
-    Forbidden { kind: &'static str, detail: String },
+    Forbidden { kind: ProblemKind, detail: String },
     #[error("{detail}")]
-    Conflict { kind: &'static str, detail: String },
+    Conflict { kind: ProblemKind, detail: String },
     #[error("{detail}")]
     TooLarge { field: &'static str, detail: String },
     #[error("service unavailable: {0}")]
@@ -103,13 +106,13 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    pub fn forbidden(kind: &'static str, detail: impl Into<String>) -> ServiceError {
+    pub fn forbidden(kind: ProblemKind, detail: impl Into<String>) -> ServiceError {
         ServiceError::Forbidden {
             kind,
             detail: detail.into(),
         }
     }
-    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> ServiceError {
+    pub fn conflict(kind: ProblemKind, detail: impl Into<String>) -> ServiceError {
         ServiceError::Conflict {
             kind,
             detail: detail.into(),
@@ -121,7 +124,7 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::ConditionFailed(_) => {
-                ServiceError::conflict("concurrent-update", "the record changed meanwhile; try again")
+                ServiceError::conflict(ProblemKind::ConcurrentUpdate, "the record changed meanwhile; try again")
             }
             StoreError::Unavailable(m) => ServiceError::Unavailable(m),
             StoreError::Other(m) => ServiceError::Internal(m),
@@ -218,8 +221,8 @@ impl Core {
             }
         };
         Ok(Viewer {
-            reader: who.user_id.clone(),
-            email: who.email.clone(),
+            reader: who.user_id.to_string(),
+            email: who.email.to_string(),
             name: who.display_name(),
             side,
             member: member_side.is_some(),
@@ -264,7 +267,7 @@ impl Core {
             Ok(())
         } else {
             Err(ServiceError::forbidden(
-                "staff-only",
+                ProblemKind::StaffOnly,
                 format!("only support staff may {what}"),
             ))
         }

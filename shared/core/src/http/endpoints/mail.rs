@@ -3,6 +3,7 @@
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{Api, ApiRequest, ApiResponse};
+use crate::services::problems::ProblemKind;
 use crate::services::{new_id, ServiceError};
 
 pub const FUNCTIONS: &[&Function] = &[&LIST_HELD_MAIL, &LOCAL_INBOUND_EMAIL];
@@ -32,7 +33,7 @@ async fn inbound_email(api: &Api, request: &ApiRequest, _: Params) -> Result<Api
     if request.body.is_empty() {
         return Err(Problem::new(
             400,
-            "validation",
+            ProblemKind::Validation,
             "Invalid input",
             "body: a raw message (message/rfc822) is required",
         )

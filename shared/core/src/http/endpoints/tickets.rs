@@ -4,6 +4,7 @@ use crate::domain::ticket::TicketDraft;
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+use crate::services::problems::ProblemKind;
 use crate::services::tickets::lists::ListRequest;
 use crate::services::tickets::status::StatusChange;
 
@@ -56,7 +57,7 @@ async fn list_tickets(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiR
     let who = api.identity(request)?;
     let limit = match request.query_param("limit") {
         Some(l) => Some(l.parse::<usize>().map_err(|_| {
-            Problem::new(422, "validation", "Invalid input", "limit: must be a number").with_field("limit")
+            Problem::new(422, ProblemKind::Validation, "Invalid input", "limit: must be a number").with_field("limit")
         })?),
         None => None,
     };

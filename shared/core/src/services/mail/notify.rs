@@ -5,6 +5,7 @@
 use crate::domain::company::Company;
 use crate::domain::lifecycle::{Desk, Effect, Status};
 use crate::domain::ticket::{Priority, Ticket};
+use crate::mail::templates::MailKind;
 use crate::mail::{address, templates};
 use crate::ports::{DomainEvent, IndexKey, Item, Mail, Write};
 use crate::services::{new_id, Core};
@@ -58,7 +59,7 @@ impl<'a> Outbox<'a> {
 
     /// Queues one mail of `kind` to one recipient, rendered from the kind's template with
     /// the ticket and `extra` (what that kind needs: the reply's text, a reminder's date …).
-    pub fn mail(&mut self, ticket: &Ticket, kind: &str, to: &str, extra: serde_json::Value) {
+    pub fn mail(&mut self, ticket: &Ticket, kind: MailKind, to: &str, extra: serde_json::Value) {
         let settings = &self.core.settings;
         let id = new_id("m");
         let mut context = serde_json::json!({
@@ -81,7 +82,7 @@ impl<'a> Outbox<'a> {
         let domain = &settings.mail_domain;
         let mail = Mail {
             id: id.clone(),
-            kind: kind.to_string(),
+            kind: kind.slug().to_string(),
             from: settings.mail_from.clone(),
             to: to.to_string(),
             subject: templates::one_line(&format!("[{}] {}", ticket.number, rendered.subject)),
@@ -153,18 +154,18 @@ impl<'a> Outbox<'a> {
         );
         self.mail(
             ticket,
-            "ticket_received",
+            MailKind::TicketReceived,
             &ticket.contact.email,
             json!({ "guest_link": guest_link }),
         );
         let (kind, to) = match ticket.lifecycle.desk {
-            Desk::Internal => ("internal_ticket", company.first_level_support_email.clone()),
-            Desk::Vendor => ("vendor_ticket", self.core.settings.vendor_desk_email.clone()),
+            Desk::Internal => (MailKind::InternalTicket, company.first_level_support_email.clone()),
+            Desk::Vendor => (MailKind::VendorTicket, self.core.settings.vendor_desk_email.clone()),
         };
         self.mail(ticket, kind, &to, json!({}));
         if ticket.priority == Priority::Urgent && ticket.lifecycle.desk == Desk::Vendor {
             let on_call = self.core.settings.on_call_email.clone();
-            self.mail(ticket, "urgent_ticket", &on_call, json!({}));
+            self.mail(ticket, MailKind::UrgentTicket, &on_call, json!({}));
         }
         self.event("ticket.created", ticket_event(ticket));
     }
@@ -180,12 +181,12 @@ impl<'a> Outbox<'a> {
                     );
                     if let Some(text) = status_text(ticket, *to) {
                         let extra = json!({ "status_label": to.label(), "status_text": text });
-                        self.mail(ticket, "status_changed", &ticket.contact.email, extra);
+                        self.mail(ticket, MailKind::StatusChanged, &ticket.contact.email, extra);
                     }
                 }
                 Effect::WaitingReminder { number, resolves_at } => self.mail(
                     ticket,
-                    "waiting_reminder",
+                    MailKind::WaitingReminder,
                     &ticket.contact.email,
                     json!({
                         "reminder_number": number,
@@ -194,13 +195,18 @@ impl<'a> Outbox<'a> {
                 ),
                 Effect::CloseReminder { closes_at } => self.mail(
                     ticket,
-                    "close_reminder",
+                    MailKind::CloseReminder,
                     &ticket.contact.email,
                     json!({ "closes_at": closes_at.format("%Y-%m-%d %H:%M UTC").to_string() }),
                 ),
                 Effect::Escalated => {
                     let to = self.core.settings.vendor_desk_email.clone();
-                    self.mail(ticket, "escalated", &to, json!({ "company_name": company.name }));
+                    self.mail(
+                        ticket,
+                        MailKind::Escalated,
+                        &to,
+                        json!({ "company_name": company.name }),
+                    );
                 }
                 Effect::OpenFollowUp => {}
             }

@@ -6,6 +6,7 @@ use crate::domain::validate::Invalid;
 use crate::domain::{access, guest};
 use crate::ports::{Download, UploadRequest, UploadTarget, Write};
 use crate::services::commit::{kept_changing, Commit, Replans};
+use crate::services::problems::ProblemKind;
 use crate::services::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use chrono::Duration;
@@ -34,7 +35,7 @@ fn size_mismatch(size: u64, declared: u64) -> ServiceError {
 }
 
 fn upload_used() -> ServiceError {
-    ServiceError::conflict("upload-used", "this upload URL was already used")
+    ServiceError::conflict(ProblemKind::UploadUsed, "this upload URL was already used")
 }
 
 /// Whether confirming an upload was this call's doing or had happened before.
@@ -74,7 +75,7 @@ impl Core {
         let ticket = &loaded.record;
         if !ticket.lifecycle.status.is_open() {
             return Err(ServiceError::conflict(
-                "ticket-closed",
+                ProblemKind::TicketClosed,
                 "attachments cannot be added to a closed ticket",
             ));
         }
@@ -281,7 +282,7 @@ impl Core {
         // Granted but not arrived: a state of its own, so a client can wait and retry.
         if attachment.state == AttachmentState::Pending {
             return Err(ServiceError::conflict(
-                "attachment-pending",
+                ProblemKind::AttachmentPending,
                 "the file has not arrived yet; try again once its upload is done",
             ));
         }

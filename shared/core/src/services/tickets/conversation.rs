@@ -3,11 +3,14 @@
 
 use crate::domain::access;
 use crate::domain::company::Company;
+use crate::domain::ids::{CompanyCode, Email, UserId};
 use crate::domain::lifecycle::{Effect, Event, Side};
 use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
 use crate::domain::validate::{self, Invalid};
+use crate::mail::templates::MailKind;
 use crate::ports::Write;
 use crate::services::mail::notify::Outbox;
+use crate::services::problems::ProblemKind;
 use crate::services::tickets::attachments::attachment_item;
 use crate::services::tickets::{message_item, TicketView};
 use crate::services::{new_id, Core, Loaded, Plan, ServiceError, Viewer};
@@ -65,7 +68,7 @@ impl Core {
         let body = validate::text("body", draft.body.as_deref(), 20_000)?;
         if draft.internal && viewer.side != Side::Support {
             return Err(ServiceError::forbidden(
-                "notes-are-internal",
+                ProblemKind::NotesAreInternal,
                 "only the support side writes internal notes",
             ));
         }
@@ -105,7 +108,7 @@ impl Core {
                     now,
                     &self.settings.timers,
                 )
-                .map_err(|e| ServiceError::conflict("lifecycle", e.to_string()))?;
+                .map_err(|e| ServiceError::conflict(ProblemKind::Lifecycle, e.to_string()))?;
             if fx.contains(&Effect::OpenFollowUp) {
                 return self.plan_follow_up(ticket, &company, viewer, message, arrived).await;
             }
@@ -113,7 +116,7 @@ impl Core {
             effects = fx;
         } else if !ticket.lifecycle.status.is_open() {
             return Err(ServiceError::conflict(
-                "ticket-closed",
+                ProblemKind::TicketClosed,
                 "the ticket is closed; the customer's next update opens a new case",
             ));
         }
@@ -164,14 +167,14 @@ impl Core {
         let now = self.now();
         let (number, counter_write) = self.next_number(&company.code).await?;
         let author = crate::domain::roles::Identity {
-            user_id: if viewer.member {
-                viewer.reader.clone()
+            user_id: UserId::new(if viewer.member {
+                &viewer.reader
             } else {
-                closed.requester.user_id.clone()
-            },
-            email: viewer.email.clone(),
+                &closed.requester.user_id
+            }),
+            email: Email::new(&viewer.email),
             name: Some(viewer.name.clone()),
-            company: closed.company.clone(),
+            company: CompanyCode::new(&closed.company),
             roles: Vec::new(),
         };
         let mut follow_up = closed.follow_up(new_id("t"), number, &author, &message.body, now);
@@ -220,7 +223,7 @@ impl Core {
                 recipients.retain(|r| r != &message.author);
                 recipients.dedup();
                 for to in recipients {
-                    outbox.mail(ticket, "reply", &to, text.clone());
+                    outbox.mail(ticket, MailKind::Reply, &to, text.clone());
                 }
             }
             Side::Customer | Side::System => {
@@ -229,7 +232,7 @@ impl Core {
                     .assignee
                     .clone()
                     .unwrap_or_else(|| outbox.desk_address(ticket, company));
-                outbox.mail(ticket, "reply", &to, text);
+                outbox.mail(ticket, MailKind::Reply, &to, text);
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ use crate::domain::roles::{Identity, Standing};
 use crate::domain::ticket::{Priority, Ticket};
 use crate::domain::validate::{self, Invalid};
 use crate::ports::{Cursor, Index, Query};
+use crate::services::problems::ProblemKind;
 use crate::services::tickets::SeenMarker;
 use crate::services::{Core, ServiceError};
 use crate::store;
@@ -63,7 +64,7 @@ impl Core {
         let other_company = || -> Result<String, ServiceError> {
             match &request.company {
                 Some(c) if agent => Ok(validate::code("company", Some(c), 12)?),
-                _ => Ok(who.company.clone()),
+                _ => Ok(who.company.to_string()),
             }
         };
         let email = who.email.to_ascii_lowercase();
@@ -78,7 +79,7 @@ impl Core {
             "queue" if who.is_client_admin() => (Index::Gsi3, store::queue_view(Desk::Internal, &who.company)),
             "queue" => {
                 return Err(ServiceError::forbidden(
-                    "not-allowed",
+                    ProblemKind::NotAllowed,
                     "the queue is for the support side",
                 ))
             }

@@ -20,6 +20,7 @@ use crate::domain::validate::Invalid;
 use crate::ports::{Item, Query, SortKey, Write};
 use crate::services::mail::email_history::{self, EmailRecord};
 use crate::services::mail::notify::Outbox;
+use crate::services::problems::ProblemKind;
 use crate::services::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
@@ -71,8 +72,10 @@ impl From<DraftRefusal> for ServiceError {
     fn from(r: DraftRefusal) -> Self {
         match r {
             DraftRefusal::Invalid(i) => ServiceError::Invalid(i),
-            DraftRefusal::VendorTicketNeedsAdmin => ServiceError::forbidden("vendor-ticket-needs-admin", r.to_string()),
-            DraftRefusal::AccountManagement => ServiceError::forbidden("account-management", r.to_string()),
+            DraftRefusal::VendorTicketNeedsAdmin => {
+                ServiceError::forbidden(ProblemKind::VendorTicketNeedsAdmin, r.to_string())
+            }
+            DraftRefusal::AccountManagement => ServiceError::forbidden(ProblemKind::AccountManagement, r.to_string()),
         }
     }
 }

@@ -7,8 +7,10 @@ use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{Collaborator, Ticket};
 use crate::domain::validate;
+use crate::mail::templates::MailKind;
 use crate::ports::{Index, Query, SortKey, Write};
 use crate::services::mail::notify::Outbox;
+use crate::services::problems::ProblemKind;
 use crate::services::tickets::GuestKeyRecord;
 use crate::services::{item_of, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
@@ -45,7 +47,7 @@ impl Core {
         let ticket = &loaded.record;
         if !access::may_add_collaborators(who, ticket) {
             return Err(ServiceError::forbidden(
-                "collaborators-cannot-invite",
+                ProblemKind::CollaboratorsCannotInvite,
                 "collaborators may view and reply, not invite others",
             ));
         }
@@ -65,7 +67,7 @@ impl Core {
         let collaborator = Collaborator {
             ticket_id: ticket.id.clone(),
             email: email.clone(),
-            added_by: who.email.clone(),
+            added_by: who.email.to_string(),
             added_at: now,
         };
         let mut item = item_of(
@@ -80,7 +82,7 @@ impl Core {
         let mut outbox = Outbox::new(self);
         outbox.mail(
             ticket,
-            "collaborator_invite",
+            MailKind::CollaboratorInvite,
             &email,
             serde_json::json!({ "inviter": who.display_name() }),
         );
@@ -125,7 +127,7 @@ impl Core {
     ) -> Result<Plan<GuestKeysRevoked>, ServiceError> {
         if !viewer.member {
             return Err(ServiceError::forbidden(
-                "not-allowed",
+                ProblemKind::NotAllowed,
                 "only the company's users and support revoke guest keys",
             ));
         }

@@ -4,7 +4,9 @@ use crate::domain::lifecycle::{Event, LifecycleError};
 use crate::domain::ticket::Ticket;
 use crate::domain::validate::{self, Invalid};
 use crate::services::mail::notify::Outbox;
+use crate::services::problems::ProblemKind;
 use crate::services::{Core, Loaded, Plan, ServiceError, Viewer};
+use crate::slugs::slug_enum;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -16,6 +18,18 @@ pub struct StatusChange {
     pub assignee: Option<String>,
     /// For `wait_for`: the entity the ticket waits for (the sub-status).
     pub sub_status: Option<String>,
+}
+
+slug_enum! {
+    /// What a status change asks for (`StatusChange::action`).
+    StatusAction {
+        Assign = "assign",
+        WaitForCustomer = "wait_for_customer",
+        WaitFor = "wait_for",
+        Resolve = "resolve",
+        Close = "close",
+        Escalate = "escalate",
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,31 +46,29 @@ impl Core {
         change: &StatusChange,
     ) -> Result<Plan<StatusChanged>, ServiceError> {
         let action = validate::line("action", change.action.as_deref(), 40)?;
-        let event = match action.as_str() {
-            "assign" => Event::Assign {
+        // Parsed once into the enum; an unknown action stays a 422 that names `action`.
+        let action = StatusAction::from_slug(&action).ok_or_else(|| {
+            let names: Vec<&str> = StatusAction::ALL.iter().map(|a| a.slug()).collect();
+            Invalid::new("action", format!("must be one of {}", names.join(", ")))
+        })?;
+        let event = match action {
+            StatusAction::Assign => Event::Assign {
                 assignee: match change.assignee.as_deref() {
                     Some(a) => validate::email("assignee", Some(a))?,
                     None => viewer.email.clone(),
                 },
             },
-            "wait_for_customer" => Event::WaitForCustomer,
-            "wait_for" => Event::WaitForThirdParty {
+            StatusAction::WaitForCustomer => Event::WaitForCustomer,
+            StatusAction::WaitFor => Event::WaitForThirdParty {
                 whom: validate::line("sub_status", change.sub_status.as_deref(), 120)?,
             },
-            "resolve" => Event::Resolve,
-            "close" => Event::CustomerClose,
-            "escalate" => Event::Escalate,
-            _ => {
-                return Err(Invalid::new(
-                    "action",
-                    "must be one of assign, wait_for_customer, wait_for, resolve, close, escalate",
-                )
-                .into())
-            }
+            StatusAction::Resolve => Event::Resolve,
+            StatusAction::Close => Event::CustomerClose,
+            StatusAction::Escalate => Event::Escalate,
         };
         if matches!(event, Event::Escalate) && !viewer.member {
             return Err(ServiceError::forbidden(
-                "not-allowed",
+                ProblemKind::NotAllowed,
                 "only the company's admins escalate",
             ));
         }
@@ -80,11 +92,11 @@ impl Core {
 fn lifecycle_problem(e: LifecycleError) -> ServiceError {
     match e {
         LifecycleError::SupportOnly(_) | LifecycleError::CustomerOnly(_) => {
-            ServiceError::forbidden("not-your-side", e.to_string())
+            ServiceError::forbidden(ProblemKind::NotYourSide, e.to_string())
         }
         LifecycleError::EmptySubStatus => Invalid::new("sub_status", e.to_string()).into(),
         LifecycleError::NotAllowed { .. } | LifecycleError::Closed | LifecycleError::AlreadyEscalated => {
-            ServiceError::conflict("transition-not-allowed", e.to_string())
+            ServiceError::conflict(ProblemKind::TransitionNotAllowed, e.to_string())
         }
     }
 }

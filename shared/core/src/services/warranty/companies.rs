@@ -5,6 +5,7 @@ use crate::domain::roles::Identity;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::warranty::{Product, ProductDraft, Serial, SerialDraft};
 use crate::ports::Write;
+use crate::services::problems::ProblemKind;
 use crate::services::{item_of, Core, Plan, ServiceError};
 use crate::store;
 
@@ -59,7 +60,7 @@ impl Core {
             serial,
             sku,
             dealer_company: dealer,
-            created_by: who.email.clone(),
+            created_by: who.email.to_string(),
             created_at: self.now(),
             registration: None,
         };
@@ -76,7 +77,7 @@ impl Core {
     async fn refuse_existing(&self, pk: &str, what: &str) -> Result<(), ServiceError> {
         if self.table.get(pk, store::META).await?.is_some() {
             return Err(ServiceError::conflict(
-                "already-exists",
+                ProblemKind::AlreadyExists,
                 format!("this {what} already exists"),
             ));
         }

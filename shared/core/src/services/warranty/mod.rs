@@ -6,6 +6,7 @@ use crate::domain::roles::Identity;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::warranty::{self, Product, Registration, RegistrationDraft, Serial, WarrantyRefusal};
 use crate::ports::{Index, Query, SortKey, Write};
+use crate::services::problems::ProblemKind;
 use crate::services::tickets::SerialClaim;
 use crate::services::{item_of, Core, Plan, ServiceError};
 use crate::store;
@@ -44,7 +45,7 @@ impl From<WarrantyRefusal> for ServiceError {
             WarrantyRefusal::Invalid(i) => ServiceError::Invalid(i),
             // Another company's serial is reported as unknown: serials are not to be probed.
             WarrantyRefusal::NotYourSerial => Invalid::new("serial", "unknown serial number").into(),
-            WarrantyRefusal::AlreadyRegistered => ServiceError::conflict("already-registered", r.to_string()),
+            WarrantyRefusal::AlreadyRegistered => ServiceError::conflict(ProblemKind::AlreadyRegistered, r.to_string()),
         }
     }
 }

@@ -11,6 +11,7 @@
 mod files;
 mod proof;
 
+use crate::mail::templates::MailKind;
 use crate::services::commit::{kept_changing, Commit, Replans};
 use files::{Kept, NotKept};
 use proof::Proof;
@@ -290,7 +291,7 @@ impl Core {
                     let mut outbox = Outbox::new(self);
                     outbox.mail(
                         &ticket.record,
-                        "files_not_kept",
+                        MailKind::FilesNotKept,
                         &viewer.email,
                         serde_json::json!({
                             "files": not_kept,

@@ -1,0 +1,55 @@
+//! Closed sets of names that travel as text (problem types, mail kinds, status actions):
+//! an enum in the code, a fixed slug on the wire and in stored records.
+
+/// Declares `pub enum $name { $variant, … }` with `ALL`, `slug()`, `from_slug()` and
+/// `Display` (the slug).
+macro_rules! slug_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $slug:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            /// Every member, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The member's name on the wire.
+            pub fn slug(self) -> &'static str {
+                match self {
+                    $($name::$variant => $slug),+
+                }
+            }
+
+            /// The member with this slug, if any.
+            pub fn from_slug(slug: &str) -> Option<$name> {
+                match slug {
+                    $($slug => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.slug())
+            }
+        }
+    };
+}
+pub(crate) use slug_enum;
+
+#[cfg(test)]
+mod tests {
+    slug_enum!(Sample { One = "one", Two = "two-2" });
+
+    #[test]
+    fn slugs_round_trip() {
+        for member in Sample::ALL {
+            assert_eq!(Sample::from_slug(member.slug()), Some(*member));
+        }
+        assert_eq!(Sample::from_slug("three"), None);
+        assert_eq!(Sample::Two.to_string(), "two-2");
+    }
+}
