@@ -53,6 +53,8 @@ pub fn product_pk(sku: &str) -> String {
 pub fn serial_pk(serial: &str) -> String {
     format!("SERIAL#{serial}")
 }
+/// The sort key of an idempotency record.
+pub const IDEMPOTENCY_SK: &str = "IDEM";
 /// The record of one caller's Idempotency-Key: a hash of the scope and the key, each
 /// prefixed by its length, so no two (scope, key) pairs can name one record whatever
 /// characters either holds (`u-a` + `x#y` and `u-a#x` + `y` are different records).

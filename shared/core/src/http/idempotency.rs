@@ -5,12 +5,16 @@
 
 use super::problem::Problem;
 use super::{ApiRequest, ApiResponse};
+use crate::ports::Write;
 use crate::services::problems::ProblemKind;
+use crate::services::{item_of, Core};
+use crate::store;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// How long an answer is kept for retries.
-pub(super) const HOURS: i64 = 24;
+const HOURS: i64 = 24;
 pub(super) const MAX_LEN: usize = 200;
 
 /// The characters a key may hold (as in the OpenAPI document): letters, digits and
@@ -73,8 +77,54 @@ impl StoredResponse {
     }
 }
 
+/// One request's idempotency: where its record lives (keyed by who sent it and the key)
+/// and the fingerprint that makes a retry "the same request". It reads the first answer,
+/// replays it, and hands the commit the record to write with the plan.
+pub(super) struct Idempotency {
+    pk: String,
+    fingerprint: String,
+}
+
+impl Idempotency {
+    /// The request's idempotency, if it sent a key; `scope` names whose keys these are (a
+    /// user id, or a guest key's hash).
+    pub(super) fn of(request: &ApiRequest, scope: &str) -> Result<Option<Idempotency>, Problem> {
+        Ok(IdempotencyKey::of(request)?.map(|key| Idempotency {
+            pk: store::idempotency_pk(scope, key.as_str()),
+            fingerprint: fingerprint(request),
+        }))
+    }
+
+    /// The first answer to this key, if there was one.
+    pub(super) async fn first_answer(&self, core: &Core) -> Result<Option<StoredResponse>, Problem> {
+        Ok(core
+            .get_record::<StoredResponse>(&self.pk, store::IDEMPOTENCY_SK)
+            .await
+            .map_err(Problem::from)?
+            .map(|stored| stored.record))
+    }
+
+    /// The first answer again, or a 422 when the key came with another request.
+    pub(super) fn replay(&self, first: StoredResponse) -> Result<ApiResponse, Problem> {
+        first.replay(&self.fingerprint)
+    }
+
+    /// The record of this answer, written in the same transaction as the change it
+    /// answers, kept for `HOURS`.
+    pub(super) fn record(&self, status: u16, body: &serde_json::Value, now: DateTime<Utc>) -> Write {
+        let stored = StoredResponse {
+            fingerprint: self.fingerprint.clone(),
+            status,
+            body: body.clone(),
+        };
+        let mut item = item_of(self.pk.clone(), store::IDEMPOTENCY_SK, &stored);
+        item.expires_at = Some((now + chrono::Duration::hours(HOURS)).timestamp());
+        Write::create(item)
+    }
+}
+
 /// What makes two requests "the same": method, path and body.
-pub(super) fn fingerprint(request: &ApiRequest) -> String {
+fn fingerprint(request: &ApiRequest) -> String {
     let mut hash = Sha256::new();
     hash.update(request.method.as_bytes());
     hash.update(b" ");

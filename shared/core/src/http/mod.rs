@@ -14,8 +14,7 @@ use crate::domain::roles::Identity;
 use crate::services::commit::{kept_changing, Commit, Replans};
 use crate::services::problems::ProblemKind;
 use crate::services::{Core, Plan, ServiceError};
-use crate::store;
-use idempotency::{IdempotencyKey, StoredResponse};
+use idempotency::Idempotency;
 use problem::Problem;
 use serde::Serialize;
 use std::sync::Arc;
@@ -141,21 +140,16 @@ impl Api {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Plan<T>, ServiceError>>,
     {
-        let idempotency = IdempotencyKey::of(request)?.map(|key| {
-            (
-                store::idempotency_pk(scope, key.as_str()),
-                idempotency::fingerprint(request),
-            )
-        });
-        if let Some((pk, print)) = &idempotency {
-            if let Some(stored) = self.stored_response(pk).await? {
+        let idempotency = Idempotency::of(request, scope)?;
+        if let Some(idempotency) = &idempotency {
+            if let Some(first) = idempotency.first_answer(&self.core).await? {
                 // The first answer is only for a caller who may still reach what it names
                 // (a revoked guest key, a collaborator taken off the ticket): the plan reads
                 // again, and where it now answers 404 or 403, so does the replay.
                 if let Err(e @ (ServiceError::NotFound(_) | ServiceError::Forbidden { .. })) = plan().await {
                     return Err(e.into());
                 }
-                return stored.replay(print);
+                return idempotency.replay(first);
             }
         }
         let mut replans = Replans::start();
@@ -163,15 +157,8 @@ impl Api {
             let Plan { mut writes, value } = plan().await.map_err(Problem::from)?;
             let body =
                 serde_json::to_value(&value).map_err(|e| Problem::from(ServiceError::Internal(e.to_string())))?;
-            if let Some((pk, print)) = &idempotency {
-                let stored = StoredResponse {
-                    fingerprint: print.clone(),
-                    status,
-                    body: body.clone(),
-                };
-                let mut item = crate::services::item_of(pk.clone(), "IDEM", &stored);
-                item.expires_at = Some((self.core.now() + chrono::Duration::hours(idempotency::HOURS)).timestamp());
-                writes.push(crate::ports::Write::create(item));
+            if let Some(idempotency) = &idempotency {
+                writes.push(idempotency.record(status, &body, self.core.now()));
             }
             match self.core.commit(writes).await? {
                 Commit::Done => {
@@ -180,9 +167,9 @@ impl Api {
                 }
                 Commit::Lost => {
                     // Perhaps a concurrent retry of this very request won: answer as it did.
-                    if let Some((pk, print)) = &idempotency {
-                        if let Some(stored) = self.stored_response(pk).await? {
-                            return stored.replay(print);
+                    if let Some(idempotency) = &idempotency {
+                        if let Some(first) = idempotency.first_answer(&self.core).await? {
+                            return idempotency.replay(first);
                         }
                     }
                     if !replans.again().await {
@@ -210,15 +197,6 @@ impl Api {
     {
         let _turn = self.turns.take(ticket_id).await;
         self.commit(request, scope, status, plan).await
-    }
-
-    async fn stored_response(&self, pk: &str) -> Result<Option<StoredResponse>, Problem> {
-        Ok(self
-            .core
-            .get_record::<StoredResponse>(pk, "IDEM")
-            .await
-            .map_err(Problem::from)?
-            .map(|stored| stored.record))
     }
 }
 
