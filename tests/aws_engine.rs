@@ -28,7 +28,7 @@ fn the_functions_folder_has_one_binary_per_function_and_no_other() {
 #[test]
 fn every_route_has_a_real_shaped_event() {
     for (function, route) in lambda_routes() {
-        let file = api_event_file(function, route);
+        let file = event_file_of(function, route);
         let event: Value = serde_json::from_str(&event_file(&file)).unwrap();
         assert_eq!(event["version"], "2.0", "{file}");
         assert_eq!(event["routeKey"], format!("{} {}", route.method, route.path), "{file}");
@@ -48,7 +48,7 @@ async fn each_event_as_recorded_gets_a_clear_answer_from_its_function_and_only_f
     let desk = Desk::aws().await;
     let engine = &desk.aws_desk().engine;
     for (function, route) in lambda_routes() {
-        let file = api_event_file(function, route);
+        let file = event_file_of(function, route);
         let text = event_file(&file);
         let request = lambda_http::request::from_str(&text).unwrap();
         let response = claimdesk_aws::lambda::handle_http(engine, function, request).await;

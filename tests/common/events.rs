@@ -1,6 +1,9 @@
 //! The real-shaped payloads of `events/`, and API Gateway v2 events built from them.
 
-use claimdesk_core::http::{lambda_functions, Function, Route};
+/// The `events/api/` file of a route, as the generator names it.
+pub use claimdesk_aws::generate::event_file as event_file_of;
+pub use claimdesk_core::http::lambda_routes;
+use claimdesk_core::http::{Function, Route};
 use rand::RngCore;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -15,22 +18,12 @@ pub fn event_file(name: &str) -> String {
     std::fs::read_to_string(events_dir().join(name)).unwrap_or_else(|e| panic!("events/{name}: {e}"))
 }
 
-/// The `events/api/` file of a route (`claimdesk_aws::generate::event_file`).
-pub fn api_event_file(function: &Function, route: &Route) -> String {
-    claimdesk_aws::generate::event_file(function, route)
-}
-
-/// Every route served by a Lambda function, with its function.
-pub fn lambda_routes() -> impl Iterator<Item = (&'static Function, &'static Route)> {
-    lambda_functions().flat_map(|f| f.routes.iter().map(move |r| (f, r)))
-}
-
 pub(super) fn templates() -> &'static HashMap<String, Value> {
     static TEMPLATES: OnceLock<HashMap<String, Value>> = OnceLock::new();
     TEMPLATES.get_or_init(|| {
         lambda_routes()
             .map(|(f, r)| {
-                let file = api_event_file(f, r);
+                let file = event_file_of(f, r);
                 (file.clone(), serde_json::from_str(&event_file(&file)).unwrap())
             })
             .collect()
@@ -48,7 +41,7 @@ pub(super) fn api_event(
     headers: Vec<(String, String)>,
     body: Option<Vec<u8>>,
 ) -> Value {
-    let mut event = templates()[&api_event_file(function, route)].clone();
+    let mut event = templates()[&event_file_of(function, route)].clone();
     event["rawPath"] = json!(path);
     event["rawQueryString"] = json!(query);
     let parameters: serde_json::Map<String, Value> = form_urlencoded::parse(query.as_bytes())

@@ -4,7 +4,7 @@
 //! `cargo run -p claimdesk-aws --bin generate` writes them; `tests/template.rs` holds the
 //! checked-in files equal to what this module produces.
 
-use claimdesk_core::http::{lambda_functions, Access, Function, Grant, Route};
+use claimdesk_core::http::{lambda_functions, lambda_routes, Access, Function, Grant, Route};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -92,14 +92,14 @@ fn role(function: &Function, stem: &str) -> String {
     let mut statements = format!(
         "              - Effect: Allow\n                Action: [logs:CreateLogStream, logs:PutLogEvents]\n                Resource:\n                  - !GetAtt {stem}Logs.Arn\n"
     );
-    if function.grants(Grant::ReadRecords) && !function.grants(Grant::ReadTable) {
+    if function.may(Grant::ReadRecords) && !function.may(Grant::ReadTable) {
         let _ = write!(
             statements,
             "              - Effect: Allow\n                Action: [dynamodb:GetItem, dynamodb:Query]\n                Resource:\n                  - !GetAtt Table.Arn\n"
         );
     }
-    if function.grants(Grant::ReadTable) {
-        let put = if function.grants(Grant::WriteTable) {
+    if function.may(Grant::ReadTable) {
+        let put = if function.may(Grant::WriteTable) {
             ", dynamodb:PutItem"
         } else {
             ""
@@ -110,13 +110,13 @@ fn role(function: &Function, stem: &str) -> String {
         );
     }
     let bucket = "!Sub arn:${AWS::Partition}:s3:::claimdesk-attachments-${AWS::AccountId}-${AWS::Region}";
-    if function.grants(Grant::PutUploads) {
+    if function.may(Grant::PutUploads) {
         let _ = write!(
             statements,
             "              - Effect: Allow\n                Action: [s3:PutObject]\n                Resource:\n                  - {bucket}/tickets/*\n"
         );
     }
-    if function.grants(Grant::GetFiles) {
+    if function.may(Grant::GetFiles) {
         let _ = write!(
             statements,
             "              - Effect: Allow\n                Action: [s3:GetObject]\n                Resource:\n                  - {bucket}/tickets/*\n                  - {bucket}/mail/*\n"
@@ -319,8 +319,7 @@ pub fn files(root: &Path) -> Result<Vec<Generated>, String> {
 
 /// The route payloads `events/api/` lacks, as starting files.
 pub fn missing_events(root: &Path) -> Vec<Generated> {
-    lambda_functions()
-        .flat_map(|f| f.routes.iter().map(move |r| (f, r)))
+    lambda_routes()
         .map(|(f, r)| Generated {
             path: root.join("events").join(event_file(f, r)),
             text: starting_event(r),

@@ -20,7 +20,8 @@ use serde::Serialize;
 use std::sync::Arc;
 
 pub use routes::{
-    function_named, functions, lambda_functions, route_for, routes, Access, Deploy, Function, Grant, Route,
+    function_named, functions, lambda_functions, lambda_routes, route_for, routes, Access, Deploy, Function, Grant,
+    Route,
 };
 
 /// The OpenAPI 3.1 description of this API, served at /v1/openapi.json.

@@ -100,8 +100,13 @@ impl Function {
             .find_map(|r| matches(r.path, path).map(|params| (r, params)))
     }
 
-    pub fn grants(&self, grant: Grant) -> bool {
+    /// Whether the function's role grants this (`WriteTable` includes `ReadTable`).
+    pub fn may(&self, grant: Grant) -> bool {
         self.grants.contains(&grant) || grant == Grant::ReadTable && self.grants.contains(&Grant::WriteTable)
+    }
+
+    fn with_routes(&'static self) -> impl Iterator<Item = (&'static Function, &'static Route)> {
+        self.routes.iter().map(move |r| (self, r))
     }
 }
 
@@ -161,7 +166,12 @@ pub fn lambda_functions() -> impl Iterator<Item = &'static Function> {
 
 /// Every route with the function that serves it.
 pub fn routes() -> impl Iterator<Item = (&'static Function, &'static Route)> {
-    functions().flat_map(|f| f.routes.iter().map(move |r| (f, r)))
+    functions().flat_map(Function::with_routes)
+}
+
+/// Every route served by a Lambda function, with its function.
+pub fn lambda_routes() -> impl Iterator<Item = (&'static Function, &'static Route)> {
+    lambda_functions().flat_map(Function::with_routes)
 }
 
 /// The function with this name, if the API has one.

@@ -30,12 +30,6 @@ pub struct Replans {
     attempt: u32,
 }
 
-impl Default for Replans {
-    fn default() -> Self {
-        Replans::start()
-    }
-}
-
 impl Replans {
     pub fn start() -> Replans {
         Replans {
