@@ -1,6 +1,7 @@
 //! The files derived from the route declarations (`claimdesk_core::http::endpoints`): each
 //! API function's `main`, the `functions/` manifest, the SAM template's per-function
-//! resources, and a starting `events/api/` payload for a route that has none.
+//! resources, the OpenAPI document (`claimdesk_core::http::openapi`), and a starting
+//! `events/api/` payload for a route that has none.
 //! `cargo run -p claimdesk-aws --bin generate` writes them; `tests/template.rs` holds the
 //! checked-in files equal to what this module produces.
 
@@ -19,6 +20,7 @@ pub const EVENT_FUNCTIONS: &[&str] = &[
 ];
 
 const TEMPLATE: &str = "infra/template.yaml";
+const OPENAPI: &str = "shared/core/openapi.json";
 const BEGIN: &str = "  # ---------------------------------------------------------------- API functions\n  # Generated from the route declarations by `cargo run -p claimdesk-aws --bin generate`:\n  # edit the declarations (shared/core/src/http/endpoints/), not these lines.\n";
 const END: &str = "  # ---------------------------------------------------------------- end of API functions\n";
 
@@ -307,6 +309,10 @@ pub fn files(root: &Path) -> Result<Vec<Generated>, String> {
     out.push(Generated {
         path: root.join("functions/Cargo.toml"),
         text: functions_manifest(),
+    });
+    out.push(Generated {
+        path: root.join(OPENAPI),
+        text: claimdesk_core::http::openapi::render(),
     });
     let template_path = root.join(TEMPLATE);
     let template = std::fs::read_to_string(&template_path).map_err(|e| format!("{TEMPLATE}: {e}"))?;

@@ -215,7 +215,7 @@ pub trait Table: Send + Sync {
 }
 
 /// Where a client sends an attachment's bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadTarget {
     pub method: String,
     pub url: String,

@@ -22,6 +22,11 @@ macro_rules! slug_enum {
                 }
             }
 
+            /// Its schema in the API document: a string, one of the slugs.
+            pub fn schema() -> utoipa::openapi::schema::Object {
+                $crate::slugs::one_of(Self::ALL.iter().map(|m| m.slug()))
+            }
+
             /// The member with this slug, if any.
             pub fn from_slug(slug: &str) -> Option<$name> {
                 match slug {
@@ -40,6 +45,14 @@ macro_rules! slug_enum {
 }
 pub(crate) use slug_enum;
 
+/// A string schema that allows only these values.
+pub fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     slug_enum!(Sample { One = "one", Two = "two-2" });
@@ -51,5 +64,14 @@ mod tests {
         }
         assert_eq!(Sample::from_slug("three"), None);
         assert_eq!(Sample::Two.to_string(), "two-2");
+    }
+
+    #[test]
+    fn the_schema_allows_exactly_the_slugs() {
+        let schema = serde_json::to_value(Sample::schema()).unwrap();
+        assert_eq!(
+            schema,
+            serde_json::json!({ "type": "string", "enum": ["one", "two-2"] })
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 /// The seeds' defaults; a deployment replaces them with its own file.
 pub const DEFAULT_CATALOGUE: &str = include_str!("../../ticket_types.json");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     Text,
@@ -15,14 +15,14 @@ pub enum FieldKind {
     Date,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldSpec {
     pub name: String,
     pub label: String,
     pub kind: FieldKind,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketType {
     pub id: String,
     pub name: String,

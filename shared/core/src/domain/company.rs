@@ -5,7 +5,7 @@ use super::validate::{self, Invalid};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Company {
     pub code: String,
     pub name: String,
@@ -14,11 +14,16 @@ pub struct Company {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyDraft {
+    /// Letters, digits and dashes, at most 12; kept upper-case.
+    #[schema(required, schema_with = validate::schemas::company_code)]
     pub code: Option<String>,
+    #[schema(required, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    /// Where mail for the company's internal desk goes.
+    #[schema(required, schema_with = validate::schemas::email)]
     pub first_level_support_email: Option<String>,
 }
 

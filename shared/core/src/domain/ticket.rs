@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 /// Seed 000: at most 20 MB of attachments per ticket.
 pub const ATTACHMENT_LIMIT_BYTES: u64 = 20 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
@@ -23,7 +23,7 @@ pub enum Priority {
     Urgent,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     pub name: String,
     pub email: String,
@@ -32,7 +32,7 @@ pub struct Contact {
 }
 
 /// The records a ticket is about.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Links {
     #[serde(default)]
     pub claims: Vec<ClaimRef>,
@@ -46,20 +46,20 @@ pub struct Links {
     pub rma: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Requester {
     pub user_id: String,
     pub email: String,
 }
 
 /// The last public message, so a reader can tell whether something unseen waits for them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LastReply {
     pub at: DateTime<Utc>,
     pub side: Side,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ticket {
     pub id: String,
     pub number: String,
@@ -103,22 +103,35 @@ pub struct Ticket {
 
 /// A new ticket as the API receives it. Everything is optional here so that a missing field
 /// gets a problem that names it rather than a generic parse error.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(description = "A new case. Its type's own required fields (`GET /v1/ticket-types`) go under `fields`.")]
 pub struct TicketDraft {
     pub desk: Option<Desk>,
-    /// Agents file on behalf of a company; everyone else files for their own.
+    /// Agents only: the company filed for (everyone else files for their own).
     pub company: Option<String>,
     pub contact: Option<ContactDraft>,
+    /// An id from the type catalogue (`GET /v1/ticket-types`).
+    #[schema(required, value_type = String, min_length = 1, pattern = "\\S")]
     pub ticket_type: Option<String>,
     pub module: Option<String>,
+    #[schema(required, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: Option<String>,
+    #[schema(required, value_type = String, min_length = 1, max_length = 20000, pattern = "\\S")]
     pub description: Option<String>,
     pub affected_users: Option<Vec<String>>,
     pub priority: Option<Priority>,
+    /// The type's own fields, e.g. Missing ERA's provider, payer, check_number, amount, date.
     pub fields: Option<BTreeMap<String, String>>,
-    /// Claim numbers as typed: "123; 456" or "CMS # 1, Claim # 2".
+    /// One or more claim numbers (letters, digits and dashes, at most 30 each, at most 50
+    /// different), separated by ; or , and each optionally preceded by its kind, CMS # or
+    /// Claim #, which then holds for the numbers after it.
+    #[schema(
+        pattern = "^\\s*(?:(?:(?:[Cc]\\s*[Mm]\\s*[Ss]|[Cc]\\s*[Ll]\\s*[Aa]\\s*[Ii]\\s*[Mm])\\s*#)?\\s*[A-Za-z0-9-]{1,30}\\s*)?(?:[;,]\\s*(?:(?:(?:[Cc]\\s*[Mm]\\s*[Ss]|[Cc]\\s*[Ll]\\s*[Aa]\\s*[Ii]\\s*[Mm])\\s*#)?\\s*[A-Za-z0-9-]{1,30}\\s*)?)*$"
+    )]
     pub claim_numbers: Option<String>,
+    /// The kind of the numbers that name none.
+    #[schema(value_type = Option<ClaimKind>)]
     pub claim_kind: Option<String>,
     pub era: Option<String>,
     pub eligibility_inquiry: Option<String>,
@@ -129,10 +142,11 @@ pub struct TicketDraft {
     pub callback_time: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactDraft {
     pub name: Option<String>,
+    #[schema(schema_with = validate::schemas::optional_email)]
     pub email: Option<String>,
     pub phone: Option<String>,
 }
@@ -321,7 +335,7 @@ pub fn human_number(company: &str, sequence: u64) -> String {
     format!("{company}-{sequence:06}")
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: String,
     pub ticket_id: String,
@@ -337,7 +351,7 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttachmentState {
     /// An upload URL was handed out; the file has not arrived.
@@ -375,7 +389,7 @@ fn customer_side() -> Side {
 
 /// What callers are shown of an attachment: not where its bytes live, nor the hash of its
 /// upload token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttachmentView {
     pub id: String,
     pub ticket_id: String,
@@ -441,7 +455,7 @@ pub fn check_content_type(value: &str) -> Result<String, Invalid> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Collaborator {
     pub ticket_id: String,
     pub email: String,

@@ -161,3 +161,53 @@ mod tests {
         }
     }
 }
+
+/// How the API document states these rules, for `#[schema(schema_with = …)]` on the drafts'
+/// fields: the same limits, as JSON Schema, so clients (and the schema fuzzer) can check a
+/// value before sending it. Each is no stricter than the rule above it.
+pub mod schemas {
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+
+    /// `email`: one `@`, a dot in the domain, letters, digits and `.-_+'`.
+    const EMAIL: &str = r"^\s*[A-Za-z0-9._+'-]+@[A-Za-z0-9_+'-][A-Za-z0-9._+'-]*\.[A-Za-z0-9._+'-]*[A-Za-z0-9_+'-]\s*$";
+    /// `code`: letters, digits and dashes.
+    const CODE: &str = r"^\s*[A-Za-z0-9-]+\s*$";
+
+    fn string(pattern: &str, max_length: usize) -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(max_length))
+            .pattern(Some(pattern))
+    }
+
+    /// A required email address.
+    pub fn email() -> Object {
+        string(EMAIL, 254).build()
+    }
+
+    /// An email address that may be empty, null or absent.
+    pub fn optional_email() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .max_length(Some(254))
+            .pattern(Some(format!(r"^\s*$|{EMAIL}")))
+            .description(Some("Empty or absent for none"))
+            .build()
+    }
+
+    /// A product's SKU (`code`, at most 40).
+    pub fn sku() -> Object {
+        string(CODE, 40).build()
+    }
+
+    /// A serial number (`code`, at most 60).
+    pub fn serial() -> Object {
+        string(CODE, 60).build()
+    }
+
+    /// A company code (`code`, at most 12).
+    pub fn company_code() -> Object {
+        string(CODE, 12).build()
+    }
+}

@@ -7,14 +7,14 @@ use super::validate::{self, Invalid};
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Product {
     pub sku: String,
     pub name: String,
     pub warranty_months: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EndCustomer {
     pub name: String,
     #[serde(default)]
@@ -25,7 +25,7 @@ pub struct EndCustomer {
     pub address: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registration {
     pub end_customer: EndCustomer,
     pub delivery_date: NaiveDate,
@@ -35,7 +35,7 @@ pub struct Registration {
     pub registered_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Serial {
     pub serial: String,
     pub sku: String,
@@ -56,12 +56,15 @@ pub enum WarrantyRefusal {
     AlreadyRegistered,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductDraft {
+    #[schema(required, schema_with = validate::schemas::sku)]
     pub sku: Option<String>,
+    #[schema(required, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::validate::whole_number")]
+    #[schema(required, value_type = u32, minimum = 1, maximum = 240)]
     pub warranty_months: Option<u32>,
 }
 
@@ -81,27 +84,36 @@ impl ProductDraft {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SerialDraft {
+    #[schema(required, schema_with = validate::schemas::serial)]
     pub serial: Option<String>,
+    #[schema(required, schema_with = validate::schemas::sku)]
     pub sku: Option<String>,
+    /// The company code of the dealer the serial is assigned to.
+    #[schema(required, schema_with = validate::schemas::company_code)]
     pub dealer_company: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationDraft {
+    #[schema(required, schema_with = validate::schemas::serial)]
     pub serial: Option<String>,
+    #[schema(required, value_type = EndCustomerDraft)]
     pub end_customer: Option<EndCustomerDraft>,
-    /// YYYY-MM-DD
+    /// YYYY-MM-DD, not in the future.
+    #[schema(required, value_type = String, format = Date, min_length = 1)]
     pub delivery_date: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndCustomerDraft {
+    #[schema(required, value_type = String, min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(schema_with = validate::schemas::optional_email)]
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,

@@ -6,6 +6,7 @@ pub mod disposition;
 pub mod endpoints;
 mod idempotency;
 pub mod limits;
+pub mod openapi;
 pub mod problem;
 pub mod routes;
 mod turns;
@@ -24,7 +25,8 @@ pub use routes::{
     Route,
 };
 
-/// The OpenAPI 3.1 description of this API, served at /v1/openapi.json.
+/// The OpenAPI 3.1 description of this API, served at /v1/openapi.json: derived from the
+/// route declarations and the Rust types (`openapi::render`), written by the generator.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// JSON bodies above this are refused before parsing (uploads use their own route).

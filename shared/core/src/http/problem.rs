@@ -6,14 +6,18 @@ use crate::services::problems::ProblemKind;
 use crate::services::ServiceError;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// Stable: clients may switch on it.
     #[serde(rename = "type")]
+    #[schema(schema_with = problem_types)]
     pub kind: String,
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// The field at fault, for bad input: `subject`, `contact.email`, `fields.amount`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub field: Option<String>,
     #[serde(skip)]
     pub retry_after: Option<u32>,
@@ -23,6 +27,15 @@ pub struct Problem {
 }
 
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:claimdesk:problem:";
+
+/// Every problem type there is, for the API document.
+fn problem_types() -> utoipa::openapi::schema::Object {
+    let types: Vec<String> = ProblemKind::ALL
+        .iter()
+        .map(|kind| format!("{PROBLEM_TYPE_PREFIX}{kind}"))
+        .collect();
+    crate::slugs::one_of(types.iter().map(String::as_str))
+}
 
 impl Problem {
     pub fn new(status: u16, kind: ProblemKind, title: &str, detail: impl Into<String>) -> Problem {

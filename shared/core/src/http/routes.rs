@@ -5,6 +5,7 @@
 //! per-function resources and the Lambda `main` files (`claimdesk_aws::generate`).
 
 use super::endpoints;
+use super::openapi::Doc;
 use super::problem::Problem;
 use super::{Api, ApiRequest, ApiResponse};
 use crate::services::problems::ProblemKind;
@@ -69,6 +70,8 @@ pub struct Route {
     pub path: &'static str,
     pub access: Access,
     pub handler: Handler,
+    /// What the API document says of it (`openapi.rs`).
+    pub doc: Doc,
 }
 
 impl Route {
@@ -116,16 +119,21 @@ impl Function {
 /// declare! {
 ///     CREATE_TICKET = "create-ticket", "files a ticket", grants [WriteTable] {
 ///         POST "/v1/tickets" Token => create_ticket,
+///             Doc::new("createTicket", "File a ticket")
+///                 .takes(json::<TicketDraft>)
+///                 .answers(201, "Filed", json::<TicketView>)
+///                 .idempotent(),
 ///     }
 /// }
 /// ```
 ///
-/// Each handler is an `async fn(&Api, &ApiRequest, Params) -> Result<ApiResponse, Problem>`.
+/// Each handler is an `async fn(&Api, &ApiRequest, Params) -> Result<ApiResponse, Problem>`;
+/// the `Doc` after it is the route's entry in the OpenAPI document (`openapi.rs`).
 /// `local_only` before the name keeps a function off AWS.
 macro_rules! declare {
     (local_only $($rest:tt)+) => { declare!(@with LocalOnly $($rest)+); };
     (@with $deploy:ident $constant:ident = $name:literal, $description:literal, grants [$($grant:ident),*] {
-        $($method:ident $path:literal $access:ident => $handler:path),+ $(,)?
+        $($method:ident $path:literal $access:ident => $handler:path, $doc:expr),+ $(,)?
     }) => {
         pub const $constant: $crate::http::routes::Function = $crate::http::routes::Function {
             name: $name,
@@ -147,6 +155,7 @@ macro_rules! declare {
                     }
                     call
                 },
+                doc: $doc,
             }),+],
         };
     };
@@ -276,25 +285,5 @@ mod tests {
             assert!(function.rust_path.starts_with("claimdesk_core::http::endpoints::"));
             assert!(!function.routes.is_empty(), "{}", function.name);
         }
-    }
-
-    #[test]
-    fn every_route_is_in_the_openapi_document_and_nothing_else_is() {
-        let doc: serde_json::Value = serde_json::from_str(super::super::OPENAPI).expect("openapi.json parses");
-        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true));
-        let mut documented: Vec<(String, String)> = Vec::new();
-        for (path, item) in doc["paths"].as_object().expect("paths") {
-            for method in item.as_object().expect("path item").keys() {
-                if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
-                    documented.push((method.to_uppercase(), path.clone()));
-                }
-            }
-        }
-        let mut served: Vec<(String, String)> = routes()
-            .map(|(_, r)| (r.method.to_string(), r.path.to_string()))
-            .collect();
-        documented.sort();
-        served.sort();
-        assert_eq!(documented, served);
     }
 }

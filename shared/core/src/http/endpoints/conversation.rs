@@ -1,36 +1,66 @@
 //! The conversation around a ticket: replies and notes, collaborators, guest links.
 
 use crate::domain::guest;
+use crate::domain::ticket::Collaborator;
+use crate::http::openapi::{json, query, Doc};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::services::tickets::conversation::MessageDraft;
-use crate::services::tickets::sharing::CollaboratorDraft;
+use crate::services::tickets::conversation::{MessageDraft, MessageOutcome};
+use crate::services::tickets::sharing::{CollaboratorDraft, GuestKeysRevoked};
+use crate::services::tickets::TicketView;
+
+/// The query of the guest routes: the key is the credential.
+#[derive(utoipa::IntoParams)]
+#[allow(dead_code)] // read with `query_param("key")`; described here for the API document
+struct GuestKey {
+    /// The guest access key from the receipt mail.
+    key: String,
+}
 
 pub const FUNCTIONS: &[&Function] = &[&ADD_MESSAGE, &ADD_COLLABORATOR, &REVOKE_GUEST_KEYS, &GUEST_TICKET];
 
 declare! {
     ADD_MESSAGE = "add-message", "replies and internal notes", grants [WriteTable] {
         POST "/v1/tickets/{id}/messages" Token => add_message,
+            Doc::new("addMessage", "Reply, or write an internal note; on a Closed ticket a customer's reply opens a follow-up case")
+                .takes(json::<MessageDraft>)
+                .answers(201, "Added, or a follow-up case opened", json::<MessageOutcome>)
+                .idempotent(),
     }
 }
 
 declare! {
     ADD_COLLABORATOR = "add-collaborator", "adds a collaborator", grants [WriteTable] {
         POST "/v1/tickets/{id}/collaborators" Token => add_collaborator,
+            Doc::new("addCollaborator", "Add a collaborator by email")
+                .takes(json::<CollaboratorDraft>)
+                .answers(201, "Added", json::<Collaborator>)
+                .idempotent(),
     }
 }
 
 declare! {
     REVOKE_GUEST_KEYS = "revoke-guest-keys", "revokes guest links", grants [WriteTable] {
         POST "/v1/tickets/{id}/guest-keys/revoke" Token => revoke_guest_keys,
+            Doc::new("revokeGuestKeys", "Revoke every guest key of the ticket")
+                .answers(200, "Revoked", json::<GuestKeysRevoked>)
+                .idempotent(),
     }
 }
 
 declare! {
     GUEST_TICKET = "guest-ticket", "guest view and reply", grants [WriteTable] {
         GET "/v1/guest/tickets/{id}" Open => guest_ticket,
+            Doc::new("guestTicket", "The ticket, opened with a guest key")
+                .query(query::<GuestKey>)
+                .answers(200, "The ticket", json::<TicketView>),
         POST "/v1/guest/tickets/{id}/messages" Open => guest_message,
+            Doc::new("guestMessage", "Reply with a guest key")
+                .query(query::<GuestKey>)
+                .takes(json::<MessageDraft>)
+                .answers(201, "Added", json::<MessageOutcome>)
+                .idempotent(),
     }
 }
 

@@ -2,29 +2,71 @@
 
 use crate::domain::ticket::AttachmentView;
 use crate::http::disposition::content_disposition;
+use crate::http::openapi::{json, query, Doc, Link, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
 use crate::ports::{Download, DOWNLOAD_CONTENT_TYPE};
-use crate::services::tickets::attachments::UploadDraft;
+use crate::services::tickets::attachments::{UploadDraft, UploadGranted};
+
+/// The query of the local upload target: the token is the credential.
+#[derive(utoipa::IntoParams)]
+#[allow(dead_code)] // read with `query_param("token")`; described here for the API document
+struct UploadToken {
+    /// The token in the upload URL the grant gave.
+    token: String,
+}
 
 pub const FUNCTIONS: &[&Function] = &[&UPLOAD_ATTACHMENT, &GET_ATTACHMENT, &LOCAL_UPLOAD];
 
 declare! {
     UPLOAD_ATTACHMENT = "upload-attachment", "presigned upload grants", grants [WriteTable, PutUploads] {
         POST "/v1/tickets/{id}/attachments" Token => request_upload,
+            Doc::new("requestUpload", "Ask for an upload URL")
+                .takes(json::<UploadDraft>)
+                .answers(201, "Upload granted", json::<UploadGranted>)
+                .idempotent()
+                .refuses(&[
+                    Refusal::MALFORMED,
+                    Refusal::UNAUTHENTICATED,
+                    Refusal::FORBIDDEN,
+                    Refusal::NOT_FOUND,
+                    Refusal::CONFLICT,
+                    Refusal::new(413, "Over the 20 MB per ticket"),
+                    Refusal::INVALID,
+                    Refusal::RATE_LIMITED,
+                    Refusal::UNAVAILABLE,
+                ])
+                .links(&[Link::to(
+                    "downloadAttachment",
+                    &[("id", "$request.path.id"), ("attachment_id", "$response.body#/attachment/id")],
+                )]),
     }
 }
 
 declare! {
     GET_ATTACHMENT = "get-attachment", "presigned downloads", grants [ReadTable, GetFiles] {
         GET "/v1/tickets/{id}/attachments/{attachment_id}" Token => download,
+            Doc::new("downloadAttachment", "Download an attachment")
+                .answers_bytes(200, "The file", "application/octet-stream")
+                .or_redirects("Redirect to a short-lived download URL"),
     }
 }
 
 declare! {
     local_only LOCAL_UPLOAD = "local-upload", "the local engine's upload target", grants [] {
         PUT "/v1/uploads/{id}/{attachment_id}" Open => receive_upload,
+            Doc::new("uploadBytes", "Upload an attachment's bytes (local engine; on AWS the URL is S3's)")
+                .query(query::<UploadToken>)
+                .takes_bytes("application/octet-stream")
+                .answers(200, "Stored", json::<AttachmentView>)
+                .refuses(&[
+                    Refusal::new(404, "Unknown upload or bad token"),
+                    Refusal::new(409, "Already used"),
+                    Refusal::new(413, "Size differs or over the limit"),
+                    Refusal::RATE_LIMITED,
+                    Refusal::UNAVAILABLE,
+                ]),
     }
 }
 

@@ -1,12 +1,26 @@
 //! Tickets: filing one, the list views, one ticket with its conversation, status changes.
 
+use crate::domain::catalogue::TicketType;
 use crate::domain::ticket::TicketDraft;
+use crate::http::openapi::{json, query, Doc, Link, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
 use crate::services::problems::ProblemKind;
-use crate::services::tickets::lists::ListRequest;
-use crate::services::tickets::status::StatusChange;
+use crate::services::tickets::lists::{ListRequest, TicketPage};
+use crate::services::tickets::status::{StatusChange, StatusChanged};
+use crate::services::tickets::TicketView;
+use serde::Serialize;
+
+/// From a ticket just filed to what can be done with it.
+const ON_THE_NEW_TICKET: &[Link] = &[
+    Link::to("getTicket", &[("id", "$response.body#/id")]),
+    Link::to("addMessage", &[("id", "$response.body#/id")]),
+    Link::to("changeStatus", &[("id", "$response.body#/id")]),
+    Link::to("requestUpload", &[("id", "$response.body#/id")]),
+    Link::to("addCollaborator", &[("id", "$response.body#/id")]),
+    Link::to("revokeGuestKeys", &[("id", "$response.body#/id")]),
+];
 
 pub const FUNCTIONS: &[&Function] = &[
     &CREATE_TICKET,
@@ -19,30 +33,48 @@ pub const FUNCTIONS: &[&Function] = &[
 declare! {
     CREATE_TICKET = "create-ticket", "files a ticket", grants [WriteTable] {
         POST "/v1/tickets" Token => create_ticket,
+            Doc::new("createTicket", "File a ticket")
+                .takes(json::<TicketDraft>)
+                .answers(201, "Filed", json::<TicketView>)
+                .idempotent()
+                .links(ON_THE_NEW_TICKET),
     }
 }
 
 declare! {
     LIST_TICKETS = "list-tickets", "the list views", grants [ReadTable] {
         GET "/v1/tickets" Token => list_tickets,
+            Doc::new("listTickets", "List tickets of a view")
+                .query(query::<ListRequest>)
+                .answers(200, "A page", json::<TicketPage>),
     }
 }
 
 declare! {
     GET_TICKET = "get-ticket", "a ticket with its conversation and history", grants [WriteTable] {
         GET "/v1/tickets/{id}" Token => get_ticket,
+            Doc::new("getTicket", "A ticket with its conversation, attachments and history; marks replies seen")
+                .answers(200, "The ticket", json::<TicketView>),
     }
 }
 
 declare! {
     UPDATE_STATUS = "update-status", "status changes", grants [WriteTable] {
         POST "/v1/tickets/{id}/status" Token => change_status,
+            Doc::new("changeStatus", "Change the status")
+                .takes(json::<StatusChange>)
+                .answers(200, "Changed", json::<StatusChanged>)
+                .idempotent(),
     }
 }
 
 declare! {
     LIST_TICKET_TYPES = "list-ticket-types", "the ticket types and their fields, for the new-case form", grants [] {
         GET "/v1/ticket-types" Token => list_ticket_types,
+            Doc::new("listTicketTypes", "The ticket types this desk offers, each with the fields it requires (for the new-case form)")
+                .answers(200, "The catalogue, in the order the form shows it", json::<TicketTypes>)
+                .with_header("Cache-Control")
+                .refuses(&[Refusal::UNAUTHENTICATED, Refusal::TOO_LARGE, Refusal::RATE_LIMITED, Refusal::UNAVAILABLE]),
     }
 }
 
@@ -97,10 +129,19 @@ async fn change_status(api: &Api, request: &ApiRequest, params: Params) -> Resul
 /// send the person to their administrator instead of filing.
 async fn list_ticket_types(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     api.identity(request)?;
-    let mut response = ApiResponse::json(200, &serde_json::json!({ "items": api.core.catalogue.types }));
+    let types = TicketTypes {
+        items: &api.core.catalogue.types,
+    };
+    let mut response = ApiResponse::json(200, &types);
     // The catalogue changes only with a deployment: a form may keep it for a few minutes.
     response
         .headers
         .push(("cache-control".into(), "private, max-age=300".into()));
     Ok(response)
+}
+
+/// The catalogue as `GET /v1/ticket-types` answers it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct TicketTypes<'a> {
+    items: &'a [TicketType],
 }

@@ -1,9 +1,13 @@
 //! Staff's catalogue records (companies, products, serials) and warranty lookup and
 //! registration.
 
+use crate::domain::company::{Company, CompanyDraft};
+use crate::domain::warranty::{Product, ProductDraft, RegistrationDraft, Serial, SerialDraft};
+use crate::http::openapi::{json, Doc, Link};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+use crate::services::warranty::SerialLookup;
 
 pub const FUNCTIONS: &[&Function] = &[
     &CREATE_COMPANY,
@@ -16,30 +20,49 @@ pub const FUNCTIONS: &[&Function] = &[
 declare! {
     CREATE_COMPANY = "create-company", "staff: companies", grants [WriteTable] {
         POST "/v1/companies" Token => create_company,
+            Doc::new("createCompany", "Register a company (staff)")
+                .takes(json::<CompanyDraft>)
+                .answers(201, "Registered", json::<Company>)
+                .idempotent(),
     }
 }
 
 declare! {
     CREATE_PRODUCT = "create-product", "staff: products", grants [WriteTable] {
         POST "/v1/products" Token => create_product,
+            Doc::new("createProduct", "Define a product and its warranty terms (staff)")
+                .takes(json::<ProductDraft>)
+                .answers(201, "Defined", json::<Product>)
+                .idempotent(),
     }
 }
 
 declare! {
     CREATE_SERIAL = "create-serial", "staff: serials", grants [WriteTable] {
         POST "/v1/serials" Token => create_serial,
+            Doc::new("createSerial", "Create a serial number for a dealer company (staff)")
+                .takes(json::<SerialDraft>)
+                .answers(201, "Created", json::<Serial>)
+                .idempotent()
+                .links(&[Link::to("lookupSerial", &[("serial", "$response.body#/serial")])]),
     }
 }
 
 declare! {
     LOOKUP_SERIAL = "lookup-serial", "warranty lookup", grants [ReadTable] {
         GET "/v1/serials/{serial}" Token => lookup_serial,
+            Doc::new("lookupSerial", "Look a serial number up")
+                .answers(200, "Found", json::<SerialLookup>),
     }
 }
 
 declare! {
     REGISTER_WARRANTY = "register-warranty", "dealer warranty registration", grants [WriteTable] {
         POST "/v1/warranties" Token => register_warranty,
+            Doc::new("registerWarranty", "Register the warranty of a serial (its dealer)")
+                .takes(json::<RegistrationDraft>)
+                .answers(201, "Registered", json::<Serial>)
+                .idempotent(),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InboundOutcome {
     /// Added to the conversation.
@@ -27,7 +27,7 @@ pub enum InboundOutcome {
 }
 
 /// One inbound mail as the ticket's email history and the review queue show it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InboundRecord {
     pub id: String,
     pub from: String,
@@ -44,7 +44,7 @@ pub struct InboundRecord {
     pub message_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     Outbound,
@@ -53,7 +53,7 @@ pub enum Direction {
 
 /// What became of a mail: an outbound one's delivery (and any bounce or complaint after it),
 /// or what an inbound one led to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailState {
     Pending,
@@ -71,7 +71,7 @@ pub enum EmailState {
 }
 
 /// One mail, sent or received, as the ticket's email history shows it (support side only).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmailRecord {
     pub id: String,
     pub direction: Direction,

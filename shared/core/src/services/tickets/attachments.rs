@@ -12,16 +12,21 @@ use crate::store;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UploadDraft {
+    #[schema(required, value_type = String, min_length = 1, pattern = "\\S")]
     pub filename: Option<String>,
+    /// A media type such as application/pdf; application/octet-stream when absent.
+    #[schema(max_length = 100, pattern = "^\\s*[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+\\s*$")]
     pub content_type: Option<String>,
+    /// Bytes; a ticket holds at most 20 MB of attachments in all (413 beyond what is left).
     #[serde(default, deserialize_with = "crate::domain::validate::whole_number")]
+    #[schema(required, value_type = u64, minimum = 1, maximum = 20971520)]
     pub size: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadGranted {
     pub attachment: AttachmentView,
     pub upload: UploadTarget,

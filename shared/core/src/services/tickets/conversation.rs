@@ -17,9 +17,10 @@ use crate::services::{new_id, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageDraft {
+    #[schema(required, value_type = String, min_length = 1, max_length = 20000, pattern = "\\S")]
     pub body: Option<String>,
     /// An internal note, for the support side only.
     #[serde(default)]
@@ -31,7 +32,7 @@ pub struct MessageDraft {
 /// What a message led to: the message on this ticket, or a new case if this one was closed.
 // Built once per request and serialised at once: the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MessageOutcome {
     Added {

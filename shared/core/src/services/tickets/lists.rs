@@ -15,15 +15,34 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Default)]
+/// The query of `GET /v1/tickets`.
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListRequest {
+    /// Which list; `mine` when absent.
+    #[param(schema_with = views)]
     pub view: Option<String>,
+    /// Agents: the company to list.
+    #[param(nullable = false)]
     pub company: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(nullable = false)]
     pub cursor: Option<String>,
+    /// At most this many (25 when absent).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The lists there are (`ListRequest::view`).
+pub const VIEWS: [&str; 5] = ["mine", "company", "closed", "collaborating", "queue"];
+
+fn views() -> utoipa::openapi::schema::Object {
+    let mut schema = crate::slugs::one_of(VIEWS);
+    schema.description = Some("Which list; `mine` when absent".into());
+    schema
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketSummary {
     pub id: String,
     pub number: String,
@@ -41,7 +60,7 @@ pub struct TicketSummary {
     pub unseen: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketPage {
     pub items: Vec<TicketSummary>,
     pub next_cursor: Option<String>,

@@ -44,7 +44,7 @@ pub struct NumberRecord {
     pub ticket_id: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerialClaim {
     pub ticket_id: String,
     pub number: String,
@@ -55,7 +55,7 @@ pub struct SerialClaim {
 
 /// A ticket as one reader sees it: notes only for the support side, attachments only once
 /// their bytes arrived.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketView {
     #[serde(flatten)]
     pub ticket: Ticket,

@@ -16,13 +16,14 @@ use crate::services::{item_of, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollaboratorDraft {
+    #[schema(required, value_type = String, format = Email)]
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuestKeysRevoked {
     pub revoked: usize,
 }

@@ -9,10 +9,11 @@ use crate::services::{Core, Loaded, Plan, ServiceError, Viewer};
 use crate::slugs::slug_enum;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
-    /// assign | wait_for_customer | wait_for | resolve | close | escalate
+    /// What to do; `assign` and `wait_for` take the fields below.
+    #[schema(required, schema_with = StatusAction::schema)]
     pub action: Option<String>,
     /// For `assign`: whom (an email); the caller when absent.
     pub assignee: Option<String>,
@@ -32,7 +33,7 @@ slug_enum! {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatusChanged {
     pub ticket: Ticket,
     pub version: u64,

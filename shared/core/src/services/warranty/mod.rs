@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// A serial lookup. Dates and the number of claims are for anyone signed in; who the
 /// customer is only for the owning company and support staff; what a claim says only for
 /// the company that filed it and support staff.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerialLookup {
     pub serial: String,
     pub sku: String,
@@ -32,7 +32,7 @@ pub struct SerialLookup {
     pub details: Option<SerialDetails>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerialDetails {
     pub dealer_company: String,
     pub registration: Option<Registration>,

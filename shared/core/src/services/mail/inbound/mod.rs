@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 const SEEN_DAYS: i64 = 30;
 
 /// What the inbound function reports for one message.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InboundReport {
     pub outcome: InboundOutcome,
     pub ticket_id: Option<String>,
