@@ -11,6 +11,7 @@ use chrono::{Duration, TimeZone, Utc};
 use claimdesk_aws::metering::Usage;
 use claimdesk_aws::table::to_attributes;
 use claimdesk_bench::{argument, call, emulator_sdk, fresh_names, identity, ENDPOINT_VARIABLE};
+use claimdesk_core::domain::ids::TicketId;
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::ports::ManualClock;
 use claimdesk_core::services::Settings;
@@ -59,15 +60,16 @@ impl Bench {
 
     /// Copies of a stored ticket under new ids, written straight to the table in batches
     /// of 25 (they are background: the sweep must not touch them).
-    async fn seed_copies(&self, template_id: &str, count: usize, prefix: &str) -> Vec<String> {
-        let template = self.engine.core.load_ticket(template_id).await.unwrap().record;
+    async fn seed_copies(&self, template_id: &str, count: usize, prefix: &str) -> Vec<TicketId> {
+        let template_id = claimdesk_core::services::ticket_id(template_id).unwrap();
+        let template = self.engine.core.load_ticket(&template_id).await.unwrap().record;
         let timers = self.engine.core.settings.timers;
         let client = aws_sdk_dynamodb::Client::new(&self.sdk);
         let mut ids = Vec::with_capacity(count);
         let mut batch = Vec::new();
         for n in 0..count {
             let mut ticket = template.clone();
-            ticket.id = format!("t_{prefix}{n:07}");
+            ticket.id = TicketId::generate();
             ticket.number = format!("ACME-{prefix}{n:07}");
             ids.push(ticket.id.clone());
             let item = store::ticket_item(&ticket, 1, &timers);
@@ -210,7 +212,10 @@ async fn per_call(endpoint: &str) {
     bench
         .metered(
             "upload confirmed (S3 event)",
-            bench.engine.core.confirm_upload(&id, &attachment, 48213),
+            bench
+                .engine
+                .core
+                .confirm_upload(&claimdesk_core::services::ticket_id(&id).unwrap(), &attachment, 48213),
         )
         .await
         .unwrap();

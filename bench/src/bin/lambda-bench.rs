@@ -160,7 +160,7 @@ async fn main() {
         serde_json::from_str(recorded_body("create-ticket").as_str().unwrap_or("{}")).unwrap_or(json!({}));
     let (status, ticket) = call(&engine.api, Some(&owner), "POST", "/v1/tickets", Some(created)).await;
     assert_eq!(status, 201, "{ticket}");
-    let ticket_id = ticket["id"].as_str().unwrap().to_string();
+    let ticket_id = claimdesk_core::services::ticket_id(ticket["id"].as_str().unwrap()).unwrap();
     let grant = json!({"filename": "claim-export.pdf", "content_type": "application/pdf", "size": 48213});
     let (_, grant) = call(
         &engine.api,

@@ -3,6 +3,7 @@
 //! whether or not the mail is still on a ticket.
 
 use crate::mail::{MAIL_TAG, TICKET_TAG};
+use claimdesk_core::domain::ids::TicketId;
 use claimdesk_core::services::mail::feedback::{Feedback, FeedbackKind};
 use serde_json::Value;
 
@@ -16,7 +17,8 @@ pub fn from_ses_event(detail: &Value) -> Vec<Feedback> {
         .as_str()
         .or(detail["notificationType"].as_str())
         .unwrap_or("");
-    let ticket_id = first_tag(detail, TICKET_TAG);
+    // A tag that is not one of our ticket ids names no ticket.
+    let ticket_id = first_tag(detail, TICKET_TAG).and_then(|id| TicketId::parse(&id));
     let mail_id = first_tag(detail, MAIL_TAG);
     let one = |address: &Value, kind, permanent, detail: String| {
         address.as_str().map(|a| Feedback {
@@ -74,7 +76,7 @@ mod tests {
 
     #[test]
     fn bounces_and_complaints_name_address_mail_and_ticket() {
-        let tags = json!({ "claimdesk-mail": ["m_1"], "claimdesk-ticket": ["t_2"] });
+        let tags = json!({ "claimdesk-mail": ["m_1"], "claimdesk-ticket": ["t_abcdefghijkmnpqrstuvwxyz22"] });
         let bounce = json!({
             "eventType": "Bounce",
             "bounce": { "bounceType": "Permanent", "bounceSubType": "General",
@@ -87,7 +89,7 @@ mod tests {
         assert!(read[0].permanent);
         assert_eq!(
             (read[0].ticket_id.as_deref(), read[0].mail_id.as_deref()),
-            (Some("t_2"), Some("m_1"))
+            (Some("t_abcdefghijkmnpqrstuvwxyz22"), Some("m_1"))
         );
         assert!(read[0].detail.contains("550 5.1.1"));
         let soft = json!({ "eventType": "Bounce", "bounce": { "bounceType": "Transient", "bouncedRecipients": [{ "emailAddress": "full@example.com" }] }, "mail": {} });

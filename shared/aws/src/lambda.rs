@@ -183,11 +183,17 @@ pub async fn handle_object_created(engine: &Engine, event: S3Event) -> Result<Co
             report.ignored += 1;
             continue;
         };
-        match engine
-            .core
-            .confirm_upload(&ticket, &attachment, size.max(0) as u64)
-            .await
-        {
+        // A malformed ticket id is as unknown as a missing one.
+        let confirmed = match claimdesk_core::services::ticket_id(&ticket) {
+            Ok(ticket) => {
+                engine
+                    .core
+                    .confirm_upload(&ticket, &attachment, size.max(0) as u64)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match confirmed {
             Ok(_) => report.stored += 1,
             Err(ServiceError::TooLarge { detail, .. }) => {
                 tracing::info!(key, %detail, "upload refused and deleted");

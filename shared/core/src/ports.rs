@@ -1,6 +1,7 @@
 //! The few traits each engine implements: a single table of items (DynamoDB's model), blob
 //! storage, mail, events and the clock. Services see nothing else of the outside world.
 
+use crate::domain::ids::TicketId;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -267,7 +268,7 @@ pub struct Mail {
     pub text: String,
     pub html: String,
     #[serde(default)]
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
     #[serde(default)]
     pub reply_to: Option<String>,
     /// Our Message-ID, and the thread root it answers (for In-Reply-To / References).

@@ -58,6 +58,7 @@ pub fn may_add_collaborators(who: &Identity, ticket: &Ticket) -> bool {
 mod tests {
     use super::*;
     use crate::domain::catalogue::Catalogue;
+    use crate::domain::ids::TicketId;
     use crate::domain::roles::Role;
     use crate::domain::ticket::TicketDraft;
     use chrono::Utc;
@@ -82,7 +83,7 @@ mod tests {
             ..Default::default()
         };
         draft.validate(&owner, &Catalogue::defaults()).unwrap().into_ticket(
-            "t1".into(),
+            TicketId::parse("t_abcdefghijkmnpqrstuvwxyz23").unwrap(),
             "ACME-000001".into(),
             &owner,
             Utc::now(),
@@ -110,7 +111,7 @@ mod tests {
     fn file(id: &str, uploaded_side: Side) -> Attachment {
         Attachment {
             id: id.into(),
-            ticket_id: "t1".into(),
+            ticket_id: TicketId::parse("t_abcdefghijkmnpqrstuvwxyz23").unwrap(),
             filename: "f.txt".into(),
             content_type: "text/plain".into(),
             declared_size: 1,
@@ -127,7 +128,7 @@ mod tests {
     fn note(internal: bool, ids: &[&str]) -> Message {
         Message {
             id: "m".into(),
-            ticket_id: "t1".into(),
+            ticket_id: TicketId::parse("t_abcdefghijkmnpqrstuvwxyz23").unwrap(),
             author: "a@v.test".into(),
             author_name: None,
             side: Side::Support,

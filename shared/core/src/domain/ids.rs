@@ -1,32 +1,66 @@
-//! The names of people and companies as the code carries them: parsed (normalised) once
-//! where they enter, at the token or the request, and typed from there on, so a company
-//! code cannot be passed where an email is expected. Each is its text on the wire and in
-//! stored records (serde transparent), and reads as a `&str`.
+//! The names of tickets, people and companies as the code carries them: parsed (or
+//! normalised) once where they enter, at the token or the request path, and typed from
+//! there on, so a company code cannot be passed where an email is expected. Each is its
+//! text on the wire and in stored records (serde transparent), and reads as a `&str`.
 
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-macro_rules! text_newtype {
-    ($(#[$meta:meta])* $name:ident, $normalise:expr) => {
+/// The characters of generated ids: base 32 without the look-alikes l, o, 0 and 1.
+const ID_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+/// 128 random bits make 26 base-32 characters.
+const ID_CHARS: usize = 26;
+
+/// 128 random bits, base32, after `prefix_`: unguessable ids that are safe in keys and URLs.
+pub fn new_id(prefix: &str) -> String {
+    let mut raw = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let mut value = u128::from_be_bytes(raw);
+    let mut out = String::with_capacity(prefix.len() + 1 + ID_CHARS);
+    out.push_str(prefix);
+    out.push('_');
+    for _ in 0..ID_CHARS {
+        out.push(ID_ALPHABET[(value % 32) as usize] as char);
+        value /= 32;
+    }
+    out
+}
+
+/// The text behind every typed name: reads as `&str`, prints as itself, compares with text.
+macro_rules! text_type {
+    ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
-            /// The normalised form of `text`.
-            pub fn new(text: impl AsRef<str>) -> $name {
-                let normalise: fn(&str) -> String = $normalise;
-                $name(normalise(text.as_ref()))
-            }
-
             pub fn as_str(&self) -> &str {
                 &self.0
             }
         }
 
+        // In the API document, a string.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
         impl std::ops::Deref for $name {
             type Target = str;
             fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        // Hashes as its text does, so maps keyed by it can be looked up by `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
                 &self.0
             }
         }
@@ -40,18 +74,6 @@ macro_rules! text_newtype {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(text: &str) -> $name {
-                $name::new(text)
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(text: String) -> $name {
-                $name::new(text)
             }
         }
 
@@ -99,23 +121,71 @@ macro_rules! text_newtype {
     };
 }
 
-text_newtype!(
+/// A typed name that any text can become once normalised.
+macro_rules! normalised_text {
+    ($(#[$meta:meta])* $name:ident, $normalise:expr) => {
+        text_type!($(#[$meta])* $name);
+
+        impl $name {
+            /// The normalised form of `text`.
+            pub fn new(text: impl AsRef<str>) -> $name {
+                let normalise: fn(&str) -> String = $normalise;
+                $name(normalise(text.as_ref()))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> $name {
+                $name::new(text)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> $name {
+                $name::new(text)
+            }
+        }
+    };
+}
+
+normalised_text!(
     /// A person's id at the identity provider (the token's `sub`).
     UserId,
     |text| text.to_string()
 );
 
-text_newtype!(
+normalised_text!(
     /// An email address, in lower case (addresses are compared case-insensitively).
     Email,
     |text| text.to_ascii_lowercase()
 );
 
-text_newtype!(
+normalised_text!(
     /// A company's code, in upper case (`ACME`); support agents carry the vendor's own.
     CompanyCode,
     |text| text.to_ascii_uppercase()
 );
+
+text_type!(
+    /// A ticket's id: `t_` and 26 base-32 characters. Only `generate` makes one and only
+    /// `parse` reads one from outside, so a malformed id in a path or an address is "not
+    /// found" at once, without a read.
+    TicketId
+);
+
+impl TicketId {
+    const PREFIX: &'static str = "t";
+
+    pub fn generate() -> TicketId {
+        TicketId(new_id(Self::PREFIX))
+    }
+
+    /// The id `text` names, if it is one this desk could have made.
+    pub fn parse(text: &str) -> Option<TicketId> {
+        let chars = text.strip_prefix(Self::PREFIX)?.strip_prefix('_')?;
+        (chars.len() == ID_CHARS && chars.bytes().all(|b| ID_ALPHABET.contains(&b))).then(|| TicketId(text.to_string()))
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -130,5 +200,24 @@ mod tests {
         let back: Email = serde_json::from_str("\"ann@acme.test\"").unwrap();
         assert_eq!(back, email);
         assert!(email.ends_with("@acme.test"));
+    }
+
+    #[test]
+    fn a_ticket_id_is_one_this_desk_could_have_made() {
+        let id = TicketId::generate();
+        assert_eq!(TicketId::parse(&id), Some(id.clone()));
+        assert!(id.starts_with("t_") && id.len() == 28);
+        for bad in [
+            "",
+            "t_",
+            "t_missing",
+            "x_abcdefghijkmnpqrstuvwxyz2",
+            "t_ABCDEFGHIJKMNPQRSTUVWXYZ23",
+            "t_abcdefghijkmnpqrstuvwxyz2/",
+            "t_abcdefghijkmnpqrstuvwxyz234",
+        ] {
+            assert_eq!(TicketId::parse(bad), None, "{bad}");
+        }
+        assert!(TicketId::parse("t_abcdefghijkmnpqrstuvwxyz23").is_some());
     }
 }

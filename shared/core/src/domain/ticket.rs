@@ -3,12 +3,17 @@
 
 use super::catalogue::Catalogue;
 use super::claims::{parse_claim_numbers, ClaimKind, ClaimRef};
+use super::ids::TicketId;
 use super::lifecycle::{Desk, Lifecycle, Side};
 use super::roles::{Identity, Standing, ACCOUNT_MANAGERS};
 use super::validate::{self, Invalid};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Why `related_to` is refused: the same words whether the id is malformed, unknown, closed
+/// or someone else's.
+pub const NOT_AN_OPEN_TICKET: &str = "must be an open ticket you can see";
 
 /// Seed 000: at most 20 MB of attachments per ticket.
 pub const ATTACHMENT_LIMIT_BYTES: u64 = 20 * 1024 * 1024;
@@ -61,7 +66,7 @@ pub struct LastReply {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ticket {
-    pub id: String,
+    pub id: TicketId,
     pub number: String,
     pub company: String,
     pub requester: Requester,
@@ -80,10 +85,10 @@ pub struct Ticket {
     pub links: Links,
     /// An open ticket this one was attached to when filed.
     #[serde(default)]
-    pub related_to: Option<String>,
+    pub related_to: Option<TicketId>,
     /// The closed ticket whose update opened this one.
     #[serde(default)]
-    pub follow_up_of: Option<String>,
+    pub follow_up_of: Option<TicketId>,
     #[serde(default)]
     pub preferred_representative: Option<String>,
     #[serde(default)]
@@ -166,7 +171,7 @@ pub struct ValidDraft {
     pub priority: Priority,
     pub fields: BTreeMap<String, String>,
     pub links: Links,
-    pub related_to: Option<String>,
+    pub related_to: Option<TicketId>,
     pub preferred_representative: Option<String>,
     pub callback_time: Option<String>,
 }
@@ -259,7 +264,9 @@ impl TicketDraft {
                     .transpose()?,
                 rma: validate::optional_line("rma", self.rma.as_deref(), 60)?,
             },
-            related_to: validate::optional_line("related_to", self.related_to.as_deref(), 64)?,
+            related_to: validate::optional_line("related_to", self.related_to.as_deref(), 64)?
+                .map(|id| TicketId::parse(&id).ok_or_else(|| Invalid::new("related_to", NOT_AN_OPEN_TICKET)))
+                .transpose()?,
             preferred_representative: validate::optional_line(
                 "preferred_representative",
                 self.preferred_representative.as_deref(),
@@ -271,7 +278,7 @@ impl TicketDraft {
 }
 
 impl ValidDraft {
-    pub fn into_ticket(self, id: String, number: String, who: &Identity, now: DateTime<Utc>) -> Ticket {
+    pub fn into_ticket(self, id: TicketId, number: String, who: &Identity, now: DateTime<Utc>) -> Ticket {
         Ticket {
             id,
             number,
@@ -305,7 +312,7 @@ impl ValidDraft {
 
 impl Ticket {
     /// The case a customer's update on this closed ticket opens (seed 002).
-    pub fn follow_up(&self, id: String, number: String, who: &Identity, body: &str, now: DateTime<Utc>) -> Ticket {
+    pub fn follow_up(&self, id: TicketId, number: String, who: &Identity, body: &str, now: DateTime<Utc>) -> Ticket {
         let mut next = self.clone();
         next.id = id;
         next.number = number;
@@ -338,7 +345,7 @@ pub fn human_number(company: &str, sequence: u64) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: String,
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub author: String,
     #[serde(default)]
     pub author_name: Option<String>,
@@ -364,7 +371,7 @@ pub enum AttachmentState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
     pub id: String,
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub filename: String,
     pub content_type: String,
     pub declared_size: u64,
@@ -392,7 +399,7 @@ fn customer_side() -> Side {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AttachmentView {
     pub id: String,
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub filename: String,
     pub content_type: String,
     pub declared_size: u64,
@@ -457,7 +464,7 @@ pub fn check_content_type(value: &str) -> Result<String, Invalid> {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Collaborator {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub email: String,
     pub added_by: String,
     pub added_at: DateTime<Utc>,

@@ -12,6 +12,7 @@
 //!   appear in portal links, so it proves nothing.
 //! - Subject tag: `[ACME-000123]`: numbers are sequential, so it proves nothing either.
 
+use crate::domain::ids::TicketId;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -71,7 +72,7 @@ pub enum ReplyAddress {
     /// Ours in form, but its ticket id or tag does not verify: altered on the way.
     Tampered,
     /// A genuine reply address of this ticket; `issued_to` tells to whom.
-    Ticket { ticket_id: String, binding: String },
+    Ticket { ticket_id: TicketId, binding: String },
 }
 
 impl ReplyAddress {
@@ -111,11 +112,14 @@ pub fn read_reply_address(secret: &[u8], domain: &str, address: &str) -> ReplyAd
         return ReplyAddress::Tampered;
     }
     let (given_check, given_binding) = tag.split_at(CHECK_CHARS);
-    if !plausible_id(ticket_id) || !same(given_check, &check(secret, ticket_id, given_binding)) {
+    let Some(ticket_id) = TicketId::parse(ticket_id) else {
+        return ReplyAddress::Tampered;
+    };
+    if !same(given_check, &check(secret, &ticket_id, given_binding)) {
         return ReplyAddress::Tampered;
     }
     ReplyAddress::Ticket {
-        ticket_id: ticket_id.to_string(),
+        ticket_id,
         binding: given_binding.to_string(),
     }
 }
@@ -131,7 +135,7 @@ pub fn thread_id(ticket_id: &str, domain: &str) -> String {
 /// What one of our Message-IDs names: the ticket, and the mail when it is a mail's own id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OurMessage {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub mail_id: Option<String>,
 }
 
@@ -143,14 +147,15 @@ pub fn our_message(id: &str, domain: &str) -> Option<OurMessage> {
         return None;
     }
     if let Some(ticket_id) = local.strip_prefix("ticket-") {
-        return plausible_id(ticket_id).then(|| OurMessage {
-            ticket_id: ticket_id.to_string(),
+        return TicketId::parse(ticket_id).map(|ticket_id| OurMessage {
+            ticket_id,
             mail_id: None,
         });
     }
     let (mail_id, ticket_id) = local.split_once('.')?;
-    (plausible_id(ticket_id) && plausible_id(mail_id)).then(|| OurMessage {
-        ticket_id: ticket_id.to_string(),
+    let ticket_id = TicketId::parse(ticket_id)?;
+    plausible_id(mail_id).then(|| OurMessage {
+        ticket_id,
         mail_id: Some(mail_id.to_string()),
     })
 }
@@ -189,9 +194,9 @@ mod tests {
 
     #[test]
     fn reply_addresses_round_trip_and_refuse_forgeries() {
-        let address = reply_address(SECRET, "mail.test", "t_abc23", "Ada@Acme.test");
+        let address = reply_address(SECRET, "mail.test", "t_abcdefghijkmnpqrstuvwxyz23", "Ada@Acme.test");
         let read = read_reply_address(SECRET, "mail.test", &address);
-        assert!(matches!(&read, ReplyAddress::Ticket { ticket_id, .. } if ticket_id == "t_abc23"));
+        assert!(matches!(&read, ReplyAddress::Ticket { ticket_id, .. } if ticket_id == "t_abcdefghijkmnpqrstuvwxyz23"));
         assert_eq!(
             read_reply_address(SECRET, "MAIL.TEST", &address.to_ascii_uppercase()),
             read
@@ -201,7 +206,7 @@ mod tests {
         assert!(!read.issued_to(SECRET, "agent@vendor.test"));
         // Another ticket's id with this tag, a bent tag, another secret, or the old form
         // without a check: ours, but tampered.
-        let forged = address.replace("t_abc23", "t_abc24");
+        let forged = address.replace("t_abcdefghijkmnpqrstuvwxyz23", "t_abcdefghijkmnpqrstuvwxyz24");
         assert_eq!(read_reply_address(SECRET, "mail.test", &forged), ReplyAddress::Tampered);
         let bent = address.replacen(".", ".z", 1);
         assert_eq!(read_reply_address(SECRET, "mail.test", &bent), ReplyAddress::Tampered);
@@ -243,19 +248,19 @@ mod tests {
 
     #[test]
     fn message_ids_name_their_ticket() {
-        let id = message_id("m_x1", "t_y2", "mail.test");
+        let id = message_id("m_x1", "t_yyyyyyyyyyyyyyyyyyyyyyyyy2", "mail.test");
         assert_eq!(
             our_message(&id, "mail.test"),
             Some(OurMessage {
-                ticket_id: "t_y2".into(),
+                ticket_id: TicketId::parse("t_yyyyyyyyyyyyyyyyyyyyyyyyy2").unwrap(),
                 mail_id: Some("m_x1".into())
             })
         );
         assert_eq!(
-            our_message(&thread_id("t_y2", "mail.test"), "mail.test")
+            our_message(&thread_id("t_yyyyyyyyyyyyyyyyyyyyyyyyy2", "mail.test"), "mail.test")
                 .unwrap()
                 .ticket_id,
-            "t_y2"
+            "t_yyyyyyyyyyyyyyyyyyyyyyyyy2"
         );
         assert_eq!(our_message("<CAF=abc@mail.gmail.com>", "mail.test"), None);
         assert_eq!(our_message("<x.t_y2@other.test>", "mail.test"), None);

@@ -19,6 +19,7 @@ pub mod warranty;
 use crate::domain::access;
 use crate::domain::catalogue::Catalogue;
 use crate::domain::guest;
+use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::{Side, Timers};
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{Ticket, ATTACHMENT_LIMIT_BYTES};
@@ -158,20 +159,12 @@ pub struct Loaded<T> {
     pub version: u64,
 }
 
-/// 128 random bits, base32: unguessable ids that are safe in keys and URLs.
-pub fn new_id(prefix: &str) -> String {
-    let mut raw = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut raw);
-    const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
-    let mut value = u128::from_be_bytes(raw);
-    let mut out = String::with_capacity(prefix.len() + 27);
-    out.push_str(prefix);
-    out.push('_');
-    for _ in 0..26 {
-        out.push(ALPHABET[(value % 32) as usize] as char);
-        value /= 32;
-    }
-    out
+pub use crate::domain::ids::new_id;
+
+/// The ticket a path or an address names: a malformed id is the same "not found" as an
+/// unknown one, without a read.
+pub fn ticket_id(text: &str) -> Result<TicketId, ServiceError> {
+    TicketId::parse(text).ok_or(ServiceError::NotFound("ticket"))
 }
 
 /// A fresh secret (guest keys, upload tokens) and its stored hash.
@@ -188,10 +181,7 @@ impl Core {
         self.clock.now()
     }
 
-    pub async fn load_ticket(&self, id: &str) -> Result<Loaded<Ticket>, ServiceError> {
-        if id.is_empty() || id.len() > 64 {
-            return Err(ServiceError::NotFound("ticket"));
-        }
+    pub async fn load_ticket(&self, id: &TicketId) -> Result<Loaded<Ticket>, ServiceError> {
         let item = self
             .table
             .get(&store::ticket_pk(id), store::META)
@@ -230,7 +220,7 @@ impl Core {
     }
 
     /// Loads a ticket for a signed-in caller, or 404.
-    pub async fn open_ticket(&self, who: &Identity, id: &str) -> Result<(Loaded<Ticket>, Viewer), ServiceError> {
+    pub async fn open_ticket(&self, who: &Identity, id: &TicketId) -> Result<(Loaded<Ticket>, Viewer), ServiceError> {
         let loaded = self.load_ticket(id).await?;
         let viewer = self.viewer(who, &loaded.record).await?;
         Ok((loaded, viewer))

@@ -6,6 +6,7 @@ use crate::http::openapi::{json, query, Doc};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+use crate::services::ticket_id;
 use crate::services::tickets::conversation::{MessageDraft, MessageOutcome};
 use crate::services::tickets::sharing::{CollaboratorDraft, GuestKeysRevoked};
 use crate::services::tickets::TicketView;
@@ -70,7 +71,7 @@ async fn add_message(api: &Api, request: &ApiRequest, params: Params) -> Result<
     let draft: MessageDraft = parse_body(&request.body)?;
     let draft = &draft;
     api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
-        let (loaded, viewer) = api.core.open_ticket(who, id).await?;
+        let (loaded, viewer) = api.core.open_ticket(who, &ticket_id(id)?).await?;
         api.core.plan_add_message(&loaded, &viewer, draft).await
     })
     .await
@@ -82,7 +83,7 @@ async fn add_collaborator(api: &Api, request: &ApiRequest, params: Params) -> Re
     let draft: CollaboratorDraft = parse_body(&request.body)?;
     let draft = &draft;
     api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
-        let (loaded, _viewer) = api.core.open_ticket(who, id).await?;
+        let (loaded, _viewer) = api.core.open_ticket(who, &ticket_id(id)?).await?;
         api.core.plan_add_collaborator(who, &loaded, draft).await
     })
     .await
@@ -92,7 +93,7 @@ async fn revoke_guest_keys(api: &Api, request: &ApiRequest, params: Params) -> R
     let id = params.get(0);
     let who = api.identity(request)?;
     api.commit_on_ticket(id, request, &who.user_id, 200, move || async move {
-        let (loaded, viewer) = api.core.open_ticket(who, id).await?;
+        let (loaded, viewer) = api.core.open_ticket(who, &ticket_id(id)?).await?;
         api.core.plan_revoke_guest_keys(&loaded, &viewer).await
     })
     .await
@@ -101,7 +102,11 @@ async fn revoke_guest_keys(api: &Api, request: &ApiRequest, params: Params) -> R
 async fn guest_ticket(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
     let id = params.get(0);
     let key = request.query_param("key").unwrap_or("");
-    let (loaded, viewer) = api.core.guest_viewer(id, key).await.map_err(Problem::from)?;
+    let (loaded, viewer) = api
+        .core
+        .guest_viewer(&ticket_id(id)?, key)
+        .await
+        .map_err(Problem::from)?;
     let view = api.core.ticket_view(&loaded, &viewer).await.map_err(Problem::from)?;
     api.core.mark_seen(id, &viewer.reader).await.map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &view))
@@ -115,7 +120,7 @@ async fn guest_message(api: &Api, request: &ApiRequest, params: Params) -> Resul
     // A guest has no user id: their Idempotency-Keys are scoped by the guest key's hash.
     let scope = format!("guest:{}", guest::hash_key(key));
     api.commit_on_ticket(id, request, &scope, 201, move || async move {
-        let (loaded, viewer) = api.core.guest_viewer(id, key).await?;
+        let (loaded, viewer) = api.core.guest_viewer(&ticket_id(id)?, key).await?;
         api.core.plan_add_message(&loaded, &viewer, draft).await
     })
     .await

@@ -7,6 +7,7 @@ use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
 use crate::ports::{Download, DOWNLOAD_CONTENT_TYPE};
+use crate::services::ticket_id;
 use crate::services::tickets::attachments::{UploadDraft, UploadGranted};
 
 /// The query of the local upload target: the token is the credential.
@@ -76,7 +77,7 @@ async fn request_upload(api: &Api, request: &ApiRequest, params: Params) -> Resu
     let draft: UploadDraft = parse_body(&request.body)?;
     let draft = &draft;
     api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
-        let (loaded, viewer) = api.core.open_ticket(who, id).await?;
+        let (loaded, viewer) = api.core.open_ticket(who, &ticket_id(id)?).await?;
         api.core.plan_upload(&loaded, &viewer, draft).await
     })
     .await
@@ -88,7 +89,7 @@ async fn receive_upload(api: &Api, request: &ApiRequest, params: Params) -> Resu
     let token = request.query_param("token").unwrap_or("");
     let attachment = api
         .core
-        .receive_upload(id, attachment_id, token, &request.body)
+        .receive_upload(&ticket_id(id)?, attachment_id, token, &request.body)
         .await
         .map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &AttachmentView::from(&attachment)))
@@ -97,7 +98,11 @@ async fn receive_upload(api: &Api, request: &ApiRequest, params: Params) -> Resu
 async fn download(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
     let (id, attachment_id) = (params.get(0), params.get(1));
     let who = api.identity(request)?;
-    let (loaded, viewer) = api.core.open_ticket(who, id).await.map_err(Problem::from)?;
+    let (loaded, viewer) = api
+        .core
+        .open_ticket(who, &ticket_id(id)?)
+        .await
+        .map_err(Problem::from)?;
     let (attachment, download) = api
         .core
         .download(&loaded, &viewer, attachment_id)

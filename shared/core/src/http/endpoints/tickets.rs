@@ -7,6 +7,7 @@ use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
 use crate::services::problems::ProblemKind;
+use crate::services::ticket_id;
 use crate::services::tickets::lists::{ListRequest, TicketPage};
 use crate::services::tickets::status::{StatusChange, StatusChanged};
 use crate::services::tickets::TicketView;
@@ -106,7 +107,11 @@ async fn list_tickets(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiR
 async fn get_ticket(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
     let id = params.get(0);
     let who = api.identity(request)?;
-    let (loaded, viewer) = api.core.open_ticket(who, id).await.map_err(Problem::from)?;
+    let (loaded, viewer) = api
+        .core
+        .open_ticket(who, &ticket_id(id)?)
+        .await
+        .map_err(Problem::from)?;
     let view = api.core.ticket_view(&loaded, &viewer).await.map_err(Problem::from)?;
     api.core.mark_seen(id, &viewer.reader).await.map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &view))
@@ -118,7 +123,7 @@ async fn change_status(api: &Api, request: &ApiRequest, params: Params) -> Resul
     let change: StatusChange = parse_body(&request.body)?;
     let change = &change;
     api.commit_on_ticket(id, request, &who.user_id, 200, move || async move {
-        let (loaded, viewer) = api.core.open_ticket(who, id).await?;
+        let (loaded, viewer) = api.core.open_ticket(who, &ticket_id(id)?).await?;
         api.core.plan_status_change(&loaded, &viewer, change).await
     })
     .await

@@ -4,6 +4,7 @@
 //! records of received mail live here too, so the ticket view and the mail intake both
 //! depend on this module and not on each other.
 
+use crate::domain::ids::TicketId;
 use crate::ports::{Item, StoreError};
 use crate::services::mail::feedback::{FeedbackKind, MailFeedback};
 use crate::services::mail::notify::{DeliveryState, OutboxEntry};
@@ -37,7 +38,7 @@ pub struct InboundRecord {
     pub outcome: InboundOutcome,
     pub detail: String,
     #[serde(default)]
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
     /// Where the raw message is kept (S3 key or local blob key), for staff to look at.
     pub raw_key: String,
     #[serde(default)]

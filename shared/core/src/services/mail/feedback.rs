@@ -6,6 +6,7 @@
 //! that arrive as mail (untrusted: anyone can write one), which count only when they quote
 //! one of our Message-IDs that really went to the bounced address.
 
+use crate::domain::ids::TicketId;
 use crate::ports::{Condition, Index, Query, SortKey, Write};
 use crate::services::mail::notify::OutboxEntry;
 use crate::services::{item_of, Core, ServiceError};
@@ -28,7 +29,7 @@ pub struct Feedback {
     /// A hard bounce; a soft one (mailbox full) is shown but suppresses nothing.
     pub permanent: bool,
     pub detail: String,
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
     pub mail_id: Option<String>,
 }
 
@@ -39,7 +40,7 @@ pub struct Suppression {
     pub detail: String,
     pub at: DateTime<Utc>,
     #[serde(default)]
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
 }
 
 /// What became of one mail after it left: stored beside the mail on its ticket.

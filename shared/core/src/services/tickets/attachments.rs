@@ -1,6 +1,7 @@
 //! Attachments: the client asks for an upload URL, sends the bytes there, and only a file
 //! that arrived within the ticket's 20 MB total is listed.
 
+use crate::domain::ids::TicketId;
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState, AttachmentView, Ticket};
 use crate::domain::validate::Invalid;
 use crate::domain::{access, guest};
@@ -142,7 +143,7 @@ impl Core {
     /// stored bytes are its own; the others get 409 `upload-used` and their files go.
     pub async fn receive_upload(
         &self,
-        ticket_id: &str,
+        ticket_id: &TicketId,
         attachment_id: &str,
         token: &str,
         bytes: &[u8],
@@ -188,7 +189,7 @@ impl Core {
     /// refused, never listed. An event delivered twice finds the attachment done: Ok.
     pub async fn confirm_upload(
         &self,
-        ticket_id: &str,
+        ticket_id: &TicketId,
         attachment_id: &str,
         size: u64,
     ) -> Result<Attachment, ServiceError> {
@@ -202,7 +203,7 @@ impl Core {
     /// grant said) with the ticket's total. Whoever finds it no longer pending did not win.
     async fn confirm_arrival(
         &self,
-        ticket_id: &str,
+        ticket_id: &TicketId,
         attachment_id: &str,
         size: u64,
         blob_key: Option<&str>,

@@ -3,6 +3,7 @@
 
 use crate::domain::access;
 use crate::domain::company::Company;
+use crate::domain::ids::TicketId;
 use crate::domain::ids::{CompanyCode, Email, UserId};
 use crate::domain::lifecycle::{Effect, Event, Side};
 use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
@@ -178,7 +179,7 @@ impl Core {
             company: CompanyCode::new(&closed.company),
             roles: Vec::new(),
         };
-        let mut follow_up = closed.follow_up(new_id("t"), number, &author, &message.body, now);
+        let mut follow_up = closed.follow_up(TicketId::generate(), number, &author, &message.body, now);
         message.ticket_id = follow_up.id.clone();
         // Files named from the closed case stay there; files that came with this message
         // move to the new case.

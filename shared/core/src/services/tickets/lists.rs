@@ -2,6 +2,7 @@
 //! cases, cases I collaborate on, and the support side's queue. Each is one index query.
 
 use crate::domain::access;
+use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::{Desk, Side, Status};
 use crate::domain::roles::{Identity, Standing};
 use crate::domain::ticket::{Priority, Ticket};
@@ -44,7 +45,7 @@ fn views() -> utoipa::openapi::schema::Object {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketSummary {
-    pub id: String,
+    pub id: TicketId,
     pub number: String,
     pub company: String,
     pub subject: String,
@@ -116,7 +117,7 @@ impl Core {
                 .filter_map(|i| i.data.get("ticket_id").and_then(|v| v.as_str()))
                 .map(|id| (store::ticket_pk(id), store::META.to_string()))
                 .collect();
-            let mut found: HashMap<String, Ticket> = HashMap::new();
+            let mut found: HashMap<TicketId, Ticket> = HashMap::new();
             for item in self.table.get_many(&keys).await? {
                 let t: Ticket = store::from_item(&item)?;
                 found.insert(t.id.clone(), t);
@@ -134,7 +135,7 @@ impl Core {
             // vendor tickets only, whatever company they list).
             let side = access::side_on(who, &ticket, view == "collaborating");
             let Some(side) = side else { continue };
-            let unseen = is_unseen(&ticket, side, seen.get(&ticket.id).copied());
+            let unseen = is_unseen(&ticket, side, seen.get(ticket.id.as_str()).copied());
             items.push(summary(&ticket, unseen));
         }
         Ok(TicketPage {

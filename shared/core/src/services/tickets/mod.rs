@@ -11,24 +11,26 @@ pub mod sweep;
 
 use crate::domain::access;
 use crate::domain::company::Company;
+use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{
-    human_number, Attachment, AttachmentState, AttachmentView, Collaborator, DraftRefusal, Message, Ticket, TicketDraft,
+    human_number, Attachment, AttachmentState, AttachmentView, Collaborator, DraftRefusal, Message, Ticket,
+    TicketDraft, NOT_AN_OPEN_TICKET,
 };
 use crate::domain::validate::Invalid;
 use crate::ports::{Item, Query, SortKey, Write};
 use crate::services::mail::email_history::{self, EmailRecord};
 use crate::services::mail::notify::Outbox;
 use crate::services::problems::ProblemKind;
-use crate::services::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::services::{item_of, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GuestKeyRecord {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub expires_at: DateTime<Utc>,
     #[serde(default)]
     pub revoked: bool,
@@ -41,12 +43,12 @@ struct Counter {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NumberRecord {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerialClaim {
-    pub ticket_id: String,
+    pub ticket_id: TicketId,
     pub number: String,
     pub company: String,
     pub subject: String,
@@ -104,11 +106,11 @@ impl Core {
     }
 
     /// A guest key for the ticket: the key (for the receipt mail) and the write of its hash.
-    pub fn guest_key(&self, ticket_id: &str) -> (String, Write) {
+    pub fn guest_key(&self, ticket_id: &TicketId) -> (String, Write) {
         let (key, hash) = new_secret();
         let expires_at = self.now() + Duration::days(self.settings.guest_key_days);
         let record = GuestKeyRecord {
-            ticket_id: ticket_id.to_string(),
+            ticket_id: ticket_id.clone(),
             expires_at,
             revoked: false,
         };
@@ -134,7 +136,7 @@ impl Core {
                 Err(e) => return Err(e),
             };
             if !open_and_visible {
-                return Err(Invalid::new("related_to", "must be an open ticket you can see").into());
+                return Err(Invalid::new("related_to", NOT_AN_OPEN_TICKET).into());
             }
         }
         if let Some(serial) = &valid.links.serial_number {
@@ -144,7 +146,7 @@ impl Core {
         }
         let now = self.now();
         let (number, counter_write) = self.next_number(&company.code).await?;
-        let ticket = valid.into_ticket(new_id("t"), number, who, now);
+        let ticket = valid.into_ticket(TicketId::generate(), number, who, now);
         self.plan_new_ticket(ticket, &company, counter_write, None).await
     }
 

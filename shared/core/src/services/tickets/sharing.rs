@@ -3,6 +3,7 @@
 
 use crate::domain::access;
 use crate::domain::guest;
+use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{Collaborator, Ticket};
@@ -97,7 +98,11 @@ impl Core {
 
     /// The guest's view of a ticket: the key must be this ticket's, unexpired and unrevoked.
     /// Every failure is the same 404, so keys cannot be probed.
-    pub async fn guest_viewer(&self, ticket_id: &str, key: &str) -> Result<(Loaded<Ticket>, Viewer), ServiceError> {
+    pub async fn guest_viewer(
+        &self,
+        ticket_id: &TicketId,
+        key: &str,
+    ) -> Result<(Loaded<Ticket>, Viewer), ServiceError> {
         if !guest::looks_like_key(key) {
             return Err(ServiceError::NotFound("ticket"));
         }
@@ -106,7 +111,7 @@ impl Core {
             .await?
             .ok_or(ServiceError::NotFound("ticket"))?
             .record;
-        if record.revoked || record.expires_at <= self.now() || record.ticket_id != ticket_id {
+        if record.revoked || record.expires_at <= self.now() || record.ticket_id != *ticket_id {
             return Err(ServiceError::NotFound("ticket"));
         }
         let loaded = self.load_ticket(ticket_id).await?;

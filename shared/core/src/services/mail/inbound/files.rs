@@ -1,16 +1,51 @@
 //! A mail's files: stored before the transaction that may name them, deleted again if it
 //! never lands.
 
+use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::Side;
 use crate::domain::ticket::{check_content_type, clean_filename, Attachment, AttachmentState};
 use crate::mail::inbound::InboundAttachment;
 use crate::services::{new_id, Core, ServiceError};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct Kept {
-    pub(super) kept: Vec<Attachment>,
+    pub(super) kept: Vec<KeptFile>,
     pub(super) refused: Vec<NotKept>,
+}
+
+/// A mail's file whose bytes are stored; it becomes an attachment of the ticket the mail
+/// is decided to be for.
+#[derive(Debug, Clone)]
+pub(super) struct KeptFile {
+    pub(super) id: String,
+    pub(super) filename: String,
+    pub(super) content_type: String,
+    pub(super) size: u64,
+    /// Under the id alone: the ticket is decided later and may be a new case.
+    pub(super) blob_key: String,
+    pub(super) kept_at: DateTime<Utc>,
+}
+
+impl KeptFile {
+    /// The file as an attachment of `ticket_id`, sent by `sender` from `side`.
+    pub(super) fn attachment(&self, ticket_id: &TicketId, sender: &str, side: Side) -> Attachment {
+        Attachment {
+            id: self.id.clone(),
+            ticket_id: ticket_id.clone(),
+            filename: self.filename.clone(),
+            content_type: self.content_type.clone(),
+            declared_size: self.size,
+            size: Some(self.size),
+            state: AttachmentState::Stored,
+            uploaded_by: sender.to_string(),
+            uploaded_side: side,
+            blob_key: self.blob_key.clone(),
+            upload_token_hash: String::new(),
+            created_at: self.kept_at,
+        }
+    }
 }
 
 /// A file of a mail that the ticket did not take, and why: the sender is mailed the list.
@@ -37,22 +72,15 @@ impl Core {
                 continue;
             }
             let id = new_id("att");
-            // Placed under the id alone: the ticket is decided later and may be a new case.
             let blob_key = format!("mail/{id}");
             self.blobs.put(&blob_key, &file.bytes).await?;
-            kept.kept.push(Attachment {
+            kept.kept.push(KeptFile {
                 id,
-                ticket_id: String::new(),
                 filename,
                 content_type,
-                declared_size: file.bytes.len() as u64,
-                size: Some(file.bytes.len() as u64),
-                state: AttachmentState::Stored,
-                uploaded_by: String::new(),
-                uploaded_side: Side::Customer,
+                size: file.bytes.len() as u64,
                 blob_key,
-                upload_token_hash: String::new(),
-                created_at: self.now(),
+                kept_at: self.now(),
             });
         }
         Ok(kept)

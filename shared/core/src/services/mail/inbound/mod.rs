@@ -11,6 +11,7 @@
 mod files;
 mod proof;
 
+use crate::domain::ids::TicketId;
 use crate::mail::templates::MailKind;
 use crate::services::commit::{kept_changing, Commit, Replans};
 use files::{Kept, NotKept};
@@ -40,9 +41,9 @@ const SEEN_DAYS: i64 = 30;
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InboundReport {
     pub outcome: InboundOutcome,
-    pub ticket_id: Option<String>,
+    pub ticket_id: Option<TicketId>,
     /// The new case's id when a closed ticket was answered.
-    pub follow_up_id: Option<String>,
+    pub follow_up_id: Option<TicketId>,
     pub detail: String,
 }
 
@@ -51,7 +52,7 @@ pub struct InboundReport {
 struct SeenInbound {
     record_id: String,
     outcome: InboundOutcome,
-    ticket_id: Option<String>,
+    ticket_id: Option<TicketId>,
 }
 
 fn fingerprint(mail: Option<&InboundMail>, raw: &[u8]) -> String {
@@ -73,7 +74,7 @@ struct Decision {
     detail: String,
     ticket: Option<Loaded<Ticket>>,
     writes: Vec<Write>,
-    follow_up_id: Option<String>,
+    follow_up_id: Option<TicketId>,
 }
 
 impl Core {
@@ -252,16 +253,12 @@ impl Core {
             .settings
             .attachment_limit_bytes
             .saturating_sub(ticket.record.attachment_bytes);
-        let total: u64 = files.kept.iter().filter_map(|f| f.size).sum();
+        let total: u64 = files.kept.iter().map(|f| f.size).sum();
         let mut not_kept = files.refused.clone();
         let mut arrived = Vec::new();
         if total <= room {
             for file in &files.kept {
-                let mut file = file.clone();
-                file.ticket_id = ticket.record.id.clone();
-                file.uploaded_by = viewer.email.clone();
-                file.uploaded_side = viewer.side;
-                arrived.push(file);
+                arrived.push(file.attachment(&ticket.record.id, &viewer.email, viewer.side));
             }
         } else {
             let limit_mb = self.settings.attachment_limit_bytes / (1024 * 1024);
@@ -377,7 +374,7 @@ impl Core {
     }
 
     /// A ticket a mail names, if it exists: a mail may name anything.
-    async fn ticket_if_any(&self, id: &str) -> Result<Option<Loaded<Ticket>>, ServiceError> {
+    async fn ticket_if_any(&self, id: &TicketId) -> Result<Option<Loaded<Ticket>>, ServiceError> {
         match self.load_ticket(id).await {
             Ok(ticket) => Ok(Some(ticket)),
             Err(ServiceError::NotFound(_)) => Ok(None),
