@@ -3,7 +3,7 @@
 
 use super::catalogue::Catalogue;
 use super::claims::{parse_claim_numbers, ClaimKind, ClaimRef};
-use super::ids::TicketId;
+use super::ids::{CompanyCode, Email, TicketId, UserId};
 use super::lifecycle::{Desk, Lifecycle, Side};
 use super::roles::{Identity, Standing, ACCOUNT_MANAGERS};
 use super::validate::{self, Invalid};
@@ -53,8 +53,8 @@ pub struct Links {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Requester {
-    pub user_id: String,
-    pub email: String,
+    pub user_id: UserId,
+    pub email: Email,
 }
 
 /// The last public message, so a reader can tell whether something unseen waits for them.
@@ -68,7 +68,7 @@ pub struct LastReply {
 pub struct Ticket {
     pub id: TicketId,
     pub number: String,
-    pub company: String,
+    pub company: CompanyCode,
     pub requester: Requester,
     pub contact: Contact,
     pub ticket_type: String,
@@ -160,7 +160,7 @@ pub struct ContactDraft {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidDraft {
     pub desk: Desk,
-    pub company: String,
+    pub company: CompanyCode,
     pub contact: Contact,
     pub ticket_type: String,
     pub needs_owner_approval: bool,
@@ -198,8 +198,8 @@ impl TicketDraft {
             return Err(DraftRefusal::VendorTicketNeedsAdmin);
         }
         let company = match standing {
-            Standing::Agent => validate::code("company", self.company.as_deref(), 12)?,
-            _ => who.company.to_string(),
+            Standing::Agent => CompanyCode::new(validate::code("company", self.company.as_deref(), 12)?),
+            _ => who.company.clone(),
         };
         if standing == Standing::Agent && desk == Desk::Internal {
             return Err(Invalid::new("desk", "support agents file vendor tickets").into());
@@ -284,8 +284,8 @@ impl ValidDraft {
             number,
             company: self.company,
             requester: Requester {
-                user_id: who.user_id.to_string(),
-                email: who.email.to_string(),
+                user_id: who.user_id.clone(),
+                email: who.email.clone(),
             },
             contact: self.contact,
             ticket_type: self.ticket_type,
@@ -317,8 +317,8 @@ impl Ticket {
         next.id = id;
         next.number = number;
         next.requester = Requester {
-            user_id: who.user_id.to_string(),
-            email: who.email.to_string(),
+            user_id: who.user_id.clone(),
+            email: who.email.clone(),
         };
         next.subject = truncate(&format!("Follow-up to {}: {}", self.number, self.subject), 200);
         next.description = body.to_string();

@@ -3,8 +3,7 @@
 
 use crate::domain::access;
 use crate::domain::company::Company;
-use crate::domain::ids::TicketId;
-use crate::domain::ids::{CompanyCode, Email, UserId};
+use crate::domain::ids::{Email, TicketId, UserId};
 use crate::domain::lifecycle::{Effect, Event, Side};
 use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
 use crate::domain::validate::{self, Invalid};
@@ -169,14 +168,14 @@ impl Core {
         let now = self.now();
         let (number, counter_write) = self.next_number(&company.code).await?;
         let author = crate::domain::roles::Identity {
-            user_id: UserId::new(if viewer.member {
-                &viewer.reader
+            user_id: if viewer.member {
+                UserId::new(&viewer.reader)
             } else {
-                &closed.requester.user_id
-            }),
+                closed.requester.user_id.clone()
+            },
             email: Email::new(&viewer.email),
             name: Some(viewer.name.clone()),
-            company: CompanyCode::new(&closed.company),
+            company: closed.company.clone(),
             roles: Vec::new(),
         };
         let mut follow_up = closed.follow_up(TicketId::generate(), number, &author, &message.body, now);

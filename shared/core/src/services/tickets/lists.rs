@@ -2,7 +2,7 @@
 //! cases, cases I collaborate on, and the support side's queue. Each is one index query.
 
 use crate::domain::access;
-use crate::domain::ids::TicketId;
+use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::{Desk, Side, Status};
 use crate::domain::roles::{Identity, Standing};
 use crate::domain::ticket::{Priority, Ticket};
@@ -47,7 +47,7 @@ fn views() -> utoipa::openapi::schema::Object {
 pub struct TicketSummary {
     pub id: TicketId,
     pub number: String,
-    pub company: String,
+    pub company: CompanyCode,
     pub subject: String,
     pub ticket_type: String,
     pub priority: Priority,

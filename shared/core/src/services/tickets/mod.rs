@@ -11,7 +11,7 @@ pub mod sweep;
 
 use crate::domain::access;
 use crate::domain::company::Company;
-use crate::domain::ids::TicketId;
+use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{
@@ -50,7 +50,7 @@ pub struct NumberRecord {
 pub struct SerialClaim {
     pub ticket_id: TicketId,
     pub number: String,
-    pub company: String,
+    pub company: CompanyCode,
     pub subject: String,
     pub opened_at: DateTime<Utc>,
 }

@@ -402,7 +402,7 @@ impl Core {
             member,
         };
         if same(&ticket.requester.email) {
-            return Ok(Some(viewer(Side::Customer, true, ticket.requester.user_id.clone())));
+            return Ok(Some(viewer(Side::Customer, true, ticket.requester.user_id.to_string())));
         }
         if same(&ticket.contact.email) {
             return Ok(Some(viewer(Side::Customer, false, format!("mail:{from}"))));
