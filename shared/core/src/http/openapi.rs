@@ -171,22 +171,20 @@ impl Doc {
     }
 
     /// It answers `status` with a JSON `T`: `.answers(201, "Filed", json::<T>)`.
-    pub const fn answers(mut self, status: u16, description: &'static str, schema: SchemaOf) -> Doc {
-        self.answer = Answer {
-            status,
-            description,
-            payload: Some(Payload::Json(schema)),
-            header: None,
-        };
-        self
+    pub const fn answers(self, status: u16, description: &'static str, schema: SchemaOf) -> Doc {
+        self.answering(status, description, Payload::Json(schema))
     }
 
     /// It answers `status` with raw bytes of this media type.
-    pub const fn answers_bytes(mut self, status: u16, description: &'static str, media_type: &'static str) -> Doc {
+    pub const fn answers_bytes(self, status: u16, description: &'static str, media_type: &'static str) -> Doc {
+        self.answering(status, description, Payload::Bytes(media_type))
+    }
+
+    const fn answering(mut self, status: u16, description: &'static str, payload: Payload) -> Doc {
         self.answer = Answer {
             status,
             description,
-            payload: Some(Payload::Bytes(media_type)),
+            payload: Some(payload),
             header: None,
         };
         self
