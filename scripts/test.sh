@@ -24,9 +24,9 @@ echo "== cfn-lint infra/template.yaml"
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== release build of the Lambda the runtime test runs"
-cargo build --release --locked -p claimdesk-functions --bin create-ticket
-export CLAIMDESK_LAMBDA_BINARY="$PWD/target/release/create-ticket"
+echo "== build of the Lambda the runtime test runs (profile local: release without LTO)"
+cargo build --profile local --locked -p claimdesk-functions --bin create-ticket
+export CLAIMDESK_LAMBDA_BINARY="$PWD/target/local/create-ticket"
 
 export CLAIMDESK_SCHEMATHESIS="$PWD/.venv/bin/st"
 

@@ -10,7 +10,7 @@ use claimdesk_core::domain::catalogue::Catalogue;
 use claimdesk_core::http::limits::{self, RateLimiter, RateLimits};
 use claimdesk_core::http::{auth, Api, ApiRequest, ApiResponse, Caller};
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
-use claimdesk_core::services::{Core, Settings};
+use claimdesk_core::services::{Core, NumberPool, Settings};
 use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, SqliteTable};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -176,6 +176,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         table: Arc::new(table),
         blobs: Arc::new(blobs),
         clock: config.clock.clone(),
+        numbers: NumberPool::new(settings.number_block_max),
         settings: Arc::new(settings),
         catalogue: Arc::new(catalogue),
     };

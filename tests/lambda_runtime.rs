@@ -11,7 +11,7 @@ fn lambda_binary() -> std::path::PathBuf {
         Ok(path) => path.into(),
         Err(_) => panic!(
             "CLAIMDESK_LAMBDA_BINARY is not set: `bash scripts/test.sh` builds \
-             target/release/create-ticket and sets it"
+             target/local/create-ticket and sets it"
         ),
     }
 }

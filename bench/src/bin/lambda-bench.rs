@@ -5,7 +5,8 @@
 //! hello-world `lambda_runtime` binary of the same profile; the median warm invocation; the
 //! peak RSS over the warm invocations.
 //!
-//! Usage: lambda-bench [--bin-dir target/release] [--runs 5] [--warm 1000]
+//! Usage: lambda-bench [--bin-dir target/release] [--runs 5] [--warm 1000] [--only f1,f2]
+//! (`--only`: just these functions, beside the hello-world baseline)
 //! Needs CLAIMDESK_AWS_ENDPOINT (bench/run.sh starts the emulator and sets it).
 
 use claimdesk_bench::runtime_api::RuntimeApi;
@@ -134,6 +135,7 @@ async fn main() {
     let bin_dir = PathBuf::from(argument("--bin-dir", "target/release"));
     let runs: usize = argument("--runs", "5").parse().unwrap();
     let warm: usize = argument("--warm", "1000").parse().unwrap();
+    let only = argument("--only", "");
     let endpoint = std::env::var(ENDPOINT_VARIABLE).expect("CLAIMDESK_AWS_ENDPOINT (bench/run.sh sets it)");
     let sdk = emulator_sdk(&endpoint).await;
     let names = fresh_names();
@@ -231,6 +233,10 @@ async fn main() {
         .filter(|f| !functions.contains(f))
         .collect();
     functions.extend(rest);
+    if !only.is_empty() {
+        let wanted: Vec<&str> = only.split(',').map(str::trim).collect();
+        functions.retain(|f| f == "hello-lambda" || wanted.contains(&f.as_str()));
+    }
 
     println!(
         "lambda-bench: {runs} cold starts (median) and {warm} warm invocations per function, binaries from {}",

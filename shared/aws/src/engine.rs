@@ -10,7 +10,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use claimdesk_core::domain::catalogue::Catalogue;
 use claimdesk_core::http::Api;
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
-use claimdesk_core::services::{Core, Settings};
+use claimdesk_core::services::{Core, NumberPool, Settings};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -39,6 +39,7 @@ impl Engine {
             table: dynamo.clone(),
             blobs: Arc::new(blobs),
             clock,
+            numbers: NumberPool::new(settings.number_block_max),
             settings: Arc::new(settings),
             catalogue: Arc::new(Catalogue::defaults()),
         };
@@ -59,7 +60,10 @@ impl Engine {
     /// Configuration from the environment, credentials and region from the usual chain.
     pub async fn from_env() -> Result<Engine, ConfigError> {
         let (names, settings) = config::from_env()?;
-        let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(crate::tls::https_client())
+            .load()
+            .await;
         Ok(Engine::new(&sdk, names, settings, Arc::new(SystemClock)))
     }
 }

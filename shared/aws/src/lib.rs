@@ -13,5 +13,6 @@ pub mod mail;
 pub mod metering;
 pub mod provision;
 pub mod table;
+pub mod tls;
 
 pub use engine::Engine;

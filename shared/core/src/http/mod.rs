@@ -14,7 +14,7 @@ mod turns;
 use crate::domain::roles::Identity;
 use crate::services::commit::{kept_changing, Commit, Replans};
 use crate::services::problems::ProblemKind;
-use crate::services::{Core, Plan, ServiceError};
+use crate::services::{Core, NumberLease, Plan, ServiceError};
 use idempotency::Idempotency;
 use problem::Problem;
 use serde::Serialize;
@@ -157,7 +157,11 @@ impl Api {
         }
         let mut replans = Replans::start();
         loop {
-            let Plan { mut writes, value } = plan().await.map_err(Problem::from)?;
+            let Plan {
+                mut writes,
+                value,
+                numbers,
+            } = plan().await.map_err(Problem::from)?;
             let body =
                 serde_json::to_value(&value).map_err(|e| Problem::from(ServiceError::Internal(e.to_string())))?;
             if let Some(idempotency) = &idempotency {
@@ -165,6 +169,7 @@ impl Api {
             }
             match self.core.commit(writes).await? {
                 Commit::Done => {
+                    NumberLease::keep_all(numbers);
                     self.wake();
                     return Ok(ApiResponse::json(status, &body));
                 }

@@ -29,6 +29,7 @@ use crate::services::problems::ProblemKind;
 use crate::store;
 use rand::RngCore;
 use std::sync::Arc;
+pub use tickets::numbers::{NumberLease, NumberPool};
 
 /// Per-deployment settings. Defaults suit the local server.
 #[derive(Debug, Clone)]
@@ -52,6 +53,9 @@ pub struct Settings {
     pub public_base_url: String,
     pub guest_key_days: i64,
     pub upload_minutes: i64,
+    /// The largest block of ticket numbers a process reserves at once during a burst of
+    /// creates (`tickets::numbers`): the most numbers one process can leave unused.
+    pub number_block_max: u64,
 }
 
 impl Default for Settings {
@@ -74,6 +78,7 @@ impl Default for Settings {
             public_base_url: "http://127.0.0.1:3000".into(),
             guest_key_days: 90,
             upload_minutes: 15,
+            number_block_max: 64,
         }
     }
 }
@@ -86,6 +91,8 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub catalogue: Arc<Catalogue>,
+    /// This process's reserved ticket numbers (`tickets::numbers`).
+    pub numbers: NumberPool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,6 +145,28 @@ impl From<StoreError> for ServiceError {
 pub struct Plan<T> {
     pub writes: Vec<Write>,
     pub value: T,
+    /// Ticket numbers the writes use: kept once they are committed, handed back to the
+    /// pool otherwise (`tickets::numbers`).
+    pub numbers: Vec<NumberLease>,
+}
+
+impl<T> Plan<T> {
+    pub fn new(writes: Vec<Write>, value: T) -> Plan<T> {
+        Plan {
+            writes,
+            value,
+            numbers: Vec::new(),
+        }
+    }
+
+    /// The same writes and numbers, answering with `f(value)`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Plan<U> {
+        Plan {
+            writes: self.writes,
+            value: f(self.value),
+            numbers: self.numbers,
+        }
+    }
 }
 
 /// The caller, as seen from one ticket: which side they are on and how to name them.

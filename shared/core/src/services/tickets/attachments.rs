@@ -126,13 +126,13 @@ impl Core {
             })
             .await?;
         let item = item_of(store::ticket_pk(&ticket.id), store::attachment_sk(&id), &attachment);
-        Ok(Plan {
-            writes: vec![Write::create(item)],
-            value: UploadGranted {
+        Ok(Plan::new(
+            vec![Write::create(item)],
+            UploadGranted {
                 attachment: AttachmentView::from(&attachment),
                 upload,
             },
-        })
+        ))
     }
 
     /// The local engine's upload endpoint: checks the token and the size, stores the bytes,

@@ -5,7 +5,7 @@ use crate::domain::access;
 use crate::domain::company::Company;
 use crate::domain::ids::{Email, TicketId, UserId};
 use crate::domain::lifecycle::{Effect, Event, Side};
-use crate::domain::ticket::{Attachment, AttachmentState, LastReply, Message, Ticket};
+use crate::domain::ticket::{human_number, Attachment, AttachmentState, LastReply, Message, Ticket};
 use crate::domain::validate::{self, Invalid};
 use crate::mail::templates::MailKind;
 use crate::ports::Write;
@@ -146,14 +146,14 @@ impl Core {
         ];
         writes.extend(arrived.iter().map(|a| Write::create(attachment_item(a))));
         writes.extend(outbox.writes);
-        Ok(Plan {
+        Ok(Plan::new(
             writes,
-            value: MessageOutcome::Added {
+            MessageOutcome::Added {
                 message,
                 ticket: next,
                 version: loaded.version + 1,
             },
-        })
+        ))
     }
 
     /// Seed 002: an update on a closed case creates a new case that references it.
@@ -166,7 +166,7 @@ impl Core {
         arrived: Vec<Attachment>,
     ) -> Result<Plan<MessageOutcome>, ServiceError> {
         let now = self.now();
-        let (number, counter_write) = self.next_number(&company.code).await?;
+        let number = self.next_number(&company.code).await?;
         let author = crate::domain::roles::Identity {
             user_id: if viewer.member {
                 UserId::new(&viewer.reader)
@@ -178,7 +178,13 @@ impl Core {
             company: closed.company.clone(),
             roles: Vec::new(),
         };
-        let mut follow_up = closed.follow_up(TicketId::generate(), number, &author, &message.body, now);
+        let mut follow_up = closed.follow_up(
+            TicketId::generate(),
+            human_number(&company.code, number.number()),
+            &author,
+            &message.body,
+            now,
+        );
         message.ticket_id = follow_up.id.clone();
         // Files named from the closed case stay there; files that came with this message
         // move to the new case.
@@ -191,17 +197,12 @@ impl Core {
             .collect();
         message.attachment_ids = moved.iter().map(|a| a.id.clone()).collect();
         follow_up.attachment_bytes = moved.iter().filter_map(|a| a.size).sum();
-        let mut plan = self
-            .plan_new_ticket(follow_up, company, counter_write, Some(message))
-            .await?;
+        let mut plan = self.plan_new_ticket(follow_up, company, number, Some(message)).await?;
         plan.writes
             .extend(moved.iter().map(|a| Write::create(attachment_item(a))));
-        Ok(Plan {
-            writes: plan.writes,
-            value: MessageOutcome::FollowUpOpened {
-                follow_up: Box::new(plan.value),
-            },
-        })
+        Ok(plan.map(|view| MessageOutcome::FollowUpOpened {
+            follow_up: Box::new(view),
+        }))
     }
 
     /// A reply goes to the other side: support's to the contact and each collaborator (one

@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod conversation;
 pub mod lists;
+pub mod numbers;
 pub mod sharing;
 pub mod status;
 pub mod sweep;
@@ -26,6 +27,7 @@ use crate::services::problems::ProblemKind;
 use crate::services::{item_of, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
+use numbers::NumberLease;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,11 +36,6 @@ pub struct GuestKeyRecord {
     pub expires_at: DateTime<Utc>,
     #[serde(default)]
     pub revoked: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Counter {
-    next: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,21 +87,6 @@ impl Core {
             .map(|l| l.record))
     }
 
-    /// The next human number of a company, and the write that claims it. The write is
-    /// conditioned on the counter's version, so two creates can never share a number.
-    pub async fn next_number(&self, company: &str) -> Result<(String, Write), ServiceError> {
-        let pk = store::company_pk(company);
-        let current = self.get_record::<Counter>(&pk, store::COUNTER).await?;
-        let (next, write) = match current {
-            None => (1, Write::create(item_of(pk, store::COUNTER, &Counter { next: 2 }))),
-            Some(Loaded { record, version }) => (
-                record.next,
-                Write::replace(item_of(pk, store::COUNTER, &Counter { next: record.next + 1 }), version),
-            ),
-        };
-        Ok((human_number(company, next), write))
-    }
-
     /// A guest key for the ticket: the key (for the receipt mail) and the write of its hash.
     pub fn guest_key(&self, ticket_id: &TicketId) -> (String, Write) {
         let (key, hash) = new_secret();
@@ -145,9 +127,14 @@ impl Core {
             }
         }
         let now = self.now();
-        let (number, counter_write) = self.next_number(&company.code).await?;
-        let ticket = valid.into_ticket(TicketId::generate(), number, who, now);
-        self.plan_new_ticket(ticket, &company, counter_write, None).await
+        let number = self.next_number(&company.code).await?;
+        let ticket = valid.into_ticket(
+            TicketId::generate(),
+            human_number(&company.code, number.number()),
+            who,
+            now,
+        );
+        self.plan_new_ticket(ticket, &company, number, None).await
     }
 
     /// The writes shared by every way a ticket comes to be: the ticket, its number, its
@@ -156,7 +143,7 @@ impl Core {
         &self,
         ticket: Ticket,
         company: &Company,
-        counter_write: Write,
+        number: NumberLease,
         first_message: Option<Message>,
     ) -> Result<Plan<TicketView>, ServiceError> {
         let (guest_key, guest_write) = self.guest_key(&ticket.id);
@@ -168,12 +155,7 @@ impl Core {
                 ticket_id: ticket.id.clone(),
             },
         );
-        let mut writes = vec![
-            self.ticket_create(&ticket),
-            counter_write,
-            guest_write,
-            Write::create(number_item),
-        ];
+        let mut writes = vec![self.ticket_create(&ticket), guest_write, Write::create(number_item)];
         if let Some(serial) = &ticket.links.serial_number {
             let claim = SerialClaim {
                 ticket_id: ticket.id.clone(),
@@ -200,7 +182,9 @@ impl Core {
             emails: None,
             ticket,
         };
-        Ok(Plan { writes, value: view })
+        let mut plan = Plan::new(writes, view);
+        plan.numbers.push(number);
+        Ok(plan)
     }
 
     /// Reads the whole ticket partition in one query: the ticket, its conversation,

@@ -60,10 +60,7 @@ impl Core {
             .get_record::<Collaborator>(&store::ticket_pk(&ticket.id), &store::collaborator_sk(&email))
             .await?
         {
-            return Ok(Plan {
-                writes: Vec::new(),
-                value: existing.record,
-            });
+            return Ok(Plan::new(Vec::new(), existing.record));
         }
         let now = self.now();
         let collaborator = Collaborator {
@@ -90,10 +87,7 @@ impl Core {
         );
         let mut writes = vec![Write::create(item)];
         writes.extend(outbox.writes);
-        Ok(Plan {
-            writes,
-            value: collaborator,
-        })
+        Ok(Plan::new(writes, collaborator))
     }
 
     /// The guest's view of a ticket: the key must be this ticket's, unexpired and unrevoked.
@@ -150,9 +144,7 @@ impl Core {
                 writes.push(Write::replace(next, item.version));
             }
         }
-        Ok(Plan {
-            value: GuestKeysRevoked { revoked: writes.len() },
-            writes,
-        })
+        let revoked = writes.len();
+        Ok(Plan::new(writes, GuestKeysRevoked { revoked }))
     }
 }

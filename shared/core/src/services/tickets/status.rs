@@ -80,13 +80,13 @@ impl Core {
             .apply(&event, viewer.side, &viewer.email, now, &self.settings.timers)
             .map_err(lifecycle_problem)?;
         let (next, writes) = self.lifecycle_writes(loaded, lifecycle, &effects, now).await?;
-        Ok(Plan {
+        Ok(Plan::new(
             writes,
-            value: StatusChanged {
+            StatusChanged {
                 ticket: next,
                 version: loaded.version + 1,
             },
-        })
+        ))
     }
 }
 

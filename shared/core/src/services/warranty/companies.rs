@@ -20,10 +20,7 @@ impl Core {
         self.refuse_existing(&store::company_pk(&company.code), "company")
             .await?;
         let item = item_of(store::company_pk(&company.code), store::META, &company);
-        Ok(Plan {
-            writes: vec![Write::create(item)],
-            value: company,
-        })
+        Ok(Plan::new(vec![Write::create(item)], company))
     }
 
     pub async fn plan_create_product(
@@ -36,10 +33,7 @@ impl Core {
         self.refuse_existing(&store::product_pk(&product.sku), "product")
             .await?;
         let item = item_of(store::product_pk(&product.sku), store::META, &product);
-        Ok(Plan {
-            writes: vec![Write::create(item)],
-            value: product,
-        })
+        Ok(Plan::new(vec![Write::create(item)], product))
     }
 
     /// Seed 004: serials are created by the vendor and assigned to a dealer company.
@@ -65,10 +59,7 @@ impl Core {
             registration: None,
         };
         let item = item_of(store::serial_pk(&record.serial), store::META, &record);
-        Ok(Plan {
-            writes: vec![Write::create(item)],
-            value: record,
-        })
+        Ok(Plan::new(vec![Write::create(item)], record))
     }
 }
 

@@ -87,10 +87,7 @@ impl Core {
         );
         let mut writes = vec![Write::replace(item, loaded.version)];
         writes.extend(outbox.writes);
-        Ok(Plan {
-            writes,
-            value: registered,
-        })
+        Ok(Plan::new(writes, registered))
     }
 
     pub async fn lookup_serial(&self, who: &Identity, serial: &str) -> Result<SerialLookup, ServiceError> {

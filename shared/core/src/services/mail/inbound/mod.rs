@@ -28,7 +28,7 @@ use crate::services::mail::email_history::{InboundOutcome, InboundRecord};
 use crate::services::mail::feedback::{Feedback, FeedbackKind};
 use crate::services::mail::notify::Outbox;
 use crate::services::tickets::conversation::{MessageDraft, MessageOutcome};
-use crate::services::{item_of, new_id, Core, Loaded, Plan, ServiceError, Viewer};
+use crate::services::{item_of, new_id, Core, Loaded, NumberLease, Plan, ServiceError, Viewer};
 use crate::store;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,8 @@ struct Decision {
     ticket: Option<Loaded<Ticket>>,
     writes: Vec<Write>,
     follow_up_id: Option<TicketId>,
+    /// The ticket number a follow-up takes: kept once the writes are in.
+    numbers: Vec<NumberLease>,
 }
 
 impl Core {
@@ -96,7 +98,7 @@ impl Core {
                     detail: format!("seen before as {:?}", seen.record.outcome),
                 });
             }
-            let decision = match &mail {
+            let mut decision = match &mail {
                 None => held(None, "not a readable mail message"),
                 Some(mail) => self.decide(mail, &files).await?,
             };
@@ -113,7 +115,7 @@ impl Core {
                 raw_key: raw_key.to_string(),
                 message_id: mail.as_ref().and_then(|m| m.message_id.clone()),
             };
-            let mut writes = decision.writes;
+            let mut writes = std::mem::take(&mut decision.writes);
             if let Some(ticket) = &decision.ticket {
                 writes.push(Write::create(item_of(
                     store::ticket_pk(&ticket.record.id),
@@ -141,6 +143,7 @@ impl Core {
             writes.push(Write::create(seen));
             match self.commit(writes).await {
                 Ok(Commit::Done) => {
+                    NumberLease::keep_all(decision.numbers);
                     if !matches!(decision.outcome, InboundOutcome::Added | InboundOutcome::FollowUpOpened) {
                         self.forget_files(&files).await;
                     }
@@ -181,6 +184,7 @@ impl Core {
                     ticket: Some(ticket),
                     writes: Vec::new(),
                     follow_up_id: None,
+                    numbers: Vec::new(),
                 },
                 None => held(None, &format!("automatic reply ({reason}) for no known ticket")),
             }),
@@ -283,7 +287,11 @@ impl Core {
             attachment_ids: Vec::new(),
         };
         match self.plan_message_with_files(&ticket, viewer, &draft, arrived).await {
-            Ok(Plan { mut writes, value }) => {
+            Ok(Plan {
+                mut writes,
+                value,
+                numbers,
+            }) => {
                 if !not_kept.is_empty() {
                     let mut outbox = Outbox::new(self);
                     outbox.mail(
@@ -315,6 +323,7 @@ impl Core {
                     ticket: Some(ticket),
                     writes,
                     follow_up_id,
+                    numbers,
                 })
             }
             // Refused as a portal message would be (a note on a closed case by support, a
@@ -370,6 +379,7 @@ impl Core {
             ticket,
             writes,
             follow_up_id: None,
+            numbers: Vec::new(),
         })
     }
 
@@ -454,5 +464,6 @@ fn held(ticket: Option<Loaded<Ticket>>, why: &str) -> Decision {
         ticket,
         writes: Vec::new(),
         follow_up_id: None,
+        numbers: Vec::new(),
     }
 }
