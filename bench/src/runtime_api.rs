@@ -25,6 +25,8 @@ struct Shared {
     events: Arc<Mutex<mpsc::Receiver<(String, Value)>>>,
     answers: mpsc::Sender<Answer>,
     function_arn: String,
+    /// When the function first asked for an event: the end of its init.
+    first_poll: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 pub struct RuntimeApi {
@@ -33,9 +35,15 @@ pub struct RuntimeApi {
     answers: mpsc::Receiver<Answer>,
     next_id: u64,
     server: tokio::task::JoinHandle<()>,
+    first_poll: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 async fn next(State(shared): State<Shared>) -> (HeaderMap, String) {
+    shared
+        .first_poll
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(Instant::now);
     let Some((id, event)) = shared.events.lock().await.recv().await else {
         // No more events: hold the poll open, as the Lambda service does between requests.
         std::future::pending::<()>().await;
@@ -91,9 +99,11 @@ impl RuntimeApi {
     pub async fn start(function_name: &str) -> std::io::Result<RuntimeApi> {
         let (event_tx, event_rx) = mpsc::channel(1024);
         let (answer_tx, answer_rx) = mpsc::channel(1024);
+        let first_poll = Arc::new(std::sync::Mutex::new(None));
         let shared = Shared {
             events: Arc::new(Mutex::new(event_rx)),
             answers: answer_tx,
+            first_poll: first_poll.clone(),
             function_arn: format!("arn:aws:lambda:us-east-1:123456789012:function:{function_name}"),
         };
         let app = axum::Router::new()
@@ -112,6 +122,7 @@ impl RuntimeApi {
             answers: answer_rx,
             next_id: 0,
             server,
+            first_poll,
         })
     }
 
@@ -121,6 +132,11 @@ impl RuntimeApi {
         let id = format!("req-{}", self.next_id);
         let _ = self.events.send((id.clone(), event)).await;
         id
+    }
+
+    /// When the function first asked for an event (its init was over), if it has.
+    pub fn first_poll(&self) -> Option<Instant> {
+        *self.first_poll.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The next answer, or None once the runtime API is gone.

@@ -1,7 +1,8 @@
 //! Cold start and memory of every function, run as the Lambda service runs it: each release
 //! binary under a local Lambda Runtime API, against the AWS emulator, answering its
 //! `events/` payload (with ids of a real ticket filled in). Prints, per function: the median
-//! cold start (process start → first event answered) over several runs and its ratio to a
+//! init (process start → its first request for an event) and cold start (process start →
+//! first event answered) over several runs, each with its ratio to a
 //! hello-world `lambda_runtime` binary of the same profile; the median warm invocation; the
 //! peak RSS over the warm invocations.
 //!
@@ -56,6 +57,9 @@ fn event_for(function: &str, ticket: &str, attachment: &str) -> Value {
 }
 
 struct Figures {
+    /// Process start to its first request for an event.
+    init_ms: f64,
+    /// Process start to its first answer.
     cold_ms: f64,
     warm_ms: f64,
     peak_rss_mb: f64,
@@ -100,6 +104,7 @@ async fn measure(
     warm: usize,
 ) -> Figures {
     let mut colds = Vec::new();
+    let mut inits = Vec::new();
     let mut status = String::new();
     for _ in 0..runs {
         let mut runtime = RuntimeApi::start(function).await.unwrap();
@@ -108,6 +113,9 @@ async fn measure(
         let mut child = spawn(binary, &runtime, function, env).await;
         let answer = runtime.answer().await.expect("an answer");
         colds.push((answer.at - started).as_secs_f64() * 1000.0);
+        if let Some(polled) = runtime.first_poll() {
+            inits.push((polled - started).as_secs_f64() * 1000.0);
+        }
         status = format!("{} {}", answer.kind, status_of(&answer.body));
         child.kill().await.ok();
     }
@@ -124,6 +132,7 @@ async fn measure(
     child.kill().await.ok();
     Figures {
         cold_ms: median(&mut colds),
+        init_ms: median(&mut inits),
         warm_ms: median(&mut warms),
         peak_rss_mb: peak,
         status,
@@ -243,20 +252,24 @@ async fn main() {
         bin_dir.display()
     );
     println!(
-        "{:<22} {:>10} {:>8} {:>10} {:>10}  answer",
-        "function", "cold ms", "× hello", "warm ms", "peak MB"
+        "{:<22} {:>8} {:>8} {:>10} {:>8} {:>10} {:>10}  answer",
+        "function", "init ms", "× hello", "cold ms", "× hello", "warm ms", "peak MB"
     );
     let mut hello_cold = f64::NAN;
+    let mut hello_init = f64::NAN;
     for function in &functions {
         let binary = bin_dir.join(function);
         let event = event_for(function, &ticket_id, &attachment_id);
         let figures = measure(&binary, function, &event, &env, runs, warm).await;
         if function == "hello-lambda" {
             hello_cold = figures.cold_ms;
+            hello_init = figures.init_ms;
         }
         println!(
-            "{:<22} {:>10.1} {:>8.1} {:>10.2} {:>10.1}  {}",
+            "{:<22} {:>8.1} {:>8.1} {:>10.1} {:>8.1} {:>10.2} {:>10.1}  {}",
             function,
+            figures.init_ms,
+            figures.init_ms / hello_init,
             figures.cold_ms,
             figures.cold_ms / hello_cold,
             figures.warm_ms,
