@@ -219,16 +219,10 @@ pub async fn run_object_created() -> Result<(), Error> {
 }
 
 /// The scheduled lifecycle sweep. The event's content does not matter: what is due is read
-/// from the table, so a late, doubled or concurrent run does the right thing.
+/// from the table, so a late, doubled or concurrent run does the right thing. The core logs
+/// a run that changed or deferred something (`Core::sweep`), on both engines.
 pub async fn handle_sweep(engine: &Engine) -> Result<SweepReport, Error> {
-    let report = engine.core.sweep().await.map_err(|e| Error::from(e.to_string()))?;
-    tracing::info!(
-        examined = report.examined,
-        changed = report.changed,
-        deferred = report.deferred,
-        "sweep"
-    );
-    Ok(report)
+    engine.core.sweep().await.map_err(|e| Error::from(e.to_string()))
 }
 
 pub async fn run_sweep() -> Result<(), Error> {

@@ -18,7 +18,6 @@ use std::collections::HashMap;
 
 /// The query of `GET /v1/tickets`.
 #[derive(Debug, Clone, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
 pub struct ListRequest {
     /// Which list; `mine` when absent.
     #[param(schema_with = views)]
