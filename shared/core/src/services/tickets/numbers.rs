@@ -36,9 +36,8 @@ pub struct Counter {
 /// What a process holds of one company's numbers.
 #[derive(Debug, Default)]
 struct Held {
-    /// Numbers handed back by creates that did not land: handed out first.
-    returned: BTreeSet<u64>,
-    block: Range<u64>,
+    /// Reserved numbers not handed out yet, and numbers handed back: the smallest goes first.
+    free: BTreeSet<u64>,
     /// The size the next reservation asks for.
     next_size: u64,
     reserved_at: Option<Instant>,
@@ -48,6 +47,9 @@ struct Held {
 #[derive(Debug, Clone)]
 pub struct NumberPool {
     held: Arc<Mutex<HashMap<String, Held>>>,
+    /// One reservation at a time in a process: a create that finds the pool empty while
+    /// another is reserving waits for that block instead of racing it for the counter.
+    reserving: Arc<tokio::sync::Mutex<()>>,
     max_block: u64,
 }
 
@@ -55,6 +57,7 @@ impl NumberPool {
     pub fn new(max_block: u64) -> NumberPool {
         NumberPool {
             held: Arc::default(),
+            reserving: Arc::default(),
             max_block: max_block.max(1),
         }
     }
@@ -62,21 +65,15 @@ impl NumberPool {
     fn take(&self, company: &str) -> Option<NumberLease> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let held = held.get_mut(company)?;
-        let number = match held.returned.pop_first() {
-            Some(number) => number,
-            None => {
-                let number = held.block.next()?;
-                if held.block.is_empty() {
-                    let busy = held.reserved_at.is_some_and(|at| at.elapsed() < BUSY);
-                    held.next_size = if busy {
-                        (held.next_size * 2).min(self.max_block)
-                    } else {
-                        1
-                    };
-                }
-                number
-            }
-        };
+        let number = held.free.pop_first()?;
+        if held.free.is_empty() {
+            let busy = held.reserved_at.is_some_and(|at| at.elapsed() < BUSY);
+            held.next_size = if busy {
+                (held.next_size * 2).min(self.max_block)
+            } else {
+                1
+            };
+        }
         Some(NumberLease {
             pool: self.clone(),
             company: company.to_string(),
@@ -90,21 +87,21 @@ impl NumberPool {
         held.get(company).map_or(1, |h| h.next_size.max(1))
     }
 
-    /// A reserved block; what is left of an earlier one (a concurrent reservation) stays.
+    /// A reserved block, beside whatever is still free.
     fn add(&self, company: &str, block: Range<u64>) {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let held = held.entry(company.to_string()).or_insert_with(|| Held {
             next_size: 1,
             ..Held::default()
         });
-        held.returned.extend(std::mem::replace(&mut held.block, block));
+        held.free.extend(block);
         held.reserved_at = Some(Instant::now());
     }
 
     fn give_back(&self, company: &str, number: u64) {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(held) = held.get_mut(company) {
-            held.returned.insert(number);
+            held.free.insert(number);
         }
     }
 }
@@ -148,6 +145,11 @@ impl Core {
     pub async fn next_number(&self, company: &str) -> Result<NumberLease, ServiceError> {
         let mut replans = Replans::start();
         loop {
+            if let Some(lease) = self.numbers.take(company) {
+                return Ok(lease);
+            }
+            let _reserving = self.numbers.reserving.lock().await;
+            // Another create may have reserved while this one waited.
             if let Some(lease) = self.numbers.take(company) {
                 return Ok(lease);
             }
@@ -225,10 +227,10 @@ mod tests {
     }
 
     #[test]
-    fn what_is_left_of_a_block_is_kept_when_another_arrives() {
+    fn the_smallest_free_number_goes_first_whichever_block_arrived_first() {
         let pool = NumberPool::new(8);
-        pool.add("ACME", 1..3);
         pool.add("ACME", 10..12);
+        pool.add("ACME", 1..3);
         assert_eq!(take_all(&pool, 4), [1, 2, 10, 11]);
     }
 }
