@@ -66,9 +66,27 @@ request = urllib.request.Request(base + "/v1/companies", data=body, method="POST
     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
 urllib.request.urlopen(request)
 PY
-    echo "== local server: create-ticket, wrk -t2 -c8 -d10s (loopback)"
-    CLAIMDESK_TOKEN="$owner" wrk -t2 -c8 -d10s --latency -s bench/create-ticket.lua "$base/v1/tickets"
+    for connections in 8 32; do
+        echo "== local server: create-ticket for one company, wrk -t2 -c$connections -d10s (loopback)"
+        CLAIMDESK_TOKEN="$owner" wrk -t2 -c"$connections" -d10s --latency -s bench/create-ticket.lua "$base/v1/tickets"
+    done
     echo "== local server: list-tickets (company view, first page of 25), wrk -t2 -c8 -d10s"
     CLAIMDESK_TOKEN="$owner" wrk -t2 -c8 -d10s --latency -s bench/list-tickets.lua "$base/v1/tickets?view=company&limit=25"
+    echo "== local server: storage once the outbox has delivered every ticket's mail"
+    python3 - "$data/claimdesk.db" <<'PY'
+import os, sqlite3, sys, time
+path = sys.argv[1]
+db = sqlite3.connect(path, timeout=30)
+for _ in range(600):
+    pending = db.execute("SELECT COUNT(*) FROM items WHERE outboxpk IS NOT NULL").fetchone()[0]
+    if pending == 0:
+        break
+    time.sleep(1)
+tickets = db.execute("SELECT COUNT(*) FROM items WHERE sk = 'META' AND pk LIKE 'TICKET#%'").fetchone()[0]
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+size = os.path.getsize(path)
+print(f"{tickets} tickets, {pending} notices still pending, SQLite file {size / 1e6:.1f} MB: "
+      f"{size / max(tickets, 1) / 1024:.2f} KB a ticket, {size / max(tickets, 1) * 20000 / 1e6:.1f} MB for 20,000")
+PY
     rm -rf "$data"
 fi

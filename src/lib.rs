@@ -37,6 +37,9 @@ pub struct Config {
     pub token_rules: auth::TokenRules,
 }
 
+/// Mails a second the local outbox writes at most.
+pub const LOCAL_MAIL_SEND_RATE: f64 = 10_000.0;
+
 impl Config {
     pub fn new(data_dir: &Path, bind: SocketAddr) -> Config {
         Config {
@@ -44,7 +47,11 @@ impl Config {
             bind,
             clock: Arc::new(SystemClock),
             tick: Duration::from_secs(60),
-            settings: Settings::default(),
+            settings: Settings {
+                // Local mail is a file per message: no provider's sending quota to keep.
+                mail_send_rate: LOCAL_MAIL_SEND_RATE,
+                ..Settings::default()
+            },
             catalogue_file: None,
             rate_limits: Some(RateLimits::default()),
             token_rules: auth::TokenRules::from_env(),
@@ -180,6 +187,19 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         settings: Arc::new(settings),
         catalogue: Arc::new(catalogue),
     };
+    // A data folder from an earlier release is brought to the current layout before serving
+    // (a no-op read of every item once it is).
+    let migrated = core
+        .migrate_table(None, 500, None, |_| {})
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    if migrated.rewritten > 0 || migrated.raced > 0 {
+        tracing::info!(
+            rewritten = migrated.rewritten,
+            examined = migrated.examined,
+            "data folder migrated"
+        );
+    }
     let workers = Arc::new(Workers {
         running: tokio::sync::Mutex::new(()),
         core: core.clone(),

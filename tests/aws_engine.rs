@@ -123,8 +123,12 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
     assert_eq!(text(&stored, "gsi3pk"), Some("QUEUE#VENDOR"));
     assert_eq!(stored["version"].as_n().unwrap(), "1");
     assert!(!stored.contains_key("duepk"), "no timer is pending on a new ticket");
-    let data: Value = serde_json::from_str(text(&stored, "data").unwrap()).unwrap();
+    // The record is packed (deflated JSON, binary); its list summary is plain JSON text.
+    let data = claimdesk_core::store::unpack(stored["data"].as_b().unwrap().as_ref()).unwrap();
     assert_eq!(data["number"], "ACME-000001");
+    let summary: Value = serde_json::from_str(text(&stored, "summary").unwrap()).unwrap();
+    assert_eq!(summary["number"], "ACME-000001");
+    assert!(summary.get("description").is_none(), "a list shows no description");
     let counter = item(&desk, "COMPANY#ACME", "COUNTER")
         .await
         .expect("the company's counter");
@@ -157,17 +161,19 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
     assert!(!closed.contains_key("duepk"));
     assert_eq!(text(&closed, "gsi2pk"), Some("CO#ACME#CLOSED"));
 
-    // Every outbox entry was delivered and left the due index.
-    let pending = dynamo
-        .query()
-        .table_name(&aws.names.table)
-        .index_name("due")
-        .key_condition_expression("duepk = :p")
-        .expression_attribute_values(":p", AttributeValue::S("OUTBOX#0".into()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(pending.count(), 0);
+    // Every notice was delivered and left the outbox index.
+    for shard in 0..claimdesk_core::store::DUE_SHARDS {
+        let pending = dynamo
+            .query()
+            .table_name(&aws.names.table)
+            .index_name("outbox")
+            .key_condition_expression("outboxpk = :p")
+            .expression_attribute_values(":p", AttributeValue::S(format!("OUTBOX#{shard}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(pending.count(), 0);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

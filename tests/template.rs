@@ -5,8 +5,9 @@
 //! command, checks the template against CloudFormation's and SAM's schemas; it does not see
 //! dangling references inside a SAM template.)
 
-use claimdesk_aws::table::{index_attributes, SECONDARY_INDEXES};
+use claimdesk_aws::table::index_attributes;
 use claimdesk_core::http::{function_named, lambda_routes, Grant};
+use claimdesk_core::ports::Index;
 use serde_yaml::Value;
 use std::collections::{BTreeSet, HashMap};
 
@@ -135,20 +136,33 @@ fn the_table_has_the_keys_indexes_and_ttl_the_engine_uses() {
         true
     );
     let mut expected = BTreeSet::new();
-    for index in SECONDARY_INDEXES {
+    for index in Index::SECONDARY {
         let (pk, sk, name) = index_attributes(index);
-        expected.insert((name.unwrap().to_string(), pk.to_string(), sk.to_string()));
+        let projection = claimdesk_aws::provision::projection(index);
+        let kept: Vec<String> = projection.non_key_attributes().iter().map(String::from).collect();
+        expected.insert((
+            name.unwrap().to_string(),
+            pk.to_string(),
+            sk.to_string(),
+            projection.projection_type().unwrap().as_str().to_string(),
+            kept,
+        ));
     }
-    let declared: BTreeSet<(String, String, String)> = table["GlobalSecondaryIndexes"]
+    let declared: BTreeSet<(String, String, String, String, Vec<String>)> = table["GlobalSecondaryIndexes"]
         .as_sequence()
         .unwrap()
         .iter()
         .map(|i| {
-            assert_eq!(i["Projection"]["ProjectionType"], "ALL");
+            let kept = i["Projection"]["NonKeyAttributes"]
+                .as_sequence()
+                .map(|names| names.iter().map(|n| n.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
             (
                 i["IndexName"].as_str().unwrap().to_string(),
                 i["KeySchema"][0]["AttributeName"].as_str().unwrap().to_string(),
                 i["KeySchema"][1]["AttributeName"].as_str().unwrap().to_string(),
+                i["Projection"]["ProjectionType"].as_str().unwrap().to_string(),
+                kept,
             )
         })
         .collect();

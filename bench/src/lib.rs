@@ -1,7 +1,9 @@
 //! What the benchmarks and the tests share: a Lambda Runtime API on loopback, so a real
-//! function binary can be run exactly as the Lambda service runs it, and the emulator's
-//! SDK configuration.
+//! function binary can be run exactly as the Lambda service runs it, a proxy that plays the
+//! network in front of the emulator (delays and faults), and the emulator's SDK
+//! configuration.
 
+pub mod proxy;
 pub mod runtime_api;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -102,4 +104,28 @@ pub fn argument(name: &str, default: &str) -> String {
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
         .unwrap_or_else(|| default.to_string())
+}
+
+/// Writes items straight into a table (BatchWriteItem, 25 at a time): how the benchmarks
+/// seed thousands of records without paying for the API path.
+pub async fn seed_items(sdk: &SdkConfig, table: &str, items: impl IntoIterator<Item = claimdesk_core::ports::Item>) {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let mut batch = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while let Some(item) = items.next() {
+        let put = PutRequest::builder()
+            .set_item(Some(claimdesk_aws::table::to_attributes(&item)))
+            .build()
+            .expect("a put request");
+        batch.push(WriteRequest::builder().put_request(put).build());
+        if batch.len() == 25 || items.peek().is_none() {
+            client
+                .batch_write_item()
+                .request_items(table, std::mem::take(&mut batch))
+                .send()
+                .await
+                .expect("batch write");
+        }
+    }
 }

@@ -405,21 +405,26 @@ impl Desk {
         match &self.engine {
             Engine::Local { server } => server.as_ref().expect("running").sweep_now().await,
             Engine::Aws(aws) => {
-                let _schedule: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
+                let schedule: Value =
                     serde_json::from_str(&event_file("scheduled-sweep.json")).expect("a scheduled event");
-                claimdesk_aws::lambda::handle_sweep(&aws.engine).await.expect("sweep");
+                let _: aws_lambda_events::eventbridge::EventBridgeEvent<Value> =
+                    serde_json::from_value(schedule.clone()).expect("a scheduled event");
+                claimdesk_aws::lambda::handle_sweep(&aws.engine, &schedule)
+                    .await
+                    .expect("sweep");
             }
         }
     }
 
-    /// The outbox: the local worker, or `deliver-outbox` as the table stream would wake it.
+    /// The outbox: the local worker, or `deliver-outbox` as its schedule wakes it (every
+    /// shard; a stream batch names only its own, `lambda.rs` tests that reading).
     pub async fn deliver_now(&self) {
         match &self.engine {
             Engine::Local { server } => server.as_ref().expect("running").deliver_now().await,
             Engine::Aws(aws) => {
-                let stream: Value = serde_json::from_str(&event_file("outbox-stream.json")).expect("a stream event");
-                assert_eq!(stream["Records"][0]["eventSource"], "aws:dynamodb");
-                claimdesk_aws::lambda::handle_deliver(&aws.engine)
+                let schedule: Value =
+                    serde_json::from_str(&event_file("scheduled-sweep.json")).expect("a scheduled event");
+                claimdesk_aws::lambda::handle_deliver(&aws.engine, &schedule)
                     .await
                     .expect("delivery");
             }

@@ -115,13 +115,13 @@ impl Desk {
                     match service {
                         Service::Mail => {
                             aws.engine.mailer = Arc::new(claimdesk_aws::mail::SesMailer::new(
-                                aws_sdk_sesv2::Client::new(&sdk),
+                                claimdesk_aws::lazy::LazyClient::ready(aws_sdk_sesv2::Client::new(&sdk)),
                                 aws.names.configuration_set.clone(),
                             ))
                         }
                         Service::Events => {
                             aws.engine.publisher = Arc::new(claimdesk_aws::events::BusPublisher::new(
-                                aws_sdk_eventbridge::Client::new(&sdk),
+                                claimdesk_aws::lazy::LazyClient::ready(aws_sdk_eventbridge::Client::new(&sdk)),
                                 &aws.names.bus,
                             ))
                         }

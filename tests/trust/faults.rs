@@ -144,11 +144,17 @@ async fn aws_the_sweep_and_the_outbox_survive_a_failing_table_and_finish_once_it
     desk.clock
         .advance(chrono::Duration::days(3) + chrono::Duration::minutes(1));
     proxy.fail(DYNAMODB_WRITES, Fault::Throttle, None);
-    let swept = claimdesk_aws::lambda::handle_sweep(&aws.engine).await;
+    let swept = claimdesk_aws::lambda::handle_sweep(&aws.engine, &serde_json::json!({})).await;
     println!("sweep against a throttled table: {swept:?}");
     proxy.fail(DYNAMODB, Fault::ServerError, None);
-    assert!(claimdesk_aws::lambda::handle_sweep(&aws.engine).await.is_err());
-    assert!(claimdesk_aws::lambda::handle_deliver(&aws.engine).await.is_err());
+    assert!(claimdesk_aws::lambda::handle_sweep(&aws.engine, &serde_json::json!({}))
+        .await
+        .is_err());
+    assert!(
+        claimdesk_aws::lambda::handle_deliver(&aws.engine, &serde_json::json!({}))
+            .await
+            .is_err()
+    );
     proxy.heal();
     let (_, unchanged) = desk
         .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)

@@ -6,11 +6,9 @@
 //! Usage: dynamo-cost [--sizes 1000,100000] [--due 10]
 //! Needs CLAIMDESK_AWS_ENDPOINT (bench/run.sh starts the emulator and sets it).
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use chrono::{Duration, TimeZone, Utc};
 use claimdesk_aws::metering::Usage;
-use claimdesk_aws::table::to_attributes;
-use claimdesk_bench::{argument, call, emulator_sdk, fresh_names, identity, ENDPOINT_VARIABLE};
+use claimdesk_bench::{argument, call, emulator_sdk, fresh_names, identity, seed_items, ENDPOINT_VARIABLE};
 use claimdesk_core::domain::ids::TicketId;
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::ports::ManualClock;
@@ -64,34 +62,16 @@ impl Bench {
         let template_id = claimdesk_core::services::ticket_id(template_id).unwrap();
         let template = self.engine.core.load_ticket(&template_id).await.unwrap().record;
         let timers = self.engine.core.settings.timers;
-        let client = aws_sdk_dynamodb::Client::new(&self.sdk);
         let mut ids = Vec::with_capacity(count);
-        let mut batch = Vec::new();
+        let mut items = Vec::with_capacity(count);
         for n in 0..count {
             let mut ticket = template.clone();
             ticket.id = TicketId::generate();
             ticket.number = format!("ACME-{prefix}{n:07}");
             ids.push(ticket.id.clone());
-            let item = store::ticket_item(&ticket, 1, &timers);
-            batch.push(
-                WriteRequest::builder()
-                    .put_request(
-                        PutRequest::builder()
-                            .set_item(Some(to_attributes(&item)))
-                            .build()
-                            .unwrap(),
-                    )
-                    .build(),
-            );
-            if batch.len() == 25 || n + 1 == count {
-                client
-                    .batch_write_item()
-                    .request_items(self.engine.dynamo.name(), std::mem::take(&mut batch))
-                    .send()
-                    .await
-                    .expect("batch write");
-            }
+            items.push(store::ticket_item(&ticket, 1, &timers));
         }
+        seed_items(&self.sdk, self.engine.dynamo.name(), items).await;
         ids
     }
 }
@@ -184,8 +164,17 @@ async fn per_call(endpoint: &str) {
         )
         .await;
     let number = ticket["number"].as_str().unwrap();
+    // Sent to the reply address our mail gave the contact, as a mail client's "Reply" does
+    // (the subject tag alone threads only a sender the receiving server authenticated).
+    let settings = &bench.engine.core.settings;
+    let reply_to = claimdesk_core::mail::address::reply_address(
+        &settings.mail_secret,
+        &settings.mail_domain,
+        &id,
+        "owner@acme.test",
+    );
     let mailed = format!(
-        "From: Olga Owner <owner@acme.test>\r\nTo: support@claimdesk.local\r\nSubject: Re: [{number}] New reply\r\nMessage-ID: <cost-1@acme.test>\r\n\r\nIt fails again.\r\n\r\nOn Mon, 2 Nov 2026, Claimdesk wrote:\r\n> Which claim?\r\n"
+        "From: Olga Owner <owner@acme.test>\r\nTo: {reply_to}\r\nSubject: Re: [{number}] New reply\r\nMessage-ID: <cost-1@acme.test>\r\n\r\nIt fails again.\r\n\r\nOn Mon, 2 Nov 2026, Claimdesk wrote:\r\n> Which claim?\r\n"
     );
     bench
         .metered(

@@ -195,7 +195,7 @@ async fn main() {
     let inbound: Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("s3-inbound-email.json")).unwrap()).unwrap();
     let inbound_object = &inbound["Records"][0]["s3"];
-    let s3 = &engine.s3;
+    let s3 = engine.s3.get();
     let inbound_bucket = inbound_object["bucket"]["name"].as_str().unwrap();
     // The bucket outlives one run of the bench on a long-lived emulator: "already owned" is fine.
     let _ = s3.create_bucket().bucket(inbound_bucket).send().await;

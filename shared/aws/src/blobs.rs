@@ -3,19 +3,21 @@
 //! else); the `attachment-confirmed` function then checks the real size. Downloads are
 //! presigned GETs that expire. Keys are built from ids only (`tickets/<id>/<id>`).
 
+use crate::lazy::LazyClient;
 use async_trait::async_trait;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use claimdesk_core::http::disposition::content_disposition;
 use claimdesk_core::ports::{Blobs, Download, StoreError, UploadRequest, UploadTarget, DOWNLOAD_CONTENT_TYPE};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a download link works.
 pub const DOWNLOAD_VALID_FOR: Duration = Duration::from_secs(5 * 60);
 
 pub struct S3Blobs {
-    client: Client,
+    client: Arc<LazyClient<Client>>,
     bucket: String,
 }
 
@@ -40,7 +42,7 @@ fn target_of(presigned: PresignedRequest, expires_at: chrono::DateTime<chrono::U
 }
 
 impl S3Blobs {
-    pub fn new(client: Client, bucket: impl Into<String>) -> S3Blobs {
+    pub fn new(client: Arc<LazyClient<Client>>, bucket: impl Into<String>) -> S3Blobs {
         S3Blobs {
             client,
             bucket: bucket.into(),
@@ -57,6 +59,7 @@ impl Blobs for S3Blobs {
     async fn upload_target(&self, request: &UploadRequest<'_>) -> Result<UploadTarget, StoreError> {
         let presigned = self
             .client
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(request.key)
@@ -73,6 +76,7 @@ impl Blobs for S3Blobs {
 
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.client
+            .get()
             .put_object()
             .bucket(&self.bucket)
             .key(key)
@@ -86,6 +90,7 @@ impl Blobs for S3Blobs {
     async fn download(&self, key: &str, filename: &str) -> Result<Option<Download>, StoreError> {
         let presigned = self
             .client
+            .get()
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -99,6 +104,7 @@ impl Blobs for S3Blobs {
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.client
+            .get()
             .delete_object()
             .bucket(&self.bucket)
             .key(key)
@@ -120,7 +126,10 @@ mod tests {
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
             .build();
-        S3Blobs::new(Client::from_conf(config), "claimdesk-attachments")
+        S3Blobs::new(
+            Arc::new(LazyClient::ready(Client::from_conf(config))),
+            "claimdesk-attachments",
+        )
     }
 
     fn query_value(url: &str, name: &str) -> String {

@@ -34,6 +34,10 @@ pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 pub const WAITING_DAYS: &str = "WAITING_DAYS";
 pub const RESOLVED_DAYS: &str = "RESOLVED_DAYS";
 pub const CLOSE_REMINDER_HOURS: &str = "CLOSE_REMINDER_HOURS";
+/// Mails a second one deliver-outbox invocation sends at most (a decimal number).
+pub const MAIL_SEND_RATE: &str = "MAIL_SEND_RATE";
+/// Due tickets (sweep) and notices (outbox) worked on at once by one invocation.
+pub const BACKGROUND_CONCURRENCY: &str = "BACKGROUND_CONCURRENCY";
 /// Log levels (tracing's env filter), `info` by default.
 pub const RUST_LOG: &str = "RUST_LOG";
 
@@ -52,6 +56,8 @@ pub const VARIABLES: &[&str] = &[
     WAITING_DAYS,
     RESOLVED_DAYS,
     CLOSE_REMINDER_HOURS,
+    MAIL_SEND_RATE,
+    BACKGROUND_CONCURRENCY,
     RUST_LOG,
 ];
 
@@ -61,6 +67,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {0} must be a whole number")]
     NotANumber(&'static str),
+    #[error("environment variable {0} must be a number of mails a second above zero")]
+    NotARate(&'static str),
     #[error("environment variable {0} must hold at least 32 characters")]
     TooShort(&'static str),
 }
@@ -106,6 +114,15 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings)
     settings.timers.waiting_days = number(WAITING_DAYS, settings.timers.waiting_days)?;
     settings.timers.resolved_days = number(RESOLVED_DAYS, settings.timers.resolved_days)?;
     settings.timers.close_reminder_hours = number(CLOSE_REMINDER_HOURS, settings.timers.close_reminder_hours)?;
+    settings.background_concurrency =
+        number(BACKGROUND_CONCURRENCY, settings.background_concurrency as u32)?.max(1) as usize;
+    if let Some(v) = optional(MAIL_SEND_RATE) {
+        settings.mail_send_rate = v
+            .parse::<f64>()
+            .ok()
+            .filter(|rate| rate.is_finite() && *rate > 0.0)
+            .ok_or(ConfigError::NotARate(MAIL_SEND_RATE))?;
+    }
     Ok((names, settings))
 }
 
@@ -127,12 +144,15 @@ mod tests {
             (WAITING_DAYS, "5"),
             (MAIL_SECRET, "0123456789abcdef0123456789abcdef"),
             (PUBLIC_BASE_URL, "https://help.example.com/"),
+            (MAIL_SEND_RATE, "200.5"),
         ]);
         let (names, settings) = read(|n| env.get(n).map(|v| v.to_string())).unwrap();
         assert_eq!((names.table.as_str(), names.configuration_set), ("t", None));
         assert_eq!(settings.timers.waiting_days, 5);
         assert_eq!(settings.timers.resolved_days, 3);
         assert_eq!(settings.public_base_url, "https://help.example.com");
+        assert_eq!(settings.mail_send_rate, 200.5);
+        assert_eq!(settings.background_concurrency, 32);
         assert_eq!(settings.mail_secret, b"0123456789abcdef0123456789abcdef");
         let missing = read(|n| (n != BUCKET_NAME).then(|| "x".to_string())).unwrap_err();
         assert_eq!(missing, ConfigError::Missing(BUCKET_NAME));

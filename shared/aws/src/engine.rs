@@ -4,6 +4,7 @@
 use crate::blobs::S3Blobs;
 use crate::config::{self, ConfigError, Names};
 use crate::events::BusPublisher;
+use crate::lazy::LazyClient;
 use crate::mail::SesMailer;
 use crate::table::DynamoTable;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -21,8 +22,9 @@ pub struct Engine {
     pub api: Api,
     pub mailer: Arc<dyn Mailer>,
     pub publisher: Arc<dyn Publisher>,
-    /// Reads the raw inbound mail SES stored (a bucket of its own, named by each event).
-    pub s3: aws_sdk_s3::Client,
+    /// Reads the raw inbound mail SES stored (a bucket of its own, named by each event); the
+    /// attachments' client too. Built on first use, like SES's and EventBridge's.
+    pub s3: Arc<LazyClient<aws_sdk_s3::Client>>,
     pub names: Names,
 }
 
@@ -33,7 +35,7 @@ impl Engine {
             &names.table,
             clock.clone(),
         ));
-        let s3 = aws_sdk_s3::Client::new(sdk);
+        let s3 = Arc::new(LazyClient::of(sdk, aws_sdk_s3::Client::new));
         let blobs = S3Blobs::new(s3.clone(), &names.bucket);
         let core = Core {
             table: dynamo.clone(),
@@ -48,10 +50,13 @@ impl Engine {
             core,
             dynamo,
             mailer: Arc::new(SesMailer::new(
-                aws_sdk_sesv2::Client::new(sdk),
+                LazyClient::of(sdk, aws_sdk_sesv2::Client::new),
                 names.configuration_set.clone(),
             )),
-            publisher: Arc::new(BusPublisher::new(aws_sdk_eventbridge::Client::new(sdk), &names.bus)),
+            publisher: Arc::new(BusPublisher::new(
+                LazyClient::of(sdk, aws_sdk_eventbridge::Client::new),
+                &names.bus,
+            )),
             s3,
             names,
         }

@@ -2,6 +2,7 @@
 //! `ticket.created`, `ticket.status_changed`, `ticket.reply_added`, `warranty.registered`),
 //! so other systems subscribe with a rule instead of polling us.
 
+use crate::lazy::LazyClient;
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
@@ -10,12 +11,12 @@ use claimdesk_core::ports::{DeliveryError, DomainEvent, Publisher};
 pub const EVENT_SOURCE: &str = "claimdesk";
 
 pub struct BusPublisher {
-    client: Client,
+    client: LazyClient<Client>,
     bus: String,
 }
 
 impl BusPublisher {
-    pub fn new(client: Client, bus: impl Into<String>) -> BusPublisher {
+    pub fn new(client: LazyClient<Client>, bus: impl Into<String>) -> BusPublisher {
         BusPublisher {
             client,
             bus: bus.into(),
@@ -47,6 +48,7 @@ impl Publisher for BusPublisher {
             .build();
         let output = self
             .client
+            .get()
             .put_events()
             .entries(entry)
             .send()

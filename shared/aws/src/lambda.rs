@@ -8,7 +8,7 @@ use aws_lambda_events::s3::S3Event;
 use claimdesk_core::http::auth::identity_from_claims;
 use claimdesk_core::http::{ApiRequest, ApiResponse, Caller, Function};
 use claimdesk_core::services::mail::inbound::InboundReport;
-use claimdesk_core::services::mail::outbox::DeliveryReport;
+use claimdesk_core::services::mail::outbox::{all_shards, DeliveryReport};
 use claimdesk_core::services::tickets::sweep::SweepReport;
 use claimdesk_core::services::ServiceError;
 use lambda_http::request::RequestContext;
@@ -221,26 +221,56 @@ pub async fn run_object_created() -> Result<(), Error> {
 /// The scheduled lifecycle sweep. The event's content does not matter: what is due is read
 /// from the table, so a late, doubled or concurrent run does the right thing. The core logs
 /// a run that changed or deferred something (`Core::sweep`), on both engines.
-pub async fn handle_sweep(engine: &Engine) -> Result<SweepReport, Error> {
-    engine.core.sweep().await.map_err(|e| Error::from(e.to_string()))
+/// Sweeps the shards the event names (`{"shards": [0, 1]}` in the schedule's input, so
+/// several rules can split the work), or all of them.
+pub async fn handle_sweep(engine: &Engine, event: &serde_json::Value) -> Result<SweepReport, Error> {
+    let shards = shards_named(event).unwrap_or_else(all_shards);
+    engine
+        .core
+        .sweep_shards(&shards)
+        .await
+        .map_err(|e| Error::from(e.to_string()))
+}
+
+/// `{"shards": [..]}` of a scheduled event's input.
+fn shards_named(event: &serde_json::Value) -> Option<Vec<u32>> {
+    let listed = event.get("shards")?.as_array()?;
+    Some(listed.iter().filter_map(|s| s.as_u64()).map(|s| s as u32).collect())
+}
+
+/// The outbox shards a stream batch names (`NewImage.outboxpk` = `OUTBOX#n`); `None` for an
+/// event that is not a stream batch.
+fn stream_shards(event: &serde_json::Value) -> Option<Vec<u32>> {
+    let records = event.get("Records")?.as_array()?;
+    let mut shards: Vec<u32> = records
+        .iter()
+        .filter_map(|r| r.pointer("/dynamodb/NewImage/outboxpk/S")?.as_str())
+        .filter_map(|pk| pk.strip_prefix("OUTBOX#")?.parse().ok())
+        .collect();
+    shards.sort_unstable();
+    shards.dedup();
+    Some(shards)
 }
 
 pub async fn run_sweep() -> Result<(), Error> {
     let engine = engine().await?;
     let engine = &engine;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
-        move |_event: LambdaEvent<serde_json::Value>| async move { handle_sweep(engine).await },
+        move |event: LambdaEvent<serde_json::Value>| async move { handle_sweep(engine, &event.payload).await },
     ))
     .await
 }
 
 /// Delivers what the outbox holds (mail to SES, events to EventBridge). Invoked by the
-/// table's stream when entries are written and by a schedule for retries, so the event
-/// only says "look now".
-pub async fn handle_deliver(engine: &Engine) -> Result<DeliveryReport, Error> {
+/// table's stream when notices are written (it drains the shards those records name) and
+/// by a schedule for retries (every shard, or those its input names).
+pub async fn handle_deliver(engine: &Engine, event: &serde_json::Value) -> Result<DeliveryReport, Error> {
+    let shards = stream_shards(event)
+        .or_else(|| shards_named(event))
+        .unwrap_or_else(all_shards);
     let report = engine
         .core
-        .deliver_outbox(engine.mailer.as_ref(), engine.publisher.as_ref())
+        .deliver_outbox_shards(engine.mailer.as_ref(), engine.publisher.as_ref(), &shards)
         .await
         .map_err(|e| Error::from(e.to_string()))?;
     if report != DeliveryReport::default() {
@@ -258,7 +288,7 @@ pub async fn run_deliver() -> Result<(), Error> {
     let engine = engine().await?;
     let engine = &engine;
     lambda_http::lambda_runtime::run(lambda_http::service_fn(
-        move |_event: LambdaEvent<serde_json::Value>| async move { handle_deliver(engine).await },
+        move |event: LambdaEvent<serde_json::Value>| async move { handle_deliver(engine, &event.payload).await },
     ))
     .await
 }
@@ -283,6 +313,7 @@ pub async fn handle_inbound_email(engine: &Engine, event: S3Event) -> Result<Inb
         let key = decode_s3_key(key);
         let object = engine
             .s3
+            .get()
             .get_object()
             .bucket(bucket)
             .key(&key)
@@ -344,6 +375,18 @@ pub async fn run_mail_feedback() -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_batch_names_its_outbox_shards_and_a_schedule_may_name_any() {
+        let stream: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/outbox-stream.json")).unwrap();
+        assert_eq!(stream_shards(&stream), Some(vec![2]));
+        let schedule: serde_json::Value =
+            serde_json::from_str(include_str!("../../../events/scheduled-sweep.json")).unwrap();
+        assert_eq!(stream_shards(&schedule), None);
+        assert_eq!(shards_named(&schedule), None);
+        assert_eq!(shards_named(&serde_json::json!({"shards": [0, 3]})), Some(vec![0, 3]));
+    }
 
     #[test]
     fn s3_keys_are_decoded_and_only_attachment_keys_count() {

@@ -9,6 +9,7 @@ pub mod events;
 pub mod feedback;
 pub mod generate;
 pub mod lambda;
+pub mod lazy;
 pub mod mail;
 pub mod metering;
 pub mod provision;

@@ -2,6 +2,7 @@
 //! `claimdesk_core::mime`), so Reply-To, Message-ID and References reach the recipient as
 //! built. The outbox marks a mail sent only once SES accepted it.
 
+use crate::lazy::LazyClient;
 use async_trait::async_trait;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
@@ -21,13 +22,13 @@ fn tag(name: &str, value: &str) -> Result<MessageTag, DeliveryError> {
 }
 
 pub struct SesMailer {
-    client: Client,
+    client: LazyClient<Client>,
     /// Where SES reports deliveries, bounces and complaints (events to EventBridge).
     configuration_set: Option<String>,
 }
 
 impl SesMailer {
-    pub fn new(client: Client, configuration_set: Option<String>) -> SesMailer {
+    pub fn new(client: LazyClient<Client>, configuration_set: Option<String>) -> SesMailer {
         SesMailer {
             client,
             configuration_set,
@@ -50,6 +51,7 @@ impl Mailer for SesMailer {
             tags.push(tag(TICKET_TAG, ticket)?);
         }
         self.client
+            .get()
             .send_email()
             .from_email_address(address_of(&mail.from))
             .set_email_tags(Some(tags))

@@ -5,11 +5,15 @@
 //! Rules applied: a strongly consistent read costs 1 unit per 4 KB of each item (a query:
 //! of all items returned together), an eventually consistent read (any index query) half
 //! that, a missing item 1; a write 1 unit per 1 KB, twice that inside a transaction, plus
-//! one write of the item per secondary index it is on (our indexes project every
-//! attribute). An index entry removed by a key change is not seen here (no old image), so
-//! write figures are a slight underestimate for status changes that move list views.
+//! one standard write per secondary index the item is on, of the index entry's size (its
+//! keys and what the index projects: `Index::projection`). With no old image at hand, every
+//! put of an indexed item is counted as rewriting its index entries (DynamoDB skips an entry
+//! whose keys and projected attributes did not change), and an entry removed by a key
+//! change is not counted: the two errors run in opposite directions.
 
+use crate::table::{index_attributes, EXPIRES_AT, SUMMARY};
 use aws_sdk_dynamodb::types::AttributeValue;
+use claimdesk_core::ports::{Index, Projection};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -69,10 +73,26 @@ fn units(size: u64, per: u64) -> f64 {
     size.div_ceil(per).max(1) as f64
 }
 
-const INDEX_KEYS: [&str; 4] = ["gsi1pk", "gsi2pk", "gsi3pk", "duepk"];
-
-fn index_entries(item: &Attributes) -> f64 {
-    INDEX_KEYS.iter().filter(|k| item.contains_key(**k)).count() as f64
+/// The write units of an item's index entries: one standard write per index it is on, of
+/// the entry's size (table key, index key, projected attributes).
+fn index_writes(item: &Attributes) -> f64 {
+    let size_of = |name: &str| item.get(name).map_or(0, |v| name.len() as u64 + value_size(v));
+    let table_key = size_of("pk") + size_of("sk");
+    Index::SECONDARY
+        .iter()
+        .filter_map(|&index| {
+            let (pk, sk, _) = index_attributes(index);
+            item.contains_key(pk).then(|| {
+                let projected = match index.projection() {
+                    Projection::All => return item_size(item),
+                    Projection::Summary => size_of(SUMMARY) + size_of(EXPIRES_AT),
+                    Projection::KeysOnly => size_of(EXPIRES_AT),
+                };
+                table_key + size_of(pk) + size_of(sk) + projected
+            })
+        })
+        .map(|size| units(size, 1024))
+        .sum()
 }
 
 impl Meter {
@@ -103,9 +123,15 @@ impl Meter {
         self.record("Query", read, 0.0);
     }
 
+    /// A strongly consistent scan: 1 unit per 4 KB of the items returned together.
+    pub fn scan(&self, items: &[Attributes]) {
+        let size: u64 = items.iter().map(item_size).sum();
+        self.record("Scan", units(size, 4096), 0.0);
+    }
+
     pub fn put(&self, item: &Attributes) {
         let size = units(item_size(item), 1024);
-        self.record("PutItem", 0.0, size * (1.0 + index_entries(item)));
+        self.record("PutItem", 0.0, size + index_writes(item));
     }
 
     pub fn delete(&self) {
@@ -119,7 +145,7 @@ impl Meter {
             .map(|item| match item {
                 Some(item) => {
                     let size = units(item_size(item), 1024);
-                    2.0 * size + size * index_entries(item)
+                    2.0 * size + index_writes(item)
                 }
                 None => 2.0,
             })

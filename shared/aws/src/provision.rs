@@ -2,7 +2,7 @@
 //! tests and demos against an AWS emulator. Production resources come from the template.
 
 use crate::config::Names;
-use crate::table::{index_attributes, SECONDARY_INDEXES};
+use crate::table::{index_attributes, EXPIRES_AT, SUMMARY};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -48,7 +48,7 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), String> {
                 .build()
                 .map_err(|e| failed("stream")(&e))?,
         );
-    for index in SECONDARY_INDEXES {
+    for index in claimdesk_core::ports::Index::SECONDARY {
         let (pk, sk, Some(index_name)) = index_attributes(index) else {
             continue;
         };
@@ -60,7 +60,7 @@ pub async fn create_table(sdk: &SdkConfig, name: &str) -> Result<(), String> {
                     .index_name(index_name)
                     .key_schema(key(pk, KeyType::Hash)?)
                     .key_schema(key(sk, KeyType::Range)?)
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(projection(index))
                     .build()
                     .map_err(|e| failed("index")(&e))?,
             );
@@ -104,4 +104,23 @@ pub async fn provision(sdk: &SdkConfig, names: &Names, mail_from: &str) -> Resul
         .await
         .map_err(|e| failed("create identity")(&e))?;
     Ok(())
+}
+
+/// What each index keeps of an item (`Index::projection`), as DynamoDB declares it. Every
+/// index keeps `expires_at` too (absent on all but short-lived items), so an index query
+/// drops an expired entry as the table does.
+pub fn projection(index: claimdesk_core::ports::Index) -> Projection {
+    use claimdesk_core::ports::Projection as Kept;
+    match index.projection() {
+        Kept::All => Projection::builder().projection_type(ProjectionType::All).build(),
+        Kept::Summary => Projection::builder()
+            .projection_type(ProjectionType::Include)
+            .non_key_attributes(SUMMARY)
+            .non_key_attributes(EXPIRES_AT)
+            .build(),
+        Kept::KeysOnly => Projection::builder()
+            .projection_type(ProjectionType::Include)
+            .non_key_attributes(EXPIRES_AT)
+            .build(),
+    }
 }

@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::Client;
 use claimdesk_core::ports::{
     Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write,
 };
+use claimdesk_core::store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,10 +42,14 @@ pub fn index_attributes(index: Index) -> (&'static str, &'static str, Option<&'s
         Index::Gsi2 => ("gsi2pk", "gsi2sk", Some("gsi2")),
         Index::Gsi3 => ("gsi3pk", "gsi3sk", Some("gsi3")),
         Index::Due => ("duepk", "duesk", Some("due")),
+        Index::Outbox => ("outboxpk", "outboxsk", Some("outbox")),
     }
 }
 
-pub const SECONDARY_INDEXES: [Index; 4] = [Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Due];
+/// The attribute that holds an item's list summary (projected to gsi1–3).
+pub const SUMMARY: &str = "summary";
+/// The TTL attribute (projected to every index, so expired entries can be dropped).
+pub const EXPIRES_AT: &str = "expires_at";
 
 fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.to_string())
@@ -69,7 +74,7 @@ pub fn to_attributes(item: &Item) -> Attributes {
     let mut out = Attributes::new();
     out.insert("pk".into(), s(&item.pk));
     out.insert("sk".into(), s(&item.sk));
-    for index in SECONDARY_INDEXES {
+    for index in Index::SECONDARY {
         if let Some(key) = item.index_key(index) {
             let (pk, sk, _) = index_attributes(index);
             out.insert(pk.into(), s(&key.pk));
@@ -77,10 +82,16 @@ pub fn to_attributes(item: &Item) -> Attributes {
         }
     }
     if let Some(at) = item.expires_at {
-        out.insert("expires_at".into(), n(at));
+        out.insert(EXPIRES_AT.into(), n(at));
     }
     out.insert("version".into(), n(item.version));
-    out.insert("data".into(), s(&item.data.to_string()));
+    out.insert(
+        "data".into(),
+        AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(store::pack(&item.data))),
+    );
+    if let Some(summary) = &item.summary {
+        out.insert(SUMMARY.into(), s(&summary.to_string()));
+    }
     out
 }
 
@@ -88,12 +99,24 @@ pub fn from_attributes(attributes: &Attributes) -> Result<Item, StoreError> {
     let corrupt = |what: &str| StoreError::Other(format!("item without {what}"));
     let pk = text_of(attributes, "pk").ok_or_else(|| corrupt("pk"))?;
     let sk = text_of(attributes, "sk").ok_or_else(|| corrupt("sk"))?;
-    let data = text_of(attributes, "data").ok_or_else(|| corrupt("data"))?;
-    let mut item = Item::new(
-        pk,
-        sk,
-        serde_json::from_str(data).map_err(|e| StoreError::Other(format!("corrupt data of {pk}/{sk}: {e}")))?,
-    );
+    let json = |name: &str| {
+        text_of(attributes, name)
+            .map(|text| {
+                serde_json::from_str(text).map_err(|e| StoreError::Other(format!("corrupt {name} of {pk}/{sk}: {e}")))
+            })
+            .transpose()
+    };
+    // The record is packed (binary); the first layout wrote it as text. An index that does
+    // not project it returns the item without `data`.
+    let data = match attributes.get("data") {
+        Some(AttributeValue::B(bytes)) => {
+            store::unpack(bytes.as_ref()).map_err(|e| StoreError::Other(format!("corrupt data of {pk}/{sk}: {e}")))?
+        }
+        Some(_) => json("data")?.unwrap_or(serde_json::Value::Null),
+        None => serde_json::Value::Null,
+    };
+    let mut item = Item::new(pk, sk, data);
+    item.summary = json(SUMMARY)?;
     let index_key = |index: Index| {
         let (pk, sk, _) = index_attributes(index);
         Some(IndexKey::new(text_of(attributes, pk)?, text_of(attributes, sk)?))
@@ -102,7 +125,8 @@ pub fn from_attributes(attributes: &Attributes) -> Result<Item, StoreError> {
     item.gsi2 = index_key(Index::Gsi2);
     item.gsi3 = index_key(Index::Gsi3);
     item.due = index_key(Index::Due);
-    item.expires_at = number_of(attributes, "expires_at");
+    item.outbox = index_key(Index::Outbox);
+    item.expires_at = number_of(attributes, EXPIRES_AT);
     item.version = number_of(attributes, "version").unwrap_or(0) as u64;
     Ok(item)
 }
@@ -434,7 +458,7 @@ impl Table for DynamoTable {
         self.meter.query(output.items(), index_name.is_some());
         let mut items = Vec::new();
         for attributes in output.items() {
-            items.push(from_attributes(attributes)?);
+            items.push(from_attributes(attributes)?.projected(query.index));
         }
         self.counted(items.len());
         let more = items.len() > limit;
@@ -462,6 +486,34 @@ impl Table for DynamoTable {
         }
     }
 
+    async fn scan(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, StoreError> {
+        let mut request = self
+            .client
+            .scan()
+            .table_name(&self.name)
+            .consistent_read(true)
+            .limit(limit.clamp(1, 1000) as i32);
+        if let Some(after) = after {
+            request = request.set_exclusive_start_key(Some(key(&after.pk, &after.sk)));
+        }
+        let output = request.send().await.map_err(|e| classify(&e))?;
+        self.meter.scan(output.items());
+        let mut items = Vec::new();
+        for attributes in output.items() {
+            items.push(from_attributes(attributes)?);
+        }
+        self.counted(items.len());
+        // DynamoDB says where it stopped; no key means the table is done.
+        let next = output.last_evaluated_key().and_then(|last| {
+            Some(Cursor {
+                pk: text_of(last, "pk")?.to_string(),
+                sk: text_of(last, "sk")?.to_string(),
+                index_sk: None,
+            })
+        });
+        Ok(Page { items, next })
+    }
+
     fn items_read(&self) -> u64 {
         self.items_read.load(Ordering::Relaxed)
     }
@@ -476,6 +528,8 @@ mod tests {
         let mut item = Item::new("TICKET#t1", "META", serde_json::json!({"a": 1, "b": "x"}));
         item.gsi2 = Some(IndexKey::new("CO#ACME#OPEN", "2026#t1"));
         item.due = Some(IndexKey::new("DUE#1", "2026#t1"));
+        item.outbox = Some(IndexKey::new("OUTBOX#1", "2026#t1"));
+        item.summary = Some(serde_json::json!({"n": 1}));
         item.expires_at = Some(42);
         item.version = 7;
         let attributes = to_attributes(&item);

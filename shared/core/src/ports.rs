@@ -25,7 +25,8 @@ impl IndexKey {
 }
 
 /// One record of the single table, as DynamoDB would hold it: key, index keys, a TTL,
-/// the optimistic-locking `version`, and the record itself as JSON.
+/// the optimistic-locking `version`, the record itself as JSON, and the small summary that
+/// the list indexes carry instead of the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub pk: String,
@@ -33,12 +34,19 @@ pub struct Item {
     pub gsi1: Option<IndexKey>,
     pub gsi2: Option<IndexKey>,
     pub gsi3: Option<IndexKey>,
-    /// The sparse "due" index: present only while the item waits for the sweep or outbox.
+    /// The sparse "due" index: present only while the item's lifecycle timer is pending.
     pub due: Option<IndexKey>,
+    /// The sparse "outbox" index: present only while the item has mail or events to deliver.
+    #[serde(default)]
+    pub outbox: Option<IndexKey>,
     /// Epoch seconds after which the item is gone (DynamoDB TTL); readers treat it as absent.
     pub expires_at: Option<i64>,
     pub version: u64,
+    /// The record. `Null` on an item read from an index that does not project it.
     pub data: serde_json::Value,
+    /// What a list shows of the record (projected to the list indexes, `Projection::Summary`).
+    #[serde(default)]
+    pub summary: Option<serde_json::Value>,
 }
 
 impl Item {
@@ -50,9 +58,11 @@ impl Item {
             gsi2: None,
             gsi3: None,
             due: None,
+            outbox: None,
             expires_at: None,
             version: 1,
             data,
+            summary: None,
         }
     }
 
@@ -63,7 +73,27 @@ impl Item {
             Index::Gsi2 => self.gsi2.as_ref(),
             Index::Gsi3 => self.gsi3.as_ref(),
             Index::Due => self.due.as_ref(),
+            Index::Outbox => self.outbox.as_ref(),
         }
+    }
+
+    /// The item as a query on `index` returns it: its keys, and only what the index projects.
+    /// Both engines answer index queries through this, so code that reads more than a list
+    /// index holds fails on the embedded engine just as it would on DynamoDB.
+    pub fn projected(mut self, index: Index) -> Item {
+        match index.projection() {
+            Projection::All => {}
+            Projection::Summary => {
+                self.data = serde_json::Value::Null;
+                self.version = 0;
+            }
+            Projection::KeysOnly => {
+                self.data = serde_json::Value::Null;
+                self.summary = None;
+                self.version = 0;
+            }
+        }
+        self
     }
 
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
@@ -77,7 +107,35 @@ pub enum Index {
     Gsi1,
     Gsi2,
     Gsi3,
+    /// Tickets whose lifecycle timer is pending (the sweep).
     Due,
+    /// Items with mail or events to deliver (the outbox).
+    Outbox,
+}
+
+/// What an index keeps of an item besides its keys (the table key and the index key) and
+/// its `expires_at` (so an index query drops expired entries as the table does). Each index
+/// holds only what its reader needs, so a write copies little into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    /// The table itself: everything.
+    All,
+    /// The item's `summary` (the list views).
+    Summary,
+    /// Keys alone, and the TTL (the sweep and the outbox read the items they find).
+    KeysOnly,
+}
+
+impl Index {
+    pub const SECONDARY: [Index; 5] = [Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Due, Index::Outbox];
+
+    pub fn projection(self) -> Projection {
+        match self {
+            Index::Table => Projection::All,
+            Index::Gsi1 | Index::Gsi2 | Index::Gsi3 => Projection::Summary,
+            Index::Due | Index::Outbox => Projection::KeysOnly,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,6 +269,10 @@ pub trait Table: Send + Sync {
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
     /// All or nothing. Conditions treat an expired item (see `expires_at`) as absent.
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// One page of the whole table in the engine's own order (expired items included),
+    /// resumed after `after` (the cursor of the page before). Only the one-off layout
+    /// migration walks the table; no request path does.
+    async fn scan(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, StoreError>;
     /// How many items reads have returned since start; benchmarks and tests prove costs with it.
     fn items_read(&self) -> u64;
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use claimdesk_core::ports::{
     Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write,
 };
+use claimdesk_core::store;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,16 +24,45 @@ CREATE TABLE IF NOT EXISTS items (
     pk TEXT NOT NULL, sk TEXT NOT NULL,
     gsi1pk TEXT, gsi1sk TEXT, gsi2pk TEXT, gsi2sk TEXT, gsi3pk TEXT, gsi3sk TEXT,
     duepk TEXT, duesk TEXT,
-    expires_at INTEGER, version INTEGER NOT NULL, data TEXT NOT NULL,
+    expires_at INTEGER, version INTEGER NOT NULL, data BLOB NOT NULL,
+    outboxpk TEXT, outboxsk TEXT, summary TEXT,
     PRIMARY KEY (pk, sk)
-) WITHOUT ROWID;
+);
+";
+
+/// The first layout kept the items in a `WITHOUT ROWID` table. Such a table stores whole rows
+/// in its key's B-tree, and a row of more than a few hundred bytes (a ticket is about two
+/// kilobytes) spills into overflow pages of its own: three quarters of the file was empty
+/// page space. A rowid table with an index on the key keeps rows packed.
+const FROM_WITHOUT_ROWID: &str = "
+DROP INDEX IF EXISTS gsi1; DROP INDEX IF EXISTS gsi2; DROP INDEX IF EXISTS gsi3;
+DROP INDEX IF EXISTS due; DROP INDEX IF EXISTS outbox;
+ALTER TABLE items RENAME TO items_first_layout;
+";
+
+/// Columns added since the first layout; a data folder from before gets them on open (its
+/// items are then brought to the current layout by `claimdesk migrate`).
+const ADDED_COLUMNS: [&str; 3] = ["outboxpk TEXT", "outboxsk TEXT", "summary TEXT"];
+
+const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gsi2pk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL;
 CREATE INDEX IF NOT EXISTS due ON items (duepk, duesk, pk, sk) WHERE duepk IS NOT NULL;
+CREATE INDEX IF NOT EXISTS outbox ON items (outboxpk, outboxsk, pk, sk) WHERE outboxpk IS NOT NULL;
 ";
 
-const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, duepk, duesk, expires_at, version, data";
+const COLUMNS: &str =
+    "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, duepk, duesk, expires_at, version, data, outboxpk, outboxsk, summary";
+
+/// A put over an existing item updates its row where it lies. `INSERT OR REPLACE` would
+/// delete the row and append a new one, leaving a hole in the page of the old one: with
+/// every ticket and notice rewritten a few times, two fifths of the file were holes.
+const UPDATE_IN_PLACE: &str = "ON CONFLICT (pk, sk) DO UPDATE SET gsi1pk = excluded.gsi1pk, \
+     gsi1sk = excluded.gsi1sk, gsi2pk = excluded.gsi2pk, gsi2sk = excluded.gsi2sk, gsi3pk = excluded.gsi3pk, \
+     gsi3sk = excluded.gsi3sk, duepk = excluded.duepk, duesk = excluded.duesk, expires_at = excluded.expires_at, \
+     version = excluded.version, data = excluded.data, outboxpk = excluded.outboxpk, \
+     outboxsk = excluded.outboxsk, summary = excluded.summary";
 
 fn unavailable(e: rusqlite::Error) -> StoreError {
     match e {
@@ -54,9 +84,55 @@ impl SqliteTable {
         // WAL with NORMAL sync: durable across process crashes, fast enough for thousands of
         // creates a second; a power cut may lose the last few commits, as the README says.
         connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+            // 16 KB pages hold a dozen items each (with 4 KB ones, a third of a page of
+            // two-kilobyte items was left empty); a page size takes effect on a new file, or
+            // at the VACUUM that ends the conversion from the first layout.
+            .execute_batch(
+                "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA busy_timeout = 5000;",
+            )
             .map_err(unavailable)?;
+        let without_rowid: bool = connection
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'items' AND sql LIKE '%WITHOUT ROWID%'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(unavailable)?
+            > 0;
+        if without_rowid {
+            connection.execute_batch(FROM_WITHOUT_ROWID).map_err(unavailable)?;
+        }
         connection.execute_batch(SCHEMA).map_err(unavailable)?;
+        for column in ADDED_COLUMNS {
+            let name = column.split(' ').next().unwrap_or(column);
+            let present: bool = connection
+                .query_row(
+                    "SELECT COUNT(*) FROM pragma_table_info('items') WHERE name = ?1",
+                    [name],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map_err(unavailable)?
+                > 0;
+            if !present {
+                connection
+                    .execute_batch(&format!("ALTER TABLE items ADD COLUMN {column}"))
+                    .map_err(unavailable)?;
+            }
+        }
+        if without_rowid {
+            // The first layout has the first columns only; the rest start empty.
+            let first =
+                "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, duepk, duesk, expires_at, version, data";
+            connection
+                .execute_batch(&format!(
+                    "BEGIN; INSERT INTO items ({first}) SELECT {first} FROM items_first_layout; \
+                     DROP TABLE items_first_layout; COMMIT; \
+                     PRAGMA journal_mode = DELETE; PRAGMA page_size = 16384; VACUUM; PRAGMA journal_mode = WAL;"
+                ))
+                .map_err(unavailable)?;
+        }
+        connection.execute_batch(INDEXES).map_err(unavailable)?;
         Ok(SqliteTable {
             connection: Mutex::new(connection),
             items_read: AtomicU64::new(0),
@@ -84,6 +160,7 @@ fn index_columns(index: Index) -> (&'static str, &'static str) {
         Index::Gsi2 => ("gsi2pk", "gsi2sk"),
         Index::Gsi3 => ("gsi3pk", "gsi3sk"),
         Index::Due => ("duepk", "duesk"),
+        Index::Outbox => ("outboxpk", "outboxsk"),
     }
 }
 
@@ -92,7 +169,14 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         (Some(pk), Some(sk)) => Some(IndexKey { pk, sk }),
         _ => None,
     };
-    let data: String = row.get(12)?;
+    // Packed records are blobs; the first layout wrote JSON text.
+    let data = match row.get_ref(12)? {
+        rusqlite::types::ValueRef::Blob(bytes) | rusqlite::types::ValueRef::Text(bytes) => {
+            store::unpack(bytes).unwrap_or(serde_json::Value::Null)
+        }
+        _ => serde_json::Value::Null,
+    };
+    let summary: Option<String> = row.get(15)?;
     Ok(Item {
         pk: row.get(0)?,
         sk: row.get(1)?,
@@ -100,9 +184,11 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         gsi2: key(row.get(4)?, row.get(5)?),
         gsi3: key(row.get(6)?, row.get(7)?),
         due: key(row.get(8)?, row.get(9)?),
+        outbox: key(row.get(13)?, row.get(14)?),
         expires_at: row.get(10)?,
         version: row.get::<_, i64>(11)? as u64,
-        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+        data,
+        summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
     })
 }
 
@@ -209,6 +295,7 @@ impl Table for SqliteTable {
         let mut items = statement
             .query_map(bound.as_slice(), row_to_item)
             .map_err(unavailable)?
+            .map(|item| item.map(|i| i.projected(query.index)))
             .collect::<Result<Vec<Item>, _>>()
             .map_err(unavailable)?;
         let next = if items.len() > query.limit {
@@ -256,9 +343,11 @@ impl Table for SqliteTable {
                     let (g2p, g2s) = split(&item.gsi2);
                     let (g3p, g3s) = split(&item.gsi3);
                     let (dp, ds) = split(&item.due);
+                    let (op, os) = split(&item.outbox);
+                    let summary = item.summary.as_ref().map(|s| s.to_string());
                     transaction
                         .prepare_cached(&format!(
-                            "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                            "INSERT INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) {UPDATE_IN_PLACE}"
                         ))
                         .and_then(|mut s| {
                             s.execute(params![
@@ -274,7 +363,10 @@ impl Table for SqliteTable {
                                 ds,
                                 item.expires_at,
                                 item.version as i64,
-                                item.data.to_string()
+                                store::pack(&item.data),
+                                op,
+                                os,
+                                summary
                             ])
                         })
                         .map_err(unavailable)?;
@@ -287,6 +379,29 @@ impl Table for SqliteTable {
             }
         }
         transaction.commit().map_err(unavailable)
+    }
+
+    async fn scan(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, StoreError> {
+        let connection = self.lock();
+        let (pk, sk) = after.map_or((String::new(), String::new()), |c| (c.pk.clone(), c.sk.clone()));
+        let mut statement = connection
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM items WHERE (pk, sk) > (?1, ?2) ORDER BY pk, sk LIMIT ?3"
+            ))
+            .map_err(unavailable)?;
+        let mut items = statement
+            .query_map(params![pk, sk, limit as i64 + 1], row_to_item)
+            .map_err(unavailable)?
+            .collect::<Result<Vec<Item>, _>>()
+            .map_err(unavailable)?;
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| Cursor::after(last, Index::Table))
+        } else {
+            None
+        };
+        self.count(items.len());
+        Ok(Page { items, next })
     }
 
     fn items_read(&self) -> u64 {

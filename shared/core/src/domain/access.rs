@@ -14,13 +14,19 @@ use super::ticket::{Attachment, Message, Ticket};
 /// - Every other user of the company is a customer on the company's tickets.
 /// - A collaborator (added by email) is a customer on that one ticket.
 pub fn side_on(who: &Identity, ticket: &Ticket, is_collaborator: bool) -> Option<Side> {
+    side_for(who, &ticket.company, ticket.lifecycle.desk, is_collaborator)
+}
+
+/// The same answer from the two facts it rests on: the ticket's company and desk (a list
+/// decides from the listing its index holds, without the ticket).
+pub fn side_for(who: &Identity, company: &str, desk: Desk, is_collaborator: bool) -> Option<Side> {
     match who.standing() {
-        Standing::Agent if ticket.lifecycle.desk == Desk::Vendor => Some(Side::Support),
-        Standing::ClientAdmin if who.company == ticket.company => Some(match ticket.lifecycle.desk {
+        Standing::Agent if desk == Desk::Vendor => Some(Side::Support),
+        Standing::ClientAdmin if *who.company == *company => Some(match desk {
             Desk::Internal => Side::Support,
             Desk::Vendor => Side::Customer,
         }),
-        Standing::ClientUser if who.company == ticket.company => Some(Side::Customer),
+        Standing::ClientUser if *who.company == *company => Some(Side::Customer),
         _ if is_collaborator => Some(Side::Customer),
         _ => None,
     }

@@ -124,6 +124,29 @@ pub fn render<C: Serialize>(kind: MailKind, context: &C) -> Result<Rendered, Tem
     })
 }
 
+/// The kind's subject line alone (what a mail's record shows before the mail is rendered
+/// for sending): the first line of its text template.
+pub fn subject<C: Serialize>(kind: MailKind, context: &C) -> Result<String, TemplateError> {
+    let fail = |detail: String| TemplateError {
+        kind: kind.to_string(),
+        detail,
+    };
+    let name = format!("{kind}.txt");
+    let source = SOURCES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
+        .ok_or_else(|| fail("no text template".into()))?;
+    let first = source.lines().next().unwrap_or_default();
+    let line = first
+        .strip_prefix("Subject:")
+        .ok_or_else(|| fail("the text template must start with `Subject:`".into()))?;
+    let rendered = environment()
+        .render_str(line, minijinja::Value::from_serialize(context))
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(one_line(&rendered))
+}
+
 /// A header value: control characters (CR and LF above all) become spaces, so nothing a
 /// user typed can add a header.
 pub fn one_line(text: &str) -> String {
@@ -158,6 +181,11 @@ mod tests {
         for kind in MailKind::ALL.iter().copied() {
             let mail = render(kind, &context("Claim will not save")).unwrap();
             assert!(mail.subject.contains("Claim will not save"), "{kind}: {}", mail.subject);
+            assert_eq!(
+                subject(kind, &context("Claim will not save")).unwrap(),
+                mail.subject,
+                "{kind}"
+            );
             assert!(mail.text.starts_with(REPLY_MARKER), "{kind}");
             assert!(
                 mail.text.contains("ACME-000123") || mail.text.contains("Claim will not save"),

@@ -7,6 +7,9 @@ pub mod commit;
 /// Mail and events: the intake of inbound mail, the outbox and what each change mails,
 /// bounces and complaints, a ticket's email history.
 pub mod mail;
+/// Brings a table written by an earlier release to the current item layout (one-off,
+/// resumable, in pages).
+pub mod migrate;
 /// Every kind of problem the API answers with.
 pub mod problems;
 /// Tickets: filing, reading, the conversation, status, attachments, sharing, the lists,
@@ -56,6 +59,12 @@ pub struct Settings {
     /// The largest block of ticket numbers a process reserves at once during a burst of
     /// creates (`tickets::numbers`): the most numbers one process can leave unused.
     pub number_block_max: u64,
+    /// How many due tickets the sweep, and how many outbox entries a delivery run, work on
+    /// at once (each is a few store round trips; a send to SES is tens of milliseconds).
+    pub background_concurrency: usize,
+    /// The most mails a second one deliverer hands to the mail service (SES's default
+    /// sending quota is 14 a second; production accounts are raised to hundreds).
+    pub mail_send_rate: f64,
 }
 
 impl Default for Settings {
@@ -79,6 +88,8 @@ impl Default for Settings {
             guest_key_days: 90,
             upload_minutes: 15,
             number_block_max: 64,
+            background_concurrency: 32,
+            mail_send_rate: 14.0,
         }
     }
 }

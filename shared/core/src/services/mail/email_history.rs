@@ -7,7 +7,7 @@
 use crate::domain::ids::TicketId;
 use crate::ports::{Item, StoreError};
 use crate::services::mail::feedback::{FeedbackKind, MailFeedback};
-use crate::services::mail::notify::{DeliveryState, OutboxEntry};
+use crate::services::mail::notify::{DeliveryState, Notice};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -90,24 +90,25 @@ pub struct EmailRecord {
 }
 
 impl EmailRecord {
-    pub(crate) fn outbound(entry: OutboxEntry) -> Option<EmailRecord> {
-        let mail = entry.mail?;
-        Some(EmailRecord {
+    /// The records of a notice's mails.
+    pub(crate) fn outbound(notice: Notice, from: &str) -> impl Iterator<Item = EmailRecord> + '_ {
+        let created_at = notice.created_at;
+        notice.mails.into_iter().map(move |mail| EmailRecord {
             id: mail.id,
             direction: Direction::Outbound,
             kind: mail.kind,
-            from: mail.from,
+            from: from.to_string(),
             to: mail.to,
             subject: mail.subject,
-            state: match entry.state {
+            state: match mail.state {
                 DeliveryState::Pending => EmailState::Pending,
                 DeliveryState::Sent => EmailState::Sent,
                 DeliveryState::Failed => EmailState::Failed,
                 DeliveryState::Suppressed => EmailState::Suppressed,
             },
-            detail: entry.last_error,
-            created_at: entry.created_at,
-            sent_at: entry.sent_at,
+            detail: mail.last_error,
+            created_at,
+            sent_at: mail.sent_at,
         })
     }
 
@@ -143,13 +144,14 @@ impl EmailRecord {
     }
 }
 
-/// The email history among a ticket partition's items, oldest first.
-pub fn of(items: &[Item]) -> Result<Vec<EmailRecord>, StoreError> {
+/// The email history among a ticket partition's items, oldest first. `from`: the
+/// deployment's sender address (every mail goes out from it).
+pub fn of(items: &[Item], from: &str) -> Result<Vec<EmailRecord>, StoreError> {
     let mut emails = Vec::new();
     let mut feedback: Vec<MailFeedback> = Vec::new();
     for item in items {
         if item.sk.starts_with(store::MAIL_PREFIX) {
-            emails.extend(EmailRecord::outbound(store::from_item(item)?));
+            emails.extend(EmailRecord::outbound(store::from_item(item)?, from));
         } else if item.sk.starts_with(store::INBOUND_MAIL_PREFIX) {
             emails.push(EmailRecord::inbound(store::from_item(item)?));
         } else if item.sk.starts_with(store::MAIL_FEEDBACK_PREFIX) {

@@ -8,7 +8,7 @@
 
 use crate::domain::ids::TicketId;
 use crate::ports::{Condition, Index, Query, SortKey, Write};
-use crate::services::mail::notify::OutboxEntry;
+use crate::services::mail::notify::Notice;
 use crate::services::{item_of, Core, ServiceError};
 use crate::store;
 use chrono::{DateTime, Utc};
@@ -120,13 +120,10 @@ impl Core {
         loop {
             let page = self.table.query(&query).await?;
             for item in &page.items {
-                if !item.sk.ends_with(mail_id) {
-                    continue;
+                let notice: Notice = store::from_item(item)?;
+                if let Some(mail) = notice.mails.iter().find(|m| m.id == mail_id) {
+                    return Ok(mail.to.eq_ignore_ascii_case(address));
                 }
-                let entry: OutboxEntry = store::from_item(item)?;
-                return Ok(entry
-                    .mail
-                    .is_some_and(|m| m.id == mail_id && m.to.eq_ignore_ascii_case(address)));
             }
             match page.next {
                 Some(next) => query.after = Some(next),

@@ -3,11 +3,12 @@
 //! delays them but never loses them.
 
 use crate::domain::company::Company;
+use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::{Desk, Effect, Status};
 use crate::domain::ticket::{Priority, Ticket};
+use crate::mail::templates;
 use crate::mail::templates::MailKind;
-use crate::mail::{address, templates};
-use crate::ports::{DomainEvent, IndexKey, Item, Mail, Write};
+use crate::ports::{DomainEvent, Item, Write};
 use crate::services::{new_id, Core};
 use crate::store;
 use chrono::{DateTime, Utc};
@@ -24,28 +25,94 @@ pub enum DeliveryState {
     Suppressed,
 }
 
-/// An outbox entry: a mail to one recipient, or a domain event.
+/// One mail of a notice, to one recipient. Its text is rendered when it is sent, from the
+/// notice's inputs; its record stays on the ticket's email history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxEntry {
+pub struct MailOrder {
     pub id: String,
+    /// The `MailKind` slug.
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    /// Which of the notice's `extras` this kind's template takes beyond the ticket.
+    #[serde(default)]
+    pub extra: usize,
     pub state: DeliveryState,
-    pub attempts: u32,
-    pub created_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
-    #[serde(default)]
-    pub mail: Option<Mail>,
-    #[serde(default)]
-    pub event: Option<DomainEvent>,
+    /// A mail rendered by an earlier release and still waiting to go (`services::migrate`):
+    /// sent as it is, then dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prerendered: Option<Prerendered>,
 }
 
-/// Collects the outbox writes of one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prerendered {
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventOrder {
+    pub event: DomainEvent,
+    pub state: DeliveryState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// Everything one change tells: its mails (one per recipient) and domain events, written in
+/// the change's own transaction as one small item (under the ticket, `MAIL#…`; an event
+/// with no ticket under `EVENT#…`), on the outbox index until all are delivered. It keeps
+/// the mails' inputs, not their rendered bytes, and drops the inputs once nothing is left
+/// to send: what remains is the record of who was sent what, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<TicketId>,
+    /// The templates' view of the ticket at the change (`ticket`, without its description,
+    /// which never changes and is read when the mails are rendered) and the ticket's link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
+    /// What each kind needs beyond the ticket (a reply's text, a reminder's date …), once
+    /// each: three recipients of one reply share one copy of its text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mails: Vec<MailOrder>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventOrder>,
+    /// Delivery runs so far; each retry takes only what is still pending.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+impl Notice {
+    /// The notice's item: on the outbox index from the start.
+    pub fn item(&self) -> Item {
+        let (pk, sk) = match &self.ticket_id {
+            Some(ticket) => (store::ticket_pk(ticket), store::mail_sk(self.created_at, &self.id)),
+            None => (store::event_pk(&self.id), store::EVENT.to_string()),
+        };
+        let mut item = Item::new(pk, sk, store::to_data(self));
+        item.outbox = Some(store::outbox_key(&self.id, self.created_at));
+        item
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.mails.iter().any(|m| m.state == DeliveryState::Pending)
+            || self.events.iter().any(|e| e.state == DeliveryState::Pending)
+    }
+}
+
+/// Collects what one change tells: one notice per ticket it concerns (in practice one).
 pub struct Outbox<'a> {
     core: &'a Core,
     now: DateTime<Utc>,
-    pub writes: Vec<Write>,
+    notices: Vec<Notice>,
 }
 
 impl<'a> Outbox<'a> {
@@ -53,88 +120,99 @@ impl<'a> Outbox<'a> {
         Outbox {
             core,
             now: core.now(),
-            writes: Vec::new(),
+            notices: Vec::new(),
         }
     }
 
-    /// Queues one mail of `kind` to one recipient, rendered from the kind's template with
-    /// the ticket and `extra` (what that kind needs: the reply's text, a reminder's date …).
-    pub fn mail(&mut self, ticket: &Ticket, kind: MailKind, to: &str, extra: serde_json::Value) {
-        let settings = &self.core.settings;
-        let id = new_id("m");
-        let mut context = serde_json::json!({
-            "ticket": ticket_context(ticket),
-            "link": format!("{}/v1/tickets/{}", settings.public_base_url, ticket.id),
-        });
-        if let (Some(context), serde_json::Value::Object(extra)) = (context.as_object_mut(), extra) {
-            context.extend(extra);
-        }
-        let rendered = templates::render(kind, &context).unwrap_or_else(|e| {
-            // The templates are compiled in and each kind is rendered by the unit tests; should
-            // one still fail, the mail goes out plain rather than not at all.
-            tracing::error!(error = %e, "mail template failed");
-            templates::Rendered {
-                subject: ticket.subject.clone(),
-                text: format!("Ticket {} was updated.", ticket.number),
-                html: format!("<p>Ticket {} was updated.</p>", ticket.number),
+    /// The notice of this ticket (or of no ticket), begun on first use.
+    fn notice(&mut self, ticket: Option<&Ticket>) -> &mut Notice {
+        let id = ticket.map(|t| &t.id);
+        let position = match self.notices.iter().position(|n| n.ticket_id.as_ref() == id) {
+            Some(position) => position,
+            None => {
+                let context = ticket.map(|ticket| {
+                    json!({
+                        "ticket": ticket_context(ticket),
+                        "link": format!("{}/v1/tickets/{}", self.core.settings.public_base_url, ticket.id),
+                    })
+                });
+                self.notices.push(Notice {
+                    id: new_id("m"),
+                    created_at: self.now,
+                    ticket_id: id.cloned(),
+                    context,
+                    extras: Vec::new(),
+                    mails: Vec::new(),
+                    events: Vec::new(),
+                    attempts: 0,
+                });
+                self.notices.len() - 1
             }
-        });
-        let domain = &settings.mail_domain;
-        let mail = Mail {
-            id: id.clone(),
+        };
+        &mut self.notices[position]
+    }
+
+    /// Queues one mail of `kind` to one recipient, to be rendered from the kind's template
+    /// with the ticket and `extra` (what that kind needs: the reply's text, a reminder's date …).
+    pub fn mail(&mut self, ticket: &Ticket, kind: MailKind, to: &str, extra: serde_json::Value) {
+        let notice = self.notice(Some(ticket));
+        let subject = templates::subject(kind, notice.context.as_ref().unwrap_or(&serde_json::Value::Null))
+            .unwrap_or_else(|e| {
+                // The templates are compiled in and each kind is rendered by the unit tests.
+                tracing::error!(error = %e, "mail subject failed");
+                ticket.subject.clone()
+            });
+        let extra = match notice.extras.iter().position(|e| *e == extra) {
+            Some(position) => position,
+            None => {
+                notice.extras.push(extra);
+                notice.extras.len() - 1
+            }
+        };
+        notice.mails.push(MailOrder {
+            id: new_id("m"),
             kind: kind.slug().to_string(),
-            from: settings.mail_from.clone(),
             to: to.to_string(),
-            subject: templates::one_line(&format!("[{}] {}", ticket.number, rendered.subject)),
-            text: rendered.text,
-            html: rendered.html,
-            ticket_id: Some(ticket.id.clone()),
-            reply_to: Some(address::reply_address(&settings.mail_secret, domain, &ticket.id, to)),
-            message_id: address::message_id(&id, &ticket.id, domain),
-            thread_id: Some(address::thread_id(&ticket.id, domain)),
-        };
-        let entry = self.entry(Some(mail), None, &id);
-        let mut item = Item::new(
-            store::ticket_pk(&ticket.id),
-            store::mail_sk(self.now, &id),
-            store::to_data(&entry),
-        );
-        item.due = Some(self.due_key(&id));
-        self.writes.push(Write::create(item));
-    }
-
-    pub fn event(&mut self, detail_type: &str, detail: serde_json::Value) {
-        let id = new_id("e");
-        let event = DomainEvent {
-            id: id.clone(),
-            detail_type: detail_type.to_string(),
-            at: self.now,
-            detail,
-        };
-        let entry = self.entry(None, Some(event), &id);
-        let mut item = Item::new(store::event_pk(&id), store::EVENT, store::to_data(&entry));
-        item.due = Some(self.due_key(&id));
-        self.writes.push(Write::create(item));
-    }
-
-    fn entry(&self, mail: Option<Mail>, event: Option<DomainEvent>, id: &str) -> OutboxEntry {
-        OutboxEntry {
-            id: id.to_string(),
+            subject: templates::one_line(&format!("[{}] {}", ticket.number, subject)),
+            extra,
             state: DeliveryState::Pending,
-            attempts: 0,
-            created_at: self.now,
             sent_at: None,
             last_error: None,
-            mail,
-            event,
-        }
+            prerendered: None,
+        });
     }
 
-    fn due_key(&self, id: &str) -> IndexKey {
-        IndexKey::new(
-            store::outbox_pk(store::shard_of(id)),
-            format!("{}#{id}", store::ts(self.now)),
-        )
+    /// Queues a domain event about this ticket.
+    pub fn ticket_event(&mut self, ticket: &Ticket, detail_type: &str, detail: serde_json::Value) {
+        self.queue_event(Some(ticket), detail_type, detail);
+    }
+
+    /// Queues a domain event that concerns no ticket.
+    pub fn event(&mut self, detail_type: &str, detail: serde_json::Value) {
+        self.queue_event(None, detail_type, detail);
+    }
+
+    fn queue_event(&mut self, ticket: Option<&Ticket>, detail_type: &str, detail: serde_json::Value) {
+        let at = self.now;
+        self.notice(ticket).events.push(EventOrder {
+            event: DomainEvent {
+                id: new_id("e"),
+                detail_type: detail_type.to_string(),
+                at,
+                detail,
+            },
+            state: DeliveryState::Pending,
+            last_error: None,
+        });
+    }
+
+    /// The writes that put the notices in the outbox, for the change's transaction.
+    pub fn into_writes(self) -> Vec<Write> {
+        self.notices
+            .iter()
+            .filter(|n| n.is_pending())
+            .map(|n| Write::create(n.item()))
+            .collect()
     }
 
     /// The first-level address that hears of a ticket: the vendor desk, or the company's own.
@@ -167,7 +245,7 @@ impl<'a> Outbox<'a> {
             let on_call = self.core.settings.on_call_email.clone();
             self.mail(ticket, MailKind::UrgentTicket, &on_call, json!({}));
         }
-        self.event("ticket.created", ticket_event(ticket));
+        self.ticket_event(ticket, "ticket.created", ticket_event(ticket));
     }
 
     /// Mails and events for the lifecycle's effects.
@@ -175,7 +253,8 @@ impl<'a> Outbox<'a> {
         for effect in effects {
             match effect {
                 Effect::StatusChanged { from, to } => {
-                    self.event(
+                    self.ticket_event(
+                        ticket,
                         "ticket.status_changed",
                         serde_json::json!({ "ticket": ticket_event(ticket), "from": from, "to": to }),
                     );
@@ -232,7 +311,8 @@ fn status_text(ticket: &Ticket, to: Status) -> Option<String> {
     Some(text)
 }
 
-/// What the templates may show of a ticket.
+/// What the templates may show of a ticket, but its description (which never changes, so
+/// the deliverer reads it from the ticket rather than every notice keeping a copy).
 fn ticket_context(ticket: &Ticket) -> serde_json::Value {
     let claims: Vec<String> = ticket
         .links
@@ -256,7 +336,6 @@ fn ticket_context(ticket: &Ticket) -> serde_json::Value {
         "type": ticket.ticket_type,
         "priority": ticket.priority,
         "claims": claims.join(", "),
-        "description": ticket.description,
     })
 }
 

@@ -1,55 +1,103 @@
-//! Delivers the outbox: each due mail or event is claimed with a conditional write (so two
-//! workers never send the same one), handed to the mailer or publisher, then marked sent.
-//! A failure is retried with backoff; after `MAX_ATTEMPTS` the entry is marked failed and
-//! stays on the ticket's email history.
+//! Delivers the outbox. A run reads the due notices of the shards it was given from the
+//! outbox index (keys only), reads the notices themselves in one batch, and works on a
+//! bounded number at once (`Settings::background_concurrency`). Each notice is claimed
+//! with a conditional write (a lease: two overlapping runs never work on one notice), its
+//! pending mails are rendered and handed to the mailer at the configured send rate (a
+//! token bucket shared by the run), its events to the publisher, and the outcome is
+//! written back. What failed is retried with backoff; after `MAX_ATTEMPTS` it is marked
+//! failed and stays visible on the ticket's email history.
 
-use crate::ports::{Index, IndexKey, Item, Mailer, Publisher, Query, SortKey, StoreError, Write};
-use crate::services::mail::notify::{DeliveryState, OutboxEntry};
+use crate::domain::ticket::Ticket;
+use crate::mail::address;
+use crate::mail::templates::{self, MailKind};
+use crate::ports::{Index, Item, Mail, Mailer, Publisher, Query, SortKey, StoreError, Write};
+use crate::services::mail::feedback::Suppression;
+use crate::services::mail::notify::{DeliveryState, MailOrder, Notice};
 use crate::services::{Core, ServiceError};
 use crate::store;
 use chrono::Duration;
+use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
+use std::collections::HashMap;
 
 pub const MAX_ATTEMPTS: u32 = 12;
-/// How long a claimed entry is ours before another worker may take it over.
+/// How long a claimed notice is ours before another run may take it over.
 const LEASE_MINUTES: i64 = 5;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct DeliveryReport {
+    /// Mails and events handed over.
     pub sent: usize,
+    /// Mails and events that failed this time and wait for a retry.
     pub retried: usize,
     pub failed: usize,
     pub suppressed: usize,
 }
 
+impl DeliveryReport {
+    fn add(&mut self, other: DeliveryReport) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.suppressed += other.suppressed;
+    }
+}
+
+/// Every shard of the outbox (a run woken by a schedule takes them all).
+pub fn all_shards() -> Vec<u32> {
+    (0..store::DUE_SHARDS).collect()
+}
+
 impl Core {
+    /// Delivers every notice due by now.
     pub async fn deliver_outbox(
         &self,
         mailer: &dyn Mailer,
         publisher: &dyn Publisher,
     ) -> Result<DeliveryReport, ServiceError> {
+        self.deliver_outbox_shards(mailer, publisher, &all_shards()).await
+    }
+
+    /// Delivers every notice due by now on these shards (an invocation woken by the table's
+    /// stream takes the shards its records name).
+    pub async fn deliver_outbox_shards(
+        &self,
+        mailer: &dyn Mailer,
+        publisher: &dyn Publisher,
+        shards: &[u32],
+    ) -> Result<DeliveryReport, ServiceError> {
         let mut report = DeliveryReport::default();
         let upto = format!("{}~", store::ts(self.now()));
-        for shard in 0..store::DUE_SHARDS {
-            let mut query = Query::new(Index::Due, store::outbox_pk(shard));
+        let pace = Pace::new(self.settings.mail_send_rate);
+        for &shard in shards.iter().filter(|s| **s < store::DUE_SHARDS) {
+            let mut query = Query::new(Index::Outbox, store::outbox_pk(shard));
             query.sort = SortKey::AtMost(upto.clone());
             query.limit = 100;
-            // Each delivered entry leaves the index, so re-reading the first page drains it.
+            // Each notice worked on leaves the range (delivered, or due again later), so
+            // re-reading the first page drains the shard; a page that yields nothing new
+            // (an index lagging the table) ends it.
             loop {
                 let page = self.table.query(&query).await?;
                 if page.items.is_empty() {
                     break;
                 }
+                let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
+                let notices = self.table.get_many(&keys).await?;
+                let known = self.what_the_page_needs(&notices).await?;
+                // Collected first: a stream over a borrowing closure would not be `Send`
+                // for every lifetime, which spawned callers need.
+                let deliveries: Vec<_> = notices
+                    .into_iter()
+                    .map(|item| self.deliver_notice(item, &upto, &known, mailer, publisher, &pace))
+                    .collect();
+                let mut working =
+                    stream::iter(deliveries).buffer_unordered(self.settings.background_concurrency.max(1));
                 let mut progressed = false;
-                for item in page.items {
-                    match self.deliver_one(item, mailer, publisher).await? {
-                        Some(Outcome::Sent) => report.sent += 1,
-                        Some(Outcome::Retry) => report.retried += 1,
-                        Some(Outcome::Failed) => report.failed += 1,
-                        Some(Outcome::Suppressed) => report.suppressed += 1,
-                        None => continue,
+                while let Some(outcome) = working.next().await {
+                    if let Some(done) = outcome? {
+                        report.add(done);
+                        progressed = true;
                     }
-                    progressed = true;
                 }
                 if !progressed || page.next.is_none() {
                     break;
@@ -59,22 +107,61 @@ impl Core {
         Ok(report)
     }
 
-    async fn deliver_one(
+    /// What a page of notices needs read, in two batches rather than a read or two per
+    /// notice: the suppressions of its recipients and its tickets' descriptions.
+    async fn what_the_page_needs(&self, notices: &[Item]) -> Result<PageReads, ServiceError> {
+        let mut addresses = Vec::new();
+        let mut tickets = Vec::new();
+        for item in notices {
+            let notice: Notice = store::from_item(item)?;
+            let pending: Vec<&MailOrder> = notice
+                .mails
+                .iter()
+                .filter(|m| m.state == DeliveryState::Pending)
+                .collect();
+            addresses.extend(
+                pending
+                    .iter()
+                    .map(|m| (store::suppression_pk(&m.to), store::META.to_string())),
+            );
+            if let (false, Some(id)) = (pending.is_empty(), &notice.ticket_id) {
+                tickets.push((store::ticket_pk(id), store::META.to_string()));
+            }
+        }
+        let mut reads = PageReads::default();
+        for keys in [&mut addresses, &mut tickets] {
+            keys.sort();
+            keys.dedup();
+        }
+        for item in self.table.get_many(&addresses).await? {
+            reads.suppressed.insert(item.pk.clone(), store::from_item(&item)?);
+        }
+        for item in self.table.get_many(&tickets).await? {
+            let ticket: Ticket = store::from_item(&item)?;
+            reads.descriptions.insert(item.pk.clone(), ticket.description);
+        }
+        Ok(reads)
+    }
+
+    /// Works on one notice, unless it is no longer due or another run holds it.
+    async fn deliver_notice(
         &self,
         item: Item,
+        upto: &str,
+        known: &PageReads,
         mailer: &dyn Mailer,
         publisher: &dyn Publisher,
-    ) -> Result<Option<Outcome>, ServiceError> {
+        pace: &Pace,
+    ) -> Result<Option<DeliveryReport>, ServiceError> {
+        match &item.outbox {
+            Some(key) if key.sk.as_str() <= upto => {}
+            _ => return Ok(None),
+        }
         let now = self.now();
-        let mut entry: OutboxEntry = store::from_item(&item)?;
-        // Claim: push the due time past the lease, conditioned on the version we read.
+        let mut notice: Notice = store::from_item(&item)?;
+        // Claim: push the notice past the lease, conditioned on the version read.
         let mut claimed = item.clone();
-        claimed.due = item.due.as_ref().map(|d| {
-            IndexKey::new(
-                d.pk.clone(),
-                format!("{}#{}", store::ts(now + Duration::minutes(LEASE_MINUTES)), entry.id),
-            )
-        });
+        claimed.outbox = Some(store::outbox_key(&notice.id, now + Duration::minutes(LEASE_MINUTES)));
         match self
             .table
             .write(vec![Write::replace(claimed.clone(), item.version)])
@@ -84,68 +171,269 @@ impl Core {
             Err(StoreError::ConditionFailed(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
-        let suppressed = match &entry.mail {
-            Some(mail) => self.suppression(&mail.to).await?,
-            None => None,
-        };
-        if let Some(why) = suppressed {
-            entry.state = DeliveryState::Suppressed;
-            entry.last_error = Some(format!(
+        notice.attempts += 1;
+        let mut report = DeliveryReport::default();
+        let context = rendering_context(&notice, known);
+        for position in 0..notice.mails.len() {
+            if notice.mails[position].state != DeliveryState::Pending {
+                continue;
+            }
+            let outcome = self
+                .send_one(&notice, &notice.mails[position], &context, known, mailer, pace)
+                .await;
+            let order = &mut notice.mails[position];
+            match outcome {
+                Sent::Yes => {
+                    order.state = DeliveryState::Sent;
+                    order.sent_at = Some(now);
+                    order.last_error = None;
+                    order.prerendered = None;
+                    report.sent += 1;
+                }
+                Sent::Suppressed(why) => {
+                    order.state = DeliveryState::Suppressed;
+                    order.last_error = Some(why);
+                    order.prerendered = None;
+                    report.suppressed += 1;
+                }
+                Sent::No(error) => {
+                    settle_failure(
+                        &mut order.state,
+                        &mut order.last_error,
+                        error,
+                        notice.attempts,
+                        &mut report,
+                    );
+                }
+            }
+        }
+        for order in notice.events.iter_mut().filter(|e| e.state == DeliveryState::Pending) {
+            match publisher.publish(&order.event).await {
+                Ok(()) => {
+                    order.state = DeliveryState::Sent;
+                    order.last_error = None;
+                    report.sent += 1;
+                }
+                Err(e) => settle_failure(
+                    &mut order.state,
+                    &mut order.last_error,
+                    e.0,
+                    notice.attempts,
+                    &mut report,
+                ),
+            }
+        }
+        if notice.is_pending() {
+            tracing::warn!(notice = %notice.id, attempt = notice.attempts, "delivery failed; will retry");
+            // 1, 2, 4 … minutes, at most an hour.
+            let backoff = Duration::minutes(1 << (notice.attempts - 1).min(6));
+            claimed.outbox = Some(store::outbox_key(&notice.id, now + backoff));
+        } else {
+            // Done: the inputs go, the record of who was sent what stays.
+            claimed.outbox = None;
+            notice.context = None;
+            notice.extras.clear();
+        }
+        claimed.data = store::to_data(&notice);
+        let read_version = claimed.version;
+        // The lease protects this write; should it fail, the notice is retried after the
+        // lease (its mails may then go twice, which is better than never).
+        self.table.write(vec![Write::replace(claimed, read_version)]).await?;
+        Ok(Some(report))
+    }
+
+    async fn send_one(
+        &self,
+        notice: &Notice,
+        order: &MailOrder,
+        context: &serde_json::Value,
+        known: &PageReads,
+        mailer: &dyn Mailer,
+        pace: &Pace,
+    ) -> Sent {
+        if let Some(why) = known.suppressed.get(&store::suppression_pk(&order.to)) {
+            return Sent::Suppressed(format!(
                 "not sent: {} is suppressed since {} ({:?}: {})",
                 why.address,
                 why.at.format("%Y-%m-%d %H:%M UTC"),
                 why.kind,
                 why.detail
             ));
-            claimed.due = None;
-            claimed.data = store::to_data(&entry);
-            let read_version = claimed.version;
-            self.table.write(vec![Write::replace(claimed, read_version)]).await?;
-            return Ok(Some(Outcome::Suppressed));
         }
-        let result = match (&entry.mail, &entry.event) {
-            (Some(mail), _) => mailer.send(mail).await,
-            (None, Some(event)) => publisher.publish(event).await,
-            (None, None) => Ok(()),
+        let mail = self.render(notice, order, context);
+        pace.wait().await;
+        match mailer.send(&mail).await {
+            Ok(()) => Sent::Yes,
+            Err(e) => Sent::No(e.0),
+        }
+    }
+
+    /// The mail as it goes out: rendered from the notice's inputs, with its reply address,
+    /// Message-ID and thread.
+    fn render(&self, notice: &Notice, order: &MailOrder, context: &serde_json::Value) -> Mail {
+        let settings = &self.settings;
+        let mut context = context.clone();
+        if let (Some(context), Some(serde_json::Value::Object(extra))) =
+            (context.as_object_mut(), notice.extras.get(order.extra))
+        {
+            context.extend(extra.clone());
+        }
+        let rendered = match &order.prerendered {
+            Some(done) => Ok(templates::Rendered {
+                subject: order.subject.clone(),
+                text: done.text.clone(),
+                html: done.html.clone(),
+            }),
+            None => MailKind::from_slug(&order.kind)
+                .ok_or_else(|| format!("unknown mail kind {}", order.kind))
+                .and_then(|kind| templates::render(kind, &context).map_err(|e| e.to_string())),
         };
-        entry.attempts += 1;
-        let outcome = match result {
-            Ok(()) => {
-                entry.state = DeliveryState::Sent;
-                entry.sent_at = Some(now);
-                entry.last_error = None;
-                claimed.due = None;
-                Outcome::Sent
+        let rendered = rendered.unwrap_or_else(|e: String| {
+            // The templates are compiled in and each kind is rendered by the unit tests;
+            // should one still fail, the mail goes out plain rather than not at all.
+            tracing::error!(error = %e, "mail template failed");
+            templates::Rendered {
+                subject: order.subject.clone(),
+                text: format!("{} was updated.", order.subject),
+                html: format!("<p>{}</p>", minijinja::HtmlEscape(&order.subject)),
             }
-            Err(e) if entry.attempts >= MAX_ATTEMPTS => {
-                entry.state = DeliveryState::Failed;
-                entry.last_error = Some(e.0);
-                claimed.due = None;
-                Outcome::Failed
-            }
-            Err(e) => {
-                tracing::warn!(entry = %entry.id, attempt = entry.attempts, error = %e.0, "delivery failed; will retry");
-                entry.last_error = Some(e.0);
-                // 1, 2, 4 … minutes, at most an hour.
-                let backoff = Duration::minutes(1 << (entry.attempts - 1).min(6));
-                claimed.due = claimed
-                    .due
-                    .map(|d| IndexKey::new(d.pk, format!("{}#{}", store::ts(now + backoff), entry.id)));
-                Outcome::Retry
-            }
-        };
-        claimed.data = store::to_data(&entry);
-        let read_version = claimed.version;
-        // The lease protects this write; should it fail, the entry is retried after the lease
-        // (a mail may then go twice, which is better than never).
-        self.table.write(vec![Write::replace(claimed, read_version)]).await?;
-        Ok(Some(outcome))
+        });
+        let domain = &settings.mail_domain;
+        let ticket_id = notice.ticket_id.clone();
+        Mail {
+            id: order.id.clone(),
+            kind: order.kind.clone(),
+            from: settings.mail_from.clone(),
+            to: order.to.clone(),
+            subject: order.subject.clone(),
+            text: rendered.text,
+            html: rendered.html,
+            reply_to: ticket_id
+                .as_ref()
+                .map(|id| address::reply_address(&settings.mail_secret, domain, id, &order.to)),
+            message_id: match &ticket_id {
+                Some(id) => address::message_id(&order.id, id, domain),
+                None => format!("<{}@{domain}>", order.id),
+            },
+            thread_id: ticket_id.as_ref().map(|id| address::thread_id(id, domain)),
+            ticket_id,
+        }
     }
 }
 
-enum Outcome {
-    Sent,
-    Retry,
-    Failed,
-    Suppressed,
+/// What a page of notices needs beyond the notices, read for the page at once.
+#[derive(Default)]
+struct PageReads {
+    /// Suppressed recipients, by suppression key.
+    suppressed: HashMap<String, Suppression>,
+    /// Ticket descriptions, by ticket key.
+    descriptions: HashMap<String, String>,
+}
+
+/// The notice's template inputs, completed with its ticket's description.
+fn rendering_context(notice: &Notice, known: &PageReads) -> serde_json::Value {
+    let mut context = notice.context.clone().unwrap_or_else(|| serde_json::json!({}));
+    let description = notice
+        .ticket_id
+        .as_ref()
+        .and_then(|id| known.descriptions.get(&store::ticket_pk(id)));
+    if let (Some(description), Some(view)) = (description, context.get_mut("ticket").and_then(|t| t.as_object_mut())) {
+        view.insert("description".into(), description.clone().into());
+    }
+    context
+}
+
+/// A failed mail or event: pending again for the next run, or failed for good.
+fn settle_failure(
+    state: &mut DeliveryState,
+    last_error: &mut Option<String>,
+    error: String,
+    attempts: u32,
+    report: &mut DeliveryReport,
+) {
+    *last_error = Some(error);
+    if attempts >= MAX_ATTEMPTS {
+        *state = DeliveryState::Failed;
+        report.failed += 1;
+    } else {
+        report.retried += 1;
+    }
+}
+
+enum Sent {
+    Yes,
+    Suppressed(String),
+    No(String),
+}
+
+/// A token bucket: at most `rate` sends a second on average, bursts up to one second's
+/// worth. Shared by the notices a run works on at once; a caller that finds it empty waits
+/// its turn (turns are handed out in order).
+pub struct Pace {
+    rate: f64,
+    burst: f64,
+    state: tokio::sync::Mutex<(f64, tokio::time::Instant)>,
+}
+
+impl Pace {
+    pub fn new(per_second: f64) -> Pace {
+        let rate = if per_second.is_finite() && per_second > 0.0 {
+            per_second
+        } else {
+            1.0
+        };
+        let burst = rate.max(1.0);
+        Pace {
+            rate,
+            burst,
+            state: tokio::sync::Mutex::new((burst, tokio::time::Instant::now())),
+        }
+    }
+
+    /// Takes one token, waiting until there is one.
+    pub async fn wait(&self) {
+        let wait = {
+            let mut state = self.state.lock().await;
+            let now = tokio::time::Instant::now();
+            let (tokens, since) = *state;
+            let refilled = (tokens + now.duration_since(since).as_secs_f64() * self.rate).min(self.burst);
+            // Taking the token may leave the bucket in debt: the debt is this caller's wait.
+            let left = refilled - 1.0;
+            *state = (left, now);
+            if left >= 0.0 {
+                None
+            } else {
+                Some(std::time::Duration::from_secs_f64(-left / self.rate))
+            }
+        };
+        if let Some(wait) = wait {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pace_allows_a_burst_then_the_rate() {
+        let pace = Pace::new(10.0);
+        let start = tokio::time::Instant::now();
+        for _ in 0..10 {
+            pace.wait().await;
+        }
+        assert_eq!(start.elapsed(), std::time::Duration::ZERO, "a second's worth at once");
+        for _ in 0..20 {
+            pace.wait().await;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        assert!((1.9..=2.1).contains(&elapsed), "then ten a second: {elapsed}");
+    }
+
+    #[test]
+    fn a_pace_of_nothing_is_one_a_second() {
+        assert_eq!(Pace::new(0.0).rate, 1.0);
+        assert_eq!(Pace::new(f64::NAN).rate, 1.0);
+    }
 }

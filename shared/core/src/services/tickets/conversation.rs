@@ -134,7 +134,8 @@ impl Core {
         let mut outbox = Outbox::new(self);
         if !message.internal {
             self.reply_mails(&mut outbox, &next, &company, &message).await?;
-            outbox.event(
+            outbox.ticket_event(
+                &next,
                 "ticket.reply_added",
                 serde_json::json!({ "ticket": next.id, "message": message.id, "side": message.side }),
             );
@@ -145,7 +146,7 @@ impl Core {
             self.ticket_write(&next, loaded.version),
         ];
         writes.extend(arrived.iter().map(|a| Write::create(attachment_item(a))));
-        writes.extend(outbox.writes);
+        writes.extend(outbox.into_writes());
         Ok(Plan::new(
             writes,
             MessageOutcome::Added {

@@ -5,13 +5,13 @@ use crate::domain::access;
 use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::{Desk, Side, Status};
 use crate::domain::roles::{Identity, Standing};
-use crate::domain::ticket::{Priority, Ticket};
+use crate::domain::ticket::{LastReply, Priority};
 use crate::domain::validate::{self, Invalid};
 use crate::ports::{Cursor, Index, Query};
 use crate::services::problems::ProblemKind;
 use crate::services::tickets::SeenMarker;
 use crate::services::{Core, ServiceError};
-use crate::store;
+use crate::store::{self, Listing};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -109,33 +109,30 @@ impl Core {
         query.limit = limit;
         query.after = after;
         let page = self.table.query(&query).await?;
-        let tickets: Vec<Ticket> = if view == "collaborating" {
+        let listings: Vec<Listing> = if view == "collaborating" {
+            // A collaborator item is on the index, not its ticket: read the tickets it names.
             let keys: Vec<(String, String)> = page
                 .items
                 .iter()
-                .filter_map(|i| i.data.get("ticket_id").and_then(|v| v.as_str()))
-                .map(|id| (store::ticket_pk(id), store::META.to_string()))
+                .map(|i| (i.pk.clone(), store::META.to_string()))
                 .collect();
-            let mut found: HashMap<TicketId, Ticket> = HashMap::new();
+            let mut found: HashMap<String, Listing> = HashMap::new();
             for item in self.table.get_many(&keys).await? {
-                let t: Ticket = store::from_item(&item)?;
-                found.insert(t.id.clone(), t);
+                found.insert(item.pk.clone(), store::listing_of(&item)?);
             }
-            keys.iter()
-                .filter_map(|(pk, _)| found.remove(store::ticket_id_of(pk)))
-                .collect()
+            keys.iter().filter_map(|(pk, _)| found.remove(pk)).collect()
         } else {
-            page.items.iter().map(store::from_item).collect::<Result<_, _>>()?
+            page.items.iter().map(store::listing_of).collect::<Result<_, _>>()?
         };
-        let mut items = Vec::with_capacity(tickets.len());
-        let seen = self.seen_markers(&tickets, &who.user_id).await?;
-        for ticket in tickets {
+        let mut items = Vec::with_capacity(listings.len());
+        let seen = self.seen_markers(&listings, &who.user_id).await?;
+        for listing in listings {
             // The index decides the set; this check is the belt to its braces (agents see
             // vendor tickets only, whatever company they list).
-            let side = access::side_on(who, &ticket, view == "collaborating");
+            let side = access::side_for(who, &listing.company, listing.desk, view == "collaborating");
             let Some(side) = side else { continue };
-            let unseen = is_unseen(&ticket, side, seen.get(ticket.id.as_str()).copied());
-            items.push(summary(&ticket, unseen));
+            let unseen = is_unseen(listing.last_reply, side, seen.get(listing.id.as_str()).copied());
+            items.push(summary(listing, unseen));
         }
         Ok(TicketPage {
             items,
@@ -145,10 +142,10 @@ impl Core {
 
     async fn seen_markers(
         &self,
-        tickets: &[Ticket],
+        listings: &[Listing],
         reader: &str,
     ) -> Result<HashMap<String, DateTime<Utc>>, ServiceError> {
-        let keys: Vec<(String, String)> = tickets
+        let keys: Vec<(String, String)> = listings
             .iter()
             .filter(|t| t.last_reply.is_some())
             .map(|t| (store::ticket_pk(&t.id), store::seen_sk(reader)))
@@ -165,27 +162,27 @@ impl Core {
     }
 }
 
-fn is_unseen(ticket: &Ticket, side: Side, seen_at: Option<DateTime<Utc>>) -> bool {
-    match ticket.last_reply {
+fn is_unseen(last_reply: Option<LastReply>, side: Side, seen_at: Option<DateTime<Utc>>) -> bool {
+    match last_reply {
         Some(reply) if reply.side != side => seen_at.is_none_or(|seen| seen < reply.at),
         _ => false,
     }
 }
 
-fn summary(ticket: &Ticket, unseen: bool) -> TicketSummary {
+fn summary(listing: Listing, unseen: bool) -> TicketSummary {
     TicketSummary {
-        id: ticket.id.clone(),
-        number: ticket.number.clone(),
-        company: ticket.company.clone(),
-        subject: ticket.subject.clone(),
-        ticket_type: ticket.ticket_type.clone(),
-        priority: ticket.priority,
-        status: ticket.lifecycle.status,
-        sub_status: ticket.lifecycle.sub_status.clone(),
-        desk: ticket.lifecycle.desk,
-        assignee: ticket.lifecycle.assignee.clone(),
-        created_at: ticket.created_at,
-        updated_at: ticket.updated_at,
+        id: listing.id,
+        number: listing.number,
+        company: listing.company,
+        subject: listing.subject,
+        ticket_type: listing.ticket_type,
+        priority: listing.priority,
+        status: listing.status,
+        sub_status: listing.sub_status,
+        desk: listing.desk,
+        assignee: listing.assignee,
+        created_at: listing.created_at,
+        updated_at: listing.updated_at,
         unseen,
     }
 }

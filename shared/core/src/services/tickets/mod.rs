@@ -172,7 +172,7 @@ impl Core {
         }
         let mut outbox = Outbox::new(self);
         outbox.ticket_filed(&ticket, company, &guest_key);
-        writes.extend(outbox.writes);
+        writes.extend(outbox.into_writes());
         let view = TicketView {
             version: 1,
             your_side: Side::Customer,
@@ -211,7 +211,9 @@ impl Core {
             messages: Vec::new(),
             attachments: Vec::new(),
             collaborators: Vec::new(),
-            emails: notes_visible.then(|| email_history::of(&items)).transpose()?,
+            emails: notes_visible
+                .then(|| email_history::of(&items, &self.settings.mail_from))
+                .transpose()?,
         };
         let mut messages: Vec<Message> = Vec::new();
         let mut files: Vec<Attachment> = Vec::new();

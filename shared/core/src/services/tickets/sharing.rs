@@ -86,7 +86,7 @@ impl Core {
             serde_json::json!({ "inviter": who.display_name() }),
         );
         let mut writes = vec![Write::create(item)];
-        writes.extend(outbox.writes);
+        writes.extend(outbox.into_writes());
         Ok(Plan::new(writes, collaborator))
     }
 

@@ -116,13 +116,25 @@ impl Core {
             .company(&loaded.record.company)
             .await?
             .ok_or(ServiceError::NotFound("company"))?;
+        Ok(self.lifecycle_writes_for(loaded, lifecycle, effects, now, &company))
+    }
+
+    /// The same, with the ticket's company at hand (the sweep reads a page's companies at once).
+    pub(crate) fn lifecycle_writes_for(
+        &self,
+        loaded: &Loaded<Ticket>,
+        lifecycle: crate::domain::lifecycle::Lifecycle,
+        effects: &[crate::domain::lifecycle::Effect],
+        now: chrono::DateTime<chrono::Utc>,
+        company: &crate::domain::company::Company,
+    ) -> (Ticket, Vec<crate::ports::Write>) {
         let mut next = loaded.record.clone();
         next.lifecycle = lifecycle;
         next.updated_at = now;
         let mut outbox = Outbox::new(self);
-        outbox.effects(&next, effects, &company);
+        outbox.effects(&next, effects, company);
         let mut writes = vec![self.ticket_write(&next, loaded.version)];
-        writes.extend(outbox.writes);
-        Ok((next, writes))
+        writes.extend(outbox.into_writes());
+        (next, writes)
     }
 }

@@ -3,13 +3,16 @@
 //! changed since it was read (a customer replied a moment earlier) is re-read and
 //! re-evaluated, so the sweep is safe to run twice or concurrently.
 
+use crate::domain::company::Company;
 use crate::domain::lifecycle::{Event, Side};
 use crate::domain::ticket::Ticket;
 use crate::ports::{Index, Item, Query, SortKey};
 use crate::services::commit::{Commit, Replans};
 use crate::services::{Core, Loaded, ServiceError};
 use crate::store;
+use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
@@ -22,20 +25,36 @@ pub struct SweepReport {
 }
 
 impl Core {
+    /// Sweeps every shard of the due index.
     pub async fn sweep(&self) -> Result<SweepReport, ServiceError> {
+        let all: Vec<u32> = (0..store::DUE_SHARDS).collect();
+        self.sweep_shards(&all).await
+    }
+
+    /// Fires the timers due by now of the tickets on these shards of the due index.
+    pub async fn sweep_shards(&self, shards: &[u32]) -> Result<SweepReport, ServiceError> {
         let now = self.now();
         // '~' sorts after every character of our ids, so this takes every key due by `now`.
         let upto = format!("{}~", store::ts(now));
         let mut report = SweepReport::default();
-        for shard in 0..store::DUE_SHARDS {
+        for &shard in shards.iter().filter(|s| **s < store::DUE_SHARDS) {
             let mut query = Query::new(Index::Due, store::due_pk(shard));
             query.sort = SortKey::AtMost(upto.clone());
             query.limit = 100;
             loop {
+                // The due index holds keys alone: read the page's tickets in one batch, then
+                // fire them a bounded number at a time.
                 let page = self.table.query(&query).await?;
-                for item in &page.items {
-                    report.examined += 1;
-                    match self.fire_timers(item).await? {
+                report.examined += page.items.len();
+                let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
+                let tickets = self.table.get_many(&keys).await?;
+                let companies = self.companies_of(&tickets).await?;
+                // Collected first: a stream over a borrowing closure would not be `Send`
+                // for every lifetime, which spawned callers need.
+                let fires: Vec<_> = tickets.iter().map(|item| self.fire_timers(item, &companies)).collect();
+                let mut firing = stream::iter(fires).buffer_unordered(self.settings.background_concurrency.max(1));
+                while let Some(fired) = firing.next().await {
+                    match fired? {
                         Fired::Changed => report.changed += 1,
                         Fired::Nothing => {}
                         Fired::Deferred => report.deferred += 1,
@@ -58,7 +77,24 @@ impl Core {
         Ok(report)
     }
 
-    async fn fire_timers(&self, item: &Item) -> Result<Fired, ServiceError> {
+    /// The companies of a page of ticket items, read in one batch.
+    async fn companies_of(&self, tickets: &[Item]) -> Result<HashMap<String, Company>, ServiceError> {
+        let mut keys: Vec<(String, String)> = tickets
+            .iter()
+            .filter_map(|item| item.data.get("company")?.as_str())
+            .map(|code| (store::company_pk(code), store::META.to_string()))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let mut companies = HashMap::new();
+        for item in self.table.get_many(&keys).await? {
+            let company: Company = store::from_item(&item)?;
+            companies.insert(company.code.to_string(), company);
+        }
+        Ok(companies)
+    }
+
+    async fn fire_timers(&self, item: &Item, companies: &HashMap<String, Company>) -> Result<Fired, ServiceError> {
         let mut loaded = Loaded {
             record: store::from_item::<Ticket>(item)?,
             version: item.version,
@@ -75,7 +111,10 @@ impl Core {
                 return Ok(Fired::Nothing);
             }
             let id = ticket.id.clone();
-            let (_, writes) = self.lifecycle_writes(&loaded, lifecycle, &effects, now).await?;
+            let writes = match companies.get(ticket.company.as_str()) {
+                Some(company) => self.lifecycle_writes_for(&loaded, lifecycle, &effects, now, company).1,
+                None => self.lifecycle_writes(&loaded, lifecycle, &effects, now).await?.1,
+            };
             match self.commit(writes).await? {
                 Commit::Done => return Ok(Fired::Changed),
                 // Someone changed the ticket meanwhile: read it again, or leave it for the

@@ -86,7 +86,7 @@ impl Core {
             serde_json::json!({ "serial": serial_no, "sku": registered.sku, "dealer_company": registered.dealer_company }),
         );
         let mut writes = vec![Write::replace(item, loaded.version)];
-        writes.extend(outbox.writes);
+        writes.extend(outbox.into_writes());
         Ok(Plan::new(writes, registered))
     }
 

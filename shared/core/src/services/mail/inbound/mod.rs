@@ -303,7 +303,7 @@ impl Core {
                             "limit_mb": self.settings.attachment_limit_bytes / (1024 * 1024),
                         }),
                     );
-                    writes.extend(outbox.writes);
+                    writes.extend(outbox.into_writes());
                 }
                 let (outcome, follow_up_id, detail) = match value {
                     MessageOutcome::Added { .. } => (

@@ -1,0 +1,254 @@
+//! Brings a table written by an earlier release to the current item layout. One-off and
+//! resumable: each call rewrites one page of the table and returns where the next begins,
+//! so an interrupted run goes on from its last printed cursor (`claimdesk migrate` locally,
+//! `migrate-table` on AWS). Running it again over migrated items changes nothing.
+//!
+//! What changes (the lean layout of issue 12):
+//! - a ticket gains its list `summary` (what gsi1–3 now project instead of the record);
+//! - each outbox entry of the first layout (one item per mail or event, the mail rendered
+//!   in full, on the `due` index under `OUTBOX#n`) becomes a notice: the same item key, on
+//!   the `outbox` index while it is pending, a pending mail keeping its rendered text to be
+//!   sent as it is, a delivered one keeping only its record.
+//!
+//! Every rewrite is conditioned on the version read; an item that changed meanwhile is
+//! counted as `raced` and left for the next run (a current release writes it in the current
+//! layout anyway).
+
+use crate::domain::ids::TicketId;
+use crate::domain::ticket::Ticket;
+use crate::ports::{Cursor, DomainEvent, Item, Mail, StoreError, Write};
+use crate::services::mail::notify::{DeliveryState, EventOrder, MailOrder, Notice, Prerendered};
+use crate::services::{Core, ServiceError};
+use crate::store;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MigrationPage {
+    pub examined: usize,
+    pub rewritten: usize,
+    /// Items that changed between the read and the rewrite (run again to take them).
+    pub raced: usize,
+    /// Where the next page begins (`Cursor::encode`); `None` when the table is done.
+    pub next: Option<String>,
+}
+
+impl Core {
+    /// Rewrites one page of the table (`limit` items) into the current layout.
+    pub async fn migrate_page(&self, after: Option<&str>, limit: usize) -> Result<MigrationPage, ServiceError> {
+        let after = match after {
+            Some(text) => {
+                Some(Cursor::decode(text).ok_or_else(|| ServiceError::Internal(format!("{text} is not a cursor")))?)
+            }
+            None => None,
+        };
+        let page = self.table.scan(after.as_ref(), limit.max(1)).await?;
+        let mut report = MigrationPage {
+            examined: page.items.len(),
+            next: page.next.map(|c| c.encode()),
+            ..MigrationPage::default()
+        };
+        for item in &page.items {
+            let Some(upgraded) = upgrade(item, &self.settings.timers)? else {
+                continue;
+            };
+            match self.table.write(vec![Write::replace(upgraded, item.version)]).await {
+                Ok(()) => report.rewritten += 1,
+                Err(StoreError::ConditionFailed(_)) => report.raced += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Migrates the table from `from` (a cursor printed by an earlier run, or the start),
+    /// page after page, to its end or for at most `pages` pages, telling `progress` of
+    /// each; returns the totals and, when it stopped early, where to resume.
+    pub async fn migrate_table(
+        &self,
+        from: Option<String>,
+        page_size: usize,
+        pages: Option<usize>,
+        mut progress: impl FnMut(&MigrationPage),
+    ) -> Result<MigrationPage, ServiceError> {
+        let mut total = MigrationPage {
+            next: from,
+            ..MigrationPage::default()
+        };
+        let mut done = 0;
+        loop {
+            let page = self.migrate_page(total.next.as_deref(), page_size).await?;
+            progress(&page);
+            done += 1;
+            total.examined += page.examined;
+            total.rewritten += page.rewritten;
+            total.raced += page.raced;
+            total.next = page.next;
+            if total.next.is_none() || pages.is_some_and(|most| done >= most) {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// The item in the current layout, when it differs from the stored one.
+pub fn upgrade(item: &Item, timers: &crate::domain::lifecycle::Timers) -> Result<Option<Item>, StoreError> {
+    let is_ticket = item.sk == store::META && item.pk.starts_with("TICKET#");
+    if is_ticket {
+        let ticket: Ticket = store::from_item(item)?;
+        let current = store::ticket_item(&ticket, item.version, timers);
+        let same = current.summary == item.summary
+            && current.gsi1 == item.gsi1
+            && current.gsi2 == item.gsi2
+            && current.gsi3 == item.gsi3
+            && current.due == item.due;
+        return Ok((!same).then_some(current));
+    }
+    let is_outbox_entry = item.sk.starts_with(store::MAIL_PREFIX) || item.sk == store::EVENT;
+    if is_outbox_entry && (item.data.get("mail").is_some() || item.data.get("event").is_some()) {
+        let entry: FirstOutboxEntry = store::from_item(item)?;
+        let notice = entry.into_notice();
+        let mut current = item.clone();
+        current.due = None;
+        current.outbox = notice
+            .is_pending()
+            .then(|| store::outbox_key(&notice.id, outbox_time(item).unwrap_or(notice.created_at)));
+        current.data = store::to_data(&notice);
+        return Ok(Some(current));
+    }
+    Ok(None)
+}
+
+/// When a first-layout entry was next due (its `due` sort key: `<time>#<id>`).
+fn outbox_time(item: &Item) -> Option<DateTime<Utc>> {
+    let key = item.due.as_ref()?;
+    let (at, _) = key.sk.split_once('#')?;
+    DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// An outbox entry as the first layout stored it: one mail, rendered, or one event.
+#[derive(Debug, Deserialize)]
+struct FirstOutboxEntry {
+    id: String,
+    state: DeliveryState,
+    attempts: u32,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    sent_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    last_error: Option<String>,
+    #[serde(default)]
+    mail: Option<Mail>,
+    #[serde(default)]
+    event: Option<DomainEvent>,
+}
+
+impl FirstOutboxEntry {
+    fn into_notice(self) -> Notice {
+        let pending = self.state == DeliveryState::Pending;
+        let ticket_id: Option<TicketId> = self.mail.as_ref().and_then(|m| m.ticket_id.clone());
+        let mails = self
+            .mail
+            .map(|mail| MailOrder {
+                id: mail.id,
+                kind: mail.kind,
+                to: mail.to,
+                subject: mail.subject,
+                extra: 0,
+                state: self.state,
+                sent_at: self.sent_at,
+                last_error: self.last_error.clone(),
+                prerendered: pending.then_some(Prerendered {
+                    text: mail.text,
+                    html: mail.html,
+                }),
+            })
+            .into_iter()
+            .collect();
+        let events = self
+            .event
+            .map(|event| EventOrder {
+                event,
+                state: self.state,
+                last_error: self.last_error,
+            })
+            .into_iter()
+            .collect();
+        Notice {
+            id: self.id,
+            created_at: self.created_at,
+            ticket_id,
+            context: None,
+            extras: Vec::new(),
+            mails,
+            events,
+            attempts: self.attempts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lifecycle::Timers;
+    use crate::ports::IndexKey;
+    use serde_json::json;
+
+    fn first_layout_mail(state: &str) -> Item {
+        let mut item = Item::new(
+            "TICKET#t_abc",
+            "MAIL#2026-11-02T09:00:00.000000Z#m_1",
+            json!({
+                "id": "m_1", "state": state, "attempts": 1,
+                "created_at": "2026-11-02T09:00:00Z",
+                "mail": {
+                    "id": "m_1", "kind": "reply", "from": "d@x.test", "to": "ada@acme.test",
+                    "subject": "[ACME-000001] New reply: s", "text": "hello", "html": "<p>hello</p>",
+                    "ticket_id": "t_abc", "reply_to": null, "message_id": "<m_1.t_abc@x.test>",
+                    "thread_id": null
+                }
+            }),
+        );
+        item.version = 2;
+        if state == "pending" {
+            item.due = Some(IndexKey::new("OUTBOX#1", "2026-11-02T09:05:00.000000Z#m_1"));
+        }
+        item
+    }
+
+    #[test]
+    fn a_pending_first_layout_mail_becomes_a_notice_on_the_outbox_index_keeping_its_text() {
+        let upgraded = upgrade(&first_layout_mail("pending"), &Timers::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(upgraded.due, None);
+        let key = upgraded.outbox.clone().expect("still to send");
+        assert!(key.sk.starts_with("2026-11-02T09:05:00"), "{key:?}: keeps its turn");
+        let notice: Notice = store::from_item(&upgraded).unwrap();
+        assert_eq!(notice.ticket_id.as_deref(), Some("t_abc"));
+        assert_eq!(notice.mails[0].to, "ada@acme.test");
+        assert_eq!(notice.mails[0].prerendered.as_ref().unwrap().text, "hello");
+        assert!(
+            upgrade(&upgraded, &Timers::default()).unwrap().is_none(),
+            "a second run changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_sent_first_layout_mail_keeps_its_record_and_drops_its_bytes() {
+        let upgraded = upgrade(&first_layout_mail("sent"), &Timers::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(upgraded.outbox, None);
+        let notice: Notice = store::from_item(&upgraded).unwrap();
+        assert_eq!(notice.mails[0].state, DeliveryState::Sent);
+        assert_eq!(notice.mails[0].prerendered, None);
+        assert!(upgraded.data.to_string().len() < first_layout_mail("sent").data.to_string().len());
+    }
+
+    #[test]
+    fn other_items_are_left_alone() {
+        let company = Item::new("COMPANY#ACME", "META", json!({"code": "ACME"}));
+        assert!(upgrade(&company, &Timers::default()).unwrap().is_none());
+    }
+}
