@@ -4,6 +4,7 @@
 #   bash bench/run.sh            all of them (about 15 minutes on 2 cores after a build)
 #   bash bench/run.sh lambda     cold start and memory of every function
 #   bash bench/run.sh dynamo     DynamoDB requests and capacity per call and per sweep
+#   bash bench/run.sh scale      10,000 due tickets, 10,000 mails, 1,000 creates through a slow network
 #   bash bench/run.sh load       the local server under wrk on loopback
 # Needs what scripts/test.sh installs (.venv with moto) and wrk (apt-get install wrk).
 set -euo pipefail
@@ -30,7 +31,7 @@ wait_for() {
     return 1
 }
 
-if [ "$which" = all ] || [ "$which" = lambda ] || [ "$which" = dynamo ]; then
+if [ "$which" = all ] || [ "$which" = lambda ] || [ "$which" = dynamo ] || [ "$which" = scale ]; then
     port=$(free_port)
     .venv/bin/python scripts/emulator.py "$port" > target/bench-emulator.log 2>&1 &
     cleanup+=($!)
@@ -46,6 +47,11 @@ fi
 if [ "$which" = all ] || [ "$which" = dynamo ]; then
     echo "== DynamoDB cost: target/release/dynamo-cost --sizes 1000,100000 --due 10"
     target/release/dynamo-cost --sizes 1000,100000 --due 10
+fi
+
+if [ "$which" = all ] || [ "$which" = scale ]; then
+    echo "== at scale, 5 ms per DynamoDB request and 50 ms per SES send: target/release/at-scale"
+    target/release/at-scale --due 10000 --mails 10000 --send-rate 200 --creates 1000
 fi
 
 if [ "$which" = all ] || [ "$which" = load ]; then

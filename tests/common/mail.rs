@@ -27,6 +27,24 @@ impl Desk {
         raws.iter().map(|raw| SentMail::parse(raw)).collect()
     }
 
+    /// A mailer and a publisher of this desk's engine, for a test that runs deliveries of
+    /// its own beside the desk's (the local outbox folder and event log, or SES and
+    /// EventBridge on the emulator).
+    pub fn delivery_ports(
+        &self,
+    ) -> (
+        Arc<dyn claimdesk_core::ports::Mailer>,
+        Arc<dyn claimdesk_core::ports::Publisher>,
+    ) {
+        match &self.engine {
+            Engine::Local { .. } => (
+                Arc::new(claimdesk_local::EmlOutbox::new(&self.dir.path().join("outbox")).unwrap()),
+                Arc::new(claimdesk_local::EventLog::new(&self.dir.path().join("events.jsonl"))),
+            ),
+            Engine::Aws(aws) => (aws.engine.mailer.clone(), aws.engine.publisher.clone()),
+        }
+    }
+
     pub async fn mails_of(&self, kind: &str) -> Vec<SentMail> {
         self.mails().await.into_iter().filter(|m| m.kind == kind).collect()
     }

@@ -113,7 +113,31 @@ async fn concurrent_creates_in_two_companies_number_each_without_gaps_or_repeats
     }
 }
 
+/// Two outbox runs overlap (a stream batch and the retry schedule, or two instances), with
+/// the desk's own worker beside them: each notice is claimed by one of them, and every mail
+/// goes exactly once.
+async fn overlapping_deliveries_send_each_mail_once(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    for _ in 0..12 {
+        vendor_ticket(&desk, &cast).await;
+    }
+    let (mailer, publisher) = desk.delivery_ports();
+    let core = desk.core();
+    let (a, b) = tokio::join!(
+        core.deliver_outbox(mailer.as_ref(), publisher.as_ref()),
+        core.deliver_outbox(mailer.as_ref(), publisher.as_ref()),
+    );
+    a.unwrap();
+    b.unwrap();
+    desk.deliver_now().await;
+    let mails = desk.mails().await;
+    assert!(mails.len() >= 24, "two mails a ticket: {}", mails.len());
+    let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(ids.len(), mails.len(), "a mail went twice");
+}
+
 on_both_engines!(
+    overlapping_deliveries_send_each_mail_once,
     a_reply_and_two_sweeps_racing_on_a_waiting_ticket_always_end_consistent,
     fifty_concurrent_replies_all_land_with_a_consistent_version_and_history,
     concurrent_creates_in_two_companies_number_each_without_gaps_or_repeats,

@@ -1,5 +1,6 @@
-//! The single-table layout: how each record becomes an item, with its keys and indexes.
-//! Written once, used by both engines. ARCHITECTURE.md lists the access patterns.
+//! The single-table layout: how each record becomes an item, with its keys and indexes, and
+//! how a record is packed for storage. Written once, used by both engines. ARCHITECTURE.md
+//! lists the access patterns and what each index projects.
 //!
 //! | record            | pk                  | sk                       | indexes                          |
 //! |-------------------|---------------------|--------------------------|----------------------------------|
@@ -9,8 +10,8 @@
 //! | collaborator      | TICKET#id           | COLLAB#email             | gsi1 COLLAB#email                |
 //! | guest key         | TICKET#id           | GUEST#sha256             | TTL                              |
 //! | seen marker       | TICKET#id           | SEEN#reader              |                                  |
-//! | mail (outbox)     | TICKET#id           | MAIL#time#id             | due OUTBOX#shard while pending   |
-//! | event (outbox)    | EVENT#id            | EVENT                    | due OUTBOX#shard while pending   |
+//! | notice (outbox)   | TICKET#id           | MAIL#time#id             | outbox OUTBOX#shard while pending |
+//! | notice, no ticket | EVENT#id            | EVENT                    | outbox OUTBOX#shard while pending |
 //! | company           | COMPANY#code        | META                     |                                  |
 //! | ticket counter    | COMPANY#code        | COUNTER                  |                                  |
 //! | number → ticket   | COMPANY#code        | NUMBER#ACME-000123       |                                  |

@@ -108,7 +108,6 @@ async fn guest_ticket(api: &Api, request: &ApiRequest, params: Params) -> Result
         .await
         .map_err(Problem::from)?;
     let view = api.core.ticket_view(&loaded, &viewer).await.map_err(Problem::from)?;
-    api.core.mark_seen(id, &viewer.reader).await.map_err(Problem::from)?;
     Ok(ApiResponse::json(200, &view))
 }
 

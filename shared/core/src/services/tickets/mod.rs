@@ -188,7 +188,9 @@ impl Core {
     }
 
     /// Reads the whole ticket partition in one query: the ticket, its conversation,
-    /// attachments, collaborators and mail. Also answers what the reader had not seen yet.
+    /// attachments, collaborators and mail; and marks its replies seen for this reader when
+    /// a reply came since the reader last looked (seed 001's red badge). Opening a ticket
+    /// with nothing new writes nothing.
     pub async fn ticket_view(&self, loaded: &Loaded<Ticket>, viewer: &Viewer) -> Result<TicketView, ServiceError> {
         let ticket = &loaded.record;
         let mut query = Query::new(crate::ports::Index::Table, store::ticket_pk(&ticket.id));
@@ -236,6 +238,17 @@ impl Core {
             .map(AttachmentView::from)
             .collect();
         view.messages = messages.into_iter().filter(|m| !m.internal || notes_visible).collect();
+        let seen_key = store::seen_sk(&viewer.reader);
+        let seen_at = match items.iter().find(|i| i.sk == seen_key) {
+            Some(item) => Some(store::from_item::<SeenMarker>(item)?.at),
+            None => None,
+        };
+        if ticket
+            .last_reply
+            .is_some_and(|reply| seen_at.is_none_or(|seen| seen < reply.at))
+        {
+            self.mark_seen(&ticket.id, &viewer.reader).await?;
+        }
         Ok(view)
     }
 
@@ -258,8 +271,7 @@ impl Core {
         }
     }
 
-    /// Opening a ticket marks its replies seen for this reader (seed 001's red badge).
-    pub async fn mark_seen(&self, ticket_id: &str, reader: &str) -> Result<(), ServiceError> {
+    async fn mark_seen(&self, ticket_id: &str, reader: &str) -> Result<(), ServiceError> {
         let marker = SeenMarker { at: self.now() };
         let item = item_of(store::ticket_pk(ticket_id), store::seen_sk(reader), &marker);
         self.table
