@@ -8,14 +8,16 @@ use std::sync::Mutex;
 
 pub struct EventLog {
     path: PathBuf,
-    lock: Mutex<()>,
+    /// Opened on the first event and kept: opening the file for every line cost the local
+    /// server a system call and a path walk per event.
+    file: Mutex<Option<std::fs::File>>,
 }
 
 impl EventLog {
     pub fn new(path: &Path) -> EventLog {
         EventLog {
             path: path.to_path_buf(),
-            lock: Mutex::new(()),
+            file: Mutex::new(None),
         }
     }
 }
@@ -24,12 +26,20 @@ impl EventLog {
 impl Publisher for EventLog {
     async fn publish(&self, event: &DomainEvent) -> Result<(), DeliveryError> {
         let line = serde_json::to_string(event).map_err(|e| DeliveryError(e.to_string()))?;
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| DeliveryError(e.to_string()))?;
-        writeln!(file, "{line}").map_err(|e| DeliveryError(e.to_string()))
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if file.is_none() {
+            let opened = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .map_err(|e| DeliveryError(e.to_string()))?;
+            *file = Some(opened);
+        }
+        let Some(open) = file.as_mut() else {
+            return Err(DeliveryError("event log not open".into()));
+        };
+        // One write of the whole line, so lines from two logs on one file never interleave.
+        open.write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| DeliveryError(e.to_string()))
     }
 }

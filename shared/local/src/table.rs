@@ -320,12 +320,10 @@ impl Table for SqliteTable {
                 Write::Delete { pk, sk, condition } => (pk, sk, condition),
             };
             let stored: Option<i64> = transaction
-                .query_row(
+                .prepare_cached(
                     "SELECT version FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
-                    params![pk, sk, now],
-                    |row| row.get(0),
                 )
-                .optional()
+                .and_then(|mut statement| statement.query_row(params![pk, sk, now], |row| row.get(0)).optional())
                 .map_err(unavailable)?;
             let holds = match condition {
                 Condition::None => true,
