@@ -187,13 +187,13 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         settings: Arc::new(settings),
         catalogue: Arc::new(catalogue),
     };
-    // A data folder from an earlier release is brought to the current layout before serving
-    // (a no-op read of every item once it is).
+    // A data folder from an earlier release is brought to the current layout before serving;
+    // one already there is not walked again (its layout record says so).
     let migrated = core
-        .migrate_table(None, 500, None, |_| {})
+        .ensure_current_layout()
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    if migrated.rewritten > 0 || migrated.raced > 0 {
+    if let Some(migrated) = migrated.filter(|m| m.rewritten > 0 || m.raced > 0) {
         tracing::info!(
             rewritten = migrated.rewritten,
             examined = migrated.examined,

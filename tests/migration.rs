@@ -88,6 +88,11 @@ async fn a_first_layout_table_is_migrated_in_resumable_pages(desk: Desk) {
     );
     let again = core.migrate_table(None, 100, None, |_| {}).await.unwrap();
     assert_eq!(again.rewritten, 0, "a second run changes nothing");
+    core.ensure_current_layout().await.unwrap();
+    assert!(
+        core.ensure_current_layout().await.unwrap().is_none(),
+        "a table recorded current is not walked again"
+    );
 
     let (status, list) = desk
         .call("GET", "/v1/tickets?view=company", Some(&cast.client), None)

@@ -24,6 +24,7 @@
 //! | serial            | SERIAL#serial       | META                     |                                  |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
 //! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
+//! | item layout       | LAYOUT              | META                     |                                  |
 
 use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::{Desk, Status, Timers};
@@ -80,6 +81,8 @@ pub fn seen_sk(reader: &str) -> String {
     format!("SEEN#{reader}")
 }
 pub const COUNTER: &str = "COUNTER";
+/// The record of the item layout the table was last migrated to (`services::migrate`).
+pub const LAYOUT_PK: &str = "LAYOUT";
 
 /// Sort-key prefixes of a ticket's partition, for `begins_with` queries and for telling its
 /// items apart in the one query that reads a whole ticket.

@@ -23,6 +23,16 @@ use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The item layout this release writes (1: the first; 2: issue 12's lean layout).
+pub const LAYOUT: u32 = 2;
+
+/// The table's own record of the layout it was last brought to, so that a start does not
+/// walk a table that is already current.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LayoutRecord {
+    version: u32,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MigrationPage {
     pub examined: usize,
@@ -59,6 +69,31 @@ impl Core {
             }
         }
         Ok(report)
+    }
+
+    /// Brings the table to `LAYOUT` unless its layout record says it is there already;
+    /// answers the migration's totals when it ran. The record is written only after a run
+    /// that raced with nothing, so an interrupted or raced run is taken again next time.
+    pub async fn ensure_current_layout(&self) -> Result<Option<MigrationPage>, ServiceError> {
+        let recorded = self.get_record::<LayoutRecord>(store::LAYOUT_PK, store::META).await?;
+        if recorded.is_some_and(|r| r.record.version >= LAYOUT) {
+            return Ok(None);
+        }
+        let total = self.migrate_table(None, 500, None, |_| {}).await?;
+        if total.raced == 0 {
+            let record = crate::services::item_of(
+                store::LAYOUT_PK.to_string(),
+                store::META,
+                &LayoutRecord { version: LAYOUT },
+            );
+            self.table
+                .write(vec![Write::Put {
+                    item: record,
+                    condition: crate::ports::Condition::None,
+                }])
+                .await?;
+        }
+        Ok(Some(total))
     }
 
     /// Migrates the table from `from` (a cursor printed by an earlier run, or the start),

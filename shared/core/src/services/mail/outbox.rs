@@ -82,13 +82,19 @@ impl Core {
                     break;
                 }
                 let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
-                let notices = self.table.get_many(&keys).await?;
+                let notices = self
+                    .table
+                    .get_many(&keys)
+                    .await?
+                    .into_iter()
+                    .map(|item| Ok((store::from_item::<Notice>(&item)?, item)))
+                    .collect::<Result<Vec<_>, StoreError>>()?;
                 let known = self.what_the_page_needs(&notices).await?;
                 // Collected first: a stream over a borrowing closure would not be `Send`
                 // for every lifetime, which spawned callers need.
                 let deliveries: Vec<_> = notices
                     .into_iter()
-                    .map(|item| self.deliver_notice(item, &upto, &known, mailer, publisher, &pace))
+                    .map(|read| self.deliver_notice(read, &upto, &known, mailer, publisher, &pace))
                     .collect();
                 let mut working =
                     stream::iter(deliveries).buffer_unordered(self.settings.background_concurrency.max(1));
@@ -109,11 +115,10 @@ impl Core {
 
     /// What a page of notices needs read, in two batches rather than a read or two per
     /// notice: the suppressions of its recipients and its tickets' descriptions.
-    async fn what_the_page_needs(&self, notices: &[Item]) -> Result<PageReads, ServiceError> {
+    async fn what_the_page_needs(&self, notices: &[(Notice, Item)]) -> Result<PageReads, ServiceError> {
         let mut addresses = Vec::new();
         let mut tickets = Vec::new();
-        for item in notices {
-            let notice: Notice = store::from_item(item)?;
+        for (notice, _) in notices {
             let pending: Vec<&MailOrder> = notice
                 .mails
                 .iter()
@@ -146,7 +151,7 @@ impl Core {
     /// Works on one notice, unless it is no longer due or another run holds it.
     async fn deliver_notice(
         &self,
-        item: Item,
+        (mut notice, item): (Notice, Item),
         upto: &str,
         known: &PageReads,
         mailer: &dyn Mailer,
@@ -158,7 +163,6 @@ impl Core {
             _ => return Ok(None),
         }
         let now = self.now();
-        let mut notice: Notice = store::from_item(&item)?;
         // Claim: push the notice past the lease, conditioned on the version read.
         let mut claimed = item.clone();
         claimed.outbox = Some(store::outbox_key(&notice.id, now + Duration::minutes(LEASE_MINUTES)));
