@@ -7,7 +7,8 @@ use crate::events::BusPublisher;
 use crate::lazy::LazyClient;
 use crate::mail::SesMailer;
 use crate::table::DynamoTable;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
 use claimdesk_core::domain::catalogue::Catalogue;
 use claimdesk_core::http::Api;
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
@@ -31,7 +32,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(sdk: &SdkConfig, names: Names, settings: Settings, clock: Arc<dyn Clock>) -> Engine {
         let dynamo = Arc::new(DynamoTable::new(
-            aws_sdk_dynamodb::Client::new(sdk),
+            LazyClient::of(sdk, aws_sdk_dynamodb::Client::new),
             &names.table,
             clock.clone(),
         ));
@@ -65,10 +66,30 @@ impl Engine {
     /// Configuration from the environment, credentials and region from the usual chain.
     pub async fn from_env() -> Result<Engine, ConfigError> {
         let (names, settings) = config::from_env()?;
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(crate::tls::https_client())
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(crate::tls::https_client());
+        // On Lambda the region and the role's credentials are in the environment, which is
+        // where the default chains look first; naming them skips building the rest of those
+        // chains (profile files, SSO, web identity, the container and instance metadata
+        // clients), most of a function's init.
+        if let Some((region, credentials)) = environment_credentials() {
+            loader = loader.region(region).credentials_provider(credentials);
+        }
+        let sdk = loader.load().await;
         Ok(Engine::new(&sdk, names, settings, Arc::new(SystemClock)))
     }
+}
+
+/// The region and static credentials the environment names, when it names both (Lambda
+/// always does; a developer's shell may not, and then the default chains decide).
+fn environment_credentials() -> Option<(Region, Credentials)> {
+    let variable = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let region = variable("AWS_REGION").or_else(|| variable("AWS_DEFAULT_REGION"))?;
+    let credentials = Credentials::new(
+        variable("AWS_ACCESS_KEY_ID")?,
+        variable("AWS_SECRET_ACCESS_KEY")?,
+        variable("AWS_SESSION_TOKEN"),
+        None,
+        "Environment",
+    );
+    Some((Region::new(region), credentials))
 }

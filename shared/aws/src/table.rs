@@ -5,6 +5,7 @@
 //! TransactWriteItems, so a change, its outbox entries and its idempotency record land
 //! together or not at all.
 
+use crate::lazy::LazyClient;
 use crate::metering::{Meter, Usage};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -25,7 +26,8 @@ type Attributes = HashMap<String, AttributeValue>;
 const BATCH_GET_MAX: usize = 100;
 
 pub struct DynamoTable {
-    client: Client,
+    /// Built on the first request: building it parses the trust store's roots.
+    client: LazyClient<Client>,
     name: String,
     /// Expired items are absent to readers and conditions, whatever TTL has swept yet
     /// (DynamoDB deletes expired items only within a day or two).
@@ -179,7 +181,7 @@ where
 }
 
 impl DynamoTable {
-    pub fn new(client: Client, name: impl Into<String>, clock: Arc<dyn Clock>) -> DynamoTable {
+    pub fn new(client: LazyClient<Client>, name: impl Into<String>, clock: Arc<dyn Clock>) -> DynamoTable {
         DynamoTable {
             client,
             name: name.into(),
@@ -211,7 +213,12 @@ impl DynamoTable {
             Write::Put { item, condition } => {
                 let attributes = to_attributes(&item);
                 self.meter.put(&attributes);
-                let mut put = self.client.put_item().table_name(&self.name).set_item(Some(attributes));
+                let mut put = self
+                    .client
+                    .get()
+                    .put_item()
+                    .table_name(&self.name)
+                    .set_item(Some(attributes));
                 if let Some((expression, values)) = condition_expression(condition, now) {
                     put = put.condition_expression(expression);
                     if !values.is_empty() {
@@ -224,6 +231,7 @@ impl DynamoTable {
                 self.meter.delete();
                 let mut delete = self
                     .client
+                    .get()
                     .delete_item()
                     .table_name(&self.name)
                     .set_key(Some(key(&pk, &sk)));
@@ -277,6 +285,7 @@ impl DynamoTable {
             .transaction(&metered.iter().map(Option::as_ref).collect::<Vec<_>>());
         match self
             .client
+            .get()
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
@@ -336,6 +345,7 @@ impl Table for DynamoTable {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
+            .get()
             .get_item()
             .table_name(&self.name)
             .set_key(Some(key(pk, sk)))
@@ -373,6 +383,7 @@ impl Table for DynamoTable {
                 let asked = request.keys().len();
                 let output = self
                     .client
+                    .get()
                     .batch_get_item()
                     .request_items(&self.name, request)
                     .send()
@@ -431,6 +442,7 @@ impl Table for DynamoTable {
         // carries no cursor (as on the embedded engine).
         let mut request = self
             .client
+            .get()
             .query()
             .table_name(&self.name)
             .key_condition_expression(expression)
@@ -489,6 +501,7 @@ impl Table for DynamoTable {
     async fn scan(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, StoreError> {
         let mut request = self
             .client
+            .get()
             .scan()
             .table_name(&self.name)
             .consistent_read(true)
