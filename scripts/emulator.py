@@ -18,6 +18,8 @@
   /moto-api/data.json, dumps every service at once and fails while other tests write.)
 - Another, GET /_claimdesk/events?bus=NAME, lists the events PutEvents accepted for that
   bus (moto delivers events only to rule targets and keeps no copy).
+- Cognito refuses a refresh token it never issued with NotAuthorizedException, as the real
+  service does. moto looks the token up without a default and answers HTTP 500.
 
 Usage: python scripts/emulator.py PORT
 """
@@ -37,6 +39,8 @@ import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.events.models import EventsBackend
+from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.models import CognitoIdpUserPool
 from moto.ses.models import ses_backends
 from werkzeug.serving import make_server
 
@@ -152,7 +156,19 @@ def bound_streams():
     StreamShard.add = bounded_add
 
 
+def unknown_refresh_tokens_are_refused():
+    create = CognitoIdpUserPool.create_tokens_from_refresh_token
+
+    def refusing(self, refresh_token):
+        if refresh_token not in self.refresh_tokens:
+            raise NotAuthorizedError(refresh_token)
+        return create(self, refresh_token)
+
+    CognitoIdpUserPool.create_tokens_from_refresh_token = refusing
+
+
 def main():
+    unknown_refresh_tokens_are_refused()
     cheap_transactions()
     bound_streams()
     record_published_events()

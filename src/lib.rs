@@ -11,7 +11,7 @@ use claimdesk_core::http::limits::{self, RateLimiter, RateLimits};
 use claimdesk_core::http::{auth, Api, ApiRequest, ApiResponse, Caller};
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
 use claimdesk_core::services::{Core, NumberPool, Settings};
-use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, SqliteTable};
+use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, LocalAccounts, SqliteTable};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -162,31 +162,46 @@ impl ServerHandle {
     }
 }
 
-pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
-    let listener = tokio::net::TcpListener::bind(config.bind).await?;
-    let addr = listener.local_addr()?;
+/// The core over a data folder: its table, files, accounts and secrets. `public_base_url`
+/// is where links in mail point when the settings name none.
+pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Core, Arc<Vec<u8>>)> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let secret = jwt_secret(&config.data_dir)?;
+    let secret = Arc::new(jwt_secret(&config.data_dir)?);
     let store_error = |e: claimdesk_core::ports::StoreError| std::io::Error::other(e.to_string());
     let table = SqliteTable::open(&config.data_dir.join("claimdesk.db"), config.clock.clone()).map_err(store_error)?;
     let mut settings = config.settings.clone();
     settings.mail_secret = mail_secret(&config.data_dir)?;
     if settings.public_base_url == Settings::default().public_base_url {
-        settings.public_base_url = format!("http://{addr}");
+        settings.public_base_url = public_base_url.to_string();
     }
     let blobs = FileBlobs::new(&config.data_dir.join("attachments"), &settings.public_base_url).map_err(store_error)?;
     let catalogue = match &config.catalogue_file {
         Some(path) => Catalogue::from_json(&std::fs::read_to_string(path)?).map_err(std::io::Error::other)?,
         None => Catalogue::defaults(),
     };
+    let table: Arc<dyn claimdesk_core::ports::Table> = Arc::new(table);
+    let accounts = LocalAccounts::new(
+        table.clone(),
+        config.clock.clone(),
+        secret.clone(),
+        config.token_rules.clone(),
+    );
     let core = Core {
-        table: Arc::new(table),
+        table,
         blobs: Arc::new(blobs),
+        accounts: Arc::new(accounts),
         clock: config.clock.clone(),
         numbers: NumberPool::new(settings.number_block_max),
         settings: Arc::new(settings),
         catalogue: Arc::new(catalogue),
     };
+    Ok((core, secret))
+}
+
+pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
+    let listener = tokio::net::TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let (core, secret) = open_core(&config, &format!("http://{addr}"))?;
     // A data folder from an earlier release is brought to the current layout before serving;
     // one already there is not walked again (its layout record says so).
     let migrated = core
@@ -213,7 +228,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     };
     let state = AppState {
         api: Api::new(core.clone(), Some(waker)),
-        secret: Arc::new(secret),
+        secret,
         token_rules: Arc::new(config.token_rules.clone()),
         limiter: config.rate_limits.map(|l| Arc::new(RateLimiter::new(l))),
     };
@@ -302,6 +317,9 @@ async fn handle(
             .collect(),
         body: body.to_vec(),
         caller,
+        source: Some(peer.ip().to_string()),
+        // The local server speaks plain HTTP on loopback.
+        over_tls: false,
     };
     let response = state.api.handle(request).await;
     tracing::info!(

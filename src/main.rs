@@ -1,8 +1,9 @@
-//! `claimdesk` — the local server, and a helper that prints development tokens.
-//! `claimdesk --help`, `claimdesk serve --help` and `claimdesk token --help` list the flags;
-//! with no command it serves.
+//! `claimdesk` — the local server, a helper that prints development tokens, and
+//! `claimdesk admin create`, which makes the first person who signs in with a password.
+//! `claimdesk --help` and each command's `--help` list the flags; with no command it serves.
 
 use claimdesk::{jwt_secret, start, Config};
+use claimdesk_core::domain::people::AdminDraft;
 use claimdesk_core::domain::roles::{Identity, Role};
 use claimdesk_core::http::auth::{issue_token_for, TokenRules};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -31,6 +32,29 @@ enum Command {
     Serve(ServeArgs),
     /// Print a signed development token for scripts and tests.
     Token(TokenArgs),
+    /// Manage the vendor's staff admins.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a staff admin who signs in with a password: the first person of a new data
+    /// folder. The password is asked for on the terminal, or read from standard input.
+    Create(AdminArgs),
+}
+
+#[derive(Debug, Args)]
+struct AdminArgs {
+    /// The admin's email address (their sign-in).
+    #[arg(long)]
+    email: String,
+    /// The admin's full name.
+    #[arg(long)]
+    name: String,
+    /// The data folder.
+    #[arg(long, env = "CLAIMDESK_DATA", default_value = "data")]
+    data: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -109,6 +133,7 @@ async fn main() -> ExitCode {
     match cli.command {
         Some(Command::Token(args)) => print_token(&args),
         Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Admin(AdminCommand::Create(args))) => create_admin(&args).await,
         None => serve(cli.serve).await,
     }
 }
@@ -165,6 +190,52 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let _ = tokio::signal::ctrl_c().await;
     server.stop().await;
     ExitCode::SUCCESS
+}
+
+/// The password: asked for without echo on a terminal, else the first line of stdin.
+fn read_password() -> std::io::Result<String> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return rpassword::prompt_password("Password for the new admin: ");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn create_admin(args: &AdminArgs) -> ExitCode {
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("claimdesk: cannot read the password: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let config = Config::new(&args.data, SocketAddr::from(([127, 0, 0, 1], 0)));
+    let core = match claimdesk::open_core(&config, &config.settings.public_base_url) {
+        Ok((core, _)) => core,
+        Err(e) => {
+            eprintln!("claimdesk: cannot open {}: {e}", args.data.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let draft = AdminDraft {
+        email: args.email.clone(),
+        name: args.name.clone(),
+        password,
+    };
+    match core.create_staff_admin(&draft).await {
+        Ok(user) => {
+            println!(
+                "Created staff admin {} ({}); sign in with POST /v1/sessions",
+                user.email, user.id
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("claimdesk: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn print_token(args: &TokenArgs) -> ExitCode {

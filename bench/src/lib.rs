@@ -51,6 +51,8 @@ pub async fn call(
         headers: vec![("content-type".into(), "application/json".into())],
         body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
         caller: who.map_or(Caller::Anonymous, |w| Caller::Verified(w.clone())),
+        source: None,
+        over_tls: false,
     };
     let response = api.handle(request).await;
     let value = serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null);
@@ -82,6 +84,7 @@ pub fn fresh_names() -> claimdesk_aws::config::Names {
         bucket: format!("claimdesk-attachments-{run}"),
         bus: format!("claimdesk-{run}"),
         configuration_set: None,
+        user_pool: None,
     }
 }
 

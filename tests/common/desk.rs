@@ -105,7 +105,7 @@ impl Desk {
     pub(super) async fn aws_via(clients_endpoint: Option<String>) -> Desk {
         let endpoint = aws_endpoint();
         let sdk = emulator_sdk(&endpoint).await;
-        let names = claimdesk_bench::fresh_names();
+        let mut names = claimdesk_bench::fresh_names();
         let run = names.table.trim_start_matches("claimdesk-").to_string();
         let settings = Settings {
             // Each desk sends from its own address, so that its mail can be told apart in the
@@ -118,6 +118,10 @@ impl Desk {
         claimdesk_aws::provision::provision(&sdk, &names, &settings.mail_from)
             .await
             .expect("emulator resources");
+        let pool = claimdesk_aws::provision::provision_user_pool(&sdk, &names.table)
+            .await
+            .expect("the emulator's user pool");
+        names.user_pool = Some(pool);
         let clock = Arc::new(ManualClock::new(day_one()));
         // The SDK's own retry settings (standard mode, three attempts with backoff) are those
         // a function gets from `aws_config::load_defaults`.
@@ -429,6 +433,11 @@ impl Desk {
                     .expect("delivery");
             }
         }
+    }
+
+    /// Moves the service clock only (no sweep, no delivery).
+    pub fn advance_seconds(&self, seconds: i64) {
+        self.clock.advance(Duration::seconds(seconds));
     }
 
     pub async fn advance_days(&self, days: i64) {

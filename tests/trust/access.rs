@@ -78,6 +78,10 @@ impl Actor {
 const MATRIX: &[(&str, &str, [u16; 12])] = &[
     //                                                          CU   CA   AG   OU   OA   CO   GU   GX   GR   NT   BS   XT
     ("GET",  "/v1/openapi.json",                              [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // Signing in takes no token: whoever calls, wrong credentials and unknown sessions are 401.
+    ("POST", "/v1/sessions",                                  [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/sessions/refresh",                          [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/sessions/sign-out",                         [401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/tickets",                                   [201, 201, 422, 201, 201, 422, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/tickets",                                   [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/tickets/{id}",                              [200, 200, 200, 404, 404, 200, 401, 401, 401, 401, 401, 401]),
@@ -237,6 +241,14 @@ fn request(
     let json_body = |v: Value| Some(v.to_string().into_bytes());
     let body = match (method, pattern) {
         ("POST", "/v1/tickets") => json_body(ticket_body(None)),
+        // One unknown account per caller: a pause after five failures must not decide a row.
+        ("POST", "/v1/sessions") => json_body(json!({
+            "email": format!("nobody{actor_no}@acme.test"),
+            "password": "Wrong-Horse-99",
+        })),
+        ("POST", "/v1/sessions/refresh") | ("POST", "/v1/sessions/sign-out") => {
+            json_body(json!({ "refresh_token": format!("not-a-session-{actor_no}") }))
+        }
         ("POST", "/v1/tickets/{id}/messages") | ("POST", "/v1/guest/tickets/{id}/messages") => {
             json_body(json!({ "body": format!("A word from {actor:?}") }))
         }

@@ -11,6 +11,15 @@ pub struct Names {
     pub bus: String,
     /// SES configuration set (delivery, bounce and complaint events); optional.
     pub configuration_set: Option<String>,
+    /// The Cognito user pool and its portal client, where people sign in.
+    pub user_pool: Option<UserPool>,
+}
+
+/// A Cognito user pool and the app client the sign-in routes use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPool {
+    pub id: String,
+    pub client_id: String,
 }
 
 /// The authserv-id of SES's inbound mail: its receipt rule writes the DKIM, SPF and DMARC
@@ -40,6 +49,9 @@ pub const MAIL_SEND_RATE: &str = "MAIL_SEND_RATE";
 pub const BACKGROUND_CONCURRENCY: &str = "BACKGROUND_CONCURRENCY";
 /// Log levels (tracing's env filter), `info` by default.
 pub const RUST_LOG: &str = "RUST_LOG";
+/// The Cognito user pool and its portal client (sign-in, refresh, sign-out; the admin tool).
+pub const USER_POOL_ID: &str = "USER_POOL_ID";
+pub const USER_POOL_CLIENT_ID: &str = "USER_POOL_CLIENT_ID";
 
 /// Every variable a function reads.
 pub const VARIABLES: &[&str] = &[
@@ -59,6 +71,8 @@ pub const VARIABLES: &[&str] = &[
     MAIL_SEND_RATE,
     BACKGROUND_CONCURRENCY,
     RUST_LOG,
+    USER_POOL_ID,
+    USER_POOL_CLIENT_ID,
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +100,9 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings)
         bucket: required(BUCKET_NAME)?,
         bus: required(EVENT_BUS_NAME)?,
         configuration_set: optional(SES_CONFIGURATION_SET),
+        user_pool: optional(USER_POOL_ID)
+            .zip(optional(USER_POOL_CLIENT_ID))
+            .map(|(id, client_id)| UserPool { id, client_id }),
     };
     let secret = required(MAIL_SECRET)?;
     if secret.len() < 32 {

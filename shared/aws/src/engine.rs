@@ -1,6 +1,7 @@
 //! The AWS engine assembled: one set of SDK clients, the core over them, and the HTTP
 //! layer. A function builds this once per cold start and reuses it for every event.
 
+use crate::accounts::CognitoAccounts;
 use crate::blobs::S3Blobs;
 use crate::config::{self, ConfigError, Names};
 use crate::events::BusPublisher;
@@ -38,9 +39,14 @@ impl Engine {
         ));
         let s3 = Arc::new(LazyClient::of(sdk, aws_sdk_s3::Client::new));
         let blobs = S3Blobs::new(s3.clone(), &names.bucket);
+        let accounts = CognitoAccounts::new(
+            LazyClient::of(sdk, aws_sdk_cognitoidentityprovider::Client::new),
+            names.user_pool.clone(),
+        );
         let core = Core {
             table: dynamo.clone(),
             blobs: Arc::new(blobs),
+            accounts: Arc::new(accounts),
             clock,
             numbers: NumberPool::new(settings.number_block_max),
             settings: Arc::new(settings),

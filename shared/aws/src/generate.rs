@@ -204,10 +204,21 @@ pub fn with_section(template: &str) -> Result<String, String> {
 }
 
 /// The `events/api/` file of a route: the function's name, with the method when the
-/// function serves more than one route.
+/// function serves more than one route, and the path's last segment when more than one of
+/// them shares the method.
 pub fn event_file(function: &Function, route: &Route) -> String {
-    if function.routes.len() > 1 {
-        format!("api/{}-{}.json", function.name, route.method.to_ascii_lowercase())
+    let method = route.method.to_ascii_lowercase();
+    let sharing_method = function.routes.iter().filter(|r| r.method == route.method).count();
+    if sharing_method > 1 {
+        let last = route
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .trim_matches(['{', '}']);
+        format!("api/{}-{method}-{last}.json", function.name)
+    } else if function.routes.len() > 1 {
+        format!("api/{}-{method}.json", function.name)
     } else {
         format!("api/{}.json", function.name)
     }

@@ -77,6 +77,10 @@ pub fn api_request(request: Request) -> ApiRequest {
         .iter()
         .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
         .collect();
+    let source = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+        _ => None,
+    };
     ApiRequest {
         method: request.method().to_string(),
         path,
@@ -84,6 +88,9 @@ pub fn api_request(request: Request) -> ApiRequest {
         headers,
         body: request.body().to_vec(),
         caller,
+        source,
+        // API Gateway answers HTTPS only.
+        over_tls: true,
     }
 }
 

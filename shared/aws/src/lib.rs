@@ -2,6 +2,7 @@
 //! (attachments), SES v2 (mail) and EventBridge (domain events), and the Lambda adapters
 //! every function in `functions/` hands its events to.
 
+pub mod accounts;
 pub mod blobs;
 pub mod config;
 pub mod engine;

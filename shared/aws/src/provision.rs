@@ -1,7 +1,7 @@
 //! Creates the resources the functions use, as `infra/template.yaml` declares them: for
 //! tests and demos against an AWS emulator. Production resources come from the template.
 
-use crate::config::Names;
+use crate::config::{Names, UserPool};
 use crate::table::{index_attributes, EXPIRES_AT, SUMMARY};
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
@@ -123,4 +123,60 @@ pub fn projection(index: claimdesk_core::ports::Index) -> Projection {
             .non_key_attributes(EXPIRES_AT)
             .build(),
     }
+}
+
+/// A user pool as the template declares it (email sign-in, `custom:company`, the password
+/// policy, a group per role) and its portal client with the flows the sign-in routes use.
+pub async fn provision_user_pool(sdk: &SdkConfig, name: &str) -> Result<UserPool, String> {
+    use aws_sdk_cognitoidentityprovider::types::{
+        ExplicitAuthFlowsType, PasswordPolicyType, SchemaAttributeType, UserPoolPolicyType, UsernameAttributeType,
+    };
+    use claimdesk_core::domain::people::PASSWORD_MIN_CHARS;
+    let cognito = aws_sdk_cognitoidentityprovider::Client::new(sdk);
+    let policy = PasswordPolicyType::builder()
+        .minimum_length(PASSWORD_MIN_CHARS as i32)
+        .require_lowercase(true)
+        .require_uppercase(true)
+        .require_numbers(true)
+        .require_symbols(false)
+        .build();
+    let company = SchemaAttributeType::builder()
+        .name("company")
+        .attribute_data_type(aws_sdk_cognitoidentityprovider::types::AttributeDataType::String)
+        .mutable(true)
+        .build();
+    let pool = cognito
+        .create_user_pool()
+        .pool_name(name)
+        .username_attributes(UsernameAttributeType::Email)
+        .policies(UserPoolPolicyType::builder().password_policy(policy).build())
+        .schema(company)
+        .send()
+        .await
+        .map_err(|e| failed("create user pool")(&e))?;
+    let id = pool.user_pool.and_then(|p| p.id).ok_or("create user pool: no id")?;
+    let client = cognito
+        .create_user_pool_client()
+        .user_pool_id(&id)
+        .client_name("portal")
+        .generate_secret(false)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowUserPasswordAuth)
+        .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+        .send()
+        .await
+        .map_err(|e| failed("create user pool client")(&e))?;
+    let client_id = client
+        .user_pool_client
+        .and_then(|c| c.client_id)
+        .ok_or("create user pool client: no id")?;
+    for role in claimdesk_core::domain::roles::Role::ALL {
+        cognito
+            .create_group()
+            .user_pool_id(&id)
+            .group_name(role.as_str())
+            .send()
+            .await
+            .map_err(|e| failed("create group")(&e))?;
+    }
+    Ok(UserPool { id, client_id })
 }

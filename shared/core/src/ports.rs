@@ -1,7 +1,9 @@
 //! The few traits each engine implements: a single table of items (DynamoDB's model), blob
-//! storage, mail, events and the clock. Services see nothing else of the outside world.
+//! storage, mail, events, accounts (passwords and sessions) and the clock. Services see
+//! nothing else of the outside world.
 
-use crate::domain::ids::TicketId;
+use crate::domain::ids::{CompanyCode, Email, TicketId, UserId};
+use crate::domain::roles::Role;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -317,6 +319,64 @@ pub trait Blobs: Send + Sync {
     /// The bytes, or a link to them, sent as `DOWNLOAD_CONTENT_TYPE` under `filename`.
     async fn download(&self, key: &str, filename: &str) -> Result<Option<Download>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// A sign-in to make for a new user of the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub email: Email,
+    pub name: String,
+    pub company: CompanyCode,
+    pub roles: Vec<Role>,
+}
+
+/// What signing in or refreshing gives: a bearer token the API verifies (the local
+/// server's own, or Cognito's ID token that API Gateway's authorizer checks), how long it
+/// holds, and the refresh token that gets the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    /// A wrong email or password, an unknown or inactive account, an unknown or ended
+    /// session: one answer for all, so that nobody learns which accounts exist.
+    #[error("refused")]
+    Refused,
+    /// The email already has an account.
+    #[error("the email already has an account")]
+    Taken,
+    /// Throttled or down: worth retrying later.
+    #[error("identity provider unavailable: {0}")]
+    Unavailable(String),
+    #[error("identity provider error: {0}")]
+    Other(String),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => AccountError::Unavailable(m),
+            other => AccountError::Other(other.to_string()),
+        }
+    }
+}
+
+/// Passwords and sessions: the local engine hashes passwords into the table and keeps its
+/// own refresh sessions; on AWS they are Cognito's. The directory record (`people::User`)
+/// is the core's, in the table, on both.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Makes a sign-in for a new user and says the id that names them from now on, with the
+    /// writes to commit beside the directory record (the local engine's password hash).
+    async fn create(&self, account: &NewAccount, password: &str) -> Result<(UserId, Vec<Write>), AccountError>;
+    async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError>;
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AccountError>;
+    /// Ends the session the refresh token belongs to: it gets no more access tokens.
+    async fn sign_out(&self, refresh_token: &str) -> Result<(), AccountError>;
 }
 
 /// One mail, fully rendered, to exactly one recipient.

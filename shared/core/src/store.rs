@@ -137,6 +137,24 @@ pub fn suppression_pk(address: &str) -> String {
     format!("SUPPRESS#{}", address.trim().to_ascii_lowercase())
 }
 
+/// A user's directory record (`META`) and, on the local engine, their password hash.
+pub fn user_pk(id: &str) -> String {
+    format!("USER#{id}")
+}
+pub const PASSWORD: &str = "PASSWORD";
+/// An email's account: which user it belongs to (one account per email).
+pub fn email_pk(email: &str) -> String {
+    format!("EMAIL#{}", email.trim().to_ascii_lowercase())
+}
+/// A local refresh session, by the hash of its token.
+pub fn session_pk(token_hash: &str) -> String {
+    format!("SESSION#{token_hash}")
+}
+/// Failed sign-ins counted against one account or one address (`people::throttle`).
+pub fn sign_in_throttle_pk(scope: &str, key: &str) -> String {
+    format!("THROTTLE#signin#{scope}#{key}")
+}
+
 pub fn requester_view(user_id: &str, open: bool) -> String {
     format!("USER#{user_id}#{}", open_word(open))
 }

@@ -7,6 +7,7 @@ pub mod company;
 pub mod guest;
 pub mod ids;
 pub mod lifecycle;
+pub mod people;
 pub mod roles;
 pub mod ticket;
 pub mod validate;

@@ -4,7 +4,7 @@ use crate::domain::ids::{CompanyCode, Email, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Every role a token may carry. Client roles and client admin roles come from seed 000;
-/// support agents are the vendor's staff, at level 1 or 2.
+/// support agents are the vendor's staff, at level 1 or 2, and the staff admin among them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -26,10 +26,12 @@ pub enum Role {
     // The vendor's support staff.
     AgentL1,
     AgentL2,
+    /// The vendor's staff administrator: staff, who also manages staff and companies.
+    StaffAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 15] = [
+    pub const ALL: [Role; 16] = [
         Role::Adjuster,
         Role::CustomerService,
         Role::ClientExaminer,
@@ -45,6 +47,7 @@ impl Role {
         Role::SalesAndMarketing,
         Role::AgentL1,
         Role::AgentL2,
+        Role::StaffAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Role {
             Role::SalesAndMarketing => "sales_and_marketing",
             Role::AgentL1 => "agent_l1",
             Role::AgentL2 => "agent_l2",
+            Role::StaffAdmin => "staff_admin",
         }
     }
 
@@ -88,7 +92,7 @@ impl Role {
     }
 
     pub fn is_agent(self) -> bool {
-        matches!(self, Role::AgentL1 | Role::AgentL2)
+        matches!(self, Role::AgentL1 | Role::AgentL2 | Role::StaffAdmin)
     }
 
     /// Seed 000: only these roles manage user accounts.

@@ -151,6 +151,8 @@ mod tests {
             headers: vec![("idempotency-key".into(), key.into())],
             body: Vec::new(),
             caller: Caller::Anonymous,
+            source: None,
+            over_tls: false,
         }
     }
 

@@ -49,6 +49,12 @@ pub struct ApiRequest {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub caller: Caller,
+    /// The caller's network address as the adapter saw it: the socket's peer on the local
+    /// server, API Gateway's `sourceIp` on AWS.
+    pub source: Option<String>,
+    /// Whether the request reached us over TLS (always, through API Gateway): session
+    /// cookies are `Secure` then.
+    pub over_tls: bool,
 }
 
 impl ApiRequest {

@@ -103,6 +103,12 @@ impl From<ServiceError> for Problem {
             ServiceError::TooLarge { field, detail } => {
                 Problem::new(413, ProblemKind::AttachmentLimit, "Attachment limit exceeded", detail).with_field(field)
             }
+            ServiceError::Unauthenticated(detail) => Problem::unauthenticated(detail),
+            ServiceError::RateLimited { detail, retry_after } => {
+                let mut p = Problem::new(429, ProblemKind::RateLimited, "Too many requests", detail);
+                p.retry_after = Some(retry_after);
+                p
+            }
             ServiceError::Unavailable(detail) => {
                 tracing::warn!(%detail, "store unavailable");
                 let mut p = Problem::new(

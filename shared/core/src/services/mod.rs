@@ -10,6 +10,7 @@ pub mod mail;
 /// Brings a table written by an earlier release to the current item layout (one-off,
 /// resumable, in pages).
 pub mod migrate;
+pub mod people;
 /// Every kind of problem the API answers with.
 pub mod problems;
 /// Tickets: filing, reading, the conversation, status, attachments, sharing, the lists,
@@ -27,7 +28,7 @@ use crate::domain::lifecycle::{Side, Timers};
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{Ticket, ATTACHMENT_LIMIT_BYTES};
 use crate::domain::validate::Invalid;
-use crate::ports::{Blobs, Clock, Item, StoreError, Table, Write};
+use crate::ports::{Accounts, Blobs, Clock, Item, StoreError, Table, Write};
 use crate::services::problems::ProblemKind;
 use crate::store;
 use rand::RngCore;
@@ -99,6 +100,8 @@ impl Default for Settings {
 pub struct Core {
     pub table: Arc<dyn Table>,
     pub blobs: Arc<dyn Blobs>,
+    /// Passwords and sessions (the local engine's own, or Cognito).
+    pub accounts: Arc<dyn Accounts>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub catalogue: Arc<Catalogue>,
@@ -118,6 +121,12 @@ pub enum ServiceError {
     Conflict { kind: ProblemKind, detail: String },
     #[error("{detail}")]
     TooLarge { field: &'static str, detail: String },
+    /// Not signed in as anyone (a failed sign-in, an ended session).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Too many tries: wait `retry_after` seconds.
+    #[error("{detail}")]
+    RateLimited { detail: String, retry_after: u32 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]

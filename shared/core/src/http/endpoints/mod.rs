@@ -7,6 +7,7 @@ pub mod conversation;
 pub mod files;
 pub mod mail;
 pub mod meta;
+pub mod sessions;
 pub mod tickets;
 pub mod warranty;
 
@@ -15,6 +16,7 @@ use super::routes::Function;
 /// Every area's functions, in the order the local router tries them.
 pub const AREAS: &[&[&Function]] = &[
     meta::FUNCTIONS,
+    sessions::FUNCTIONS,
     tickets::FUNCTIONS,
     conversation::FUNCTIONS,
     files::FUNCTIONS,

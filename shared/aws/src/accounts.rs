@@ -1,0 +1,182 @@
+//! Accounts on AWS: Cognito holds the passwords and sessions. Creating a user is an admin
+//! call (AdminCreateUser, AdminSetUserPassword, AdminAddUserToGroup: groups are roles,
+//! `custom:company` the company); signing in and refreshing are Cognito's
+//! USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH flows through the portal's app client, and the
+//! token handed out is Cognito's ID token, the one API Gateway's JWT authorizer checks and
+//! whose claims (`email`, `custom:company`, `cognito:groups`) name the caller.
+
+use crate::config::UserPool;
+use crate::lazy::LazyClient;
+use async_trait::async_trait;
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
+use aws_sdk_cognitoidentityprovider::Client;
+use claimdesk_core::domain::ids::{Email, UserId};
+use claimdesk_core::ports::{AccountError, Accounts, NewAccount, Tokens, Write};
+
+pub struct CognitoAccounts {
+    client: LazyClient<Client>,
+    pool: Option<UserPool>,
+}
+
+/// What a Cognito error means here. Refusals of the caller's credentials (and of a user
+/// Cognito does not know: the pool prevents user-existence errors) are all `Refused`.
+fn account_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
+    error: &SdkError<E, R>,
+) -> AccountError {
+    let code = error.as_service_error().and_then(|e| e.code()).unwrap_or_default();
+    match code {
+        "NotAuthorizedException"
+        | "UserNotFoundException"
+        | "UserNotConfirmedException"
+        | "PasswordResetRequiredException" => AccountError::Refused,
+        "UsernameExistsException" | "AliasExistsException" => AccountError::Taken,
+        "TooManyRequestsException" | "InternalErrorException" | "LimitExceededException" => {
+            AccountError::Unavailable(code.to_string())
+        }
+        "" if !matches!(error, SdkError::ServiceError(_)) => AccountError::Unavailable(format!("{error:?}")),
+        _ => AccountError::Other(format!("{code}: {error:?}")),
+    }
+}
+
+fn attribute(name: &str, value: &str) -> Result<AttributeType, AccountError> {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .map_err(|e| AccountError::Other(e.to_string()))
+}
+
+impl CognitoAccounts {
+    pub fn new(client: LazyClient<Client>, pool: Option<UserPool>) -> CognitoAccounts {
+        CognitoAccounts { client, pool }
+    }
+
+    fn pool(&self) -> Result<&UserPool, AccountError> {
+        self.pool
+            .as_ref()
+            .ok_or_else(|| AccountError::Other("USER_POOL_ID and USER_POOL_CLIENT_ID are not set".into()))
+    }
+
+    /// Cognito's tokens for a refresh token: (ID token, access token, seconds).
+    async fn refreshed(&self, refresh_token: &str) -> Result<(String, String, i64), AccountError> {
+        let pool = self.pool()?;
+        let answer = self
+            .client
+            .get()
+            .initiate_auth()
+            .client_id(&pool.client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_parameters("REFRESH_TOKEN", refresh_token)
+            .send()
+            .await
+            .map_err(|e| account_error(&e))?;
+        let result = answer.authentication_result.ok_or(AccountError::Refused)?;
+        match (result.id_token, result.access_token) {
+            (Some(id), Some(access)) => Ok((id, access, i64::from(result.expires_in))),
+            _ => Err(AccountError::Refused),
+        }
+    }
+}
+
+#[async_trait]
+impl Accounts for CognitoAccounts {
+    async fn create(&self, account: &NewAccount, password: &str) -> Result<(UserId, Vec<Write>), AccountError> {
+        let pool = self.pool()?;
+        let client = self.client.get();
+        let created = client
+            .admin_create_user()
+            .user_pool_id(&pool.id)
+            .username(account.email.as_str())
+            .user_attributes(attribute("email", &account.email)?)
+            .user_attributes(attribute("email_verified", "true")?)
+            .user_attributes(attribute("name", &account.name)?)
+            .user_attributes(attribute("custom:company", &account.company)?)
+            // No invitation from Cognito: the password is set right below.
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .map_err(|e| account_error(&e))?;
+        let sub = created
+            .user
+            .and_then(|user| {
+                user.attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|a| a.name == "sub")
+                    .and_then(|a| a.value)
+            })
+            .ok_or_else(|| AccountError::Other("Cognito answered a new user without a sub".into()))?;
+        client
+            .admin_set_user_password()
+            .user_pool_id(&pool.id)
+            .username(account.email.as_str())
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .map_err(|e| account_error(&e))?;
+        for role in &account.roles {
+            client
+                .admin_add_user_to_group()
+                .user_pool_id(&pool.id)
+                .username(account.email.as_str())
+                .group_name(role.as_str())
+                .send()
+                .await
+                .map_err(|e| account_error(&e))?;
+        }
+        Ok((UserId::new(sub), Vec::new()))
+    }
+
+    async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError> {
+        let pool = self.pool()?;
+        let answer = self
+            .client
+            .get()
+            .initiate_auth()
+            .client_id(&pool.client_id)
+            .auth_flow(AuthFlowType::UserPasswordAuth)
+            .auth_parameters("USERNAME", email.as_str())
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .map_err(|e| account_error(&e))?;
+        // A challenge (a new password required, more factors) is not a sign-in yet.
+        let result = answer.authentication_result.ok_or(AccountError::Refused)?;
+        match (result.id_token, result.refresh_token) {
+            (Some(id_token), Some(refresh_token)) => Ok(Tokens {
+                access_token: id_token,
+                expires_in: i64::from(result.expires_in),
+                refresh_token,
+            }),
+            _ => Err(AccountError::Refused),
+        }
+    }
+
+    /// Cognito keeps the refresh token (no rotation): the same one is handed back.
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AccountError> {
+        let (id_token, _, expires_in) = self.refreshed(refresh_token).await?;
+        Ok(Tokens {
+            access_token: id_token,
+            expires_in,
+            refresh_token: refresh_token.to_string(),
+        })
+    }
+
+    /// GlobalSignOut with an access token the refresh token gets: it ends every session of
+    /// the user (Cognito's RevokeToken would end this one only, but the emulator the suite
+    /// proves these calls against does not have it). Access and ID tokens already handed out
+    /// hold until they expire (60 minutes, the template's `IdTokenValidity`).
+    async fn sign_out(&self, refresh_token: &str) -> Result<(), AccountError> {
+        let (_, access_token, _) = self.refreshed(refresh_token).await?;
+        self.client
+            .get()
+            .global_sign_out()
+            .access_token(access_token)
+            .send()
+            .await
+            .map_err(|e| account_error(&e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,245 @@
+//! People: a user as the directory keeps them, the password rules, and what signing in
+//! takes and gives. Passwords themselves are the identity provider's: hashed by the local
+//! engine (`claimdesk-local`'s accounts), held by Cognito on AWS.
+
+use crate::domain::ids::{CompanyCode, Email, UserId};
+use crate::domain::roles::{Identity, Role};
+use crate::domain::validate::{self, Invalid};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a user stands: invited (no password yet), active, or deactivated (cannot sign in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserState {
+    Invited,
+    Active,
+    Deactivated,
+}
+
+/// A user as the directory keeps them (both engines keep this record in the table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub company: CompanyCode,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
+    pub state: UserState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    /// The claims a signed-in user's tokens carry.
+    pub fn identity(&self) -> Identity {
+        Identity {
+            user_id: self.id.clone(),
+            email: self.email.clone(),
+            name: Some(self.name.clone()),
+            company: self.company.clone(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
+/// How long a refresh session lasts (the local engine's sessions, the portal's cookie,
+/// Cognito's refresh-token validity in the template).
+pub const SESSION_DAYS: i64 = 30;
+
+/// The vendor's own company code: staff belong to it.
+pub const VENDOR: &str = "VENDOR";
+
+/// Cognito's policy in `infra/template.yaml`, kept by the local engine too: at least 12
+/// characters with a lower-case letter, an upper-case letter and a digit. At most 256,
+/// so that hashing a password cannot be made to take long.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+pub const PASSWORD_MAX_CHARS: usize = 256;
+
+/// Whether `password` may become someone's password.
+pub fn check_new_password(field: &str, password: &str) -> Result<(), Invalid> {
+    let chars = password.chars().count();
+    if chars < PASSWORD_MIN_CHARS {
+        return Err(Invalid::new(
+            field,
+            format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+        ));
+    }
+    if chars > PASSWORD_MAX_CHARS {
+        return Err(Invalid::new(
+            field,
+            format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(Invalid::new(field, "must not contain control characters"));
+    }
+    let has = |test: fn(&char) -> bool| password.chars().any(|c| test(&c));
+    if !(has(char::is_ascii_lowercase) && has(char::is_ascii_uppercase) && has(char::is_ascii_digit)) {
+        return Err(Invalid::new(
+            field,
+            "must mix lower-case and upper-case letters and digits",
+        ));
+    }
+    Ok(())
+}
+
+/// A staff admin to create from the command line (`claimdesk admin create`, or the AWS
+/// engine's `create-admin`): the first person who can sign in.
+#[derive(Debug, Clone)]
+pub struct AdminDraft {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// A valid admin draft: its email, name and password.
+pub struct ValidAdmin {
+    pub email: Email,
+    pub name: String,
+    pub password: String,
+}
+
+impl AdminDraft {
+    pub fn validate(&self) -> Result<ValidAdmin, Invalid> {
+        let email = validate::email("email", Some(&self.email))?;
+        let name = validate::line("name", Some(&self.name), 120)?;
+        check_new_password("password", &self.password)?;
+        Ok(ValidAdmin {
+            email: Email::new(email),
+            name,
+            password: self.password.clone(),
+        })
+    }
+}
+
+/// How the caller keeps the refresh token: in the body (API clients), or only in an
+/// HttpOnly cookie that page scripts cannot read (the portal).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    #[default]
+    Token,
+    Cookie,
+}
+
+/// `POST /v1/sessions`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    #[schema(max_length = 254)]
+    pub email: String,
+    #[schema(max_length = 256)]
+    pub password: String,
+    #[serde(default)]
+    pub session: SessionKind,
+}
+
+/// The longest text a sign-in's fields may hold before the identity provider is asked: a
+/// longer one cannot be anyone's (and would only cost hashing time).
+pub const SIGN_IN_EMAIL_MAX: usize = 254;
+
+impl SignInRequest {
+    /// The email as the directory keys it. Bad shapes are refused by field, before any
+    /// account is looked at: that says nothing about which accounts exist.
+    pub fn email(&self) -> Result<Email, Invalid> {
+        if self.email.chars().count() > SIGN_IN_EMAIL_MAX {
+            return Err(Invalid::new(
+                "email",
+                format!("must be at most {SIGN_IN_EMAIL_MAX} characters"),
+            ));
+        }
+        Ok(Email::new(validate::email("email", Some(&self.email))?))
+    }
+
+    pub fn check_password_shape(&self) -> Result<(), Invalid> {
+        if self.password.is_empty() {
+            return Err(Invalid::new("password", "is required"));
+        }
+        if self.password.chars().count() > PASSWORD_MAX_CHARS {
+            return Err(Invalid::new(
+                "password",
+                format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `POST /v1/sessions/refresh` and `/v1/sessions/sign-out`: the refresh token, unless the
+/// session cookie carries it.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    #[serde(default)]
+    #[schema(max_length = 4096)]
+    pub refresh_token: Option<String>,
+}
+
+/// What signing in or refreshing gives: a short-lived bearer token, and the refresh token
+/// (absent when it went into the cookie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SessionTokens {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds the access token holds.
+    pub expires_in: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_password_is_long_and_mixed_and_not_too_long() {
+        assert!(check_new_password("p", "Correct-Horse-7").is_ok());
+        assert!(check_new_password("p", "Short1a").is_err());
+        assert!(check_new_password("p", "alllowercase123").is_err());
+        assert!(check_new_password("p", "ALLUPPERCASE123").is_err());
+        assert!(check_new_password("p", "NoDigitsHereAtAll").is_err());
+        assert!(check_new_password("p", &format!("Aa1{}", "x".repeat(300))).is_err());
+        assert!(check_new_password("p", "Tab\there-Is-Bad1").is_err());
+        assert_eq!(check_new_password("password", "x").unwrap_err().field, "password");
+    }
+
+    #[test]
+    fn a_sign_in_names_the_field_of_a_bad_shape() {
+        let request = |email: &str, password: &str| SignInRequest {
+            email: email.into(),
+            password: password.into(),
+            session: SessionKind::Token,
+        };
+        assert_eq!(request("Ann@Acme.Test", "x").email().unwrap().as_str(), "ann@acme.test");
+        assert_eq!(request("not an email", "x").email().unwrap_err().field, "email");
+        assert_eq!(request(&"a".repeat(300), "x").email().unwrap_err().field, "email");
+        assert_eq!(
+            request("a@b.test", "").check_password_shape().unwrap_err().field,
+            "password"
+        );
+        assert!(request("a@b.test", &"p".repeat(257)).check_password_shape().is_err());
+    }
+
+    #[test]
+    fn an_admin_draft_checks_all_three_fields() {
+        let draft = AdminDraft {
+            email: "Root@Vendor.Test".into(),
+            name: "Rita Root".into(),
+            password: "Correct-Horse-7".into(),
+        };
+        assert_eq!(draft.validate().unwrap().email.as_str(), "root@vendor.test");
+        let weak = AdminDraft {
+            password: "password".into(),
+            ..draft.clone()
+        };
+        assert_eq!(weak.validate().err().unwrap().field, "password");
+        let unnamed = AdminDraft {
+            name: " ".into(),
+            ..draft
+        };
+        assert_eq!(unnamed.validate().err().unwrap().field, "name");
+    }
+}

@@ -1,0 +1,202 @@
+//! Failed sign-ins, counted per account and per address in the table (so that every Lambda
+//! instance sees the same counts): a few are free, then each one more doubles the pause
+//! before the next try, up to fifteen minutes. The counts fade after fifteen quiet minutes.
+//! Unknown accounts are counted the same way as known ones, so a pause says nothing about
+//! whether an account exists.
+
+use crate::domain::ids::Email;
+use crate::services::commit::Commit;
+use crate::services::{item_of, Core, ServiceError};
+use crate::store;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Failures further apart than this start a new count.
+pub const WINDOW_MINUTES: i64 = 15;
+/// The longest pause, in seconds.
+pub const LONGEST_PAUSE_SECONDS: i64 = 15 * 60;
+/// Failures without a pause: per account (a person mistyping), per address (an office
+/// behind one address, where many people sign in).
+pub const FREE_PER_ACCOUNT: u32 = 5;
+pub const FREE_PER_ADDRESS: u32 = 20;
+
+/// What failures are counted against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub pk: String,
+    pub free: u32,
+}
+
+impl Scope {
+    /// An account, by its email's hash: the table never learns which addresses were tried.
+    pub fn account(email: &Email) -> Scope {
+        let hash = hex(&Sha256::digest(email.as_bytes()));
+        Scope {
+            pk: store::sign_in_throttle_pk("account", &hash),
+            free: FREE_PER_ACCOUNT,
+        }
+    }
+
+    pub fn address(address: &str) -> Scope {
+        Scope {
+            pk: store::sign_in_throttle_pk("address", address),
+            free: FREE_PER_ADDRESS,
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The failures of one scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failures {
+    pub count: u32,
+    pub last_at: DateTime<Utc>,
+    #[serde(default)]
+    pub paused_until: Option<DateTime<Utc>>,
+}
+
+impl Failures {
+    /// The count after one more failure at `now`.
+    pub fn after_failure(previous: Option<&Failures>, now: DateTime<Utc>, free: u32) -> Failures {
+        let count = match previous {
+            Some(p) if now - p.last_at < Duration::minutes(WINDOW_MINUTES) => p.count.saturating_add(1),
+            _ => 1,
+        };
+        Failures {
+            count,
+            last_at: now,
+            paused_until: pause_after(count, free).map(|seconds| now + Duration::seconds(seconds)),
+        }
+    }
+
+    /// Seconds until the next try is allowed, if any.
+    pub fn wait_at(&self, now: DateTime<Utc>) -> Option<i64> {
+        let until = self.paused_until?;
+        (until > now).then(|| ((until - now).num_milliseconds() + 999) / 1000)
+    }
+
+    /// When the record stops mattering: the pause is over and the window has passed.
+    fn fades_at(&self) -> DateTime<Utc> {
+        let window_end = self.last_at + Duration::minutes(WINDOW_MINUTES);
+        self.paused_until.map_or(window_end, |p| p.max(window_end))
+    }
+}
+
+/// The pause after the `count`th failure: none while free, then 1, 2, 4 … seconds.
+pub fn pause_after(count: u32, free: u32) -> Option<i64> {
+    let over = count.checked_sub(free)?;
+    Some(
+        1i64.checked_shl(over.min(20))
+            .unwrap_or(i64::MAX)
+            .min(LONGEST_PAUSE_SECONDS),
+    )
+}
+
+impl Core {
+    async fn failures(&self, scope: &Scope) -> Result<Option<(Failures, u64)>, ServiceError> {
+        Ok(self
+            .get_record::<Failures>(&scope.pk, store::META)
+            .await?
+            .map(|l| (l.record, l.version)))
+    }
+
+    /// A 429 while any scope is paused.
+    pub(super) async fn refuse_while_paused(&self, scopes: &[Scope]) -> Result<(), ServiceError> {
+        let now = self.now();
+        let keys: Vec<(String, String)> = scopes.iter().map(|s| (s.pk.clone(), store::META.to_string())).collect();
+        let mut wait = None;
+        for item in self.table.get_many(&keys).await? {
+            if item.is_expired(now) {
+                continue;
+            }
+            let failures: Failures = store::from_item(&item)?;
+            wait = wait.max(failures.wait_at(now));
+        }
+        match wait {
+            Some(seconds) => Err(ServiceError::RateLimited {
+                detail: "too many failed sign-ins; wait before trying again".into(),
+                retry_after: u32::try_from(seconds).unwrap_or(u32::MAX),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts one more failure. Two failures at once may race for the record: the loser
+    /// reads again and counts once more (three tries; a count is a pause, not a ledger).
+    pub(super) async fn count_failure(&self, scope: &Scope) -> Result<(), ServiceError> {
+        for _ in 0..3 {
+            let now = self.now();
+            let read = self.failures(scope).await?;
+            let live = read.as_ref().filter(|(f, _)| f.fades_at() > now).map(|(f, _)| f);
+            let next = Failures::after_failure(live, now, scope.free);
+            let mut item = item_of(scope.pk.clone(), store::META, &next);
+            item.expires_at = Some(next.fades_at().timestamp());
+            let write = match read {
+                Some((_, version)) => crate::ports::Write::replace(item, version),
+                None => crate::ports::Write::create(item),
+            };
+            if self.commit(vec![write]).await? == Commit::Done {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// A successful sign-in clears its account's count (not its address's).
+    pub(super) async fn forget_failures(&self, scope: &Scope) -> Result<(), ServiceError> {
+        if let Some((_, version)) = self.failures(scope).await? {
+            let _ = self
+                .commit(vec![crate::ports::Write::Delete {
+                    pk: scope.pk.clone(),
+                    sk: store::META.into(),
+                    condition: crate::ports::Condition::Version(version),
+                }])
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap() + Duration::minutes(minute)
+    }
+
+    #[test]
+    fn pauses_start_after_the_free_failures_double_and_stop_at_fifteen_minutes() {
+        assert_eq!(pause_after(4, 5), None);
+        assert_eq!(pause_after(5, 5), Some(1));
+        assert_eq!(pause_after(6, 5), Some(2));
+        assert_eq!(pause_after(9, 5), Some(16));
+        assert_eq!(pause_after(40, 5), Some(LONGEST_PAUSE_SECONDS));
+        assert_eq!(pause_after(u32::MAX, 5), Some(LONGEST_PAUSE_SECONDS));
+    }
+
+    #[test]
+    fn failures_count_within_the_window_and_start_over_after_it() {
+        let mut failures = Failures::after_failure(None, at(0), 2);
+        assert_eq!((failures.count, failures.wait_at(at(0))), (1, None));
+        failures = Failures::after_failure(Some(&failures), at(1), 2);
+        assert_eq!(failures.count, 2);
+        assert_eq!(failures.wait_at(at(1)), Some(1));
+        assert_eq!(failures.wait_at(at(2)), None, "the pause is over");
+        let later = Failures::after_failure(Some(&failures), at(1 + WINDOW_MINUTES), 2);
+        assert_eq!(later.count, 1, "a quiet window starts the count again");
+    }
+
+    #[test]
+    fn an_account_is_counted_by_its_hash_not_its_address() {
+        let scope = Scope::account(&Email::new("Ann@Acme.Test"));
+        assert!(!scope.pk.contains("ann"));
+        assert_eq!(scope, Scope::account(&Email::new("ann@acme.test")));
+        assert_ne!(scope.pk, Scope::address("127.0.0.1").pk);
+    }
+}

@@ -1,0 +1,259 @@
+//! The local engine's accounts: passwords hashed with Argon2id into the table, access
+//! tokens signed with the data folder's HS256 secret (the same tokens `claimdesk token`
+//! prints and the server verifies), refresh sessions kept in the table by the hash of their
+//! token and replaced at every refresh.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use claimdesk_core::domain::ids::{new_id, Email, UserId};
+use claimdesk_core::domain::people::{User, UserState, SESSION_DAYS};
+use claimdesk_core::http::auth::{issue_token_for, TokenRules};
+use claimdesk_core::ports::{AccountError, Accounts, Clock, Condition, Item, NewAccount, Table, Tokens, Write};
+use claimdesk_core::services::people::EmailRecord;
+use claimdesk_core::store;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// OWASP's minimum for Argon2id: 19 MiB of memory, two passes, one lane.
+pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+pub const ARGON2_PASSES: u32 = 2;
+pub const ARGON2_LANES: u32 = 1;
+/// How long an access token holds; the refresh token gets the next one.
+pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
+
+/// A user's password, as its Argon2id hash in PHC form (parameters and salt included).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PasswordRecord {
+    hash: String,
+    changed_at: DateTime<Utc>,
+}
+
+/// A refresh session, kept under the hash of its token (the token itself is never stored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionRecord {
+    user_id: UserId,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+pub fn hasher() -> Argon2<'static> {
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+        .expect("OWASP's parameters are valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The PHC string of `password` under a fresh salt.
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    let mut salt = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AccountError::Other(e.to_string()))?;
+    hasher()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| AccountError::Other(e.to_string()))
+}
+
+/// Whether `password` is the one `phc` was made from (false for a malformed hash too).
+pub fn password_matches(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|hash| hasher().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub struct LocalAccounts {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    secret: Arc<Vec<u8>>,
+    rules: TokenRules,
+    /// Checked against when the account is unknown, so that a sign-in takes as long whether
+    /// or not the email has an account.
+    stand_in_hash: String,
+}
+
+impl LocalAccounts {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, secret: Arc<Vec<u8>>, rules: TokenRules) -> LocalAccounts {
+        let mut random = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut random);
+        let stand_in_hash =
+            hash_password(&URL_SAFE_NO_PAD.encode(random)).expect("hashing a random password with valid parameters");
+        LocalAccounts {
+            table,
+            clock,
+            secret,
+            rules,
+            stand_in_hash,
+        }
+    }
+
+    fn record<T: serde::de::DeserializeOwned>(&self, item: Option<&Item>) -> Result<Option<T>, AccountError> {
+        let now = self.clock.now();
+        match item.filter(|item| !item.is_expired(now)) {
+            Some(item) => store::from_item(item).map(Some).map_err(AccountError::from),
+            None => Ok(None),
+        }
+    }
+
+    /// The user and their password hash, reading as much for an unknown email as for a
+    /// known one.
+    async fn user_and_hash(&self, email: &Email) -> Result<Option<(User, String)>, AccountError> {
+        let found = self.table.get(&store::email_pk(email), store::META).await?;
+        let user_id = self
+            .record::<EmailRecord>(found.as_ref())?
+            .map_or_else(|| "-".to_string(), |r| r.user_id.to_string());
+        let pk = store::user_pk(&user_id);
+        let items = self
+            .table
+            .get_many(&[(pk.clone(), store::META.into()), (pk, store::PASSWORD.into())])
+            .await?;
+        let user = self.record::<User>(items.iter().find(|i| i.sk == store::META))?;
+        let password = self.record::<PasswordRecord>(items.iter().find(|i| i.sk == store::PASSWORD))?;
+        Ok(user.zip(password.map(|p| p.hash)))
+    }
+
+    /// A new refresh session for `user`, and the write that keeps it.
+    fn new_session(&self, user: &User) -> (String, Write) {
+        let mut raw = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut raw);
+        let token = URL_SAFE_NO_PAD.encode(raw);
+        let now = self.clock.now();
+        let record = SessionRecord {
+            user_id: user.id.clone(),
+            created_at: now,
+            expires_at: now + Duration::days(SESSION_DAYS),
+        };
+        let mut item = Item::new(
+            store::session_pk(&token_hash(&token)),
+            store::META,
+            store::to_data(&record),
+        );
+        item.expires_at = Some(record.expires_at.timestamp());
+        (token, Write::create(item))
+    }
+
+    fn tokens(&self, user: &User, refresh_token: String) -> Tokens {
+        // Tokens are checked against the wall clock (as API Gateway checks Cognito's), so they
+        // are stamped with it; the service clock, which tests move, times the sessions.
+        let now = Utc::now().timestamp();
+        Tokens {
+            access_token: issue_token_for(&self.secret, &user.identity(), now, ACCESS_TOKEN_SECONDS, &self.rules),
+            expires_in: ACCESS_TOKEN_SECONDS,
+            refresh_token,
+        }
+    }
+
+    /// The live session of a refresh token and its active user, with the session item's
+    /// version; `Refused` for anything else.
+    async fn session(&self, refresh_token: &str) -> Result<(String, u64, User), AccountError> {
+        let pk = store::session_pk(&token_hash(refresh_token));
+        let item = self.table.get(&pk, store::META).await?;
+        let version = item.as_ref().map_or(0, |i| i.version);
+        let session: SessionRecord = self.record(item.as_ref())?.ok_or(AccountError::Refused)?;
+        let user_item = self.table.get(&store::user_pk(&session.user_id), store::META).await?;
+        let user: User = self.record(user_item.as_ref())?.ok_or(AccountError::Refused)?;
+        if user.state != UserState::Active {
+            return Err(AccountError::Refused);
+        }
+        Ok((pk, version, user))
+    }
+}
+
+/// Argon2 takes tens of milliseconds of CPU: off the async workers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AccountError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AccountError::Other(e.to_string()))
+}
+
+#[async_trait]
+impl Accounts for LocalAccounts {
+    async fn create(&self, _account: &NewAccount, password: &str) -> Result<(UserId, Vec<Write>), AccountError> {
+        let password = password.to_string();
+        let hash = blocking(move || hash_password(&password)).await??;
+        let id = UserId::new(new_id("u"));
+        let record = PasswordRecord {
+            hash,
+            changed_at: self.clock.now(),
+        };
+        let item = Item::new(store::user_pk(&id), store::PASSWORD, store::to_data(&record));
+        Ok((id, vec![Write::create(item)]))
+    }
+
+    async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError> {
+        let found = self.user_and_hash(email).await?;
+        let hash = found
+            .as_ref()
+            .map_or_else(|| self.stand_in_hash.clone(), |(_, hash)| hash.clone());
+        let password = password.to_string();
+        let matches = blocking(move || password_matches(&password, &hash)).await?;
+        let user = match found {
+            Some((user, _)) if matches && user.state == UserState::Active => user,
+            _ => return Err(AccountError::Refused),
+        };
+        let (refresh_token, write) = self.new_session(&user);
+        self.table.write(vec![write]).await?;
+        Ok(self.tokens(&user, refresh_token))
+    }
+
+    /// Replaces the session: the old refresh token is spent, so a stolen one that was used
+    /// once by its owner no longer works (and two refreshes racing get one new session).
+    async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AccountError> {
+        let (pk, version, user) = self.session(refresh_token).await?;
+        let (next, create) = self.new_session(&user);
+        let spend = Write::Delete {
+            pk,
+            sk: store::META.into(),
+            condition: Condition::Version(version),
+        };
+        match self.table.write(vec![spend, create]).await {
+            Ok(()) => Ok(self.tokens(&user, next)),
+            Err(claimdesk_core::ports::StoreError::ConditionFailed(_)) => Err(AccountError::Refused),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn sign_out(&self, refresh_token: &str) -> Result<(), AccountError> {
+        let pk = store::session_pk(&token_hash(refresh_token));
+        let item = self.table.get(&pk, store::META).await?;
+        if self.record::<SessionRecord>(item.as_ref())?.is_none() {
+            return Err(AccountError::Refused);
+        }
+        self.table
+            .write(vec![Write::Delete {
+                pk,
+                sk: store::META.into(),
+                condition: Condition::None,
+            }])
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_matches_its_own_hash_only() {
+        let hash = hash_password("Correct-Horse-7").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(password_matches("Correct-Horse-7", &hash));
+        assert!(!password_matches("correct-horse-7", &hash));
+        assert!(!password_matches("Correct-Horse-7", "not a hash"));
+        assert_ne!(
+            hash,
+            hash_password("Correct-Horse-7").unwrap(),
+            "each hash has its own salt"
+        );
+    }
+}
