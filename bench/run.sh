@@ -6,6 +6,7 @@
 #   bash bench/run.sh dynamo     DynamoDB requests and capacity per call and per sweep
 #   bash bench/run.sh scale      10,000 due tickets, 10,000 mails, 1,000 creates through a slow network
 #   bash bench/run.sh load       the local server under wrk on loopback
+#   bash bench/run.sh signin     a local sign-in's CPU time; wrong passwords and unknown accounts alike
 # Needs what scripts/test.sh installs (.venv with moto) and wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,11 @@ fi
 if [ "$which" = all ] || [ "$which" = scale ]; then
     echo "== at scale, 5 ms per DynamoDB request and 50 ms per SES send: target/release/at-scale"
     target/release/at-scale --due 10000 --mails 10000 --send-rate 200 --creates 1000
+fi
+
+if [ "$which" = all ] || [ "$which" = signin ]; then
+    echo "== sign-in cost: target/release/sign-in-cost --attempts 1000"
+    target/release/sign-in-cost --attempts 1000
 fi
 
 if [ "$which" = all ] || [ "$which" = load ]; then

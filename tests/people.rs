@@ -30,6 +30,32 @@ async fn sign_in(desk: &Desk, email: &str, password: &str) -> (u16, Value) {
     .await
 }
 
+/// A sign-in, answered with its headers.
+async fn sign_in_raw(desk: &Desk, body: Value) -> Answer {
+    let json = vec![("content-type".into(), "application/json".into())];
+    desk.send("POST", "/v1/sessions", None, json, Some(body.to_string().into_bytes()))
+        .await
+}
+
+/// A refresh or sign-out with the refresh token in the body.
+async fn session_call(desk: &Desk, path: &str, refresh_token: &str) -> (u16, Value) {
+    desk.call("POST", path, None, Some(json!({ "refresh_token": refresh_token })))
+        .await
+}
+
+/// A refresh or sign-out with only the session cookie.
+async fn with_cookie(desk: &Desk, path: &str, cookie: &str) -> Answer {
+    desk.send("POST", path, None, vec![("cookie".into(), cookie.to_string())], None)
+        .await
+}
+
+/// Only staff may register a company: a 201 proves whose token it is.
+async fn register_company(desk: &Desk, token: &str, code: &str) {
+    let body = json!({"code": code, "name": format!("{code} Claims"), "first_level_support_email": "help@co.test"});
+    let (status, company) = desk.call("POST", "/v1/companies", Some(token), Some(body)).await;
+    assert_eq!(status, 201, "{company}");
+}
+
 async fn staff_admin_signs_in_works_refreshes_and_signs_out(desk: Desk) {
     make_admin(&desk, "root@vendor.test").await;
     let again = desk
@@ -50,54 +76,17 @@ async fn staff_admin_signs_in_works_refreshes_and_signs_out(desk: Desk) {
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
 
     // The token is the admin's: staff register companies.
-    let (status, company) = desk
-        .call(
-            "POST",
-            "/v1/companies",
-            Some(&access),
-            Some(json!({"code": "ACME", "name": "Acme Claims", "first_level_support_email": "support@acme.test"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{company}");
+    register_company(&desk, &access, "ACME").await;
 
-    let (status, refreshed) = desk
-        .call(
-            "POST",
-            "/v1/sessions/refresh",
-            None,
-            Some(json!({"refresh_token": refresh})),
-        )
-        .await;
+    let (status, refreshed) = session_call(&desk, "/v1/sessions/refresh", &refresh).await;
     assert_eq!(status, 200, "{refreshed}");
     let next_access = refreshed["access_token"].as_str().unwrap().to_string();
     let next_refresh = refreshed["refresh_token"].as_str().unwrap().to_string();
-    let (status, _) = desk
-        .call(
-            "POST",
-            "/v1/companies",
-            Some(&next_access),
-            Some(json!({"code": "BETA", "name": "Beta Billing", "first_level_support_email": "it@beta.test"})),
-        )
-        .await;
-    assert_eq!(status, 201);
+    register_company(&desk, &next_access, "BETA").await;
 
-    let (status, out) = desk
-        .call(
-            "POST",
-            "/v1/sessions/sign-out",
-            None,
-            Some(json!({"refresh_token": next_refresh})),
-        )
-        .await;
+    let (status, out) = session_call(&desk, "/v1/sessions/sign-out", &next_refresh).await;
     assert_eq!((status, &out["signed_out"]), (200, &json!(true)), "{out}");
-    let (status, problem) = desk
-        .call(
-            "POST",
-            "/v1/sessions/refresh",
-            None,
-            Some(json!({"refresh_token": next_refresh})),
-        )
-        .await;
+    let (status, problem) = session_call(&desk, "/v1/sessions/refresh", &next_refresh).await;
     assert_eq!(status, 401, "{problem}");
     assert_eq!(problem["type"], "urn:claimdesk:problem:unauthenticated");
 }
@@ -105,15 +94,7 @@ async fn staff_admin_signs_in_works_refreshes_and_signs_out(desk: Desk) {
 async fn the_portal_keeps_its_refresh_token_in_an_http_only_cookie(desk: Desk) {
     make_admin(&desk, "root@vendor.test").await;
     let body = json!({"email": "root@vendor.test", "password": PASSWORD, "session": "cookie"});
-    let answer = desk
-        .send(
-            "POST",
-            "/v1/sessions",
-            None,
-            vec![("content-type".into(), "application/json".into())],
-            Some(body.to_string().into_bytes()),
-        )
-        .await;
+    let answer = sign_in_raw(&desk, body).await;
     assert_eq!(answer.status, 200);
     let tokens: Value = serde_json::from_slice(&answer.body).unwrap();
     assert!(
@@ -132,15 +113,7 @@ async fn the_portal_keeps_its_refresh_token_in_an_http_only_cookie(desk: Desk) {
     );
     let pair = cookie.split(';').next().unwrap().to_string();
 
-    let refreshed = desk
-        .send(
-            "POST",
-            "/v1/sessions/refresh",
-            None,
-            vec![("cookie".into(), pair.clone())],
-            None,
-        )
-        .await;
+    let refreshed = with_cookie(&desk, "/v1/sessions/refresh", &pair).await;
     assert_eq!(refreshed.status, 200, "{}", String::from_utf8_lossy(&refreshed.body));
     let next_pair = refreshed
         .header("set-cookie")
@@ -149,27 +122,11 @@ async fn the_portal_keeps_its_refresh_token_in_an_http_only_cookie(desk: Desk) {
         .next()
         .unwrap()
         .to_string();
-    let out = desk
-        .send(
-            "POST",
-            "/v1/sessions/sign-out",
-            None,
-            vec![("cookie".into(), next_pair.clone())],
-            None,
-        )
-        .await;
+    let out = with_cookie(&desk, "/v1/sessions/sign-out", &next_pair).await;
     assert_eq!(out.status, 200);
     let cleared = out.header("set-cookie").expect("the cookie cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    let after = desk
-        .send(
-            "POST",
-            "/v1/sessions/refresh",
-            None,
-            vec![("cookie".into(), next_pair)],
-            None,
-        )
-        .await;
+    let after = with_cookie(&desk, "/v1/sessions/refresh", &next_pair).await;
     assert_eq!(after.status, 401);
 }
 
@@ -184,15 +141,7 @@ async fn failed_sign_ins_pause_an_account_and_say_nothing_of_whether_it_exists(d
             assert_eq!(status, 401, "{problem}");
             refusals.push(problem);
         }
-        let answer = desk
-            .send(
-                "POST",
-                "/v1/sessions",
-                None,
-                vec![("content-type".into(), "application/json".into())],
-                Some(json!({"email": email, "password": PASSWORD}).to_string().into_bytes()),
-            )
-            .await;
+        let answer = sign_in_raw(&desk, json!({"email": email, "password": PASSWORD})).await;
         assert_eq!(answer.status, 429, "{email}: even the right password waits");
         assert_eq!(answer.header("retry-after"), Some("1"));
     }

@@ -287,7 +287,79 @@ async fn overlong_malformed_huge_and_deep_bodies_get_a_clear_4xx_and_write_nothi
     assert_eq!(after["attachments"], json!([]));
 }
 
+/// Sign-in takes only an email and a password: header injection, look-alike letters,
+/// overlong passwords and junk bodies are refused by field before any account is looked at
+/// (so they neither cost a password hash nor count as failed sign-ins), and a name with a
+/// line break never becomes an admin's.
+async fn sign_in_refuses_hostile_input_before_looking_at_any_account(desk: Desk) {
+    use claimdesk_core::domain::people::AdminDraft;
+    let draft = |name: &str| AdminDraft {
+        email: "root@vendor.test".into(),
+        name: name.into(),
+        password: "Correct-Horse-7".into(),
+    };
+    let refused = desk
+        .core()
+        .create_staff_admin(&draft("Rita\r\nBcc: all@evil.test"))
+        .await;
+    assert!(refused.is_err(), "a line break in a name");
+    desk.core().create_staff_admin(&draft("Rita Root")).await.unwrap();
+    let cases = [
+        (
+            json!({"email": "root@vendor.test\r\nBcc: all@evil.test", "password": "x"}),
+            "email",
+        ),
+        // Cyrillic о in place of o: not the admin's address, and no address at all.
+        (
+            json!({"email": "r\u{43e}\u{43e}t@vendor.test", "password": "Correct-Horse-7"}),
+            "email",
+        ),
+        (
+            json!({"email": "root@vendor.test", "password": "x".repeat(10_000)}),
+            "password",
+        ),
+        (json!({"email": "root@vendor.test", "password": ""}), "password"),
+    ];
+    for _ in 0..3 {
+        for (body, field) in &cases {
+            let (status, problem) = desk.call("POST", "/v1/sessions", None, Some(body.clone())).await;
+            assert_eq!((status, problem["field"].as_str()), (422, Some(*field)), "{problem}");
+        }
+    }
+    for junk in [&b"hello"[..], b"", b"[1]", b"{\"email\": 12, \"password\": []}"] {
+        let (status, problem) = raw_anonymous(&desk, "/v1/sessions", junk.to_vec()).await;
+        assert!(matches!(status, 400 | 422), "{status} {problem}");
+    }
+    let huge = serde_json::to_vec(&json!({"email": "root@vendor.test", "password": "x".repeat(10 << 20)})).unwrap();
+    assert_eq!(raw_anonymous(&desk, "/v1/sessions", huge).await.0, 413);
+    // Twelve refusals of the admin's own address counted nothing: no pause.
+    let (status, tokens) = desk
+        .call(
+            "POST",
+            "/v1/sessions",
+            None,
+            Some(json!({"email": "root@vendor.test", "password": "Correct-Horse-7"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
+    let answer = desk
+        .send(
+            "POST",
+            path,
+            None,
+            vec![("content-type".into(), "application/json".into())],
+            Some(body),
+        )
+        .await;
+    let value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    (answer.status, value)
+}
+
 on_both_engines!(
+    sign_in_refuses_hostile_input_before_looking_at_any_account,
     markup_is_kept_as_text_by_the_api_and_escaped_in_mail,
     line_breaks_never_reach_a_mail_header,
     attachment_names_cannot_climb_out_or_hide_what_they_are,

@@ -40,6 +40,8 @@ fn event_for(function: &str, ticket: &str, attachment: &str) -> Value {
         "inbound-email" => "s3-inbound-email.json".to_string(),
         "mail-feedback" => "ses-bounce.json".to_string(),
         "guest-ticket" => "api/guest-ticket-get.json".to_string(),
+        // A refresh with a session nobody has: Cognito's answer, without a password to hash.
+        "sessions" => "api/sessions-post-refresh.json".to_string(),
         other => format!("api/{other}.json"),
     };
     let text = std::fs::read_to_string(events_dir().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -147,11 +149,15 @@ async fn main() {
     let only = argument("--only", "");
     let endpoint = std::env::var(ENDPOINT_VARIABLE).expect("CLAIMDESK_AWS_ENDPOINT (bench/run.sh sets it)");
     let sdk = emulator_sdk(&endpoint).await;
-    let names = fresh_names();
+    let mut names = fresh_names();
     let settings = Settings::default();
     claimdesk_aws::provision::provision(&sdk, &names, &settings.mail_from)
         .await
         .expect("emulator resources");
+    let pool = claimdesk_aws::provision::provision_user_pool(&sdk, &names.table)
+        .await
+        .expect("the emulator's user pool");
+    names.user_pool = Some(pool.clone());
     let engine = claimdesk_aws::Engine::new(&sdk, names.clone(), settings, Arc::new(SystemClock));
 
     // The recorded events' user, a company for them, a ticket and a stored attachment.
@@ -224,6 +230,8 @@ async fn main() {
         ("MAIL_FROM", "Claimdesk <support@claimdesk.local>"),
         ("MAIL_SECRET", "lambda-bench-secret-0123456789abcdef"),
         ("RUST_LOG", "warn"),
+        ("USER_POOL_ID", pool.id.as_str()),
+        ("USER_POOL_CLIENT_ID", pool.client_id.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -9,7 +9,9 @@ use crate::config::UserPool;
 use crate::lazy::LazyClient;
 use async_trait::async_trait;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, AuthFlowType, MessageActionType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, AuthenticationResultType, MessageActionType,
+};
 use aws_sdk_cognitoidentityprovider::Client;
 use claimdesk_core::domain::ids::{Email, UserId};
 use claimdesk_core::ports::{AccountError, Accounts, NewAccount, Tokens, Write};
@@ -58,20 +60,32 @@ impl CognitoAccounts {
             .ok_or_else(|| AccountError::Other("USER_POOL_ID and USER_POOL_CLIENT_ID are not set".into()))
     }
 
-    /// Cognito's tokens for a refresh token: (ID token, access token, seconds).
-    async fn refreshed(&self, refresh_token: &str) -> Result<(String, String, i64), AccountError> {
+    /// One InitiateAuth through the portal client. A challenge (a new password required,
+    /// more factors) is not a sign-in yet.
+    async fn authenticate(
+        &self,
+        flow: AuthFlowType,
+        parameters: &[(&str, &str)],
+    ) -> Result<AuthenticationResultType, AccountError> {
         let pool = self.pool()?;
-        let answer = self
+        let mut call = self
             .client
             .get()
             .initiate_auth()
             .client_id(&pool.client_id)
-            .auth_flow(AuthFlowType::RefreshTokenAuth)
-            .auth_parameters("REFRESH_TOKEN", refresh_token)
-            .send()
-            .await
-            .map_err(|e| account_error(&e))?;
-        let result = answer.authentication_result.ok_or(AccountError::Refused)?;
+            .auth_flow(flow);
+        for (name, value) in parameters {
+            call = call.auth_parameters(*name, *value);
+        }
+        let answer = call.send().await.map_err(|e| account_error(&e))?;
+        answer.authentication_result.ok_or(AccountError::Refused)
+    }
+
+    /// Cognito's tokens for a refresh token: (ID token, access token, seconds).
+    async fn refreshed(&self, refresh_token: &str) -> Result<(String, String, i64), AccountError> {
+        let result = self
+            .authenticate(AuthFlowType::RefreshTokenAuth, &[("REFRESH_TOKEN", refresh_token)])
+            .await?;
         match (result.id_token, result.access_token) {
             (Some(id), Some(access)) => Ok((id, access, i64::from(result.expires_in))),
             _ => Err(AccountError::Refused),
@@ -130,20 +144,12 @@ impl Accounts for CognitoAccounts {
     }
 
     async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError> {
-        let pool = self.pool()?;
-        let answer = self
-            .client
-            .get()
-            .initiate_auth()
-            .client_id(&pool.client_id)
-            .auth_flow(AuthFlowType::UserPasswordAuth)
-            .auth_parameters("USERNAME", email.as_str())
-            .auth_parameters("PASSWORD", password)
-            .send()
-            .await
-            .map_err(|e| account_error(&e))?;
-        // A challenge (a new password required, more factors) is not a sign-in yet.
-        let result = answer.authentication_result.ok_or(AccountError::Refused)?;
+        let result = self
+            .authenticate(
+                AuthFlowType::UserPasswordAuth,
+                &[("USERNAME", email.as_str()), ("PASSWORD", password)],
+            )
+            .await?;
         match (result.id_token, result.refresh_token) {
             (Some(id_token), Some(refresh_token)) => Ok(Tokens {
                 access_token: id_token,

@@ -16,5 +16,6 @@ pub mod metering;
 pub mod provision;
 pub mod table;
 pub mod tls;
+pub mod tools;
 
 pub use engine::Engine;

@@ -146,9 +146,11 @@ pub const PASSWORD: &str = "PASSWORD";
 pub fn email_pk(email: &str) -> String {
     format!("EMAIL#{}", email.trim().to_ascii_lowercase())
 }
-/// A local refresh session, by the hash of its token.
-pub fn session_pk(token_hash: &str) -> String {
-    format!("SESSION#{token_hash}")
+/// A local refresh session, in its user's partition (so that all of a user's sessions can
+/// be ended at once), by the hash of its token's secret.
+pub const SESSION_PREFIX: &str = "SESSION#";
+pub fn session_sk(secret_hash: &str) -> String {
+    format!("{SESSION_PREFIX}{secret_hash}")
 }
 /// Failed sign-ins counted against one account or one address (`people::throttle`).
 pub fn sign_in_throttle_pk(scope: &str, key: &str) -> String {

@@ -1,7 +1,9 @@
 //! The local engine's accounts: passwords hashed with Argon2id into the table, access
 //! tokens signed with the data folder's HS256 secret (the same tokens `claimdesk token`
-//! prints and the server verifies), refresh sessions kept in the table by the hash of their
-//! token and replaced at every refresh.
+//! prints and the server verifies), refresh sessions kept in the user's partition by the
+//! hash of their token's secret and replaced at every refresh. A refresh token reads
+//! `<user id>.<secret>`: the id finds the partition, the secret (256 random bits) is the
+//! proof, and only its SHA-256 is stored.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -34,12 +36,21 @@ struct PasswordRecord {
     changed_at: DateTime<Utc>,
 }
 
-/// A refresh session, kept under the hash of its token (the token itself is never stored).
+/// A refresh session, kept under the hash of its secret (the secret itself is never stored).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionRecord {
-    user_id: UserId,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+}
+
+/// Where a refresh token's session is: its user's partition and the hash of its secret.
+/// Anything not of the form `<user id>.<secret>` is no session.
+fn session_key(refresh_token: &str) -> Option<(String, String)> {
+    let (user_id, secret) = refresh_token.split_once('.')?;
+    let plausible = |part: &str| {
+        !part.is_empty() && part.len() <= 128 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
+    };
+    (plausible(user_id) && plausible(secret)).then(|| (store::user_pk(user_id), store::session_sk(&token_hash(secret))))
 }
 
 pub fn hasher() -> Argon2<'static> {
@@ -125,20 +136,19 @@ impl LocalAccounts {
     fn new_session(&self, user: &User) -> (String, Write) {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
-        let token = URL_SAFE_NO_PAD.encode(raw);
+        let secret = URL_SAFE_NO_PAD.encode(raw);
         let now = self.clock.now();
         let record = SessionRecord {
-            user_id: user.id.clone(),
             created_at: now,
             expires_at: now + Duration::days(SESSION_DAYS),
         };
         let mut item = Item::new(
-            store::session_pk(&token_hash(&token)),
-            store::META,
+            store::user_pk(&user.id),
+            store::session_sk(&token_hash(&secret)),
             store::to_data(&record),
         );
         item.expires_at = Some(record.expires_at.timestamp());
-        (token, Write::create(item))
+        (format!("{}.{secret}", user.id), Write::create(item))
     }
 
     fn tokens(&self, user: &User, refresh_token: String) -> Tokens {
@@ -152,19 +162,24 @@ impl LocalAccounts {
         }
     }
 
-    /// The live session of a refresh token and its active user, with the session item's
-    /// version; `Refused` for anything else.
-    async fn session(&self, refresh_token: &str) -> Result<(String, u64, User), AccountError> {
-        let pk = store::session_pk(&token_hash(refresh_token));
-        let item = self.table.get(&pk, store::META).await?;
-        let version = item.as_ref().map_or(0, |i| i.version);
-        let session: SessionRecord = self.record(item.as_ref())?.ok_or(AccountError::Refused)?;
-        let user_item = self.table.get(&store::user_pk(&session.user_id), store::META).await?;
-        let user: User = self.record(user_item.as_ref())?.ok_or(AccountError::Refused)?;
+    /// The live session of a refresh token and its active user: the session's key and
+    /// version, and the user; `Refused` for anything else.
+    async fn session(&self, refresh_token: &str) -> Result<((String, String), u64, User), AccountError> {
+        let (pk, sk) = session_key(refresh_token).ok_or(AccountError::Refused)?;
+        let items = self
+            .table
+            .get_many(&[(pk.clone(), sk.clone()), (pk.clone(), store::META.to_string())])
+            .await?;
+        let session = items.iter().find(|i| i.sk == sk);
+        let version = session.map_or(0, |i| i.version);
+        self.record::<SessionRecord>(session)?.ok_or(AccountError::Refused)?;
+        let user: User = self
+            .record(items.iter().find(|i| i.sk == store::META))?
+            .ok_or(AccountError::Refused)?;
         if user.state != UserState::Active {
             return Err(AccountError::Refused);
         }
-        Ok((pk, version, user))
+        Ok(((pk, sk), version, user))
     }
 }
 
@@ -208,11 +223,11 @@ impl Accounts for LocalAccounts {
     /// Replaces the session: the old refresh token is spent, so a stolen one that was used
     /// once by its owner no longer works (and two refreshes racing get one new session).
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AccountError> {
-        let (pk, version, user) = self.session(refresh_token).await?;
+        let ((pk, sk), version, user) = self.session(refresh_token).await?;
         let (next, create) = self.new_session(&user);
         let spend = Write::Delete {
             pk,
-            sk: store::META.into(),
+            sk,
             condition: Condition::Version(version),
         };
         match self.table.write(vec![spend, create]).await {
@@ -223,15 +238,15 @@ impl Accounts for LocalAccounts {
     }
 
     async fn sign_out(&self, refresh_token: &str) -> Result<(), AccountError> {
-        let pk = store::session_pk(&token_hash(refresh_token));
-        let item = self.table.get(&pk, store::META).await?;
+        let (pk, sk) = session_key(refresh_token).ok_or(AccountError::Refused)?;
+        let item = self.table.get(&pk, &sk).await?;
         if self.record::<SessionRecord>(item.as_ref())?.is_none() {
             return Err(AccountError::Refused);
         }
         self.table
             .write(vec![Write::Delete {
                 pk,
-                sk: store::META.into(),
+                sk,
                 condition: Condition::None,
             }])
             .await?;
@@ -255,5 +270,23 @@ mod tests {
             hash_password("Correct-Horse-7").unwrap(),
             "each hash has its own salt"
         );
+    }
+
+    #[test]
+    fn a_refresh_token_names_its_users_partition_and_hides_its_secret() {
+        let (pk, sk) = session_key("u_abc.s3cr3t-_x").unwrap();
+        assert_eq!(pk, "USER#u_abc");
+        assert_eq!(sk, format!("SESSION#{}", token_hash("s3cr3t-_x")));
+        for junk in [
+            "",
+            "nodot",
+            ".secret",
+            "u_abc.",
+            "u#x.secret",
+            "u_abc.sec ret",
+            "not-a-session-3",
+        ] {
+            assert_eq!(session_key(junk), None, "{junk}");
+        }
     }
 }

@@ -6,12 +6,7 @@
 
 use std::process::ExitCode;
 
-fn value_of(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
+use claimdesk_aws::tools::flag_value as value_of;
 
 #[tokio::main]
 async fn main() -> ExitCode {
