@@ -75,8 +75,29 @@ async fn staff_admin_signs_in_works_refreshes_and_signs_out(desk: Desk) {
     let access = tokens["access_token"].as_str().unwrap().to_string();
     let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
 
-    // The token is the admin's: staff register companies.
+    // The token is the admin's: staff register companies, and it names their record.
     register_company(&desk, &access, "ACME").await;
+    let (status, me) = desk.call("GET", "/v1/me", Some(&access), None).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        (&me["email"], &me["standing"], &me["manages_accounts"]),
+        (&json!("root@vendor.test"), &json!("agent"), &json!(true)),
+        "{me}"
+    );
+    assert_eq!(me["roles"], json!(["staff_admin"]));
+    assert_eq!(
+        (&me["account"]["state"], &me["account"]["name"], &me["account"]["id"]),
+        (&json!("active"), &json!("Rita Root"), &me["user_id"]),
+        "{me}"
+    );
+    // A script's token (no password account) has no record.
+    let script = desk.token(
+        "ops@vendor.test",
+        "VENDOR",
+        claimdesk_core::domain::roles::Role::AgentL1,
+    );
+    let (status, me) = desk.call("GET", "/v1/me", Some(&script), None).await;
+    assert_eq!((status, &me["account"]), (200, &Value::Null), "{me}");
 
     let (status, refreshed) = session_call(&desk, "/v1/sessions/refresh", &refresh).await;
     assert_eq!(status, 200, "{refreshed}");

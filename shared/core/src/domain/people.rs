@@ -3,7 +3,7 @@
 //! engine (`claimdesk-local`'s accounts), held by Cognito on AWS.
 
 use crate::domain::ids::{CompanyCode, Email, UserId};
-use crate::domain::roles::{Identity, Role};
+use crate::domain::roles::{Identity, Role, Standing};
 use crate::domain::validate::{self, Invalid};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -47,6 +47,46 @@ impl User {
 /// How long a refresh session lasts (the local engine's sessions, the portal's cookie,
 /// Cognito's refresh-token validity in the template).
 pub const SESSION_DAYS: i64 = 30;
+
+/// The caller as the portal needs them: who the token says they are, what that lets them
+/// do, and their directory record when they have one (people who sign in with a password;
+/// a script's token from `claimdesk token` has none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub user_id: UserId,
+    pub email: Email,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub company: CompanyCode,
+    #[schema(value_type = Vec<String>)]
+    pub roles: Vec<Role>,
+    /// `agent` (the vendor's staff), `client_admin` or `client_user`.
+    pub standing: String,
+    /// Owner, Administrator or Human Resources (seed 000), or a staff admin.
+    pub manages_accounts: bool,
+    pub account: Option<User>,
+}
+
+impl Me {
+    pub fn of(who: &Identity, account: Option<User>) -> Me {
+        let standing = match who.standing() {
+            Standing::Agent => "agent",
+            Standing::ClientAdmin => "client_admin",
+            Standing::ClientUser => "client_user",
+        };
+        Me {
+            user_id: who.user_id.clone(),
+            email: who.email.clone(),
+            name: who.name.clone(),
+            company: who.company.clone(),
+            roles: who.roles.clone(),
+            standing: standing.into(),
+            manages_accounts: who.roles.iter().any(|r| r.manages_accounts() || *r == Role::StaffAdmin),
+            // A record only for the very user the token names.
+            account: account.filter(|a| a.email == who.email),
+        }
+    }
+}
 
 /// The vendor's own company code: staff belong to it.
 pub const VENDOR: &str = "VENDOR";
@@ -221,6 +261,40 @@ mod tests {
             "password"
         );
         assert!(request("a@b.test", &"p".repeat(257)).check_password_shape().is_err());
+    }
+
+    #[test]
+    fn me_says_standing_and_account_management_and_keeps_only_ones_own_record() {
+        let who = |roles: Vec<Role>| Identity {
+            user_id: "u_1".into(),
+            email: "ann@acme.test".into(),
+            name: None,
+            company: "ACME".into(),
+            roles,
+        };
+        let me = Me::of(&who(vec![Role::Adjuster]), None);
+        assert_eq!((me.standing.as_str(), me.manages_accounts), ("client_user", false));
+        let me = Me::of(&who(vec![Role::HumanResources]), None);
+        assert_eq!((me.standing.as_str(), me.manages_accounts), ("client_admin", true));
+        let me = Me::of(&who(vec![Role::StaffAdmin]), None);
+        assert_eq!((me.standing.as_str(), me.manages_accounts), ("agent", true));
+        let at = chrono::Utc::now();
+        let record = |email: &str| User {
+            id: "u_1".into(),
+            email: email.into(),
+            name: "Ann".into(),
+            company: "ACME".into(),
+            roles: vec![Role::Adjuster],
+            state: UserState::Active,
+            created_at: at,
+            updated_at: at,
+        };
+        assert!(Me::of(&who(vec![Role::Adjuster]), Some(record("ann@acme.test")))
+            .account
+            .is_some());
+        assert!(Me::of(&who(vec![Role::Adjuster]), Some(record("bob@acme.test")))
+            .account
+            .is_none());
     }
 
     #[test]

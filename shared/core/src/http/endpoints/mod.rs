@@ -7,6 +7,7 @@ pub mod conversation;
 pub mod files;
 pub mod mail;
 pub mod meta;
+pub mod people;
 pub mod sessions;
 pub mod tickets;
 pub mod warranty;
@@ -17,6 +18,7 @@ use super::routes::Function;
 pub const AREAS: &[&[&Function]] = &[
     meta::FUNCTIONS,
     sessions::FUNCTIONS,
+    people::FUNCTIONS,
     tickets::FUNCTIONS,
     conversation::FUNCTIONS,
     files::FUNCTIONS,
