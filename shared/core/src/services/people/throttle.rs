@@ -146,16 +146,24 @@ impl Core {
         Ok(())
     }
 
-    /// A successful sign-in clears its account's count (not its address's).
+    /// A successful sign-in clears its account's count (not its address's). The record is
+    /// overwritten with no failures rather than deleted: the sign-in function's role may
+    /// put items, not delete them, and the record fades by its TTL anyway.
     pub(super) async fn forget_failures(&self, scope: &Scope) -> Result<(), ServiceError> {
-        if let Some((_, version)) = self.failures(scope).await? {
-            let _ = self
-                .commit(vec![crate::ports::Write::Delete {
-                    pk: scope.pk.clone(),
-                    sk: store::META.into(),
-                    condition: crate::ports::Condition::Version(version),
-                }])
-                .await?;
+        let now = self.now();
+        if let Some((failures, version)) = self.failures(scope).await? {
+            if failures.count == 0 || failures.fades_at() <= now {
+                return Ok(());
+            }
+            let cleared = Failures {
+                count: 0,
+                last_at: now,
+                paused_until: None,
+            };
+            let mut item = item_of(scope.pk.clone(), store::META, &cleared);
+            item.expires_at = Some(cleared.fades_at().timestamp());
+            // A failure counted meanwhile wins: it is newer than this success.
+            let _ = self.commit(vec![crate::ports::Write::replace(item, version)]).await?;
         }
         Ok(())
     }
