@@ -307,6 +307,20 @@ async fn version(desk: &Desk, tokens: &Tokens, id: &str) -> u64 {
     view["version"].as_u64().unwrap()
 }
 
+/// The DynamoDB operations a function's generated role allows (`generate.rs::role`):
+/// ReadRecords GetItem and Query; ReadTable also BatchGetItem; WriteTable also PutItem, and
+/// transactions of puts (their condition checks come with the puts). No role allows
+/// DeleteItem, UpdateItem or Scan.
+fn allowed_by_grants(function: &claimdesk_core::http::Function, operation: &str) -> bool {
+    use claimdesk_core::http::Grant;
+    match operation {
+        "GetItem" | "Query" => function.may(Grant::ReadRecords) || function.may(Grant::ReadTable),
+        "BatchGetItem" => function.may(Grant::ReadTable),
+        "PutItem" | "TransactWriteItems" => function.may(Grant::WriteTable),
+        _ => false,
+    }
+}
+
 async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
     // Every route is in the table, and nothing else is.
     let mut covered: Vec<(&str, &str)> = MATRIX.iter().map(|(m, p, _)| (*m, *p)).collect();
@@ -349,7 +363,21 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                 Some(_) => vec![("content-type".to_string(), content_type_of(method, pattern).to_string())],
                 None => Vec::new(),
             };
+            let table_before = desk.is_aws().then(|| desk.aws_desk().engine.dynamo.usage());
             let answer = desk.send(method, &path, token.as_deref(), headers, body).await;
+            if let Some(before) = table_before {
+                // moto does not check IAM: the calls a function made must be ones its role
+                // (generated from its grants) allows, or real AWS refuses them.
+                let used = desk.aws_desk().engine.dynamo.usage().since(&before);
+                for operation in used.requests.keys() {
+                    if !allowed_by_grants(function, operation) {
+                        mismatches.push(format!(
+                            "{method} {pattern} as {actor:?}: {} called DynamoDB {operation}, which its grants do not allow",
+                            function.name
+                        ));
+                    }
+                }
+            }
             let want = match expected[n] {
                 _ if absent => 404,
                 200 if desk.is_aws() && function.name == "get-attachment" => 302,
