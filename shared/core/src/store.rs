@@ -57,6 +57,18 @@ pub fn serial_pk(serial: &str) -> String {
     format!("SERIAL#{serial}")
 }
 /// The sort key of an idempotency record.
+/// Bytes as lower-case hex: how hashes appear in keys and records.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hex SHA-256 of a text: the stored form of secrets (guest keys, session secrets) and
+/// of what keys must not show (an email tried at sign-in).
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
 pub const IDEMPOTENCY_SK: &str = "IDEM";
 /// The record of one caller's Idempotency-Key: a hash of the scope and the key, each
 /// prefixed by its length, so no two (scope, key) pairs can name one record whatever
@@ -68,8 +80,7 @@ pub fn idempotency_pk(scope: &str, key: &str) -> String {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part.as_bytes());
     }
-    let digest: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    format!("IDEM#{digest}")
+    format!("IDEM#{}", hex(&hash.finalize()))
 }
 pub fn collaborator_sk(email: &str) -> String {
     format!("{COLLABORATOR_PREFIX}{email}")

@@ -19,7 +19,6 @@ use claimdesk_core::services::people::EmailRecord;
 use claimdesk_core::store;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// OWASP's minimum for Argon2id: 19 MiB of memory, two passes, one lane.
@@ -50,7 +49,8 @@ fn session_key(refresh_token: &str) -> Option<(String, String)> {
     let plausible = |part: &str| {
         !part.is_empty() && part.len() <= 128 && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
     };
-    (plausible(user_id) && plausible(secret)).then(|| (store::user_pk(user_id), store::session_sk(&token_hash(secret))))
+    (plausible(user_id) && plausible(secret))
+        .then(|| (store::user_pk(user_id), store::session_sk(&store::sha256_hex(secret))))
 }
 
 pub fn hasher() -> Argon2<'static> {
@@ -73,13 +73,6 @@ pub fn hash_password(password: &str) -> Result<String, AccountError> {
 /// Whether `password` is the one `phc` was made from (false for a malformed hash too).
 pub fn password_matches(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|hash| hasher().verify_password(password.as_bytes(), &hash).is_ok())
-}
-
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 pub struct LocalAccounts {
@@ -144,7 +137,7 @@ impl LocalAccounts {
         };
         let mut item = Item::new(
             store::user_pk(&user.id),
-            store::session_sk(&token_hash(&secret)),
+            store::session_sk(&store::sha256_hex(&secret)),
             store::to_data(&record),
         );
         item.expires_at = Some(record.expires_at.timestamp());
@@ -276,7 +269,7 @@ mod tests {
     fn a_refresh_token_names_its_users_partition_and_hides_its_secret() {
         let (pk, sk) = session_key("u_abc.s3cr3t-_x").unwrap();
         assert_eq!(pk, "USER#u_abc");
-        assert_eq!(sk, format!("SESSION#{}", token_hash("s3cr3t-_x")));
+        assert_eq!(sk, format!("SESSION#{}", store::sha256_hex("s3cr3t-_x")));
         for junk in [
             "",
             "nodot",

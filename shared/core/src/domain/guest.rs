@@ -3,7 +3,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 /// 32 random bytes: twice the 128 bits the brief asks for.
 pub const KEY_BYTES: usize = 32;
@@ -15,10 +14,7 @@ pub fn encode_key(raw: &[u8; KEY_BYTES]) -> String {
 
 /// The stored form of a key: hex SHA-256.
 pub fn hash_key(key: &str) -> String {
-    Sha256::digest(key.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::store::sha256_hex(key.trim())
 }
 
 /// A well-formed key has exactly the length `encode_key` produces; anything else cannot

@@ -176,20 +176,11 @@ pub struct SignInRequest {
     pub session: SessionKind,
 }
 
-/// The longest text a sign-in's fields may hold before the identity provider is asked: a
-/// longer one cannot be anyone's (and would only cost hashing time).
-pub const SIGN_IN_EMAIL_MAX: usize = 254;
-
 impl SignInRequest {
     /// The email as the directory keys it. Bad shapes are refused by field, before any
     /// account is looked at: that says nothing about which accounts exist.
     pub fn email(&self) -> Result<Email, Invalid> {
-        if self.email.chars().count() > SIGN_IN_EMAIL_MAX {
-            return Err(Invalid::new(
-                "email",
-                format!("must be at most {SIGN_IN_EMAIL_MAX} characters"),
-            ));
-        }
+        // `validate::email` also refuses addresses over 254 characters.
         Ok(Email::new(validate::email("email", Some(&self.email))?))
     }
 

@@ -131,11 +131,7 @@ fn fingerprint(request: &ApiRequest) -> String {
     hash.update(request.path.as_bytes());
     hash.update(b"\n");
     hash.update(&request.body);
-    hex(&hash.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::store::hex(&hash.finalize())
 }
 
 #[cfg(test)]

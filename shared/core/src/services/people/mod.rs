@@ -107,15 +107,15 @@ impl Core {
         request.check_password_shape()?;
         let mut scopes = vec![Scope::account(&email)];
         scopes.extend(address.map(Scope::address));
-        self.refuse_while_paused(&scopes).await?;
+        let mut seen = self.refuse_while_paused(&scopes).await?;
         match self.accounts.sign_in(&email, &request.password).await {
             Ok(tokens) => {
-                self.forget_failures(&scopes[0]).await?;
+                self.forget_failures(&scopes[0], seen.swap_remove(0)).await?;
                 Ok(tokens)
             }
             Err(AccountError::Refused) => {
-                for scope in &scopes {
-                    self.count_failure(scope).await?;
+                for (scope, seen) in scopes.iter().zip(seen) {
+                    self.count_failure(scope, seen).await?;
                 }
                 Err(AccountError::Refused.into())
             }

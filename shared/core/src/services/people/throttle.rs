@@ -10,7 +10,6 @@ use crate::services::{item_of, Core, ServiceError};
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Failures further apart than this start a new count.
 pub const WINDOW_MINUTES: i64 = 15;
@@ -31,9 +30,8 @@ pub struct Scope {
 impl Scope {
     /// An account, by its email's hash: the table never learns which addresses were tried.
     pub fn account(email: &Email) -> Scope {
-        let hash = hex(&Sha256::digest(email.as_bytes()));
         Scope {
-            pk: store::sign_in_throttle_pk("account", &hash),
+            pk: store::sign_in_throttle_pk("account", &store::sha256_hex(email)),
             free: FREE_PER_ACCOUNT,
         }
     }
@@ -44,10 +42,6 @@ impl Scope {
             free: FREE_PER_ADDRESS,
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The failures of one scope.
@@ -96,41 +90,48 @@ pub fn pause_after(count: u32, free: u32) -> Option<i64> {
     )
 }
 
+/// A scope's failures as read, with the record's version (none: absent or faded).
+pub type Seen = Option<(Failures, u64)>;
+
 impl Core {
-    async fn failures(&self, scope: &Scope) -> Result<Option<(Failures, u64)>, ServiceError> {
+    async fn failures(&self, scope: &Scope) -> Result<Seen, ServiceError> {
         Ok(self
             .get_record::<Failures>(&scope.pk, store::META)
             .await?
             .map(|l| (l.record, l.version)))
     }
 
-    /// A 429 while any scope is paused.
-    pub(super) async fn refuse_while_paused(&self, scopes: &[Scope]) -> Result<(), ServiceError> {
+    /// Every scope's failures in one read, in the order of `scopes`; a 429 while any of
+    /// them is paused. What was read serves the counting or forgetting that follows.
+    pub(super) async fn refuse_while_paused(&self, scopes: &[Scope]) -> Result<Vec<Seen>, ServiceError> {
         let now = self.now();
         let keys: Vec<(String, String)> = scopes.iter().map(|s| (s.pk.clone(), store::META.to_string())).collect();
-        let mut wait = None;
-        for item in self.table.get_many(&keys).await? {
-            if item.is_expired(now) {
-                continue;
-            }
-            let failures: Failures = store::from_item(&item)?;
-            wait = wait.max(failures.wait_at(now));
+        let items = self.table.get_many(&keys).await?;
+        let mut seen = Vec::with_capacity(scopes.len());
+        for scope in scopes {
+            let item = items.iter().find(|i| i.pk == scope.pk && !i.is_expired(now));
+            seen.push(match item {
+                Some(item) => Some((store::from_item::<Failures>(item)?, item.version)),
+                None => None,
+            });
         }
+        let wait = seen.iter().flatten().filter_map(|(f, _)| f.wait_at(now)).max();
         match wait {
             Some(seconds) => Err(ServiceError::RateLimited {
                 detail: "too many failed sign-ins; wait before trying again".into(),
                 retry_after: u32::try_from(seconds).unwrap_or(u32::MAX),
             }),
-            None => Ok(()),
+            None => Ok(seen),
         }
     }
 
-    /// Counts one more failure. Two failures at once may race for the record: the loser
-    /// reads again and counts once more (three tries; a count is a pause, not a ledger).
-    pub(super) async fn count_failure(&self, scope: &Scope) -> Result<(), ServiceError> {
+    /// Counts one more failure on what was `seen`. Two failures at once may race for the
+    /// record: the loser reads again and counts once more (three tries; a count is a
+    /// pause, not a ledger).
+    pub(super) async fn count_failure(&self, scope: &Scope, seen: Seen) -> Result<(), ServiceError> {
+        let mut read = seen;
         for _ in 0..3 {
             let now = self.now();
-            let read = self.failures(scope).await?;
             let live = read.as_ref().filter(|(f, _)| f.fades_at() > now).map(|(f, _)| f);
             let next = Failures::after_failure(live, now, scope.free);
             let mut item = item_of(scope.pk.clone(), store::META, &next);
@@ -142,6 +143,7 @@ impl Core {
             if self.commit(vec![write]).await? == Commit::Done {
                 return Ok(());
             }
+            read = self.failures(scope).await?;
         }
         Ok(())
     }
@@ -149,9 +151,9 @@ impl Core {
     /// A successful sign-in clears its account's count (not its address's). The record is
     /// overwritten with no failures rather than deleted: the sign-in function's role may
     /// put items, not delete them, and the record fades by its TTL anyway.
-    pub(super) async fn forget_failures(&self, scope: &Scope) -> Result<(), ServiceError> {
+    pub(super) async fn forget_failures(&self, scope: &Scope, seen: Seen) -> Result<(), ServiceError> {
         let now = self.now();
-        if let Some((failures, version)) = self.failures(scope).await? {
+        if let Some((failures, version)) = seen {
             if failures.count == 0 || failures.fades_at() <= now {
                 return Ok(());
             }

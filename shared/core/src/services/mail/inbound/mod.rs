@@ -61,7 +61,7 @@ fn fingerprint(mail: Option<&InboundMail>, raw: &[u8]) -> String {
         Some(id) => hash.update(id.as_bytes()),
         None => hash.update(raw),
     }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    store::hex(&hash.finalize())
 }
 
 pub fn inbound_sk(record: &InboundRecord) -> String {
