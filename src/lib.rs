@@ -271,6 +271,31 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     })
 }
 
+/// The caller a bearer token names. A token that signing in with a password gave speaks
+/// for its user only while the directory lets them in: a deactivation or a password change
+/// ends it at once, not when it expires.
+async fn caller_of(state: &AppState, token: &str) -> Caller {
+    let claims = match auth::verified_claims(&state.secret, token, &state.token_rules) {
+        Ok(claims) => claims,
+        Err(why) => return Caller::Rejected(why),
+    };
+    let who = match auth::identity_from_claims(&claims) {
+        Ok(who) => who,
+        Err(why) => return Caller::Rejected(why),
+    };
+    let Some(epoch) = auth::session_epoch_of(&claims) else {
+        return Caller::Verified(who);
+    };
+    match state.api.core.user(&who.user_id).await {
+        Ok(Some(user)) if user.session_holds(epoch) => Caller::Verified(who),
+        Ok(_) => Caller::Rejected(claimdesk_core::services::people::SESSION_ENDED.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the caller's account");
+            Caller::Rejected("the account could not be checked; try again".into())
+        }
+    }
+}
+
 async fn handle(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -283,10 +308,7 @@ async fn handle(
     let caller = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         None => Caller::Anonymous,
         Some(value) => match value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
-            Some(token) => match auth::verify_token(&state.secret, token.trim(), &state.token_rules) {
-                Ok(who) => Caller::Verified(who),
-                Err(why) => Caller::Rejected(why),
-            },
+            Some(token) => caller_of(&state, token.trim()).await,
             None => Caller::Rejected("use Authorization: Bearer <token>".into()),
         },
     };

@@ -9,6 +9,7 @@
 //! - `aws_engine`: what only the AWS engine has (functions, events, what lands in AWS).
 //! - `lambda_runtime`: a real release-built function under a local Lambda Runtime API.
 //! - `migration`: a table of the first item layout brought to the current one.
+//! - `directory`: invitations, access requests, account management, password resets.
 //! - `people`: signing in, refreshing and signing out; failed sign-ins paused.
 //! - `table_contract`: the `Table` port's promises, once, on SQLite and on DynamoDB.
 //! - `template`: the SAM template held to the code, and the generated files to their source.
@@ -18,6 +19,7 @@
 mod common;
 
 mod aws_engine;
+mod directory;
 mod lambda_runtime;
 mod mail;
 mod migration;

@@ -103,10 +103,27 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("POST", "/v1/warranties",                                [201, 201, 422, 422, 422, 422, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // People. The owner and OTHER's administrator manage their own company's accounts;
+    // staff see every company's, and only the staff admin changes them; `{id}` is an ACME
+    // user. The public forms answer everyone alike; a set-password link that is none is 422.
+    ("POST", "/v1/users",                                     [403, 201, 403, 403, 201, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/users",                                     [403, 200, 200, 403, 200, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/users/{id}",                                [404, 200, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("PATCH", "/v1/users/{id}",                               [404, 200, 403, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/account-changes",                           [403, 200, 200, 403, 200, 403, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/password-resets",                           [202, 202, 202, 202, 202, 202, 202, 202, 202, 202, 202, 202]),
+    ("POST", "/v1/passwords",                                 [422, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/v1/access-requests",                           [202, 202, 202, 202, 202, 202, 202, 202, 202, 202, 202, 202]),
+    ("GET",  "/v1/access-requests",                           [403, 200, 200, 403, 200, 403, 401, 401, 401, 401, 401, 401]),
+    // An approval naming no real role: refused by field once the caller may decide.
+    ("POST", "/v1/access-requests/{id}/decision",             [404, 422, 422, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
 ];
 
 struct Tokens {
     cast: Cast,
+    /// An ACME user the owner invited, and a pending access request to ACME.
+    member_id: String,
+    request_id: String,
     collaborator: String,
     forged: String,
     expired: String,
@@ -125,6 +142,10 @@ struct Fixture {
     guest_key: String,
     expired_key: String,
     revoked_key: String,
+    /// The ACME user and the access request of the people rows (unknown ones in the check
+    /// that unknown ids answer like foreign ones).
+    user_id: String,
+    request_id: String,
     /// A product, and one serial of it per actor, for the rows about serials and warranties.
     sku: String,
     serials: Vec<String>,
@@ -190,6 +211,8 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     }
     Fixture {
         id,
+        user_id: tokens.member_id.clone(),
+        request_id: tokens.request_id.clone(),
         number,
         canary,
         attachment,
@@ -232,8 +255,15 @@ fn request(
         _ => None,
     };
     let serial = fixture.serials.get(actor_no).cloned().unwrap_or_default();
+    let id = if pattern.starts_with("/v1/users/") {
+        &fixture.user_id
+    } else if pattern.starts_with("/v1/access-requests/") {
+        &fixture.request_id
+    } else {
+        &fixture.id
+    };
     let mut path = pattern
-        .replace("{id}", &fixture.id)
+        .replace("{id}", id)
         .replace("{attachment_id}", &fixture.attachment)
         .replace("{serial}", &serial);
     if let Some(key) = key {
@@ -279,6 +309,23 @@ fn request(
             "end_customer": {"name": "Bo Farmer", "email": "bo@farm.test"},
             "delivery_date": "2026-01-15",
         })),
+        ("POST", "/v1/users") => json_body(json!({
+            "email": format!("invitee{actor_no}@acme.test"),
+            "name": "New Person",
+            "roles": ["adjuster"],
+        })),
+        ("PATCH", "/v1/users/{id}") => json_body(json!({"roles": ["adjuster", "team_lead"]})),
+        ("POST", "/v1/password-resets") => json_body(json!({"email": format!("forgot{actor_no}@acme.test")})),
+        ("POST", "/v1/passwords") => json_body(json!({"token": "not-a-link", "password": "Correct-Horse-7"})),
+        ("POST", "/v1/access-requests") => json_body(json!({
+            "name": "Ann Asker",
+            "email": format!("asker{actor_no}@acme.test"),
+            "company": "ACME",
+            "need": "Claims work",
+        })),
+        ("POST", "/v1/access-requests/{id}/decision") => {
+            json_body(json!({"decision": "approve", "roles": ["janitor"]}))
+        }
         ("POST", "/v1/inbound-email") => Some(
             format!(
                 "From: someone@somewhere.test\r\nTo: support@claimdesk.test\r\nSubject: hello {actor:?}\r\n\
@@ -330,7 +377,22 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
     assert_eq!(covered, routes);
 
     let cast = company_with_cast(&desk).await;
+    let (status, member) = desk
+        .call(
+            "POST",
+            "/v1/users",
+            Some(&cast.admin),
+            Some(json!({"email": "member@acme.test", "name": "Mia Member", "roles": ["adjuster"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{member}");
+    let form = json!({"name": "Pat Pending", "email": "pending@acme.test", "company": "ACME", "need": "Claims"});
+    let (status, _) = desk.call("POST", "/v1/access-requests", None, Some(form)).await;
+    assert_eq!(status, 202);
+    let (_, requests) = desk.call("GET", "/v1/access-requests", Some(&cast.admin), None).await;
     let tokens = Tokens {
+        member_id: member["id"].as_str().unwrap().to_string(),
+        request_id: requests["items"][0]["id"].as_str().unwrap().to_string(),
         collaborator: desk.token(COLLABORATOR, "BROKER", Role::Adjuster),
         forged: desk.forged_token("owner@acme.test", "ACME", Role::Owner),
         expired: desk.expired_token("owner@acme.test", "ACME", Role::Owner),
@@ -437,6 +499,8 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
             let unknown = Fixture {
                 id: "t_0000000000000000000000".into(),
                 attachment: "att_0000000000000000000000".into(),
+                user_id: "u_0000000000000000000000".into(),
+                request_id: "ar_0000000000000000000000".into(),
                 ..fixture.clone()
             };
             for (n, actor) in ACTORS.iter().enumerate() {

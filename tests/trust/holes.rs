@@ -95,6 +95,8 @@ async fn tokens_not_yet_valid_or_issued_in_the_future_open_nothing(desk: Desk) {
         nbf,
         iss: None,
         aud: None,
+        amr: None,
+        session_epoch: None,
     };
     let secret = desk.secret();
     let good = sign(&secret, &claims(None, now));

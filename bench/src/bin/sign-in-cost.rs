@@ -8,7 +8,7 @@
 
 use claimdesk_bench::{argument, median};
 use claimdesk_core::domain::ids::{Email, UserId};
-use claimdesk_core::domain::people::{User, UserState};
+use claimdesk_core::domain::people::User;
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::http::auth::TokenRules;
 use claimdesk_core::ports::{Accounts, Clock, NewAccount, SystemClock, Table, Write};
@@ -81,19 +81,17 @@ async fn main() {
         company: "VENDOR".into(),
         roles: vec![Role::StaffAdmin],
     };
-    let (id, mut writes): (UserId, Vec<Write>) = accounts.create(&account, "Correct-Horse-7").await.unwrap();
-    let now = clock.now();
-    let user = User {
-        id: id.clone(),
-        email: email.clone(),
-        name: account.name.clone(),
-        company: account.company.clone(),
-        roles: account.roles.clone(),
-        state: UserState::Active,
-        created_at: now,
-        updated_at: now,
-    };
-    writes.push(Write::create(item_of(store::user_pk(&id), store::META, &user)));
+    let (id, mut writes): (UserId, Vec<Write>) = accounts.create(&account, Some("Correct-Horse-7")).await.unwrap();
+    let user = User::new(
+        id.clone(),
+        email.clone(),
+        account.name.clone(),
+        account.company.clone(),
+        account.roles.clone(),
+        clock.now(),
+        true,
+    );
+    writes.push(Write::create(store::user_item(&user, 1)));
     writes.push(Write::create(item_of(
         store::email_pk(&email),
         store::META,

@@ -14,6 +14,8 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use aws_sdk_cognitoidentityprovider::Client;
 use claimdesk_core::domain::ids::{Email, UserId};
+use claimdesk_core::domain::people::{User, UserState};
+use claimdesk_core::domain::roles::Role;
 use claimdesk_core::ports::{AccountError, Accounts, NewAccount, Tokens, Write};
 
 pub struct CognitoAccounts {
@@ -81,6 +83,62 @@ impl CognitoAccounts {
         answer.authentication_result.ok_or(AccountError::Refused)
     }
 
+    async fn set_permanent_password(&self, username: &str, password: &str) -> Result<(), AccountError> {
+        let pool = self.pool()?;
+        self.client
+            .get()
+            .admin_set_user_password()
+            .user_pool_id(&pool.id)
+            .username(username)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .map_err(|e| account_error(&e))?;
+        Ok(())
+    }
+
+    async fn sign_out_everywhere(&self, username: &str) -> Result<(), AccountError> {
+        let pool = self.pool()?;
+        self.client
+            .get()
+            .admin_user_global_sign_out()
+            .user_pool_id(&pool.id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| account_error(&e))?;
+        Ok(())
+    }
+
+    /// Adds the user to a role's group, or takes them out of it.
+    async fn join_group(&self, username: &str, role: Role, join: bool) -> Result<(), AccountError> {
+        let pool = self.pool()?;
+        let client = self.client.get();
+        let sent = if join {
+            client
+                .admin_add_user_to_group()
+                .user_pool_id(&pool.id)
+                .username(username)
+                .group_name(role.as_str())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| account_error(&e))
+        } else {
+            client
+                .admin_remove_user_from_group()
+                .user_pool_id(&pool.id)
+                .username(username)
+                .group_name(role.as_str())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| account_error(&e))
+        };
+        sent
+    }
+
     /// Cognito's tokens for a refresh token: (ID token, access token, seconds).
     async fn refreshed(&self, refresh_token: &str) -> Result<(String, String, i64), AccountError> {
         let result = self
@@ -95,7 +153,7 @@ impl CognitoAccounts {
 
 #[async_trait]
 impl Accounts for CognitoAccounts {
-    async fn create(&self, account: &NewAccount, password: &str) -> Result<(UserId, Vec<Write>), AccountError> {
+    async fn create(&self, account: &NewAccount, password: Option<&str>) -> Result<(UserId, Vec<Write>), AccountError> {
         let pool = self.pool()?;
         let client = self.client.get();
         let created = client
@@ -106,7 +164,8 @@ impl Accounts for CognitoAccounts {
             .user_attributes(attribute("email_verified", "true")?)
             .user_attributes(attribute("name", &account.name)?)
             .user_attributes(attribute("custom:company", &account.company)?)
-            // No invitation from Cognito: the password is set right below.
+            // No mail from Cognito: the password is set right below, or the invitation
+            // (our own mail, with our single-use link) leads to `set_password`.
             .message_action(MessageActionType::Suppress)
             .send()
             .await
@@ -121,26 +180,60 @@ impl Accounts for CognitoAccounts {
                     .and_then(|a| a.value)
             })
             .ok_or_else(|| AccountError::Other("Cognito answered a new user without a sub".into()))?;
-        client
-            .admin_set_user_password()
-            .user_pool_id(&pool.id)
-            .username(account.email.as_str())
-            .password(password)
-            .permanent(true)
-            .send()
-            .await
-            .map_err(|e| account_error(&e))?;
+        if let Some(password) = password {
+            self.set_permanent_password(account.email.as_str(), password).await?;
+        }
         for role in &account.roles {
-            client
-                .admin_add_user_to_group()
-                .user_pool_id(&pool.id)
-                .username(account.email.as_str())
-                .group_name(role.as_str())
-                .send()
-                .await
-                .map_err(|e| account_error(&e))?;
+            self.join_group(account.email.as_str(), *role, true).await?;
         }
         Ok((UserId::new(sub), Vec::new()))
+    }
+
+    /// AdminSetUserPassword (permanent: an invited user leaves FORCE_CHANGE_PASSWORD), then
+    /// AdminUserGlobalSignOut: every refresh token the user had stops working.
+    async fn set_password(&self, user: &User, password: &str) -> Result<Vec<Write>, AccountError> {
+        self.set_permanent_password(user.email.as_str(), password).await?;
+        self.sign_out_everywhere(user.email.as_str()).await?;
+        Ok(Vec::new())
+    }
+
+    /// Groups follow the roles; a deactivated user is disabled and signed out everywhere
+    /// (their ID tokens hold until they expire, at most the template's `IdTokenValidity`),
+    /// a reactivated one enabled again.
+    async fn update(&self, before: &User, after: &User) -> Result<(), AccountError> {
+        let username = after.email.as_str();
+        for role in after.roles.iter().filter(|r| !before.roles.contains(r)) {
+            self.join_group(username, *role, true).await?;
+        }
+        for role in before.roles.iter().filter(|r| !after.roles.contains(r)) {
+            self.join_group(username, *role, false).await?;
+        }
+        let pool = self.pool()?;
+        match (before.state, after.state) {
+            (was, UserState::Deactivated) if was != UserState::Deactivated => {
+                self.client
+                    .get()
+                    .admin_disable_user()
+                    .user_pool_id(&pool.id)
+                    .username(username)
+                    .send()
+                    .await
+                    .map_err(|e| account_error(&e))?;
+                self.sign_out_everywhere(username).await?;
+            }
+            (UserState::Deactivated, now) if now != UserState::Deactivated => {
+                self.client
+                    .get()
+                    .admin_enable_user()
+                    .user_pool_id(&pool.id)
+                    .username(username)
+                    .send()
+                    .await
+                    .map_err(|e| account_error(&e))?;
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError> {

@@ -90,6 +90,18 @@ pub fn functions_manifest() -> String {
     out
 }
 
+/// What `Grant::ManageUsers` allows on the user pool: exactly the admin calls
+/// `claimdesk_aws::accounts` makes.
+pub const MANAGE_USERS: &[&str] = &[
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+];
+
 fn role(function: &Function, stem: &str) -> String {
     let mut statements = format!(
         "              - Effect: Allow\n                Action: [logs:CreateLogStream, logs:PutLogEvents]\n                Resource:\n                  - !GetAtt {stem}Logs.Arn\n"
@@ -122,6 +134,13 @@ fn role(function: &Function, stem: &str) -> String {
         let _ = write!(
             statements,
             "              - Effect: Allow\n                Action: [s3:GetObject]\n                Resource:\n                  - {bucket}/tickets/*\n                  - {bucket}/mail/*\n"
+        );
+    }
+    if function.may(Grant::ManageUsers) {
+        let _ = write!(
+            statements,
+            "              - Effect: Allow\n                Action: [{actions}]\n                Resource:\n                  - !GetAtt UserPool.Arn\n",
+            actions = MANAGE_USERS.join(", ")
         );
     }
     format!(

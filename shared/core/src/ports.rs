@@ -3,6 +3,7 @@
 //! nothing else of the outside world.
 
 use crate::domain::ids::{CompanyCode, Email, TicketId, UserId};
+use crate::domain::people::User;
 use crate::domain::roles::Role;
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -371,8 +372,15 @@ impl From<StoreError> for AccountError {
 #[async_trait]
 pub trait Accounts: Send + Sync {
     /// Makes a sign-in for a new user and says the id that names them from now on, with the
-    /// writes to commit beside the directory record (the local engine's password hash).
-    async fn create(&self, account: &NewAccount, password: &str) -> Result<(UserId, Vec<Write>), AccountError>;
+    /// writes to commit beside the directory record (the local engine's password hash). An
+    /// invited user has no password yet and cannot sign in until they set one.
+    async fn create(&self, account: &NewAccount, password: Option<&str>) -> Result<(UserId, Vec<Write>), AccountError>;
+    /// Gives a user a new password and ends every session they have (the core also stamps
+    /// `User::end_sessions`), with the writes to commit beside the directory record.
+    async fn set_password(&self, user: &User, password: &str) -> Result<Vec<Write>, AccountError>;
+    /// Brings the sign-in side up to a changed directory record: roles (Cognito's groups),
+    /// and a deactivated user can no longer sign in and their sessions end.
+    async fn update(&self, before: &User, after: &User) -> Result<(), AccountError>;
     async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError>;
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AccountError>;
     /// Ends the session the refresh token belongs to: it gets no more access tokens.

@@ -25,9 +25,19 @@
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
 //! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
 //! | item layout       | LAYOUT              | META                     |                                  |
+//! | user              | USER#id             | META                     | gsi2 PEOPLE#company (by name)    |
+//! | password (local)  | USER#id             | PASSWORD                 |                                  |
+//! | session (local)   | USER#id             | SESSION#sha256           | TTL                              |
+//! | account change    | USER#id             | CHANGE#time#id           | gsi2 ACCOUNTCHANGES#company      |
+//! | email → user      | EMAIL#email         | META                     |                                  |
+//! | set-password link | PWLINK#sha256       | META                     | TTL                              |
+//! | access request    | ACCESSREQ#id        | META                     | gsi2 ACCESSREQS#company, gsi3 ACCESSREQS, TTL |
+//! | tries (throttle)  | THROTTLE#purpose#scope#key | META              | TTL                              |
 
+use crate::domain::directory::{AccessRequest, AccountChange};
 use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::{Desk, Status, Timers};
+use crate::domain::people::User;
 use crate::domain::ticket::{LastReply, Priority, Ticket};
 use crate::ports::{IndexKey, Item, StoreError};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -163,9 +173,70 @@ pub const SESSION_PREFIX: &str = "SESSION#";
 pub fn session_sk(secret_hash: &str) -> String {
     format!("{SESSION_PREFIX}{secret_hash}")
 }
-/// Failed sign-ins counted against one account or one address (`people::throttle`).
-pub fn sign_in_throttle_pk(scope: &str, key: &str) -> String {
-    format!("THROTTLE#signin#{scope}#{key}")
+/// Tries counted against one account or one address (`people::throttle`): failed
+/// sign-ins (`signin`), the public forms (`form`).
+pub fn throttle_pk(purpose: &str, scope: &str, key: &str) -> String {
+    format!("THROTTLE#{purpose}#{scope}#{key}")
+}
+
+/// A single-use set-password link, by the SHA-256 of its secret.
+pub fn password_link_pk(secret_hash: &str) -> String {
+    format!("PWLINK#{secret_hash}")
+}
+/// An access request.
+pub fn access_request_pk(id: &str) -> String {
+    format!("ACCESSREQ#{id}")
+}
+/// A company's people, on gsi2 by name.
+pub fn people_view(company: &str) -> String {
+    format!("PEOPLE#{company}")
+}
+/// A company's access requests on gsi2; every request on gsi3 (staff).
+pub fn access_requests_view(company: &str) -> String {
+    format!("ACCESSREQS#{company}")
+}
+pub const ALL_ACCESS_REQUESTS: &str = "ACCESSREQS";
+/// A company's account changes, on gsi2, newest first.
+pub fn account_changes_view(company: &str) -> String {
+    format!("ACCOUNTCHANGES#{company}")
+}
+pub const ACCOUNT_CHANGE_PREFIX: &str = "CHANGE#";
+
+/// A user's directory item: on gsi2 under their company, ordered by name, with the record
+/// itself as the listing's summary (a few hundred bytes).
+pub fn user_item(user: &User, version: u64) -> Item {
+    let mut item = Item::new(user_pk(&user.id), META, to_data(user));
+    item.summary = Some(to_data(user));
+    item.version = version;
+    let sort = format!("{}#{}", user.name.to_lowercase(), user.id);
+    item.gsi2 = Some(IndexKey::new(people_view(&user.company), sort));
+    item
+}
+
+/// An access request's item: on its company's list (gsi2) and staff's (gsi3), gone when it
+/// lapses.
+pub fn access_request_item(request: &AccessRequest, version: u64, expires_at: DateTime<Utc>) -> Item {
+    let mut item = Item::new(access_request_pk(&request.id), META, to_data(request));
+    item.summary = Some(to_data(request));
+    item.version = version;
+    let sort = format!("{}#{}", ts(request.created_at), request.id);
+    item.gsi2 = Some(IndexKey::new(access_requests_view(&request.company), &sort));
+    item.gsi3 = Some(IndexKey::new(ALL_ACCESS_REQUESTS, sort));
+    item.expires_at = Some(expires_at.timestamp());
+    item
+}
+
+/// One account change: in the user's partition, and on the company's history (gsi2).
+pub fn account_change_item(change: &AccountChange) -> Item {
+    let sort = format!("{}#{}", ts(change.at), change.id);
+    let mut item = Item::new(
+        user_pk(&change.user_id),
+        format!("{ACCOUNT_CHANGE_PREFIX}{sort}"),
+        to_data(change),
+    );
+    item.summary = Some(to_data(change));
+    item.gsi2 = Some(IndexKey::new(account_changes_view(&change.company), sort));
+    item
 }
 
 pub fn requester_view(user_id: &str, open: bool) -> String {

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use claimdesk_core::domain::ids::{new_id, Email, UserId};
 use claimdesk_core::domain::people::{User, UserState, SESSION_DAYS};
-use claimdesk_core::http::auth::{issue_token_for, TokenRules};
+use claimdesk_core::http::auth::{issue_session_token, TokenRules};
 use claimdesk_core::ports::{AccountError, Accounts, Clock, Condition, Item, NewAccount, Table, Tokens, Write};
 use claimdesk_core::services::people::EmailRecord;
 use claimdesk_core::store;
@@ -40,6 +40,9 @@ struct PasswordRecord {
 struct SessionRecord {
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// The user's session epoch when it began.
+    #[serde(default)]
+    epoch: u32,
 }
 
 /// Where a refresh token's session is: its user's partition and the hash of its secret.
@@ -134,6 +137,7 @@ impl LocalAccounts {
         let record = SessionRecord {
             created_at: now,
             expires_at: now + Duration::days(SESSION_DAYS),
+            epoch: user.session_epoch,
         };
         let mut item = Item::new(
             store::user_pk(&user.id),
@@ -144,12 +148,23 @@ impl LocalAccounts {
         (format!("{}.{secret}", user.id), Write::create(item))
     }
 
+    /// The password item of a user: the Argon2id hash of `password`.
+    async fn password_item(&self, id: &UserId, password: &str) -> Result<Item, AccountError> {
+        let password = password.to_string();
+        let hash = blocking(move || hash_password(&password)).await??;
+        let record = PasswordRecord {
+            hash,
+            changed_at: self.clock.now(),
+        };
+        Ok(Item::new(store::user_pk(id), store::PASSWORD, store::to_data(&record)))
+    }
+
     fn tokens(&self, user: &User, refresh_token: String) -> Tokens {
         // Tokens are checked against the wall clock (as API Gateway checks Cognito's), so they
         // are stamped with it; the service clock, which tests move, times the sessions.
-        let now = Utc::now().timestamp();
+        let now = (Utc::now().timestamp(), user.session_epoch);
         Tokens {
-            access_token: issue_token_for(&self.secret, &user.identity(), now, ACCESS_TOKEN_SECONDS, &self.rules),
+            access_token: issue_session_token(&self.secret, &user.identity(), now, ACCESS_TOKEN_SECONDS, &self.rules),
             expires_in: ACCESS_TOKEN_SECONDS,
             refresh_token,
         }
@@ -165,11 +180,12 @@ impl LocalAccounts {
             .await?;
         let session = items.iter().find(|i| i.sk == sk);
         let version = session.map_or(0, |i| i.version);
-        self.record::<SessionRecord>(session)?.ok_or(AccountError::Refused)?;
+        let record = self.record::<SessionRecord>(session)?.ok_or(AccountError::Refused)?;
         let user: User = self
             .record(items.iter().find(|i| i.sk == store::META))?
             .ok_or(AccountError::Refused)?;
-        if user.state != UserState::Active {
+        // A password set or a deactivation since it began ended it.
+        if !user.session_holds(record.epoch) {
             return Err(AccountError::Refused);
         }
         Ok(((pk, sk), version, user))
@@ -185,16 +201,34 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 
 #[async_trait]
 impl Accounts for LocalAccounts {
-    async fn create(&self, _account: &NewAccount, password: &str) -> Result<(UserId, Vec<Write>), AccountError> {
-        let password = password.to_string();
-        let hash = blocking(move || hash_password(&password)).await??;
+    async fn create(
+        &self,
+        _account: &NewAccount,
+        password: Option<&str>,
+    ) -> Result<(UserId, Vec<Write>), AccountError> {
         let id = UserId::new(new_id("u"));
-        let record = PasswordRecord {
-            hash,
-            changed_at: self.clock.now(),
+        let writes = match password {
+            Some(password) => vec![Write::create(self.password_item(&id, password).await?)],
+            None => Vec::new(),
         };
-        let item = Item::new(store::user_pk(&id), store::PASSWORD, store::to_data(&record));
-        Ok((id, vec![Write::create(item)]))
+        Ok((id, writes))
+    }
+
+    /// The new hash replaces the old whatever it was; the core's stamp on the directory
+    /// record (`User::end_sessions`) ends the sessions, which `session` checks.
+    async fn set_password(&self, user: &User, password: &str) -> Result<Vec<Write>, AccountError> {
+        let item = self.password_item(&user.id, password).await?;
+        Ok(vec![Write::Put {
+            item,
+            condition: Condition::None,
+        }])
+    }
+
+    /// Roles and state live in the directory record, which sign-in and refresh read: a
+    /// deactivated user is refused there, and the local server refuses their access
+    /// tokens on the next request (`User::session_holds`).
+    async fn update(&self, _before: &User, _after: &User) -> Result<(), AccountError> {
+        Ok(())
     }
 
     async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError> {

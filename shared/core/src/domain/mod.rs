@@ -4,6 +4,7 @@ pub mod access;
 pub mod catalogue;
 pub mod claims;
 pub mod company;
+pub mod directory;
 pub mod guest;
 pub mod ids;
 pub mod lifecycle;

@@ -29,9 +29,52 @@ pub struct User {
     pub state: UserState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the user first set a password (none while invited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<DateTime<Utc>>,
+    /// Counts the times every session of the user was ended (a password set, a
+    /// deactivation): a local session and its access tokens carry the count they began
+    /// under and hold only while it is the same. The local server checks it on every request
+    /// of a password-signed-in token; on AWS the ID token's lifetime bounds it.
+    #[serde(default)]
+    pub session_epoch: u32,
 }
 
 impl User {
+    /// A new user of the directory (invited until they set a password, unless one is given).
+    pub fn new(
+        id: UserId,
+        email: Email,
+        name: String,
+        company: CompanyCode,
+        roles: Vec<Role>,
+        now: DateTime<Utc>,
+        active: bool,
+    ) -> User {
+        User {
+            id,
+            email,
+            name,
+            company,
+            roles,
+            state: if active { UserState::Active } else { UserState::Invited },
+            created_at: now,
+            updated_at: now,
+            activated_at: active.then_some(now),
+            session_epoch: 0,
+        }
+    }
+
+    /// Whether a session (or an access token) begun under `epoch` still speaks for them.
+    pub fn session_holds(&self, epoch: u32) -> bool {
+        self.state == UserState::Active && epoch == self.session_epoch
+    }
+
+    /// Ends every session the user has.
+    pub fn end_sessions(&mut self) {
+        self.session_epoch = self.session_epoch.wrapping_add(1);
+    }
+
     /// The claims a signed-in user's tokens carry.
     pub fn identity(&self) -> Identity {
         Identity {
@@ -279,6 +322,8 @@ mod tests {
             state: UserState::Active,
             created_at: at,
             updated_at: at,
+            activated_at: Some(at),
+            session_epoch: 0,
         };
         assert!(Me::of(&who(vec![Role::Adjuster]), Some(record("ann@acme.test")))
             .account

@@ -23,6 +23,31 @@ pub struct TokenClaims {
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// How the holder proved who they are (RFC 8176): `["pwd"]` on the tokens signing in
+    /// gives, which the local server holds to the user's directory record on every request
+    /// (`session_epoch_of`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// The user's `session_epoch` when the token was issued (`User::session_holds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_epoch: Option<u32>,
+}
+
+/// The session epoch a token was issued under, if signing in with a password issued it
+/// (its `amr` says `pwd`): such a token speaks for its user only while the directory still
+/// lets them in and their sessions were not ended since.
+pub fn session_epoch_of(claims: &serde_json::Map<String, serde_json::Value>) -> Option<u32> {
+    let by_password = claims
+        .get("amr")
+        .and_then(|v| v.as_array())
+        .is_some_and(|methods| methods.iter().any(|m| m.as_str() == Some("pwd")));
+    if by_password {
+        let epoch = claims.get("session_epoch").and_then(|v| v.as_u64());
+        // A token without one can match no user's epoch.
+        Some(epoch.and_then(|e| u32::try_from(e).ok()).unwrap_or(u32::MAX))
+    } else {
+        None
+    }
 }
 
 /// Builds an identity from authorizer claims. API Gateway hands every claim over as a
@@ -96,7 +121,26 @@ pub fn issue_token(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i6
 
 /// A token with the issuer and audience `rules` name.
 pub fn issue_token_for(secret: &[u8], identity: &Identity, now: i64, ttl_seconds: i64, rules: &TokenRules) -> String {
-    let claims = TokenClaims {
+    sign(secret, &claims_for(identity, now, ttl_seconds, rules))
+}
+
+/// The access token signing in with a password gives (marked `amr: ["pwd"]`), issued
+/// under the user's session epoch.
+pub fn issue_session_token(
+    secret: &[u8],
+    identity: &Identity,
+    (now, epoch): (i64, u32),
+    ttl_seconds: i64,
+    rules: &TokenRules,
+) -> String {
+    let mut claims = claims_for(identity, now, ttl_seconds, rules);
+    claims.amr = Some(vec!["pwd".into()]);
+    claims.session_epoch = Some(epoch);
+    sign(secret, &claims)
+}
+
+fn claims_for(identity: &Identity, now: i64, ttl_seconds: i64, rules: &TokenRules) -> TokenClaims {
+    TokenClaims {
         sub: identity.user_id.to_string(),
         email: identity.email.to_string(),
         name: identity.name.clone(),
@@ -107,8 +151,9 @@ pub fn issue_token_for(secret: &[u8], identity: &Identity, now: i64, ttl_seconds
         nbf: None,
         iss: rules.issuer.clone(),
         aud: rules.audience.clone(),
-    };
-    sign(secret, &claims)
+        amr: None,
+        session_epoch: None,
+    }
 }
 
 /// Signs claims as they are (tests use it for tokens that must be refused).
@@ -203,6 +248,8 @@ mod tests {
             nbf: None,
             iss: None,
             aud: None,
+            amr: None,
+            session_epoch: None,
         }
     }
 

@@ -25,6 +25,29 @@ slug_enum! {
         CloseReminder = "close_reminder",
         CollaboratorInvite = "collaborator_invite",
         FilesNotKept = "files_not_kept",
+        // About an account, not a ticket: no reply address, no reply marker.
+        Invitation = "invitation",
+        PasswordReset = "password_reset",
+        AccountExists = "account_exists",
+        AccessRequested = "access_requested",
+        AccessApproved = "access_approved",
+        AccessRejected = "access_rejected",
+    }
+}
+
+impl MailKind {
+    /// Whether the mail is about a ticket (threaded, answerable by reply) rather than an
+    /// account (the `_account` layout: nothing to reply to).
+    pub fn is_about_a_ticket(self) -> bool {
+        !matches!(
+            self,
+            MailKind::Invitation
+                | MailKind::PasswordReset
+                | MailKind::AccountExists
+                | MailKind::AccessRequested
+                | MailKind::AccessApproved
+                | MailKind::AccessRejected
+        )
     }
 }
 
@@ -64,6 +87,20 @@ const SOURCES: &[(&str, &str)] = templates![
     "collaborator_invite.html",
     "files_not_kept.txt",
     "files_not_kept.html",
+    "_account.html",
+    "_account_footer.txt",
+    "invitation.txt",
+    "invitation.html",
+    "password_reset.txt",
+    "password_reset.html",
+    "account_exists.txt",
+    "account_exists.html",
+    "access_requested.txt",
+    "access_requested.html",
+    "access_approved.txt",
+    "access_approved.html",
+    "access_rejected.txt",
+    "access_rejected.html",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -117,9 +154,14 @@ pub fn render<C: Serialize>(kind: MailKind, context: &C) -> Result<Rendered, Tem
     let subject = first
         .strip_prefix("Subject:")
         .ok_or_else(|| fail("the text template must start with `Subject:`".into()))?;
+    let body = body.trim_start_matches('\n');
     Ok(Rendered {
         subject: one_line(subject),
-        text: format!("{REPLY_MARKER}\n\n{}", body.trim_start_matches('\n')),
+        text: if kind.is_about_a_ticket() {
+            format!("{REPLY_MARKER}\n\n{body}")
+        } else {
+            body.to_string()
+        },
         html,
     })
 }
@@ -176,9 +218,50 @@ mod tests {
         })
     }
 
+    fn ticket_kinds() -> impl Iterator<Item = MailKind> {
+        MailKind::ALL.iter().copied().filter(|k| k.is_about_a_ticket())
+    }
+
+    fn account_context(name: &str) -> serde_json::Value {
+        json!({
+            "name": name, "email": "ann@acme.test", "company_name": "ACME <Inc>",
+            "inviter": "Olga Owner", "link": "https://portal.test/portal/set-password#token=abc",
+            "days": 7, "minutes": 60, "expires": "2026-12-17",
+            "message": "<b>Ask your manager</b>",
+            "request": { "name": name, "email": "ann@acme.test", "phone": "+1 555", "need": "Claims <script>" },
+        })
+    }
+
+    #[test]
+    fn every_account_kind_renders_without_a_reply_marker_and_escapes_in_html() {
+        for kind in MailKind::ALL.iter().copied().filter(|k| !k.is_about_a_ticket()) {
+            let mail = render(kind, &account_context("Ann <script>")).unwrap();
+            assert_eq!(
+                subject(kind, &account_context("Ann <script>")).unwrap(),
+                mail.subject,
+                "{kind}"
+            );
+            assert!(
+                !mail.text.contains(REPLY_MARKER) && !mail.html.contains(REPLY_MARKER),
+                "{kind}"
+            );
+            assert!(mail.html.contains("<html") && !mail.html.contains("<script>"), "{kind}");
+            assert!(!mail.html.contains("<b>Ask"), "{kind}");
+            assert!(mail.text.contains("Replies to it are not read"), "{kind}");
+        }
+        let invitation = render(MailKind::Invitation, &account_context("Ann")).unwrap();
+        assert!(invitation
+            .text
+            .contains("https://portal.test/portal/set-password#token=abc"));
+        let subject = render(MailKind::AccessRequested, &account_context("Ann\r\nBcc: x@y.test"))
+            .unwrap()
+            .subject;
+        assert!(!subject.contains('\n') && !subject.contains('\r'));
+    }
+
     #[test]
     fn every_kind_renders_a_subject_text_and_html() {
-        for kind in MailKind::ALL.iter().copied() {
+        for kind in ticket_kinds() {
             let mail = render(kind, &context("Claim will not save")).unwrap();
             assert!(mail.subject.contains("Claim will not save"), "{kind}: {}", mail.subject);
             assert_eq!(
@@ -198,7 +281,7 @@ mod tests {
 
     #[test]
     fn html_escapes_what_users_wrote_and_text_keeps_it() {
-        for kind in MailKind::ALL.iter().copied() {
+        for kind in ticket_kinds() {
             let mail = render(kind, &context("<script>alert('x')</script>")).unwrap();
             assert!(!mail.html.contains("<script>"), "{kind}");
             assert!(!mail.html.contains("<img src=x"), "{kind}");

@@ -23,6 +23,8 @@ slug_enum! {
         CollaboratorsCannotInvite = "collaborators-cannot-invite",
         VendorTicketNeedsAdmin = "vendor-ticket-needs-admin",
         AccountManagement = "account-management",
+        ManagersOnly = "managers-only",
+        OwnAccount = "own-account",
         NotFound = "not-found",
         MethodNotAllowed = "method-not-allowed",
         // The state of things.
@@ -32,6 +34,8 @@ slug_enum! {
         TicketClosed = "ticket-closed",
         AlreadyExists = "already-exists",
         AlreadyRegistered = "already-registered",
+        LastOwner = "last-owner",
+        AlreadyDecided = "already-decided",
         UploadUsed = "upload-used",
         AttachmentPending = "attachment-pending",
         // Load and faults.

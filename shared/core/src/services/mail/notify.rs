@@ -182,6 +182,36 @@ impl<'a> Outbox<'a> {
         });
     }
 
+    /// Queues a mail about an account rather than a ticket (an invitation, a reset link, an
+    /// access request): a notice of its own, rendered from `context`. Its inputs, a link's
+    /// secret among them, are dropped once it is sent, like every notice's.
+    pub fn account_mail(&mut self, kind: MailKind, to: &str, context: serde_json::Value) {
+        let subject = templates::subject(kind, &context).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mail subject failed");
+            "Your Claimdesk account".to_string()
+        });
+        self.notices.push(Notice {
+            id: new_id("m"),
+            created_at: self.now,
+            ticket_id: None,
+            context: Some(context),
+            extras: Vec::new(),
+            mails: vec![MailOrder {
+                id: new_id("m"),
+                kind: kind.slug().to_string(),
+                to: to.to_string(),
+                subject,
+                extra: 0,
+                state: DeliveryState::Pending,
+                sent_at: None,
+                last_error: None,
+                prerendered: None,
+            }],
+            events: Vec::new(),
+            attempts: 0,
+        });
+    }
+
     /// Queues a domain event about this ticket.
     pub fn ticket_event(&mut self, ticket: &Ticket, detail_type: &str, detail: serde_json::Value) {
         self.queue_event(Some(ticket), detail_type, detail);

@@ -2,15 +2,17 @@
 //! engine's `Accounts` (passwords and sessions), with failed sign-ins slowed down per
 //! account and per address (`throttle`).
 
+pub mod access_requests;
+pub mod directory;
+pub mod passwords;
 pub mod throttle;
 
 use crate::domain::ids::{Email, UserId};
-use crate::domain::people::{AdminDraft, SignInRequest, User, UserState, VENDOR};
+use crate::domain::people::{AdminDraft, SignInRequest, User, VENDOR};
 use crate::domain::roles::Role;
-use crate::ports::{AccountError, NewAccount, Tokens, Write};
-use crate::services::commit::Commit;
+use crate::ports::{AccountError, NewAccount, Tokens};
 use crate::services::problems::ProblemKind;
-use crate::services::{item_of, Core, ServiceError};
+use crate::services::{Core, ServiceError};
 use crate::store;
 use serde::{Deserialize, Serialize};
 use throttle::Scope;
@@ -63,40 +65,16 @@ impl Core {
     /// line with a password the operator chose (there is no default password).
     pub async fn create_staff_admin(&self, draft: &AdminDraft) -> Result<User, ServiceError> {
         let valid = draft.validate()?;
-        if self.user_by_email(&valid.email).await?.is_some() {
-            return Err(AccountError::Taken.into());
-        }
         let account = NewAccount {
-            email: valid.email.clone(),
-            name: valid.name.clone(),
+            email: valid.email,
+            name: valid.name,
             company: VENDOR.into(),
             roles: vec![Role::StaffAdmin],
         };
-        let (id, credential_writes) = self.accounts.create(&account, &valid.password).await?;
-        let now = self.now();
-        let user = User {
-            id: id.clone(),
-            email: account.email,
-            name: account.name,
-            company: account.company,
-            roles: account.roles,
-            state: UserState::Active,
-            created_at: now,
-            updated_at: now,
-        };
-        let mut writes = vec![
-            Write::create(item_of(store::user_pk(&id), store::META, &user)),
-            Write::create(item_of(
-                store::email_pk(&user.email),
-                store::META,
-                &EmailRecord { user_id: id },
-            )),
-        ];
-        writes.extend(credential_writes);
-        match self.commit(writes).await? {
-            Commit::Done => Ok(user),
-            Commit::Lost => Err(AccountError::Taken.into()),
-        }
+        self.open_account(account, Some(&valid.password), |user| {
+            vec![self.change_write(directory::SYSTEM, user, "created", "", "staff_admin")]
+        })
+        .await
     }
 
     /// Signs in with an email and a password, unless failures from this account or this

@@ -20,26 +20,56 @@ pub const LONGEST_PAUSE_SECONDS: i64 = 15 * 60;
 pub const FREE_PER_ACCOUNT: u32 = 5;
 pub const FREE_PER_ADDRESS: u32 = 20;
 
-/// What failures are counted against.
+/// Submissions of the public forms (access requests, password resets) without a pause:
+/// per address, and per email they name (so nobody's mailbox is flooded from our address).
+pub const FREE_FORMS_PER_ADDRESS: u32 = 30;
+pub const FREE_FORMS_PER_EMAIL: u32 = 3;
+
+const SIGN_IN_PAUSED: &str = "too many failed sign-ins; wait before trying again";
+const FORM_PAUSED: &str = "too many requests from here or for this email; wait before trying again";
+
+/// What tries are counted against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub pk: String,
     pub free: u32,
+    /// What a 429 says while the scope is paused.
+    pub paused: &'static str,
 }
 
 impl Scope {
     /// An account, by its email's hash: the table never learns which addresses were tried.
     pub fn account(email: &Email) -> Scope {
         Scope {
-            pk: store::sign_in_throttle_pk("account", &store::sha256_hex(email)),
+            pk: store::throttle_pk("signin", "account", &store::sha256_hex(email)),
             free: FREE_PER_ACCOUNT,
+            paused: SIGN_IN_PAUSED,
         }
     }
 
     pub fn address(address: &str) -> Scope {
         Scope {
-            pk: store::sign_in_throttle_pk("address", address),
+            pk: store::throttle_pk("signin", "address", address),
             free: FREE_PER_ADDRESS,
+            paused: SIGN_IN_PAUSED,
+        }
+    }
+
+    /// The public forms sent from one address.
+    pub fn form_address(address: &str) -> Scope {
+        Scope {
+            pk: store::throttle_pk("form", "address", address),
+            free: FREE_FORMS_PER_ADDRESS,
+            paused: FORM_PAUSED,
+        }
+    }
+
+    /// The public forms naming one email (by its hash).
+    pub fn form_email(email: &Email) -> Scope {
+        Scope {
+            pk: store::throttle_pk("form", "email", &store::sha256_hex(email)),
+            free: FREE_FORMS_PER_EMAIL,
+            paused: FORM_PAUSED,
         }
     }
 }
@@ -101,6 +131,16 @@ impl Core {
             .map(|l| (l.record, l.version)))
     }
 
+    /// Counts one try of a public form against each scope, or refuses with 429 while any
+    /// of them is paused.
+    pub(super) async fn count_form(&self, scopes: &[Scope]) -> Result<(), ServiceError> {
+        let seen = self.refuse_while_paused(scopes).await?;
+        for (scope, seen) in scopes.iter().zip(seen) {
+            self.count_failure(scope, seen).await?;
+        }
+        Ok(())
+    }
+
     /// Every scope's failures in one read, in the order of `scopes`; a 429 while any of
     /// them is paused. What was read serves the counting or forgetting that follows.
     pub(super) async fn refuse_while_paused(&self, scopes: &[Scope]) -> Result<Vec<Seen>, ServiceError> {
@@ -115,10 +155,14 @@ impl Core {
                 None => None,
             });
         }
-        let wait = seen.iter().flatten().filter_map(|(f, _)| f.wait_at(now)).max();
+        let wait = scopes
+            .iter()
+            .zip(&seen)
+            .filter_map(|(scope, seen)| Some((scope, seen.as_ref()?.0.wait_at(now)?)))
+            .max_by_key(|(_, seconds)| *seconds);
         match wait {
-            Some(seconds) => Err(ServiceError::RateLimited {
-                detail: "too many failed sign-ins; wait before trying again".into(),
+            Some((scope, seconds)) => Err(ServiceError::RateLimited {
+                detail: scope.paused.into(),
                 retry_after: u32::try_from(seconds).unwrap_or(u32::MAX),
             }),
             None => Ok(seen),
