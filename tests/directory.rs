@@ -445,7 +445,145 @@ async fn password_resets_and_the_public_forms_say_nothing_of_who_exists(desk: De
     assert_eq!(statuses, [202, 202, 202, 429], "{statuses:?}");
 }
 
+/// Staff list companies; the staff admin renames one, sets its first level and deactivates
+/// it: its people are out (sign-in, refresh), it files no tickets and takes no invitations;
+/// reactivated, exactly those people are back.
+async fn the_staff_admin_manages_companies_and_a_deactivated_one_lets_nobody_in(desk: Desk) {
+    let admin = admin_and_acme(&desk).await;
+    let (owner, owner_user) = invited(
+        &desk,
+        &admin,
+        json!({"email": "olga@acme.test", "name": "Olga Owner", "roles": ["owner"], "company": "ACME"}),
+    )
+    .await;
+    let (_, tokens) = sign_in(&desk, "olga@acme.test", PASSWORD).await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    // Someone already deactivated stays so when the company comes back.
+    let (_, gone) = desk
+        .call(
+            "POST",
+            "/v1/users",
+            Some(&owner),
+            Some(json!({"email": "gus@acme.test", "name": "Gus Gone", "roles": ["adjuster"]})),
+        )
+        .await;
+    let gus = format!("/v1/users/{}", gone["id"].as_str().unwrap());
+    let (status, _) = desk
+        .call("PATCH", &gus, Some(&owner), Some(json!({"state": "deactivated"})))
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, page) = desk.call("GET", "/v1/companies", Some(&admin), None).await;
+    assert_eq!(status, 200, "{page}");
+    let codes: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["ACME", "BETA"], "by name");
+    let agent = desk.token(
+        "agent@vendor.test",
+        "VENDOR",
+        claimdesk_core::domain::roles::Role::AgentL1,
+    );
+    let (status, _) = desk.call("GET", "/v1/companies?search=be", Some(&agent), None).await;
+    assert_eq!(status, 200, "staff list companies");
+    let (status, _) = desk
+        .call(
+            "PATCH",
+            "/v1/companies/BETA",
+            Some(&agent),
+            Some(json!({"name": "Nope"})),
+        )
+        .await;
+    assert_eq!(status, 403, "only the staff admin changes them");
+    let (status, beta) = desk
+        .call(
+            "PATCH",
+            "/v1/companies/BETA",
+            Some(&admin),
+            Some(json!({"name": "Beta Adjusting", "first_level_support_email": "desk@beta.test"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{beta}");
+    assert_eq!(
+        (&beta["name"], &beta["first_level_support_email"]),
+        (&json!("Beta Adjusting"), &json!("desk@beta.test"))
+    );
+    let (_, page) = desk
+        .call("GET", "/v1/companies?search=beta%20ad", Some(&admin), None)
+        .await;
+    assert_eq!(page["items"][0]["code"], "BETA", "{page}");
+
+    let (status, acme) = desk
+        .call(
+            "PATCH",
+            "/v1/companies/ACME",
+            Some(&admin),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!((status, &acme["active"]), (200, &json!(false)), "{acme}");
+    assert_eq!(sign_in(&desk, "olga@acme.test", PASSWORD).await.0, 401);
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/sessions/refresh",
+            None,
+            Some(json!({"refresh_token": refresh})),
+        )
+        .await;
+    assert_eq!(status, 401);
+    let script = desk.token("owner@acme.test", "ACME", claimdesk_core::domain::roles::Role::Owner);
+    let (status, problem) = desk
+        .call("POST", "/v1/tickets", Some(&script), Some(ticket_body(None)))
+        .await;
+    assert_eq!(status, 403, "a deactivated company files nothing: {problem}");
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/users",
+            Some(&admin),
+            Some(json!({"email": "new@acme.test", "name": "New", "roles": ["adjuster"], "company": "ACME"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+
+    let (status, _) = desk
+        .call(
+            "PATCH",
+            "/v1/companies/ACME",
+            Some(&admin),
+            Some(json!({"active": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sign_in(&desk, "olga@acme.test", PASSWORD).await.0,
+        200,
+        "the owner is back"
+    );
+    let owner_path = format!("/v1/users/{}", owner_user["id"].as_str().unwrap());
+    let (_, olga) = desk.call("GET", &owner_path, Some(&admin), None).await;
+    assert_eq!(olga["state"], "active");
+    let (_, gus) = desk.call("GET", &gus, Some(&admin), None).await;
+    assert_eq!(gus["state"], "deactivated", "deactivated before, deactivated still");
+    let (_, changes) = desk
+        .call("GET", "/v1/account-changes?company=ACME", Some(&admin), None)
+        .await;
+    assert!(
+        changes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["to"] == "deactivated (with the company)"),
+        "{changes}"
+    );
+}
+
 on_both_engines!(
+    the_staff_admin_manages_companies_and_a_deactivated_one_lets_nobody_in,
     from_the_first_admin_to_an_adjusters_ticket,
     account_managers_manage_their_own_company_by_the_rules,
     password_resets_and_the_public_forms_say_nothing_of_who_exists,

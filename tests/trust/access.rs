@@ -117,6 +117,9 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("GET",  "/v1/access-requests",                           [403, 200, 200, 403, 200, 403, 401, 401, 401, 401, 401, 401]),
     // An approval naming no real role: refused by field once the caller may decide.
     ("POST", "/v1/access-requests/{id}/decision",             [404, 422, 422, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    // Companies: staff list them; only the staff admin (none in this cast) changes one.
+    ("GET",  "/v1/companies",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("PATCH", "/v1/companies/{code}",                         [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
 ];
 
 struct Tokens {
@@ -265,7 +268,8 @@ fn request(
     let mut path = pattern
         .replace("{id}", id)
         .replace("{attachment_id}", &fixture.attachment)
-        .replace("{serial}", &serial);
+        .replace("{serial}", &serial)
+        .replace("{code}", "ACME");
     if let Some(key) = key {
         path.push_str(&format!("?key={key}"));
     }
@@ -314,6 +318,7 @@ fn request(
             "name": "New Person",
             "roles": ["adjuster"],
         })),
+        ("PATCH", "/v1/companies/{code}") => json_body(json!({"name": format!("Renamed by {actor:?}")})),
         ("PATCH", "/v1/users/{id}") => json_body(json!({"roles": ["adjuster", "team_lead"]})),
         ("POST", "/v1/password-resets") => json_body(json!({"email": format!("forgot{actor_no}@acme.test")})),
         ("POST", "/v1/passwords") => json_body(json!({"token": "not-a-link", "password": "Correct-Horse-7"})),

@@ -344,6 +344,99 @@ async fn sign_in_refuses_hostile_input_before_looking_at_any_account(desk: Desk)
     assert_eq!(status, 200, "{tokens}");
 }
 
+/// The people routes: names that would reach a mail header or pose as an address,
+/// overlong fields, look-alike (non-ASCII) emails and made-up roles are refused by field;
+/// nothing is written and nobody is mailed.
+async fn people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let invite = |name: &str, email: &str, roles: Value| json!({"name": name, "email": email, "roles": roles});
+    let cases = [
+        (
+            invite("Ann\r\nBcc: all@evil.test", "ann@acme.test", json!(["adjuster"])),
+            "name",
+        ),
+        (
+            invite("Ann <boss@acme.test>", "ann@acme.test", json!(["adjuster"])),
+            "name",
+        ),
+        (invite(&"A".repeat(121), "ann@acme.test", json!(["adjuster"])), "name"),
+        // Cyrillic а and о in place of a and o: no address of ours can hold them.
+        (invite("Ann", "\u{430}nn@\u{430}cme.test", json!(["adjuster"])), "email"),
+        (
+            invite("Ann", "ann@acme.test\r\nBcc: all@evil.test", json!(["adjuster"])),
+            "email",
+        ),
+        (invite("Ann", "ann@acme.test", json!(["adjuster", "janitor"])), "roles"),
+        (invite("Ann", "ann@acme.test", json!(["agent_l2"])), "roles"),
+        (invite("Ann", "ann@acme.test", json!([])), "roles"),
+    ];
+    for (body, field) in &cases {
+        let (status, problem) = desk
+            .call("POST", "/v1/users", Some(&cast.admin), Some(body.clone()))
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(*field)),
+            "{body}: {problem}"
+        );
+    }
+    let form = |name: &str, email: &str, phone: &str, need: &str| json!({"name": name, "email": email, "company": "ACME", "phone": phone, "need": need});
+    let forms = [
+        (form("Ann\nBcc: x@evil.test", "ann@acme.test", "", "claims"), "name"),
+        (form("Ann", "\u{430}nn@acme.test", "", "claims"), "email"),
+        (form("Ann", "ann@acme.test", "555\r\nX-Evil: 1", "claims"), "phone"),
+        (form("Ann", "ann@acme.test", "<script>", "claims"), "phone"),
+        (form("Ann", "ann@acme.test", "", &"n".repeat(2_001)), "need"),
+        (form("Ann", "ann@acme.test", "", " "), "need"),
+    ];
+    for (body, field) in &forms {
+        let (status, problem) = desk.call("POST", "/v1/access-requests", None, Some(body.clone())).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(*field)),
+            "{body}: {problem}"
+        );
+    }
+    let (status, problem) = desk
+        .call(
+            "POST",
+            "/v1/password-resets",
+            None,
+            Some(json!({"email": "\u{430}nn@acme.test"})),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("email")), "{problem}");
+    let (status, problem) = desk
+        .call(
+            "POST",
+            "/v1/passwords",
+            None,
+            Some(json!({"token": "x".repeat(129), "password": "Correct-Horse-7"})),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("token")), "{problem}");
+
+    // Nothing was written, and nobody was mailed.
+    let (_, people) = desk.call("GET", "/v1/users", Some(&cast.admin), None).await;
+    assert_eq!(people["items"], json!([]), "{people}");
+    let (_, requests) = desk.call("GET", "/v1/access-requests", Some(&cast.admin), None).await;
+    assert_eq!(requests["items"], json!([]), "{requests}");
+    desk.deliver_now().await;
+    for kind in ["invitation", "access_requested", "account_exists", "password_reset"] {
+        assert!(desk.mails_of(kind).await.is_empty(), "{kind} mailed");
+    }
+    // Refused shapes counted nothing: the form still takes this address's requests.
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/access-requests",
+            None,
+            Some(form("Ann", "ann@acme.test", "+1 555", "claims")),
+        )
+        .await;
+    assert_eq!(status, 202);
+}
+
 async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     let answer = desk
         .send(
@@ -360,6 +453,7 @@ async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
 
 on_both_engines!(
     sign_in_refuses_hostile_input_before_looking_at_any_account,
+    people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing,
     markup_is_kept_as_text_by_the_api_and_escaped_in_mail,
     line_breaks_never_reach_a_mail_header,
     attachment_names_cannot_climb_out_or_hide_what_they_are,

@@ -12,7 +12,7 @@
 //! | seen marker       | TICKET#id           | SEEN#reader              |                                  |
 //! | notice (outbox)   | TICKET#id           | MAIL#time#id             | outbox OUTBOX#shard while pending |
 //! | notice, no ticket | EVENT#id            | EVENT                    | outbox OUTBOX#shard while pending |
-//! | company           | COMPANY#code        | META                     |                                  |
+//! | company           | COMPANY#code        | META                     | gsi3 COMPANIES (by name)         |
 //! | ticket counter    | COMPANY#code        | COUNTER                  |                                  |
 //! | number → ticket   | COMPANY#code        | NUMBER#ACME-000123       |                                  |
 //! | inbound mail      | TICKET#id           | INMAIL#time#id           |                                  |
@@ -34,6 +34,7 @@
 //! | access request    | ACCESSREQ#id        | META                     | gsi2 ACCESSREQS#company, gsi3 ACCESSREQS, TTL |
 //! | tries (throttle)  | THROTTLE#purpose#scope#key | META              | TTL                              |
 
+use crate::domain::company::Company;
 use crate::domain::directory::{AccessRequest, AccountChange};
 use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::{Desk, Status, Timers};
@@ -201,6 +202,19 @@ pub fn account_changes_view(company: &str) -> String {
     format!("ACCOUNTCHANGES#{company}")
 }
 pub const ACCOUNT_CHANGE_PREFIX: &str = "CHANGE#";
+
+/// Every company, by name, on gsi3 (staff's list).
+pub const ALL_COMPANIES: &str = "COMPANIES";
+
+/// A company's item: on staff's list by name, with the record as its summary.
+pub fn company_item(company: &Company, version: u64) -> Item {
+    let mut item = Item::new(company_pk(&company.code), META, to_data(company));
+    item.summary = Some(to_data(company));
+    item.version = version;
+    let sort = format!("{}#{}", company.name.to_lowercase(), company.code);
+    item.gsi3 = Some(IndexKey::new(ALL_COMPANIES, sort));
+    item
+}
 
 /// A user's directory item: on gsi2 under their company, ordered by name, with the record
 /// itself as the listing's summary (a few hundred bytes).

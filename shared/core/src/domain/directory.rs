@@ -511,6 +511,7 @@ mod tests {
             updated_at: at,
             activated_at: Some(at),
             session_epoch: 0,
+            deactivated_with_company: false,
         }
     }
 

@@ -38,6 +38,9 @@ pub struct User {
     /// of a password-signed-in token; on AWS the ID token's lifetime bounds it.
     #[serde(default)]
     pub session_epoch: u32,
+    /// Deactivated because their company was (and reactivated with it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deactivated_with_company: bool,
 }
 
 impl User {
@@ -62,6 +65,7 @@ impl User {
             updated_at: now,
             activated_at: active.then_some(now),
             session_epoch: 0,
+            deactivated_with_company: false,
         }
     }
 
@@ -324,6 +328,7 @@ mod tests {
             updated_at: at,
             activated_at: Some(at),
             session_epoch: 0,
+            deactivated_with_company: false,
         };
         assert!(Me::of(&who(vec![Role::Adjuster]), Some(record("ann@acme.test")))
             .account

@@ -83,6 +83,10 @@ pub fn email(field: &str, value: Option<&str>) -> Result<String, Invalid> {
 
 /// A short code of letters and digits (company codes, product SKUs).
 pub fn code(field: &str, value: Option<&str>, max: usize) -> Result<String, Invalid> {
+    // The API document's `maxLength` counts the text as sent, spaces around it included.
+    if value.is_some_and(|v| v.chars().count() > max) {
+        return Err(Invalid::new(field, format!("must be at most {max} characters")));
+    }
     let value = line(field, value, max)?;
     if value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         Ok(value.to_ascii_uppercase())

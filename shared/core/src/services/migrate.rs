@@ -24,7 +24,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The item layout this release writes (1: the first; 2: issue 12's lean layout).
-pub const LAYOUT: u32 = 2;
+/// 3: companies on staff's list (gsi3) and users on their company's (gsi2), issue 13.
+pub const LAYOUT: u32 = 3;
 
 /// The table's own record of the layout it was last brought to, so that a start does not
 /// walk a table that is already current.
@@ -138,6 +139,17 @@ pub fn upgrade(item: &Item, timers: &crate::domain::lifecycle::Timers) -> Result
             && current.gsi3 == item.gsi3
             && current.due == item.due;
         return Ok((!same).then_some(current));
+    }
+    // Companies and users listed by name (layout 3): the record keeps its version.
+    if item.sk == store::META && item.pk.starts_with("COMPANY#") {
+        let company: crate::domain::company::Company = store::from_item(item)?;
+        let current = store::company_item(&company, item.version);
+        return Ok((current.gsi3 != item.gsi3 || current.summary != item.summary).then_some(current));
+    }
+    if item.sk == store::META && item.pk.starts_with("USER#") {
+        let user: crate::domain::people::User = store::from_item(item)?;
+        let current = store::user_item(&user, item.version);
+        return Ok((current.gsi2 != item.gsi2 || current.summary != item.summary).then_some(current));
     }
     let is_outbox_entry = item.sk.starts_with(store::MAIL_PREFIX) || item.sk == store::EVENT;
     if is_outbox_entry && (item.data.get("mail").is_some() || item.data.get("event").is_some()) {

@@ -1,16 +1,17 @@
 //! People: who is signed in, the directory (invite, list, change roles and state, the
 //! record of changes), choosing a password through a mailed link, and access requests.
 
+use crate::domain::company::{Company, CompanyPatch};
 use crate::domain::directory::{
-    Accepted, AccessRequest, AccessRequestDraft, AccountChange, DecisionDraft, InviteDraft, ResetRequest,
-    SetPasswordRequest, UserPatch,
+    Accepted, AccessRequest, AccessRequestDraft, DecisionDraft, InviteDraft, ResetRequest, SetPasswordRequest,
+    UserPatch,
 };
 use crate::domain::people::{Me, User};
 use crate::http::openapi::{json, Doc, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::services::people::directory::{PageOf, PeopleQuery};
+use crate::services::people::directory::{AccessRequestPage, AccountChangePage, CompanyPage, PeopleQuery, UserPage};
 use crate::services::people::passwords::PasswordSet;
 
 pub const FUNCTIONS: &[&Function] = &[
@@ -23,6 +24,8 @@ pub const FUNCTIONS: &[&Function] = &[
     &REQUEST_ACCESS,
     &ACCESS_REQUESTS,
     &DECIDE_ACCESS_REQUEST,
+    &LIST_COMPANIES,
+    &UPDATE_COMPANY,
 ];
 
 /// What the public forms may answer: they never say whether an email has an account.
@@ -56,7 +59,7 @@ declare! {
     LIST_USERS = "list-users", "account managers: the directory", grants [ReadTable] {
         GET "/v1/users" Token => list_users,
             Doc::new("listUsers", "A company's people by name (account managers, staff); `search` is a name's start or an email")
-                .answers(200, "A page of users", json::<PageOf<User>>),
+                .answers(200, "A page of users", json::<UserPage>),
         GET "/v1/users/{id}" Token => get_user,
             Doc::new("getUser", "One user (account managers, staff, the user)")
                 .answers(200, "The user", json::<User>),
@@ -76,7 +79,7 @@ declare! {
     ACCOUNT_CHANGES = "account-changes", "account managers: the record of changes", grants [ReadTable] {
         GET "/v1/account-changes" Token => account_changes,
             Doc::new("listAccountChanges", "Who changed whose account, when, from what to what; newest first")
-                .answers(200, "A page of changes", json::<PageOf<AccountChange>>),
+                .answers(200, "A page of changes", json::<AccountChangePage>),
     }
 }
 
@@ -116,7 +119,7 @@ declare! {
     ACCESS_REQUESTS = "access-requests", "account managers: pending access requests", grants [ReadTable] {
         GET "/v1/access-requests" Token => list_access_requests,
             Doc::new("listAccessRequests", "Access requests, newest first (the company's account managers; staff: any or all)")
-                .answers(200, "A page of requests", json::<PageOf<AccessRequest>>),
+                .answers(200, "A page of requests", json::<AccessRequestPage>),
     }
 }
 
@@ -126,6 +129,23 @@ declare! {
             Doc::new("decideAccessRequest", "Approve with roles (the requester is mailed a set-password link) or reject with a message")
                 .takes(json::<DecisionDraft>)
                 .answers(200, "Decided", json::<AccessRequest>),
+    }
+}
+
+declare! {
+    LIST_COMPANIES = "list-companies", "staff: the companies", grants [ReadTable] {
+        GET "/v1/companies" Token => list_companies,
+            Doc::new("listCompanies", "Every company by name (staff); `search` is a name's start")
+                .answers(200, "A page of companies", json::<CompanyPage>),
+    }
+}
+
+declare! {
+    UPDATE_COMPANY = "update-company", "staff admin: rename, first level, deactivate", grants [WriteTable, ManageUsers] {
+        PATCH "/v1/companies/{code}" Token => update_company,
+            Doc::new("updateCompany", "Rename a company, set its first level of support, deactivate or reactivate it (its people with it)")
+                .takes(json::<CompanyPatch>)
+                .answers(200, "Changed", json::<Company>),
     }
 }
 
@@ -242,4 +262,27 @@ async fn decide_access_request(api: &Api, request: &ApiRequest, params: Params) 
     let draft: DecisionDraft = parse_body(&request.body)?;
     let decided = api.core.decide_access_request(who, params.get(0), &draft).await?;
     Ok(ApiResponse::json(200, &decided))
+}
+
+async fn list_companies(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let page = api
+        .core
+        .list_companies(
+            who,
+            request.query_param("search"),
+            request.query_param("cursor"),
+            limit_of(request)?,
+        )
+        .await?;
+    Ok(ApiResponse::json(200, &page))
+}
+
+async fn update_company(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let patch: CompanyPatch = parse_body(&request.body)?;
+    Ok(ApiResponse::json(
+        200,
+        &api.core.update_company(who, params.get(0), &patch).await?,
+    ))
 }

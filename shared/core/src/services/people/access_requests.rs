@@ -3,7 +3,7 @@
 //! opens an invited account and mails the requester a set-password link; rejecting mails
 //! them the decider's message. Pending requests lapse after `ACCESS_REQUEST_DAYS`.
 
-use super::directory::{page_of, summary_of, PageOf};
+use super::directory::{page_of, summary_of, AccessRequestPage};
 use super::throttle::Scope;
 use crate::domain::directory::{
     self, Accepted, AccessRequest, AccessRequestDraft, Decision, DecisionDraft, RequestState,
@@ -61,7 +61,7 @@ impl Core {
             self.commit(outbox.into_writes()).await?;
             return Ok(accepted);
         }
-        let company = self.company(&draft.company_code()?).await?;
+        let company = self.company(&draft.company_code()?).await?.filter(|c| c.active);
         let request = AccessRequest {
             known_company: company.is_some(),
             ..shaped
@@ -121,7 +121,7 @@ impl Core {
         company: Option<&str>,
         cursor: Option<&str>,
         limit: Option<usize>,
-    ) -> Result<PageOf<AccessRequest>, ServiceError> {
+    ) -> Result<AccessRequestPage, ServiceError> {
         let (limit, after) = page_of(cursor, limit)?;
         let mut query = match company {
             Some(code) if who.is_agent() => Query::new(
@@ -143,7 +143,7 @@ impl Core {
         query.limit = limit;
         query.after = after;
         let page = self.table.query(&query).await?;
-        Ok(PageOf {
+        Ok(AccessRequestPage {
             items: page.items.iter().map(summary_of).collect::<Result<_, _>>()?,
             next_cursor: page.next.map(|c| c.encode()),
         })
@@ -182,11 +182,14 @@ impl Core {
         match decision {
             Decision::Approve(roles) => {
                 let company_name = match self.company(&request.company).await? {
-                    Some(company) => company.name,
-                    None => {
+                    Some(company) if company.active => company.name,
+                    _ => {
                         return Err(ServiceError::conflict(
                             ProblemKind::Lifecycle,
-                            format!("register company {} before approving people into it", request.company),
+                            format!(
+                                "company {} is not registered or is deactivated; staff register or reactivate it first",
+                                request.company
+                            ),
                         ))
                     }
                 };

@@ -5,7 +5,7 @@
 
 use super::EmailRecord;
 use crate::domain::directory::{
-    self, AccountChange, Invitation, InviteDraft, LinkPurpose, PasswordLink, PatchRefusal, UserPatch,
+    self, AccountChange, FieldChange, Invitation, InviteDraft, LinkPurpose, PasswordLink, PatchRefusal, UserPatch,
 };
 use crate::domain::ids::{CompanyCode, UserId};
 use crate::domain::people::{User, UserState, VENDOR};
@@ -27,11 +27,23 @@ use serde_json::json;
 /// Who the system's own changes are by.
 pub const SYSTEM: &str = "claimdesk";
 
-/// A page of records and the cursor of the next.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PageOf<T> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<String>,
+/// A page of one kind of record and the cursor of the next, one named type per kind (the
+/// API document names each page's schema).
+macro_rules! page_type {
+    ($($name:ident of $item:ty),+ $(,)?) => {$(
+        #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            pub next_cursor: Option<String>,
+        }
+    )+};
+}
+
+page_type! {
+    UserPage of User,
+    AccountChangePage of AccountChange,
+    AccessRequestPage of crate::domain::directory::AccessRequest,
+    CompanyPage of crate::domain::company::Company,
 }
 
 /// The query of a people list: which company (staff; everyone else lists their own), a
@@ -84,7 +96,11 @@ impl Core {
             return Ok("Claimdesk support".into());
         }
         match self.company(code).await? {
-            Some(company) => Ok(company.name),
+            Some(company) if company.active => Ok(company.name),
+            Some(_) => Err(ServiceError::conflict(
+                ProblemKind::Lifecycle,
+                format!("company {code} is deactivated; staff may reactivate it"),
+            )),
             None => Err(Invalid::new(field, format!("company {code} is not registered")).into()),
         }
     }
@@ -220,7 +236,7 @@ impl Core {
 
     /// `GET /v1/users`: a company's people by name, a page at a time; `search` is a name's
     /// beginning, or an email (exact).
-    pub async fn list_users(&self, who: &Identity, request: &PeopleQuery) -> Result<PageOf<User>, ServiceError> {
+    pub async fn list_users(&self, who: &Identity, request: &PeopleQuery) -> Result<UserPage, ServiceError> {
         let company = company_for(who, request.company.as_deref())?;
         if !directory::may_list(who, &company) {
             return Err(managers_only());
@@ -233,7 +249,7 @@ impl Core {
                 .user_by_email(&email)
                 .await?
                 .filter(|u| u.company.as_str() == company);
-            return Ok(PageOf {
+            return Ok(UserPage {
                 items: found.into_iter().collect(),
                 next_cursor: None,
             });
@@ -250,7 +266,7 @@ impl Core {
             .iter()
             .map(summary_of::<User>)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(PageOf {
+        Ok(UserPage {
             items,
             next_cursor: page.next.map(|c| c.encode()),
         })
@@ -305,12 +321,27 @@ impl Core {
         if after.state == UserState::Deactivated {
             after.end_sessions();
         }
-        self.accounts.update(&before, &after).await?;
-        let mut writes = vec![Write::replace(store::user_item(&after, loaded.version), loaded.version)];
+        self.change_user(who.email.as_str(), &before, after, loaded.version, &changes)
+            .await
+    }
+
+    /// Brings the sign-in side along (Cognito's groups, disable or enable and sign-out),
+    /// then commits the user's record, conditioned on the version read, with a change
+    /// record per field.
+    pub(super) async fn change_user(
+        &self,
+        by: &str,
+        before: &User,
+        after: User,
+        version: u64,
+        changes: &[FieldChange],
+    ) -> Result<User, ServiceError> {
+        self.accounts.update(before, &after).await?;
+        let mut writes = vec![Write::replace(store::user_item(&after, version), version)];
         writes.extend(
             changes
                 .iter()
-                .map(|c| self.change_write(who.email.as_str(), &after, c.what, &c.from, &c.to)),
+                .map(|c| self.change_write(by, &after, c.what, &c.from, &c.to)),
         );
         match self.commit(writes).await? {
             Commit::Done => Ok(after),
@@ -347,7 +378,7 @@ impl Core {
         company: Option<&str>,
         cursor: Option<&str>,
         limit: Option<usize>,
-    ) -> Result<PageOf<AccountChange>, ServiceError> {
+    ) -> Result<AccountChangePage, ServiceError> {
         let company = company_for(who, company)?;
         if !(who.is_agent() || directory::may_manage(who, &company)) {
             return Err(managers_only());
@@ -358,7 +389,7 @@ impl Core {
         query.limit = limit;
         query.after = after;
         let page = self.table.query(&query).await?;
-        Ok(PageOf {
+        Ok(AccountChangePage {
             items: page.items.iter().map(summary_of).collect::<Result<_, _>>()?,
             next_cursor: page.next.map(|c| c.encode()),
         })

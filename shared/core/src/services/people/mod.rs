@@ -3,6 +3,7 @@
 //! account and per address (`throttle`).
 
 pub mod access_requests;
+pub mod companies;
 pub mod directory;
 pub mod passwords;
 pub mod throttle;

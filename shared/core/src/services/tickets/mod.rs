@@ -111,6 +111,12 @@ impl Core {
             .company(&valid.company)
             .await?
             .ok_or_else(|| Invalid::new("company", format!("company {} is not registered", valid.company)))?;
+        if !company.active {
+            return Err(ServiceError::forbidden(
+                ProblemKind::NotAllowed,
+                format!("company {} is deactivated", company.code),
+            ));
+        }
         if let Some(related) = &valid.related_to {
             let open_and_visible = match self.open_ticket(who, related).await {
                 Ok((t, _)) => t.record.lifecycle.status.is_open(),

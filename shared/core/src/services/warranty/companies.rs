@@ -19,8 +19,10 @@ impl Core {
         let company = draft.validate(self.now())?;
         self.refuse_existing(&store::company_pk(&company.code), "company")
             .await?;
-        let item = item_of(store::company_pk(&company.code), store::META, &company);
-        Ok(Plan::new(vec![Write::create(item)], company))
+        Ok(Plan::new(
+            vec![Write::create(store::company_item(&company, 1))],
+            company,
+        ))
     }
 
     pub async fn plan_create_product(
