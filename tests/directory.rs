@@ -582,7 +582,160 @@ async fn the_staff_admin_manages_companies_and_a_deactivated_one_lets_nobody_in(
     );
 }
 
+/// Seed 004's profile: name, title and date format (mails use it), a new password (the
+/// other sessions end, this one goes on), a new email address once the link mailed to it is
+/// used (the old address is told).
+async fn a_user_keeps_their_own_profile_password_and_email(desk: Desk) {
+    let admin = admin_and_acme(&desk).await;
+    let (owner, _) = invited(
+        &desk,
+        &admin,
+        json!({"email": "olga@acme.test", "name": "Olga Owner", "roles": ["owner"], "company": "ACME"}),
+    )
+    .await;
+    let (status, me) = desk
+        .call(
+            "PATCH",
+            "/v1/me",
+            Some(&owner),
+            Some(json!({"name": "Olga O. Owner", "title": "Managing Director", "date_format": "us"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{me}");
+    let (_, me) = desk.call("GET", "/v1/me", Some(&owner), None).await;
+    assert_eq!(
+        (
+            &me["account"]["name"],
+            &me["account"]["title"],
+            &me["account"]["date_format"]
+        ),
+        (&json!("Olga O. Owner"), &json!("Managing Director"), &json!("us")),
+        "{me}"
+    );
+    let (status, problem) = desk
+        .call(
+            "PATCH",
+            "/v1/me",
+            Some(&owner),
+            Some(json!({"name": "Olga\r\nBcc: x@evil.test"})),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("name")), "{problem}");
+    let script = desk.token(
+        "ops@vendor.test",
+        "VENDOR",
+        claimdesk_core::domain::roles::Role::AgentL1,
+    );
+    let (status, _) = desk
+        .call("PATCH", "/v1/me", Some(&script), Some(json!({"title": "x"})))
+        .await;
+    assert_eq!(status, 404, "a script's token has no profile");
+
+    // Her mails show dates her way.
+    let form = json!({"name": "Ada Adjuster", "email": "ada@acme.test", "company": "ACME", "need": "claims"});
+    assert_eq!(desk.call("POST", "/v1/access-requests", None, Some(form)).await.0, 202);
+    desk.deliver_now().await;
+    let told = desk.mails_of("access_requested").await;
+    assert!(told[0].text.contains("lapses on 11/16/2026"), "{}", told[0].text);
+
+    // A new password: the wrong current one is refused by field; the other sessions end.
+    let (_, other) = sign_in(&desk, "olga@acme.test", PASSWORD).await;
+    let other_refresh = other["refresh_token"].as_str().unwrap().to_string();
+    let change = |current: &str| json!({"current_password": current, "new_password": "Second-Horse-8"});
+    let (status, problem) = desk
+        .call("POST", "/v1/me/password", Some(&owner), Some(change("Wrong-Horse-1")))
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("current_password")),
+        "{problem}"
+    );
+    let (status, tokens) = desk
+        .call("POST", "/v1/me/password", Some(&owner), Some(change(PASSWORD)))
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let fresh = tokens["access_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        desk.call("GET", "/v1/me", Some(&fresh), None).await.0,
+        200,
+        "this session goes on"
+    );
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/sessions/refresh",
+            None,
+            Some(json!({"refresh_token": other_refresh})),
+        )
+        .await;
+    assert_eq!(status, 401, "the other session ended");
+    if !desk.is_aws() {
+        assert_eq!(
+            desk.call("GET", "/v1/me", Some(&owner), None).await.0,
+            401,
+            "and its access token"
+        );
+    }
+    assert_eq!(sign_in(&desk, "olga@acme.test", PASSWORD).await.0, 401);
+
+    // A new email address: taken ones are refused; the change waits for the new address.
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/me/email",
+            Some(&fresh),
+            Some(json!({"email": "root@vendor.test"})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/me/email",
+            Some(&fresh),
+            Some(json!({"email": "olga.owner@acme.test"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    desk.deliver_now().await;
+    assert!(desk
+        .mails_of("email_change_notice")
+        .await
+        .iter()
+        .any(|m| m.to.contains("olga@acme.test")));
+    assert_eq!(
+        sign_in(&desk, "olga@acme.test", "Second-Horse-8").await.0,
+        200,
+        "nothing changed yet"
+    );
+    let mail = desk.mails_of("email_confirm").await.pop().expect("the confirmation");
+    assert!(mail.to.contains("olga.owner@acme.test"));
+    let start = mail.text.find("#token=").unwrap() + "#token=".len();
+    let token: String = mail.text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    let (status, moved) = desk
+        .call("POST", "/v1/email-confirmations", None, Some(json!({"token": token})))
+        .await;
+    assert_eq!(
+        (status, &moved["email"]),
+        (200, &json!("olga.owner@acme.test")),
+        "{moved}"
+    );
+    let (status, again) = desk
+        .call("POST", "/v1/email-confirmations", None, Some(json!({"token": token})))
+        .await;
+    assert_eq!(
+        (status, again["field"].as_str()),
+        (422, Some("token")),
+        "a link works once"
+    );
+    assert_eq!(sign_in(&desk, "olga@acme.test", "Second-Horse-8").await.0, 401);
+    let moved_token = token_of(&desk, "olga.owner@acme.test", "Second-Horse-8").await;
+    let (_, me) = desk.call("GET", "/v1/me", Some(&moved_token), None).await;
+    assert_eq!(me["email"], "olga.owner@acme.test", "{me}");
+}
+
 on_both_engines!(
+    a_user_keeps_their_own_profile_password_and_email,
     the_staff_admin_manages_companies_and_a_deactivated_one_lets_nobody_in,
     from_the_first_admin_to_an_adjusters_ticket,
     account_managers_manage_their_own_company_by_the_rules,

@@ -120,6 +120,12 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     // Companies: staff list them; only the staff admin (none in this cast) changes one.
     ("GET",  "/v1/companies",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("PATCH", "/v1/companies/{code}",                         [403, 403, 403, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    // One's own profile: this cast's tokens are scripts' (no account of their own: 404);
+    // `tests/directory.rs` walks them with people who signed in.
+    ("PATCH", "/v1/me",                                       [404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/me/password",                               [404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/me/email",                                  [404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/email-confirmations",                       [422, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422]),
 ];
 
 struct Tokens {
@@ -318,6 +324,12 @@ fn request(
             "name": "New Person",
             "roles": ["adjuster"],
         })),
+        ("PATCH", "/v1/me") => json_body(json!({"title": format!("Tester {actor_no}")})),
+        ("POST", "/v1/me/password") => {
+            json_body(json!({"current_password": "Correct-Horse-7", "new_password": "Second-Horse-8"}))
+        }
+        ("POST", "/v1/me/email") => json_body(json!({"email": format!("moved{actor_no}@acme.test")})),
+        ("POST", "/v1/email-confirmations") => json_body(json!({"token": "not-a-link"})),
         ("PATCH", "/v1/companies/{code}") => json_body(json!({"name": format!("Renamed by {actor:?}")})),
         ("PATCH", "/v1/users/{id}") => json_body(json!({"roles": ["adjuster", "team_lead"]})),
         ("POST", "/v1/password-resets") => json_body(json!({"email": format!("forgot{actor_no}@acme.test")})),

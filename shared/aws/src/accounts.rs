@@ -83,6 +83,21 @@ impl CognitoAccounts {
         answer.authentication_result.ok_or(AccountError::Refused)
     }
 
+    async fn set_attributes(&self, username: &str, attributes: &[(&str, &str)]) -> Result<(), AccountError> {
+        let pool = self.pool()?;
+        let mut call = self
+            .client
+            .get()
+            .admin_update_user_attributes()
+            .user_pool_id(&pool.id)
+            .username(username);
+        for (name, value) in attributes {
+            call = call.user_attributes(attribute(name, value)?);
+        }
+        call.send().await.map_err(|e| account_error(&e))?;
+        Ok(())
+    }
+
     async fn set_permanent_password(&self, username: &str, password: &str) -> Result<(), AccountError> {
         let pool = self.pool()?;
         self.client
@@ -197,11 +212,24 @@ impl Accounts for CognitoAccounts {
         Ok(Vec::new())
     }
 
+    /// The pool signs in by the email attribute: changing it (verified, since the new
+    /// address confirmed our link) moves the sign-in.
+    async fn change_email(&self, user: &User, new_email: &Email) -> Result<(), AccountError> {
+        self.set_attributes(
+            user.email.as_str(),
+            &[("email", new_email.as_str()), ("email_verified", "true")],
+        )
+        .await
+    }
+
     /// Groups follow the roles; a deactivated user is disabled and signed out everywhere
     /// (their ID tokens hold until they expire, at most the template's `IdTokenValidity`),
     /// a reactivated one enabled again.
     async fn update(&self, before: &User, after: &User) -> Result<(), AccountError> {
         let username = after.email.as_str();
+        if after.name != before.name {
+            self.set_attributes(username, &[("name", &after.name)]).await?;
+        }
         for role in after.roles.iter().filter(|r| !before.roles.contains(r)) {
             self.join_group(username, *role, true).await?;
         }

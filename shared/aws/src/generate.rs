@@ -100,6 +100,7 @@ pub const MANAGE_USERS: &[&str] = &[
     "cognito-idp:AdminDisableUser",
     "cognito-idp:AdminEnableUser",
     "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:AdminUpdateUserAttributes",
 ];
 
 fn role(function: &Function, stem: &str) -> String {

@@ -381,6 +381,9 @@ pub trait Accounts: Send + Sync {
     /// Brings the sign-in side up to a changed directory record: roles (Cognito's groups),
     /// and a deactivated user can no longer sign in and their sessions end.
     async fn update(&self, before: &User, after: &User) -> Result<(), AccountError>;
+    /// Moves the sign-in to a new, confirmed email address (the directory's records move in
+    /// the core's commit).
+    async fn change_email(&self, user: &User, new_email: &Email) -> Result<(), AccountError>;
     async fn sign_in(&self, email: &Email, password: &str) -> Result<Tokens, AccountError>;
     async fn refresh(&self, refresh_token: &str) -> Result<Tokens, AccountError>;
     /// Ends the session the refresh token belongs to: it gets no more access tokens.

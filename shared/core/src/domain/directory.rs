@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub const INVITATION_DAYS: i64 = 7;
 /// How long a password-reset link holds.
 pub const RESET_MINUTES: i64 = 60;
+/// How long a link confirming a new email address holds.
+pub const EMAIL_CONFIRMATION_HOURS: i64 = 24;
 /// How long an access request waits for a decision before it lapses.
 pub const ACCESS_REQUEST_DAYS: i64 = 14;
 /// Longest free text of an access request ("what do you need").
@@ -290,6 +292,8 @@ pub enum LinkPurpose {
     Welcome,
     /// A forgotten password.
     Reset,
+    /// A new email address, confirmed from a mail to it (not a password link).
+    ConfirmEmail,
 }
 
 /// A single-use link, kept under the SHA-256 of its secret until it expires.
@@ -301,6 +305,9 @@ pub struct PasswordLink {
     pub expires_at: DateTime<Utc>,
     #[serde(default)]
     pub used_at: Option<DateTime<Utc>>,
+    /// The address a `ConfirmEmail` link moves the account to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_email: Option<Email>,
 }
 
 impl PasswordLink {
@@ -308,6 +315,7 @@ impl PasswordLink {
         let lasts = match purpose {
             LinkPurpose::Welcome => Duration::days(INVITATION_DAYS),
             LinkPurpose::Reset => Duration::minutes(RESET_MINUTES),
+            LinkPurpose::ConfirmEmail => Duration::hours(EMAIL_CONFIRMATION_HOURS),
         };
         PasswordLink {
             user_id,
@@ -315,6 +323,7 @@ impl PasswordLink {
             created_at: now,
             expires_at: now + lasts,
             used_at: None,
+            new_email: None,
         }
     }
 
@@ -511,6 +520,8 @@ mod tests {
             updated_at: at,
             activated_at: Some(at),
             session_epoch: 0,
+            title: None,
+            date_format: crate::domain::people::DateFormat::default(),
             deactivated_with_company: false,
         }
     }

@@ -38,6 +38,12 @@ pub struct User {
     /// of a password-signed-in token; on AWS the ID token's lifetime bounds it.
     #[serde(default)]
     pub session_epoch: u32,
+    /// Their job title, as they gave it (seed 004's profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// How pages and mails show them dates (the API itself speaks ISO 8601).
+    #[serde(default)]
+    pub date_format: DateFormat,
     /// Deactivated because their company was (and reactivated with it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deactivated_with_company: bool,
@@ -65,6 +71,8 @@ impl User {
             updated_at: now,
             activated_at: active.then_some(now),
             session_epoch: 0,
+            title: None,
+            date_format: DateFormat::default(),
             deactivated_with_company: false,
         }
     }
@@ -89,6 +97,118 @@ impl User {
             roles: self.roles.clone(),
         }
     }
+}
+
+/// The named ways of showing a date a user may choose (seed 004).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DateFormat {
+    /// 2026-12-31
+    #[default]
+    Iso,
+    /// 12/31/2026
+    Us,
+    /// 31/12/2026
+    Eu,
+    /// 31 December 2026
+    Long,
+}
+
+impl DateFormat {
+    pub const ALL: [DateFormat; 4] = [DateFormat::Iso, DateFormat::Us, DateFormat::Eu, DateFormat::Long];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            DateFormat::Iso => "iso",
+            DateFormat::Us => "us",
+            DateFormat::Eu => "eu",
+            DateFormat::Long => "long",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<DateFormat> {
+        DateFormat::ALL.into_iter().find(|f| f.slug() == slug)
+    }
+
+    /// A moment as this format shows it, with the time of day (UTC) when `with_time`.
+    pub fn show(self, at: DateTime<Utc>, with_time: bool) -> String {
+        let date = match self {
+            DateFormat::Iso => at.format("%Y-%m-%d"),
+            DateFormat::Us => at.format("%m/%d/%Y"),
+            DateFormat::Eu => at.format("%d/%m/%Y"),
+            DateFormat::Long => at.format("%-d %B %Y"),
+        }
+        .to_string();
+        if with_time {
+            format!("{date} {} UTC", at.format("%H:%M"))
+        } else {
+            date
+        }
+    }
+}
+
+/// `PATCH /v1/me`: what a user changes of their own profile (at least one of them).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 120, pattern = "\\S")]
+    pub name: Option<String>,
+    /// Empty to clear it.
+    #[schema(value_type = Option<String>, max_length = 120)]
+    pub title: Option<String>,
+    pub date_format: Option<DateFormat>,
+}
+
+impl ProfilePatch {
+    /// The user after the patch.
+    pub fn apply(&self, user: &User, now: DateTime<Utc>) -> Result<User, Invalid> {
+        if self.name.is_none() && self.title.is_none() && self.date_format.is_none() {
+            return Err(Invalid::new("name", "send name, title, date_format or several"));
+        }
+        let mut after = user.clone();
+        if let Some(name) = &self.name {
+            after.name = crate::domain::directory::person_name("name", Some(name))?;
+        }
+        if let Some(title) = &self.title {
+            after.title = validate::optional_line("title", Some(title), 120)?;
+        }
+        if let Some(format) = self.date_format {
+            after.date_format = format;
+        }
+        if after != *user {
+            after.updated_at = now;
+        }
+        Ok(after)
+    }
+}
+
+/// `POST /v1/me/password`: the current password and the new one; the caller's other
+/// sessions end, and this answer carries a new one.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(required, value_type = String, min_length = 1, max_length = 256)]
+    pub current_password: Option<String>,
+    #[schema(required, value_type = String, min_length = 12, max_length = 256)]
+    pub new_password: Option<String>,
+    #[serde(default)]
+    pub session: SessionKind,
+}
+
+/// `POST /v1/me/email`: the new address, which must confirm it from a mailed link.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChange {
+    #[schema(required, schema_with = validate::schemas::email)]
+    pub email: Option<String>,
+}
+
+/// `POST /v1/email-confirmations`: the link's token.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfirmation {
+    #[schema(required, value_type = String, min_length = 1, max_length = 128)]
+    pub token: Option<String>,
 }
 
 /// How long a refresh session lasts (the local engine's sessions, the portal's cookie,
@@ -328,6 +448,8 @@ mod tests {
             updated_at: at,
             activated_at: Some(at),
             session_epoch: 0,
+            title: None,
+            date_format: DateFormat::default(),
             deactivated_with_company: false,
         };
         assert!(Me::of(&who(vec![Role::Adjuster]), Some(record("ann@acme.test")))

@@ -32,10 +32,20 @@ slug_enum! {
         AccessRequested = "access_requested",
         AccessApproved = "access_approved",
         AccessRejected = "access_rejected",
+        EmailConfirm = "email_confirm",
+        EmailChangeNotice = "email_change_notice",
     }
 }
 
 impl MailKind {
+    /// Whether the mail shows a date (rendered in the recipient's date format).
+    pub fn shows_dates(self) -> bool {
+        matches!(
+            self,
+            MailKind::WaitingReminder | MailKind::CloseReminder | MailKind::AccessRequested
+        )
+    }
+
     /// Whether the mail is about a ticket (threaded, answerable by reply) rather than an
     /// account (the `_account` layout: nothing to reply to).
     pub fn is_about_a_ticket(self) -> bool {
@@ -47,6 +57,8 @@ impl MailKind {
                 | MailKind::AccessRequested
                 | MailKind::AccessApproved
                 | MailKind::AccessRejected
+                | MailKind::EmailConfirm
+                | MailKind::EmailChangeNotice
         )
     }
 }
@@ -101,6 +113,10 @@ const SOURCES: &[(&str, &str)] = templates![
     "access_approved.html",
     "access_rejected.txt",
     "access_rejected.html",
+    "email_confirm.txt",
+    "email_confirm.html",
+    "email_change_notice.txt",
+    "email_change_notice.html",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -109,6 +125,7 @@ fn environment() -> &'static Environment<'static> {
         let mut env = Environment::new();
         // Text mail keeps its line breaks exactly as written in the template.
         env.set_keep_trailing_newline(true);
+        env.add_filter("when", when);
         for (name, source) in SOURCES {
             // The sources are compiled in and checked by this module's tests.
             if let Err(e) = env.add_template(name, source) {
@@ -117,6 +134,20 @@ fn environment() -> &'static Environment<'static> {
         }
         env
     })
+}
+
+/// `{{ moment | when(date_format) }}`: an RFC 3339 moment as the recipient's date format
+/// shows it (`people::DateFormat`; ISO when they have none), with the time of day in UTC.
+/// Anything else passes as it is (mail queued by an earlier release, already formatted).
+fn when(moment: String, format: Option<String>) -> String {
+    let format = format
+        .as_deref()
+        .and_then(crate::domain::people::DateFormat::from_slug)
+        .unwrap_or_default();
+    match chrono::DateTime::parse_from_rfc3339(&moment) {
+        Ok(at) => format.show(at.with_timezone(&chrono::Utc), true),
+        Err(_) => moment,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +244,7 @@ mod tests {
             "guest_link": "https://portal.test/v1/guest/tickets/t_1?key=k",
             "company_name": "ACME Inc", "author": "Sam <support>", "body": "<img src=x onerror=alert(1)>",
             "status_label": "Resolved", "status_text": "Done.", "reminder_number": 1,
-            "resolves_at": "2026-11-10 09:00 UTC", "closes_at": "2026-11-10 09:00 UTC",
+            "resolves_at": "2026-11-10T09:00:00Z", "closes_at": "2026-11-10T09:00:00Z",
             "inviter": "Owner",
         })
     }
@@ -226,7 +257,8 @@ mod tests {
         json!({
             "name": name, "email": "ann@acme.test", "company_name": "ACME <Inc>",
             "inviter": "Olga Owner", "link": "https://portal.test/portal/set-password#token=abc",
-            "days": 7, "minutes": 60, "expires": "2026-12-17",
+            "days": 7, "minutes": 60, "hours": 24, "expires": "2026-12-17",
+            "old_email": "old@acme.test", "new_email": "new@acme.test",
             "message": "<b>Ask your manager</b>",
             "request": { "name": name, "email": "ann@acme.test", "phone": "+1 555", "need": "Claims <script>" },
         })
@@ -290,6 +322,26 @@ mod tests {
         }
         let reply = render(MailKind::Reply, &context("s")).unwrap();
         assert!(reply.text.contains("<img src=x onerror=alert(1)>"));
+    }
+
+    #[test]
+    fn dates_follow_the_recipients_format_and_anything_else_passes() {
+        let mut context = context("s");
+        let mail = render(MailKind::WaitingReminder, &context).unwrap();
+        assert!(mail.text.contains("2026-11-10 09:00 UTC"), "ISO without a preference");
+        context["date_format"] = json!("us");
+        let mail = render(MailKind::WaitingReminder, &context).unwrap();
+        assert!(mail.text.contains("11/10/2026 09:00 UTC"), "{}", mail.text);
+        context["date_format"] = json!("long");
+        assert!(render(MailKind::CloseReminder, &context)
+            .unwrap()
+            .text
+            .contains("10 November 2026 09:00 UTC"));
+        context["resolves_at"] = json!("2026-11-10 09:00 UTC");
+        assert!(render(MailKind::WaitingReminder, &context)
+            .unwrap()
+            .text
+            .contains("2026-11-10 09:00 UTC"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::domain::directory::{
     Accepted, AccessRequest, AccessRequestDraft, DecisionDraft, InviteDraft, ResetRequest, SetPasswordRequest,
     UserPatch,
 };
-use crate::domain::people::{Me, User};
+use crate::domain::people::{EmailChange, EmailConfirmation, Me, PasswordChange, ProfilePatch, SessionTokens, User};
 use crate::http::openapi::{json, Doc, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
@@ -26,6 +26,10 @@ pub const FUNCTIONS: &[&Function] = &[
     &DECIDE_ACCESS_REQUEST,
     &LIST_COMPANIES,
     &UPDATE_COMPANY,
+    &UPDATE_PROFILE,
+    &CHANGE_PASSWORD,
+    &CHANGE_EMAIL,
+    &CONFIRM_EMAIL,
 ];
 
 /// What the public forms may answer: they never say whether an email has an account.
@@ -147,6 +151,57 @@ declare! {
                 .takes(json::<CompanyPatch>)
                 .answers(200, "Changed", json::<Company>),
     }
+}
+
+declare! {
+    UPDATE_PROFILE = "update-profile", "one's own name, title, date format", grants [WriteTable, ManageUsers] {
+        PATCH "/v1/me" Token => update_profile,
+            Doc::new("updateProfile", "Change one's own name, title or date format")
+                .takes(json::<ProfilePatch>)
+                .answers(200, "Changed", json::<User>),
+    }
+}
+
+declare! {
+    CHANGE_PASSWORD = "change-password", "one's own password", grants [WriteTable, ManageUsers] {
+        POST "/v1/me/password" Token => change_password,
+            Doc::new("changePassword", "Change one's password: every other session ends, this answer is a new one")
+                .takes(json::<PasswordChange>)
+                .answers(200, "Changed; the new session", json::<SessionTokens>)
+                .with_header("Set-Cookie"),
+    }
+}
+
+declare! {
+    CHANGE_EMAIL = "change-email", "one's own email address, by a confirmation mail", grants [WriteTable] {
+        POST "/v1/me/email" Token => change_email,
+            Doc::new("changeEmail", "Ask to sign in with another address: a link is mailed to it, the old one is told")
+                .takes(json::<EmailChange>)
+                .answers(202, "Mailed", json::<Accepted>),
+    }
+}
+
+declare! {
+    CONFIRM_EMAIL = "confirm-email", "confirm a new email address", grants [WriteTable, ManageUsers] {
+        POST "/v1/email-confirmations" Open => confirm_email,
+            Doc::new("confirmEmail", "Move an account to the address a mailed link confirms (every session ends)")
+                .takes(json::<EmailConfirmation>)
+                .answers(200, "Moved: sign in with it", json::<EmailConfirmed>)
+                .refuses(&[
+                    Refusal::MALFORMED,
+                    Refusal::CONFLICT,
+                    Refusal::TOO_LARGE,
+                    Refusal::INVALID,
+                    Refusal::RATE_LIMITED,
+                    Refusal::UNAVAILABLE,
+                ]),
+    }
+}
+
+/// What confirming an address answers.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EmailConfirmed {
+    pub email: crate::domain::ids::Email,
 }
 
 async fn me(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
@@ -285,4 +340,37 @@ async fn update_company(api: &Api, request: &ApiRequest, params: Params) -> Resu
         200,
         &api.core.update_company(who, params.get(0), &patch).await?,
     ))
+}
+
+async fn update_profile(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let patch: ProfilePatch = parse_body(&request.body)?;
+    Ok(ApiResponse::json(200, &api.core.update_profile(who, &patch).await?))
+}
+
+async fn change_password(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let change: PasswordChange = parse_body(&request.body)?;
+    let tokens = api
+        .core
+        .change_password(who, &change, request.source.as_deref())
+        .await?;
+    Ok(super::sessions::answer(request, tokens, change.session))
+}
+
+async fn change_email(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let change: EmailChange = parse_body(&request.body)?;
+    api.core.request_email_change(who, &change).await?;
+    let accepted = Accepted {
+        accepted: true,
+        detail: "a link to confirm it is on its way to the new address".into(),
+    };
+    Ok(ApiResponse::json(202, &accepted))
+}
+
+async fn confirm_email(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let confirmation: EmailConfirmation = parse_body(&request.body)?;
+    let user = api.core.confirm_email(&confirmation).await?;
+    Ok(ApiResponse::json(200, &EmailConfirmed { email: user.email }))
 }

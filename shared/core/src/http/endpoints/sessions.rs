@@ -116,7 +116,8 @@ fn cookie(request: &ApiRequest, value: &str, max_age_seconds: i64) -> String {
     )
 }
 
-fn answer(request: &ApiRequest, tokens: Tokens, kind: SessionKind) -> ApiResponse {
+/// The tokens of a new session: in the body, or the refresh token in the cookie.
+pub(crate) fn answer(request: &ApiRequest, tokens: Tokens, kind: SessionKind) -> ApiResponse {
     let in_body = kind == SessionKind::Token;
     let mut response = ApiResponse::json(
         200,

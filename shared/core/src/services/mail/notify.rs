@@ -299,14 +299,14 @@ impl<'a> Outbox<'a> {
                     &ticket.contact.email,
                     json!({
                         "reminder_number": number,
-                        "resolves_at": resolves_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                        "resolves_at": crate::store::ts(*resolves_at),
                     }),
                 ),
                 Effect::CloseReminder { closes_at } => self.mail(
                     ticket,
                     MailKind::CloseReminder,
                     &ticket.contact.email,
-                    json!({ "closes_at": closes_at.format("%Y-%m-%d %H:%M UTC").to_string() }),
+                    json!({ "closes_at": crate::store::ts(*closes_at) }),
                 ),
                 Effect::Escalated => {
                     let to = self.core.settings.vendor_desk_email.clone();

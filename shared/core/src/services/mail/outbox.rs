@@ -7,12 +7,14 @@
 //! written back. What failed is retried with backoff; after `MAX_ATTEMPTS` it is marked
 //! failed and stays visible on the ticket's email history.
 
+use crate::domain::people::{DateFormat, User};
 use crate::domain::ticket::Ticket;
 use crate::mail::address;
 use crate::mail::templates::{self, MailKind};
 use crate::ports::{Index, Item, Mail, Mailer, Publisher, Query, SortKey, StoreError, Write};
 use crate::services::mail::feedback::Suppression;
 use crate::services::mail::notify::{DeliveryState, MailOrder, Notice};
+use crate::services::people::EmailRecord;
 use crate::services::{Core, ServiceError};
 use crate::store;
 use chrono::Duration;
@@ -145,7 +147,44 @@ impl Core {
             let ticket: Ticket = store::from_item(&item)?;
             reads.descriptions.insert(item.pk.clone(), ticket.description);
         }
+        reads.date_formats = self.date_formats_of(notices).await?;
         Ok(reads)
+    }
+
+    /// How the recipients of mails that show dates want them shown: their emails' records,
+    /// then their users, two batches for the page (none when no such mail is pending).
+    async fn date_formats_of(&self, notices: &[(Notice, Item)]) -> Result<HashMap<String, DateFormat>, ServiceError> {
+        let mut emails: Vec<(String, String)> = notices
+            .iter()
+            .flat_map(|(notice, _)| &notice.mails)
+            .filter(|m| {
+                m.state == DeliveryState::Pending && MailKind::from_slug(&m.kind).is_some_and(MailKind::shows_dates)
+            })
+            .map(|m| (store::email_pk(&m.to), store::META.to_string()))
+            .collect();
+        emails.sort();
+        emails.dedup();
+        let mut formats = HashMap::new();
+        if emails.is_empty() {
+            return Ok(formats);
+        }
+        let now = self.now();
+        let mut users: Vec<(String, String)> = Vec::new();
+        for item in self
+            .table
+            .get_many(&emails)
+            .await?
+            .iter()
+            .filter(|i| !i.is_expired(now))
+        {
+            let record: EmailRecord = store::from_item(item)?;
+            users.push((store::user_pk(&record.user_id), store::META.to_string()));
+        }
+        for item in self.table.get_many(&users).await? {
+            let user: User = store::from_item(&item)?;
+            formats.insert(user.email.to_string(), user.date_format);
+        }
+        Ok(formats)
     }
 
     /// Works on one notice, unless it is no longer due or another run holds it.
@@ -264,7 +303,11 @@ impl Core {
                 why.detail
             ));
         }
-        let mail = self.render(notice, order, context);
+        let mut context = context.clone();
+        if let (Some(format), Some(object)) = (known.date_formats.get(&order.to), context.as_object_mut()) {
+            object.insert("date_format".into(), format.slug().into());
+        }
+        let mail = self.render(notice, order, &context);
         pace.wait().await;
         match mailer.send(&mail).await {
             Ok(()) => Sent::Yes,
@@ -332,6 +375,8 @@ struct PageReads {
     suppressed: HashMap<String, Suppression>,
     /// Ticket descriptions, by ticket key.
     descriptions: HashMap<String, String>,
+    /// Recipients' date formats (of mails that show dates), by email.
+    date_formats: HashMap<String, DateFormat>,
 }
 
 /// The notice's template inputs, completed with its ticket's description.

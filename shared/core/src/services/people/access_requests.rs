@@ -71,7 +71,7 @@ impl Core {
             "request": request,
             "company_name": company_name,
             "link": format!("{}/portal/access-requests", self.settings.public_base_url),
-            "expires": request.expires_at.format("%Y-%m-%d").to_string(),
+            "expires": store::ts(request.expires_at),
         });
         for manager in self.deciders_of(&request).await? {
             outbox.account_mail(MailKind::AccessRequested, &manager, context.clone());

@@ -150,10 +150,14 @@ impl Core {
     /// A fresh single-use link for `user`: its secret (for the mail) and the write that
     /// keeps its hash.
     pub(super) fn password_link(&self, user: &User, purpose: LinkPurpose) -> (String, Write) {
+        self.link(PasswordLink::new(user.id.clone(), purpose, self.now()))
+    }
+
+    /// Keeps a link under the hash of a fresh secret: the secret, and the write.
+    pub(super) fn link(&self, link: PasswordLink) -> (String, Write) {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let secret = URL_SAFE_NO_PAD.encode(raw);
-        let link = PasswordLink::new(user.id.clone(), purpose, self.now());
         let mut item = item_of(store::password_link_pk(&store::sha256_hex(&secret)), store::META, &link);
         item.expires_at = Some(link.expires_at.timestamp());
         (secret, Write::create(item))

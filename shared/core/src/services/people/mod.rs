@@ -6,6 +6,7 @@ pub mod access_requests;
 pub mod companies;
 pub mod directory;
 pub mod passwords;
+pub mod profile;
 pub mod throttle;
 
 use crate::domain::ids::{Email, UserId};

@@ -42,7 +42,7 @@ impl Core {
         let link = self
             .get_record::<PasswordLink>(&link_pk, store::META)
             .await?
-            .filter(|l| l.record.usable_at(self.now()))
+            .filter(|l| l.record.usable_at(self.now()) && l.record.purpose != LinkPurpose::ConfirmEmail)
             .ok_or_else(spent)?;
         let user = self
             .get_record::<User>(&store::user_pk(&link.record.user_id), store::META)
@@ -62,7 +62,7 @@ impl Core {
         after.updated_at = now;
         let what = match link.record.purpose {
             LinkPurpose::Welcome => "first password set",
-            LinkPurpose::Reset => "password reset",
+            LinkPurpose::Reset | LinkPurpose::ConfirmEmail => "password reset",
         };
         let mut writes = vec![
             Write::replace(link_item, link.version),
