@@ -437,6 +437,115 @@ async fn people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing(d
     assert_eq!(status, 202);
 }
 
+/// One's own profile and staff's companies: the same refusals by field, nothing changed.
+async fn profile_and_company_changes_refuse_hostile_input_and_change_nothing(desk: Desk) {
+    use claimdesk_core::domain::people::AdminDraft;
+    let _cast = company_with_cast(&desk).await;
+    desk.core()
+        .create_staff_admin(&AdminDraft {
+            email: "root@vendor.test".into(),
+            name: "Rita Root".into(),
+            password: "Correct-Horse-7".into(),
+        })
+        .await
+        .unwrap();
+    let (_, tokens) = desk
+        .call(
+            "POST",
+            "/v1/sessions",
+            None,
+            Some(json!({"email": "root@vendor.test", "password": "Correct-Horse-7"})),
+        )
+        .await;
+    let admin = tokens["access_token"].as_str().unwrap().to_string();
+    let profile = [
+        (json!({"name": "Rita\r\nBcc: all@evil.test"}), "name"),
+        (json!({"name": "Rita <boss@evil.test>"}), "name"),
+        (json!({"title": "t".repeat(121)}), "title"),
+        (json!({"title": "CEO\u{0007}"}), "title"),
+        (json!({}), "name"),
+    ];
+    for (body, field) in &profile {
+        let (status, problem) = desk.call("PATCH", "/v1/me", Some(&admin), Some(body.clone())).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(*field)),
+            "{body}: {problem}"
+        );
+    }
+    let (status, _) = desk
+        .call("PATCH", "/v1/me", Some(&admin), Some(json!({"date_format": "klingon"})))
+        .await;
+    assert!(matches!(status, 400 | 422), "an unknown date format: {status}");
+    for (path, body, field) in [
+        (
+            "/v1/me/email",
+            json!({"email": "r\u{43e}\u{43e}t@vendor.test"}),
+            "email",
+        ),
+        (
+            "/v1/me/email",
+            json!({"email": "root@vendor.test\r\nBcc: x@evil.test"}),
+            "email",
+        ),
+        (
+            "/v1/me/password",
+            json!({"current_password": "Correct-Horse-7", "new_password": "short"}),
+            "new_password",
+        ),
+        (
+            "/v1/me/password",
+            json!({"current_password": "x".repeat(300), "new_password": "Second-Horse-8"}),
+            "current_password",
+        ),
+    ] {
+        let (status, problem) = desk.call("POST", path, Some(&admin), Some(body.clone())).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{body}: {problem}"
+        );
+    }
+    let (status, problem) = desk
+        .call(
+            "POST",
+            "/v1/email-confirmations",
+            None,
+            Some(json!({"token": "t".repeat(200)})),
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("token")), "{problem}");
+    for (body, field) in [
+        (json!({"name": "ACME\r\nX-Evil: 1"}), "name"),
+        (json!({"name": "n".repeat(201)}), "name"),
+        (
+            json!({"first_level_support_email": "help@acme.test\r\nBcc: x@evil.test"}),
+            "first_level_support_email",
+        ),
+        (json!({}), "name"),
+    ] {
+        let (status, problem) = desk
+            .call("PATCH", "/v1/companies/ACME", Some(&admin), Some(body.clone()))
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{body}: {problem}"
+        );
+    }
+    // Nothing changed: the profile, the company, the email.
+    let (_, me) = desk.call("GET", "/v1/me", Some(&admin), None).await;
+    assert_eq!(
+        (&me["account"]["name"], &me["account"]["title"]),
+        (&json!("Rita Root"), &Value::Null),
+        "{me}"
+    );
+    let (_, companies) = desk.call("GET", "/v1/companies?search=acme", Some(&admin), None).await;
+    assert_eq!(companies["items"][0]["name"], "ACME Inc", "{companies}");
+    desk.deliver_now().await;
+    assert!(desk.mails_of("email_confirm").await.is_empty());
+}
+
 async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     let answer = desk
         .send(
@@ -454,6 +563,7 @@ async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
 on_both_engines!(
     sign_in_refuses_hostile_input_before_looking_at_any_account,
     people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing,
+    profile_and_company_changes_refuse_hostile_input_and_change_nothing,
     markup_is_kept_as_text_by_the_api_and_escaped_in_mail,
     line_breaks_never_reach_a_mail_header,
     attachment_names_cannot_climb_out_or_hide_what_they_are,
