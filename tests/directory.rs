@@ -4,20 +4,9 @@
 //! calls in the emulator on AWS).
 
 use crate::common::*;
-use claimdesk_core::domain::people::AdminDraft;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "Correct-Horse-7";
-
-async fn sign_in(desk: &Desk, email: &str, password: &str) -> (u16, Value) {
-    desk.call(
-        "POST",
-        "/v1/sessions",
-        None,
-        Some(json!({"email": email, "password": password})),
-    )
-    .await
-}
+use password_sign_in as sign_in;
 
 /// Signs in, asserting it worked; the access token.
 async fn token_of(desk: &Desk, email: &str, password: &str) -> String {
@@ -59,15 +48,7 @@ async fn set_password(desk: &Desk, token: &str, password: &str) -> (u16, Value) 
 
 /// The first staff admin, signed in, with ACME registered; the admin's token.
 async fn admin_and_acme(desk: &Desk) -> String {
-    desk.core()
-        .create_staff_admin(&AdminDraft {
-            email: "root@vendor.test".into(),
-            name: "Rita Root".into(),
-            password: PASSWORD.into(),
-        })
-        .await
-        .expect("the first admin");
-    let admin = token_of(desk, "root@vendor.test", PASSWORD).await;
+    let admin = first_staff_admin(desk).await;
     for code in ["ACME", "BETA"] {
         let body = json!({"code": code, "name": format!("{code} Claims"), "first_level_support_email": format!("help@{}.test", code.to_lowercase())});
         let (status, company) = desk.call("POST", "/v1/companies", Some(&admin), Some(body)).await;

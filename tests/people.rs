@@ -7,7 +7,7 @@ use crate::common::*;
 use claimdesk_core::domain::people::AdminDraft;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "Correct-Horse-7";
+use password_sign_in as sign_in;
 
 async fn make_admin(desk: &Desk, email: &str) {
     desk.core()
@@ -18,16 +18,6 @@ async fn make_admin(desk: &Desk, email: &str) {
         })
         .await
         .expect("the first admin");
-}
-
-async fn sign_in(desk: &Desk, email: &str, password: &str) -> (u16, Value) {
-    desk.call(
-        "POST",
-        "/v1/sessions",
-        None,
-        Some(json!({"email": email, "password": password})),
-    )
-    .await
 }
 
 /// A sign-in, answered with its headers.

@@ -109,3 +109,43 @@ pub fn statuses(ticket: &Value) -> Vec<String> {
         .map(|h| h["to"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The password the people tests give everyone.
+pub const PASSWORD: &str = "Correct-Horse-7";
+
+/// Signs in with a password over HTTP; the status and the answer.
+pub async fn password_sign_in(desk: &Desk, email: &str, password: &str) -> (u16, Value) {
+    desk.call(
+        "POST",
+        "/v1/sessions",
+        None,
+        Some(json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+/// The first staff admin (`root@vendor.test`, made as `claimdesk admin create` makes it),
+/// signed in; their access token.
+pub async fn first_staff_admin(desk: &Desk) -> String {
+    desk.core()
+        .create_staff_admin(&claimdesk_core::domain::people::AdminDraft {
+            email: "root@vendor.test".into(),
+            name: "Rita Root".into(),
+            password: PASSWORD.into(),
+        })
+        .await
+        .expect("the first admin");
+    let (status, tokens) = password_sign_in(desk, "root@vendor.test", PASSWORD).await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens["access_token"].as_str().unwrap().to_string()
+}
+
+/// Asserts that a request is refused with a 422 naming `field`.
+pub async fn assert_refused_on(desk: &Desk, method: &str, path: &str, token: Option<&str>, body: &Value, field: &str) {
+    let (status, problem) = desk.call(method, path, token, Some(body.clone())).await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some(field)),
+        "{method} {path} {body}: {problem}"
+    );
+}

@@ -371,14 +371,7 @@ async fn people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing(d
         (invite("Ann", "ann@acme.test", json!([])), "roles"),
     ];
     for (body, field) in &cases {
-        let (status, problem) = desk
-            .call("POST", "/v1/users", Some(&cast.admin), Some(body.clone()))
-            .await;
-        assert_eq!(
-            (status, problem["field"].as_str()),
-            (422, Some(*field)),
-            "{body}: {problem}"
-        );
+        assert_refused_on(&desk, "POST", "/v1/users", Some(&cast.admin), body, field).await;
     }
     let form = |name: &str, email: &str, phone: &str, need: &str| json!({"name": name, "email": email, "company": "ACME", "phone": phone, "need": need});
     let forms = [
@@ -390,12 +383,7 @@ async fn people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing(d
         (form("Ann", "ann@acme.test", "", " "), "need"),
     ];
     for (body, field) in &forms {
-        let (status, problem) = desk.call("POST", "/v1/access-requests", None, Some(body.clone())).await;
-        assert_eq!(
-            (status, problem["field"].as_str()),
-            (422, Some(*field)),
-            "{body}: {problem}"
-        );
+        assert_refused_on(&desk, "POST", "/v1/access-requests", None, body, field).await;
     }
     let (status, problem) = desk
         .call(
@@ -439,25 +427,8 @@ async fn people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing(d
 
 /// One's own profile and staff's companies: the same refusals by field, nothing changed.
 async fn profile_and_company_changes_refuse_hostile_input_and_change_nothing(desk: Desk) {
-    use claimdesk_core::domain::people::AdminDraft;
     let _cast = company_with_cast(&desk).await;
-    desk.core()
-        .create_staff_admin(&AdminDraft {
-            email: "root@vendor.test".into(),
-            name: "Rita Root".into(),
-            password: "Correct-Horse-7".into(),
-        })
-        .await
-        .unwrap();
-    let (_, tokens) = desk
-        .call(
-            "POST",
-            "/v1/sessions",
-            None,
-            Some(json!({"email": "root@vendor.test", "password": "Correct-Horse-7"})),
-        )
-        .await;
-    let admin = tokens["access_token"].as_str().unwrap().to_string();
+    let admin = first_staff_admin(&desk).await;
     let profile = [
         (json!({"name": "Rita\r\nBcc: all@evil.test"}), "name"),
         (json!({"name": "Rita <boss@evil.test>"}), "name"),
@@ -466,12 +437,7 @@ async fn profile_and_company_changes_refuse_hostile_input_and_change_nothing(des
         (json!({}), "name"),
     ];
     for (body, field) in &profile {
-        let (status, problem) = desk.call("PATCH", "/v1/me", Some(&admin), Some(body.clone())).await;
-        assert_eq!(
-            (status, problem["field"].as_str()),
-            (422, Some(*field)),
-            "{body}: {problem}"
-        );
+        assert_refused_on(&desk, "PATCH", "/v1/me", Some(&admin), body, field).await;
     }
     let (status, _) = desk
         .call("PATCH", "/v1/me", Some(&admin), Some(json!({"date_format": "klingon"})))
@@ -499,12 +465,7 @@ async fn profile_and_company_changes_refuse_hostile_input_and_change_nothing(des
             "current_password",
         ),
     ] {
-        let (status, problem) = desk.call("POST", path, Some(&admin), Some(body.clone())).await;
-        assert_eq!(
-            (status, problem["field"].as_str()),
-            (422, Some(field)),
-            "{body}: {problem}"
-        );
+        assert_refused_on(&desk, "POST", path, Some(&admin), &body, field).await;
     }
     let (status, problem) = desk
         .call(
@@ -524,14 +485,7 @@ async fn profile_and_company_changes_refuse_hostile_input_and_change_nothing(des
         ),
         (json!({}), "name"),
     ] {
-        let (status, problem) = desk
-            .call("PATCH", "/v1/companies/ACME", Some(&admin), Some(body.clone()))
-            .await;
-        assert_eq!(
-            (status, problem["field"].as_str()),
-            (422, Some(field)),
-            "{body}: {problem}"
-        );
+        assert_refused_on(&desk, "PATCH", "/v1/companies/ACME", Some(&admin), &body, field).await;
     }
     // Nothing changed: the profile, the company, the email.
     let (_, me) = desk.call("GET", "/v1/me", Some(&admin), None).await;

@@ -98,6 +98,32 @@ impl CognitoAccounts {
         Ok(())
     }
 
+    /// AdminEnableUser or AdminDisableUser.
+    async fn set_enabled(&self, username: &str, enabled: bool) -> Result<(), AccountError> {
+        let pool = self.pool()?;
+        let client = self.client.get();
+        let sent = if enabled {
+            client
+                .admin_enable_user()
+                .user_pool_id(&pool.id)
+                .username(username)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| account_error(&e))
+        } else {
+            client
+                .admin_disable_user()
+                .user_pool_id(&pool.id)
+                .username(username)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| account_error(&e))
+        };
+        sent
+    }
+
     async fn set_permanent_password(&self, username: &str, password: &str) -> Result<(), AccountError> {
         let pool = self.pool()?;
         self.client
@@ -236,28 +262,13 @@ impl Accounts for CognitoAccounts {
         for role in before.roles.iter().filter(|r| !after.roles.contains(r)) {
             self.join_group(username, *role, false).await?;
         }
-        let pool = self.pool()?;
         match (before.state, after.state) {
             (was, UserState::Deactivated) if was != UserState::Deactivated => {
-                self.client
-                    .get()
-                    .admin_disable_user()
-                    .user_pool_id(&pool.id)
-                    .username(username)
-                    .send()
-                    .await
-                    .map_err(|e| account_error(&e))?;
+                self.set_enabled(username, false).await?;
                 self.sign_out_everywhere(username).await?;
             }
             (UserState::Deactivated, now) if now != UserState::Deactivated => {
-                self.client
-                    .get()
-                    .admin_enable_user()
-                    .user_pool_id(&pool.id)
-                    .username(username)
-                    .send()
-                    .await
-                    .map_err(|e| account_error(&e))?;
+                self.set_enabled(username, true).await?;
             }
             _ => {}
         }

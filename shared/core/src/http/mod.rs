@@ -65,6 +65,22 @@ impl ApiRequest {
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
+
+    /// A list's `limit` from the query: a number, or a 422 that names it.
+    pub fn limit_param(&self) -> Result<Option<usize>, Problem> {
+        match self.query_param("limit") {
+            Some(l) => l.parse::<usize>().map(Some).map_err(|_| {
+                Problem::new(
+                    422,
+                    crate::services::problems::ProblemKind::Validation,
+                    "Invalid input",
+                    "limit: must be a number",
+                )
+                .with_field("limit")
+            }),
+            None => Ok(None),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

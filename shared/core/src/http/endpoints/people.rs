@@ -7,11 +7,13 @@ use crate::domain::directory::{
     UserPatch,
 };
 use crate::domain::people::{EmailChange, EmailConfirmation, Me, PasswordChange, ProfilePatch, SessionTokens, User};
-use crate::http::openapi::{json, Doc, Refusal};
+use crate::http::openapi::{json, query, Doc, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::services::people::directory::{AccessRequestPage, AccountChangePage, CompanyPage, PeopleQuery, UserPage};
+use crate::services::people::directory::{
+    AccessRequestPage, AccountChangePage, CompanyPage, CompanyPageQuery, CompanySearch, PeopleQuery, UserPage,
+};
 use crate::services::people::passwords::PasswordSet;
 
 pub const FUNCTIONS: &[&Function] = &[
@@ -63,6 +65,7 @@ declare! {
     LIST_USERS = "list-users", "account managers: the directory", grants [ReadTable] {
         GET "/v1/users" Token => list_users,
             Doc::new("listUsers", "A company's people by name (account managers, staff); `search` is a name's start or an email")
+                .query(query::<PeopleQuery>)
                 .answers(200, "A page of users", json::<UserPage>),
         GET "/v1/users/{id}" Token => get_user,
             Doc::new("getUser", "One user (account managers, staff, the user)")
@@ -83,6 +86,7 @@ declare! {
     ACCOUNT_CHANGES = "account-changes", "account managers: the record of changes", grants [ReadTable] {
         GET "/v1/account-changes" Token => account_changes,
             Doc::new("listAccountChanges", "Who changed whose account, when, from what to what; newest first")
+                .query(query::<CompanyPageQuery>)
                 .answers(200, "A page of changes", json::<AccountChangePage>),
     }
 }
@@ -123,6 +127,7 @@ declare! {
     ACCESS_REQUESTS = "access-requests", "account managers: pending access requests", grants [ReadTable] {
         GET "/v1/access-requests" Token => list_access_requests,
             Doc::new("listAccessRequests", "Access requests, newest first (the company's account managers; staff: any or all)")
+                .query(query::<CompanyPageQuery>)
                 .answers(200, "A page of requests", json::<AccessRequestPage>),
     }
 }
@@ -140,6 +145,7 @@ declare! {
     LIST_COMPANIES = "list-companies", "staff: the companies", grants [ReadTable] {
         GET "/v1/companies" Token => list_companies,
             Doc::new("listCompanies", "Every company by name (staff); `search` is a name's start")
+                .query(query::<CompanySearch>)
                 .answers(200, "A page of companies", json::<CompanyPage>),
     }
 }
@@ -217,29 +223,13 @@ async fn invite_user(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiRe
     Ok(ApiResponse::json(201, &user))
 }
 
-/// `limit` from the query: a number, or a 422 that names it.
-fn limit_of(request: &ApiRequest) -> Result<Option<usize>, Problem> {
-    match request.query_param("limit") {
-        Some(l) => l.parse::<usize>().map(Some).map_err(|_| {
-            Problem::new(
-                422,
-                crate::services::problems::ProblemKind::Validation,
-                "Invalid input",
-                "limit: must be a number",
-            )
-            .with_field("limit")
-        }),
-        None => Ok(None),
-    }
-}
-
 async fn list_users(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let query = PeopleQuery {
         company: request.query_param("company").map(str::to_string),
         search: request.query_param("search").map(str::to_string),
         cursor: request.query_param("cursor").map(str::to_string),
-        limit: limit_of(request)?,
+        limit: request.limit_param()?,
     };
     Ok(ApiResponse::json(200, &api.core.list_users(who, &query).await?))
 }
@@ -266,7 +256,7 @@ async fn account_changes(api: &Api, request: &ApiRequest, _: Params) -> Result<A
             who,
             request.query_param("company"),
             request.query_param("cursor"),
-            limit_of(request)?,
+            request.limit_param()?,
         )
         .await?;
     Ok(ApiResponse::json(200, &page))
@@ -306,7 +296,7 @@ async fn list_access_requests(api: &Api, request: &ApiRequest, _: Params) -> Res
             who,
             request.query_param("company"),
             request.query_param("cursor"),
-            limit_of(request)?,
+            request.limit_param()?,
         )
         .await?;
     Ok(ApiResponse::json(200, &page))
@@ -327,7 +317,7 @@ async fn list_companies(api: &Api, request: &ApiRequest, _: Params) -> Result<Ap
             who,
             request.query_param("search"),
             request.query_param("cursor"),
-            limit_of(request)?,
+            request.limit_param()?,
         )
         .await?;
     Ok(ApiResponse::json(200, &page))

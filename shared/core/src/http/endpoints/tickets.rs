@@ -6,7 +6,6 @@ use crate::http::openapi::{json, query, Doc, Link, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::services::problems::ProblemKind;
 use crate::services::ticket_id;
 use crate::services::tickets::lists::{ListRequest, TicketPage};
 use crate::services::tickets::status::{StatusChange, StatusChanged};
@@ -88,12 +87,7 @@ async fn create_ticket(api: &Api, request: &ApiRequest, _: Params) -> Result<Api
 
 async fn list_tickets(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let limit = match request.query_param("limit") {
-        Some(l) => Some(l.parse::<usize>().map_err(|_| {
-            Problem::new(422, ProblemKind::Validation, "Invalid input", "limit: must be a number").with_field("limit")
-        })?),
-        None => None,
-    };
+    let limit = request.limit_param()?;
     let list = ListRequest {
         view: request.query_param("view").map(str::to_string),
         company: request.query_param("company").map(str::to_string),

@@ -3,7 +3,7 @@
 //! invitations or approvals, and its people are deactivated with it (each as an account
 //! change, Cognito disabling them on AWS); reactivating it brings back exactly those.
 
-use super::directory::{page_of, summary_of, CompanyPage};
+use super::directory::{page_of, search_of, summary_of, CompanyPage};
 use crate::domain::company::{Company, CompanyPatch};
 use crate::domain::directory::{state_name, FieldChange};
 use crate::domain::people::{User, UserState};
@@ -33,7 +33,7 @@ impl Core {
         let mut query = Query::new(Index::Gsi3, store::ALL_COMPANIES);
         query.limit = limit;
         query.after = after;
-        if let Some(prefix) = validate::optional_line("search", search, 200)? {
+        if let Some(prefix) = search_of(search, 200)? {
             query.sort = crate::ports::SortKey::BeginsWith(prefix.to_lowercase());
         }
         let page = self.table.query(&query).await?;

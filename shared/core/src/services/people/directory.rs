@@ -48,11 +48,48 @@ page_type! {
 
 /// The query of a people list: which company (staff; everyone else lists their own), a
 /// name prefix or an exact email, a cursor and a page size.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
 pub struct PeopleQuery {
+    /// Staff: the company to list (everyone else lists their own).
+    #[param(nullable = false)]
     pub company: Option<String>,
+    /// The start of a name, or a whole email address.
+    #[param(nullable = false, max_length = 120)]
     pub search: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(nullable = false)]
     pub cursor: Option<String>,
+    /// At most this many (25 when absent).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<usize>,
+}
+
+/// The query of the record of changes and of access requests.
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+pub struct CompanyPageQuery {
+    /// Staff: the company (all of them when absent, for access requests; staff's own for
+    /// changes); everyone else gets their own.
+    #[param(nullable = false)]
+    pub company: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(nullable = false)]
+    pub cursor: Option<String>,
+    /// At most this many (25 when absent).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<usize>,
+}
+
+/// The query of staff's list of companies.
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+pub struct CompanySearch {
+    /// The start of a company's name.
+    #[param(nullable = false, max_length = 200)]
+    pub search: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(nullable = false)]
+    pub cursor: Option<String>,
+    /// At most this many (25 when absent).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -67,6 +104,15 @@ pub(crate) fn page_of(cursor: Option<&str>, limit: Option<usize>) -> Result<(usi
         None => None,
     };
     Ok((limit, after))
+}
+
+/// A list's `search`: at most `max` characters as sent (what the API document says), then
+/// trimmed; empty is none.
+pub(crate) fn search_of(raw: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
+    if raw.is_some_and(|s| s.chars().count() > max) {
+        return Err(Invalid::new("search", format!("must be at most {max} characters")));
+    }
+    validate::optional_line("search", raw, max)
 }
 
 /// The company a request names: staff may name any; everyone else gets their own.
@@ -246,7 +292,7 @@ impl Core {
             return Err(managers_only());
         }
         let (limit, after) = page_of(request.cursor.as_deref(), request.limit)?;
-        let search = validate::optional_line("search", request.search.as_deref(), 120)?;
+        let search = search_of(request.search.as_deref(), 120)?;
         if let Some(email) = search.as_deref().filter(|s| s.contains('@')) {
             let email = crate::domain::ids::Email::new(validate::email("search", Some(email))?);
             let found = self
