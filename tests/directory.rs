@@ -409,6 +409,24 @@ async fn password_resets_and_the_public_forms_say_nothing_of_who_exists(desk: De
     assert_eq!((status, status2, &first), (202, 202, &second));
     desk.deliver_now().await;
     assert_eq!(desk.mails_of("account_exists").await.len(), 1);
+    let (_, pending) = desk.call("GET", "/v1/access-requests", Some(&admin), None).await;
+    let pending = pending["items"].as_array().unwrap().clone();
+    assert_eq!(pending.len(), 1, "only the new address asked: {pending:?}");
+    let id = pending[0]["id"].as_str().unwrap().to_string();
+
+    // Undecided, a request lapses after 14 days: off the lists, and nothing to decide.
+    desk.advance_seconds(15 * 24 * 3600);
+    let (_, lapsed) = desk.call("GET", "/v1/access-requests", Some(&admin), None).await;
+    assert_eq!(lapsed["items"], json!([]), "{lapsed}");
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/access-requests/{id}/decision"),
+            Some(&admin),
+            Some(json!({"decision": "reject"})),
+        )
+        .await;
+    assert_eq!(status, 404);
 
     // One email is mailed a few times at most, then the form pauses.
     let mut statuses = Vec::new();
