@@ -294,8 +294,15 @@ mod tests {
     }
 
     #[test]
-    fn other_items_are_left_alone() {
-        let company = Item::new("COMPANY#ACME", "META", json!({"code": "ACME"}));
-        assert!(upgrade(&company, &Timers::default()).unwrap().is_none());
+    fn items_in_the_current_layout_and_other_kinds_are_left_alone() {
+        let company: crate::domain::company::Company = serde_json::from_value(json!({
+            "code": "ACME", "name": "Acme Billing", "first_level_support_email": "help@acme.test",
+            "created_at": "2026-11-02T09:00:00Z", "active": true,
+        }))
+        .unwrap();
+        let listed = store::company_item(&company, 3);
+        assert!(upgrade(&listed, &Timers::default()).unwrap().is_none());
+        let guest_key = Item::new("GUESTKEY#abc", "META", json!({"ticket_id": "t_1"}));
+        assert!(upgrade(&guest_key, &Timers::default()).unwrap().is_none());
     }
 }
