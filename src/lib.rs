@@ -18,6 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, Notify};
 
+pub mod portal;
+
 /// Uploads are at most 20 MB; an inbound raw mail carries up to 20 MB of attachments in
 /// base64 (a third more). JSON bodies have their own, far smaller limit.
 const MAX_REQUEST_BODY: usize = 32 * 1024 * 1024;
@@ -305,6 +307,16 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let started = Instant::now();
+    if portal::is_portal_path(uri.path()) {
+        if method == Method::GET || method == Method::HEAD {
+            return portal::serve(uri.path(), &headers, method == Method::HEAD);
+        }
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(axum::http::header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
+    }
     let caller = match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         None => Caller::Anonymous,
         Some(value) => match value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {

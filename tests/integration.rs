@@ -11,6 +11,7 @@
 //! - `migration`: a table of the first item layout brought to the current one.
 //! - `directory`: invitations, access requests, account management, password resets.
 //! - `people`: signing in, refreshing and signing out; failed sign-ins paused.
+//! - `portal`: the web portal in a real browser (chromium), the seeds' flows end to end.
 //! - `table_contract`: the `Table` port's promises, once, on SQLite and on DynamoDB.
 //! - `template`: the SAM template held to the code, and the generated files to their source.
 //! - `trust`: the promises of SECURITY.md.
@@ -24,6 +25,7 @@ mod lambda_runtime;
 mod mail;
 mod migration;
 mod people;
+mod portal;
 mod rules;
 mod table_contract;
 mod template;

@@ -204,16 +204,30 @@ impl Desk {
         self.core().suppression(address).await.unwrap().is_some()
     }
 
-    /// The guest link of a ticket (path and query), from its receipt mail.
-    pub async fn guest_link(&self, number: &str) -> String {
+    /// The guest link of a ticket, from its receipt mail: the portal page it opens
+    /// (`/portal/guest/{id}#key=…`).
+    pub async fn guest_page(&self, number: &str) -> String {
         let receipt = self
             .mails_of("ticket_received")
             .await
             .into_iter()
             .find(|m| m.subject.contains(number))
             .expect("a receipt was mailed");
-        let start = receipt.text.find("/v1/guest/").expect("the receipt holds a guest link");
+        let start = receipt
+            .text
+            .find("/portal/guest/")
+            .expect("the receipt holds a guest link");
         receipt.text[start..].split_whitespace().next().unwrap().to_string()
+    }
+
+    /// The API path the guest page calls with the mailed key: `/v1/guest/tickets/{id}?key=…`.
+    pub async fn guest_link(&self, number: &str) -> String {
+        let page = self.guest_page(number).await;
+        let (id, key) = page
+            .trim_start_matches("/portal/guest/")
+            .split_once("#key=")
+            .expect("the guest page carries its key in the fragment");
+        format!("/v1/guest/tickets/{id}?key={key}")
     }
 }
 

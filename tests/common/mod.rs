@@ -10,12 +10,14 @@ mod network;
 pub use network::{Fault, FaultProxy, Relay, DYNAMODB, DYNAMODB_WRITES};
 
 mod aws;
+mod browser;
 mod desk;
 mod events;
 mod fixtures;
 mod mail;
 
 pub use aws::*;
+pub use browser::*;
 pub use desk::*;
 pub use events::*;
 pub use fixtures::*;

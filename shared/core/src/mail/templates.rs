@@ -241,7 +241,7 @@ mod tests {
                 "description": "It <b>fails</b>",
             },
             "link": "https://portal.test/v1/tickets/t_1",
-            "guest_link": "https://portal.test/v1/guest/tickets/t_1?key=k",
+            "guest_link": "https://portal.test/portal/guest/t_1#key=k",
             "company_name": "ACME Inc", "author": "Sam <support>", "body": "<img src=x onerror=alert(1)>",
             "status_label": "Resolved", "status_text": "Done.", "reminder_number": 1,
             "resolves_at": "2026-11-10T09:00:00Z", "closes_at": "2026-11-10T09:00:00Z",

@@ -256,8 +256,9 @@ impl<'a> Outbox<'a> {
     /// Mails for a ticket just filed (seeds 000, 003): the receipt with the guest link to the
     /// contact, the ticket to its desk, and urgent ones to on-call at once.
     pub fn ticket_filed(&mut self, ticket: &Ticket, company: &Company, guest_key: &str) {
+        // The portal's guest page; the key rides in the fragment, which no server logs.
         let guest_link = format!(
-            "{}/v1/guest/tickets/{}?key={guest_key}",
+            "{}/portal/guest/{}#key={guest_key}",
             self.core.settings.public_base_url, ticket.id
         );
         self.mail(

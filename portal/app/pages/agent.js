@@ -1,0 +1,71 @@
+// The support side's pages: the queues (the vendor desk, a company's internal desk for its
+// admins, mine) and the inbound mail held for review.
+import * as api from "../api.js";
+import { t } from "../i18n.js";
+import { h, field, onSubmit, time } from "../ui.js";
+import { heading } from "../main.js";
+import { caseList } from "./cases.js";
+
+export async function queue(main, _params, me) {
+  heading(t("queue.title"));
+  const agent = me.standing === "agent";
+  const columns = ["number", "subject", "company", "status", "assignee", "updated"];
+  const holder = h("div");
+  const show = async (company) => {
+    const lists = agent
+      ? [
+          caseList({ title: t("queue.vendor"), view: "queue", id: "q-vendor", columns }),
+          caseList({ title: t("queue.mine"), view: "mine", id: "q-mine", columns }),
+          ...(company ? [caseList({ title: `${t("home.company")}: ${company}`, view: "company", company, id: "q-company", columns })] : []),
+        ]
+      : [caseList({ title: t("queue.internal"), view: "queue", id: "q-internal", columns })];
+    holder.replaceChildren(...lists.map((l) => l.section));
+    await Promise.all(lists.map((l) => l.load()));
+  };
+  if (agent) {
+    const filter = h(
+      "form",
+      { class: "inline", novalidate: true },
+      field({ name: "company", label: t("queue.company") }),
+      h("button", { type: "submit" }, t("queue.show")),
+    );
+    onSubmit(filter, (data) => show(data.get("company").trim().toUpperCase()));
+    main.append(filter);
+  }
+  main.append(holder);
+  await show("");
+}
+
+export async function heldMail(main) {
+  heading(t("held.title"));
+  const { items } = await api.get("/v1/held-mail");
+  if (!items.length) {
+    main.append(h("p", { class: "empty" }, t("held.empty")));
+    return;
+  }
+  main.append(
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, [t("held.received"), t("held.from"), t("held.subject"), t("held.reason")].map((c) => h("th", { scope: "col" }, c)))),
+        h(
+          "tbody",
+          {},
+          items.map((m) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, time(m.received_at)),
+              h("td", {}, m.from),
+              h("td", {}, m.ticket_id ? h("a", { href: `/portal/cases/${encodeURIComponent(m.ticket_id)}` }, m.subject) : m.subject),
+              h("td", {}, `${m.outcome}: ${m.detail}`),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,354 @@
+//! The portal in a real browser (headless chromium through chromedriver), on the local
+//! server, walking the seeds' flows as people would: request access → a staff admin
+//! approves → set the password from the mail → sign in → file a Missing ERA case with two
+//! claim numbers and a file → the guest link from the receipt → an agent answers → the
+//! client sees the unseen badge and replies → the agent resolves → the client closes; a
+//! collaborator from another company sees only that case; a client user is refused the
+//! vendor desk. Every page is checked with axe-core (no serious or critical violation),
+//! photographed at 390 px and 1280 px (target/portal-screenshots/), and its load figures
+//! printed. The portal calls only the public API, whose two engines the other tests hold
+//! to the same behaviour, so the browser runs against the local one.
+
+use crate::common::*;
+use serde_json::json;
+
+/// The set-password (or confirm-email) link in the newest mail to `to`, as a portal path.
+async fn mailed_link(desk: &Desk, to: &str, page: &str) -> String {
+    desk.deliver_now().await;
+    let mails = desk.mails().await;
+    let mail = mails
+        .iter()
+        .rev()
+        .find(|m| m.to.contains(to) && m.text.contains(page))
+        .unwrap_or_else(|| panic!("no mail to {to} links {page}"));
+    let start = mail.text.find(page).unwrap();
+    mail.text[start..].split_whitespace().next().unwrap().to_string()
+}
+
+/// A person with a password: invited by the staff admin through the API, their password
+/// set from the mailed link through the API.
+async fn person(desk: &Desk, root: &str, email: &str, name: &str, company: &str, role: &str) {
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/users",
+            Some(root),
+            Some(json!({"email": email, "name": name, "company": company, "roles": [role]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let link = mailed_link(desk, email, "/portal/set-password#token=").await;
+    let token = link.split("#token=").nth(1).unwrap();
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/passwords",
+            None,
+            Some(json!({"token": token, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_walk_the_portal_in_a_real_browser() {
+    let _turn = heavy_turn().await;
+    let started = std::time::Instant::now();
+    let desk = Desk::local().await;
+    let root = first_staff_admin(&desk).await;
+    for (code, support) in [("ACME", "support@acme.test"), ("OTHER", "help@other.test")] {
+        let (status, body) = desk
+            .call(
+                "POST",
+                "/v1/companies",
+                Some(&root),
+                Some(json!({"code": code, "name": format!("{code} Billing"), "first_level_support_email": support})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    person(&desk, &root, "agent@vendor.test", "Alex Agent", "VENDOR", "agent_l1").await;
+    person(&desk, &root, "eve@other.test", "Eve Other", "OTHER", "adjuster").await;
+    person(&desk, &root, "adam@acme.test", "Adam Adjuster", "ACME", "adjuster").await;
+    let browser = Browser::start(&desk.base).await;
+    let mut pages = Vec::new();
+
+    // A newcomer opens the portal: the sign-in page, with the way to ask for access.
+    browser.open("/").await;
+    assert_eq!(browser.path().await, "/portal/sign-in");
+    pages.push(browser.check_page("sign-in").await);
+    browser.open("/portal/forgot-password").await;
+    pages.push(browser.check_page("forgot-password").await);
+    browser.open("/portal/sign-in").await;
+    browser.press_in("main", "No account yet? Request access").await;
+    browser.sees("Request access").await;
+    browser.open("/portal/request-access").await;
+    pages.push(browser.check_page("request-access").await);
+    // A bad address is refused next to its field, nothing sent.
+    browser.fill("Full name", "Cleo Client").await;
+    browser.fill("Work email", "cleo-at-acme").await;
+    browser.fill("Company code", "ACME").await;
+    browser
+        .fill(
+            "What you need access for",
+            "I file Missing ERA cases for our billing team.",
+        )
+        .await;
+    browser.press_in("main", "Send the request").await;
+    browser
+        .wait_until("document.querySelector('.field[data-field=\"email\"] .error:not([hidden])')")
+        .await;
+    browser.fill("Work email", "cleo@acme.test").await;
+    browser.press_in("main", "Send the request").await;
+    browser.sees("Your request is on its way").await;
+
+    // The staff admin approves her as a Claims Supervisor (a client admin role).
+    browser.sign_in("root@vendor.test", PASSWORD).await;
+    browser.press("Access requests").await;
+    browser.sees("Cleo Client").await;
+    browser.tick("Claims Supervisor").await;
+    browser.press_in("main", "Approve").await;
+    browser.sees("No request waits").await;
+    browser.sign_out().await;
+
+    // The mailed link: she chooses her password (two that differ are refused first).
+    let link = mailed_link(&desk, "cleo@acme.test", "/portal/set-password#token=").await;
+    browser.open(&link).await;
+    pages.push(browser.check_page("set-password").await);
+    browser.fill("New password", PASSWORD).await;
+    browser.fill("Repeat the password", "something-else-1A").await;
+    browser.press_in("main", "Set password").await;
+    browser.sees("The two passwords differ").await;
+    browser.fill("Repeat the password", PASSWORD).await;
+    browser.press_in("main", "Set password").await;
+    browser.sees("Your password is set").await;
+
+    // She signs in: her lists are empty; she files a Missing ERA case.
+    browser.sign_in("cleo@acme.test", PASSWORD).await;
+    browser.sees("My open cases").await;
+    browser.sees("Cases I collaborate on").await;
+    browser.open("/portal/new").await;
+    pages.push(browser.check_page("new-case").await);
+    browser.choose("Send to", "vendor").await;
+    browser.choose("Type", "missing_era").await;
+    // The type's own fields appear, each marked required.
+    browser.sees("Details for this type").await;
+    browser.fill("Provider", "Sunrise Clinic").await;
+    browser.fill("Payer", "Blue Payer").await;
+    browser.fill("Check number", "CHK-4471").await;
+    browser.fill("Subject", "ERA missing for check CHK-4471").await;
+    browser
+        .fill(
+            "Description",
+            "The payer says the ERA was sent on 28 October; we never got it.",
+        )
+        .await;
+    browser.fill("Claim numbers", "Claim # 88121; 88122").await;
+    // Too many bytes are refused before anything is uploaded.
+    let files = tempfile::tempdir().unwrap();
+    let big = files.path().join("scan.pdf");
+    std::fs::File::create(&big).unwrap().set_len(21 * 1024 * 1024).unwrap();
+    let chooser = browser
+        .client
+        .find(fantoccini::Locator::Css("input[type=file]"))
+        .await
+        .unwrap();
+    chooser.send_keys(&big.display().to_string()).await.unwrap();
+    browser.sees("a case takes at most 20 MB").await;
+    browser.press_in("main", "Submit the case").await;
+    // The amount and date were left out: the API names the field, shown beside it.
+    browser
+        .wait_until("document.querySelector('[aria-invalid=\"true\"]')")
+        .await;
+    let eob = files.path().join("eob.txt");
+    std::fs::write(&eob, b"EOB for claims 88121 and 88122").unwrap();
+    chooser.clear().await.unwrap();
+    chooser.send_keys(&eob.display().to_string()).await.unwrap();
+    browser.fill("Amount", "1250.00").await;
+    browser.field("Check date").await.send_keys("10282026").await.unwrap();
+    browser.press_in("main", "Submit the case").await;
+    browser.sees("Case ACME-000001 is filed").await;
+    browser.press_in("main", "Open case ACME-000001").await;
+    browser.sees("Claim # 88121; Claim # 88122").await;
+    browser.sees("eob.txt").await;
+    let case_path = browser.path().await;
+    browser.open(&case_path).await;
+    pages.push(browser.check_page("case").await);
+    // She shares the case with a person of another company.
+    browser.fill("Add a collaborator", "eve@other.test").await;
+    browser.press_in("main", "Add").await;
+    browser.sees("eve@other.test").await;
+    browser.sign_out().await;
+
+    // The guest link from the receipt opens the case without signing in; a guest replies.
+    let guest = desk.guest_page("ACME-000001").await;
+    browser.open(&guest).await;
+    browser.sees("ERA missing for check CHK-4471").await;
+    pages.push(browser.check_page("guest").await);
+    browser.fill("Your message", "Our clearinghouse ID is CH-12.").await;
+    browser.press_in("main", "Send").await;
+    browser.sees("Our clearinghouse ID is CH-12.").await;
+
+    // The agent finds it on the vendor desk, takes it, answers, and keeps a note apart.
+    browser.sign_in("agent@vendor.test", PASSWORD).await;
+    browser.open("/portal/queue").await;
+    browser.sees("ACME-000001").await;
+    pages.push(browser.check_page("queue").await);
+    browser.press_in("main", "ACME-000001").await;
+    browser.sees("Your message").await;
+    browser.press_in("main", "Assign to me").await;
+    browser.hears("Status is now Assigned").await;
+    browser
+        .fill(
+            "Your message",
+            "We asked Blue Payer to resend the ERA. What was the check amount?",
+        )
+        .await;
+    browser.press_in("#reply", "Send").await;
+    browser.sees("We asked Blue Payer to resend the ERA.").await;
+    browser.press_in("main", "Wait for customer").await;
+    browser.hears("Status is now Waiting For Customer").await;
+    browser.fill("Your message", "Payer rep: Dana, ticket 5521.").await;
+    browser.tick("Internal note").await;
+    browser.press_in("#reply", "Send").await;
+    browser.sees("Internal notes").await;
+    browser.open("/portal/held-mail").await;
+    pages.push(browser.check_page("held-mail").await);
+    browser.open("/portal/people").await;
+    pages.push(browser.check_page("people").await);
+    browser.sign_out().await;
+
+    // The client sees the unseen badge, opens the case (no internal note), and answers:
+    // the case goes back to support.
+    browser.sign_in("cleo@acme.test", PASSWORD).await;
+    browser
+        .wait_until("document.querySelector('#list-mine tr.is-unseen .unseen')")
+        .await;
+    pages.push(browser.check_page("home").await);
+    browser.press_in("#list-mine", "ACME-000001").await;
+    browser.sees("We asked Blue Payer to resend the ERA.").await;
+    assert!(
+        !browser.main_text().await.contains("Payer rep: Dana"),
+        "a client sees no internal note"
+    );
+    browser
+        .fill("Your message", "Thank you; the check was for $1,250.")
+        .await;
+    browser.press_in("#reply", "Send").await;
+    browser.sees("Pending Support").await;
+    browser.sign_out().await;
+
+    // The agent resolves it.
+    browser.sign_in("agent@vendor.test", PASSWORD).await;
+    browser.open(&case_path).await;
+    browser.press_in("main", "Resolve").await;
+    browser.hears("Status is now Resolved").await;
+    browser.sign_out().await;
+
+    // The client closes it; her profile's date format shows on every page.
+    browser.sign_in("cleo@acme.test", PASSWORD).await;
+    browser.open(&case_path).await;
+    browser.press_in("main", "Close the case").await;
+    browser.client.accept_alert().await.unwrap();
+    browser.hears("Status is now Closed").await;
+    browser.open("/portal/profile").await;
+    pages.push(browser.check_page("profile").await);
+    browser.choose("Date format", "us").await;
+    browser.press_in("main", "Save").await;
+    browser.open("/portal").await;
+    browser.sees("11/02/2026").await;
+    // Spanish, picked from the header, holds across pages.
+    browser
+        .client
+        .find(fantoccini::Locator::Id("language"))
+        .await
+        .unwrap()
+        .select_by_value("es")
+        .await
+        .unwrap();
+    browser.sees("Mis casos abiertos").await;
+    browser.open("/portal/warranty").await;
+    browser.sees("Consulta de número de serie").await;
+    pages.push(browser.check_page("warranty-es").await);
+    browser
+        .client
+        .find(fantoccini::Locator::Id("language"))
+        .await
+        .unwrap()
+        .select_by_value("en")
+        .await
+        .unwrap();
+    browser.sign_out().await;
+
+    // The collaborator from another company sees that case, and nothing else of ACME's.
+    let (status, other) = desk
+        .call(
+            "POST",
+            "/v1/tickets",
+            Some(&desk.token("adam@acme.test", "ACME", claimdesk_core::domain::roles::Role::Adjuster)),
+            Some(ticket_body(None)),
+        )
+        .await;
+    assert_eq!(status, 201, "{other}");
+    browser.sign_in("eve@other.test", PASSWORD).await;
+    browser
+        .wait_until("document.querySelector('#list-collaborating a')")
+        .await;
+    browser.sees("ACME-000001").await;
+    let mine = browser
+        .client
+        .find(fantoccini::Locator::Css("#list-company"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !mine.contains("ACME-"),
+        "another company's list shows no ACME case: {mine}"
+    );
+    browser
+        .open(&format!("/portal/cases/{}", other["id"].as_str().unwrap()))
+        .await;
+    browser.wait_until("document.querySelector('main .form-problem')").await;
+    browser.sign_out().await;
+
+    // A client user (an adjuster) files to their company's desk only, and the vendor desk's
+    // queue refuses them.
+    browser.sign_in("adam@acme.test", PASSWORD).await;
+    browser.open("/portal/new").await;
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("select[name=desk]"))
+            .await
+            .is_err(),
+        "no desk to choose"
+    );
+    browser.sees("Our company's first-level support").await;
+    browser.open("/portal/queue").await;
+    browser.sees("the queue is for the support side").await;
+    browser.sign_out().await;
+
+    // The staff admin's own pages.
+    browser.sign_in("root@vendor.test", PASSWORD).await;
+    browser.open("/portal/access-requests").await;
+    pages.push(browser.check_page("access-requests").await);
+    browser.open("/portal/companies").await;
+    pages.push(browser.check_page("companies").await);
+    browser.sign_out().await;
+
+    let heaviest = pages.iter().max_by_key(|p| p.compressed_bytes).unwrap();
+    let slowest = pages.iter().max_by(|a, b| a.ready_ms.total_cmp(&b.ready_ms)).unwrap();
+    println!(
+        "portal: {} pages checked; the first load (empty cache) transferred {:.1} KB; heaviest page {} at {:.1} KB compressed; slowest {} interactive in {:.0} ms; walk took {:.1} s",
+        pages.len(),
+        pages[0].transfer_bytes as f64 / 1024.0,
+        heaviest.name,
+        heaviest.compressed_bytes as f64 / 1024.0,
+        slowest.name,
+        slowest.ready_ms,
+        started.elapsed().as_secs_f64()
+    );
+    browser.stop().await;
+}
