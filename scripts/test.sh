@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Claimdesk's whole test suite: formatting, lints, unit and integration tests on both
 # engines (the AWS one against the moto emulator), and one release Lambda binary run
-# under a local Lambda runtime API. Run from anywhere: `bash scripts/test.sh`.
-# CI runs exactly this (.ci/run). It installs what it needs into .venv on first use.
+# under a local Lambda runtime API; the portal in headless chromium. Run from anywhere:
+# `bash scripts/test.sh`.
+# CI runs exactly this (.ci/run). It installs what it needs on first use: Python tools into
+# .venv, and Debian's chromium and chromium-driver when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,18 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
     .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
     echo "$want" > "$stamp"
 fi
+
+echo "== Chromium and ChromeDriver for the browser tests (Debian's packages)"
+if ! command -v chromium > /dev/null || ! command -v chromedriver > /dev/null; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -qq chromium chromium-driver > /dev/null 2>&1 \
+        || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium chromium-driver > /dev/null; }
+fi
+export CLAIMDESK_CHROMIUM="$(command -v chromium)"
+export CLAIMDESK_CHROMEDRIVER="$(command -v chromedriver)"
+"$CLAIMDESK_CHROMIUM" --version 2> /dev/null
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -183,7 +183,12 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     println!(
-        "Claimdesk is serving {} with data in {}",
+        "Claimdesk is serving {} with data in {}\n\
+         Open {}/ in a browser: the portal. The API is under /v1 (its document: /v1/openapi.json).\n\
+         A new data folder has nobody to sign in yet: make the first admin with\n  \
+         claimdesk admin create --email you@example.com --name \"Your Name\" --data {}",
+        server.base_url(),
+        data.display(),
         server.base_url(),
         data.display()
     );

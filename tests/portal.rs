@@ -174,6 +174,19 @@ async fn people_walk_the_portal_in_a_real_browser() {
     let case_path = browser.path().await;
     browser.open(&case_path).await;
     pages.push(browser.check_page("case").await);
+    // The file comes back down, byte for byte.
+    browser.press_in("main", "Download eob.txt").await;
+    let downloaded = browser.downloads.join("eob.txt");
+    for _ in 0..200 {
+        if std::fs::read(&downloaded).is_ok_and(|b| !b.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        std::fs::read(&downloaded).expect("the download"),
+        b"EOB for claims 88121 and 88122"
+    );
     // She shares the case with a person of another company.
     browser.fill("Add a collaborator", "eve@other.test").await;
     browser.press_in("main", "Add").await;

@@ -8,4 +8,5 @@ mod fuzz;
 mod holes;
 mod hostile;
 mod limits;
+mod portal_files;
 mod races;
