@@ -110,6 +110,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Approve").await;
     browser.sees("No request waits").await;
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // The mailed link: she chooses her password (two that differ are refused first).
     let link = mailed_link(&desk, "cleo@acme.test", "/portal/set-password#token=").await;
@@ -192,6 +193,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Add").await;
     browser.sees("eve@other.test").await;
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // The guest link from the receipt opens the case without signing in; a guest replies.
     let guest = desk.guest_page("ACME-000001").await;
@@ -230,6 +232,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.open("/portal/people").await;
     pages.push(browser.check_page("people").await);
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // The client sees the unseen badge, opens the case (no internal note), and answers:
     // the case goes back to support.
@@ -244,12 +247,15 @@ async fn people_walk_the_portal_in_a_real_browser() {
         !browser.main_text().await.contains("Payer rep: Dana"),
         "a client sees no internal note"
     );
+    browser.open(&case_path).await;
+    pages.push(browser.check_page("case-conversation").await);
     browser
         .fill("Your message", "Thank you; the check was for $1,250.")
         .await;
     browser.press_in("#reply", "Send").await;
     browser.sees("Pending Support").await;
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // The agent resolves it.
     browser.sign_in("agent@vendor.test", PASSWORD).await;
@@ -257,6 +263,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Resolve").await;
     browser.hears("Status is now Resolved").await;
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // The client closes it; her profile's date format shows on every page.
     browser.sign_in("cleo@acme.test", PASSWORD).await;
@@ -292,6 +299,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
         .await
         .unwrap();
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // The collaborator from another company sees that case, and nothing else of ACME's.
     let (status, other) = desk
@@ -325,6 +333,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
         .await;
     browser.wait_until("document.querySelector('main .form-problem')").await;
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // A client user (an adjuster) files to their company's desk only, and the vendor desk's
     // queue refuses them.
@@ -341,7 +350,30 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("Our company's first-level support").await;
     browser.open("/portal/queue").await;
     browser.sees("the queue is for the support side").await;
+    // What they file goes to their company's first level (seed 000).
+    browser.open("/portal/new").await;
+    browser.choose("Type", "support").await;
+    browser.fill("Subject", "Cannot print the EOB report").await;
+    browser
+        .fill("Description", "The print button does nothing since this morning.")
+        .await;
+    browser.press_in("main", "Submit the case").await;
+    browser.sees("Case ACME-000003 is filed").await;
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
+
+    // A company admin finds it on the company's internal desk and escalates it to the
+    // vendor's help desk.
+    browser.sign_in("cleo@acme.test", PASSWORD).await;
+    browser.open("/portal/queue").await;
+    browser.sees("Our internal desk").await;
+    browser.press_in("#q-internal", "ACME-000003").await;
+    browser.sees("Internal desk").await;
+    browser.press_in("main", "Escalate to the vendor's help desk").await;
+    browser.hears("Status is now").await;
+    browser.sees("Vendor desk").await;
+    browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
     // The staff admin's own pages.
     browser.sign_in("root@vendor.test", PASSWORD).await;
@@ -350,15 +382,16 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.open("/portal/companies").await;
     pages.push(browser.check_page("companies").await);
     browser.sign_out().await;
+    desk.advance_seconds(47 * 60);
 
-    let heaviest = pages.iter().max_by_key(|p| p.compressed_bytes).unwrap();
+    // Every page loads the same files (the shell imports every page's module), so the
+    // first load, with an empty cache, is every page's first load; later ones revalidate.
     let slowest = pages.iter().max_by(|a, b| a.ready_ms.total_cmp(&b.ready_ms)).unwrap();
     println!(
-        "portal: {} pages checked; the first load (empty cache) transferred {:.1} KB; heaviest page {} at {:.1} KB compressed; slowest {} interactive in {:.0} ms; walk took {:.1} s",
+        "portal: {} pages checked; a first load (empty cache) transfers {:.1} KB in {} files; slowest page {} interactive in {:.0} ms; the walk took {:.1} s",
         pages.len(),
         pages[0].transfer_bytes as f64 / 1024.0,
-        heaviest.name,
-        heaviest.compressed_bytes as f64 / 1024.0,
+        pages[0].requests,
         slowest.name,
         slowest.ready_ms,
         started.elapsed().as_secs_f64()

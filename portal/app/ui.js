@@ -42,7 +42,7 @@ export function field({ name, label, kind = "text", required = false, hint, opti
   const described = [hintId, errorId].filter(Boolean).join(" ");
   const common = { id, name, "aria-describedby": described, required, ...attrs };
   let control;
-  if (kind === "textarea") control = h("textarea", { rows: 6, ...common }, value ?? "");
+  if (kind === "textarea") control = h("textarea", { rows: 4, ...common }, value ?? "");
   else if (kind === "select") {
     control = h("select", common, (options || []).map(([v, l]) => h("option", { value: v, selected: v === value }, l)));
   } else control = h("input", { type: kind, value: value ?? undefined, ...common });

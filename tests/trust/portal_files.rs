@@ -79,3 +79,39 @@ async fn the_portal_serves_its_own_files_only_with_its_security_headers() {
         .unwrap()
         .starts_with("application/problem+json"));
 }
+
+/// The portal writes what people typed as text: no script of it parses HTML from strings
+/// or runs strings as code.
+#[test]
+fn the_portal_never_turns_strings_into_markup_or_code() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "js" || e == "html") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("portal"),
+        &mut files,
+    );
+    assert!(files.len() > 5, "the portal's files: {files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+            "<script>",
+        ] {
+            assert!(!text.contains(sink), "{} uses {sink}", file.display());
+        }
+    }
+}
