@@ -67,6 +67,25 @@ async fn people_walk_the_portal_in_a_real_browser() {
             .await;
         assert_eq!(status, 201, "{body}");
     }
+    // A unit ACME sold, waiting for its warranty registration (seed 004).
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/products",
+            Some(&root),
+            Some(json!({"sku": "PUMP-1", "name": "Field pump", "warranty_months": 24})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/serials",
+            Some(&root),
+            Some(json!({"serial": "SN-7001", "sku": "PUMP-1", "dealer_company": "ACME"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
     person(&desk, &root, "agent@vendor.test", "Alex Agent", "VENDOR", "agent_l1").await;
     person(&desk, &root, "eve@other.test", "Eve Other", "OTHER", "adjuster").await;
     person(&desk, &root, "adam@acme.test", "Adam Adjuster", "ACME", "adjuster").await;
@@ -298,6 +317,23 @@ async fn people_walk_the_portal_in_a_real_browser() {
         .select_by_value("en")
         .await
         .unwrap();
+    // The dealer registers the unit waiting on its list, then looks it up.
+    browser.sees("Units pending registration").await;
+    browser.press_in("main", "Register SN-7001").await;
+    browser.fill("End customer", "Bo Farmer").await;
+    browser
+        .field("Delivery date")
+        .await
+        .send_keys("10012026")
+        .await
+        .unwrap();
+    browser.press_in("main", "Register the warranty").await;
+    browser.sees("The warranty for SN-7001 is registered").await;
+    browser.sees("Every unit of yours is registered").await;
+    browser.fill("Serial number", "SN-7001").await;
+    browser.press_in("main", "Look up").await;
+    browser.sees("Warranty until").await;
+    browser.sees("10/01/2028").await;
     browser.sign_out().await;
     desk.advance_seconds(47 * 60);
 

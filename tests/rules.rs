@@ -472,6 +472,97 @@ async fn a_dealer_registers_its_serial_once_and_others_see_dates_but_not_custome
     assert!(!theirs.to_string().contains("Bo Farmer"));
 }
 
+/// Seed 004's "units pending registration": a dealer's serials wait on its list until their
+/// warranty is registered; another company never sees them; staff name the dealer.
+async fn a_dealers_units_wait_on_its_list_until_their_warranty_is_registered(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/products",
+            Some(&cast.agent),
+            Some(json!({"sku": "PUMP-2", "name": "Pump", "warranty_months": 12})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for serial in ["SN-300", "SN-100", "SN-200"] {
+        let (status, body) = desk
+            .call(
+                "POST",
+                "/v1/serials",
+                Some(&cast.agent),
+                Some(json!({"serial": serial, "sku": "PUMP-2", "dealer_company": "ACME"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let serials = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["serial"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (status, page) = desk
+        .call("GET", "/v1/pending-registrations", Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(serials(&page), ["SN-100", "SN-200", "SN-300"], "by serial number");
+    // A page at a time.
+    let (_, first) = desk
+        .call("GET", "/v1/pending-registrations?limit=2", Some(&cast.admin), None)
+        .await;
+    assert_eq!(serials(&first), ["SN-100", "SN-200"]);
+    let cursor = first["next_cursor"].as_str().expect("more");
+    let (_, rest) = desk
+        .call(
+            "GET",
+            &format!("/v1/pending-registrations?limit=2&cursor={cursor}"),
+            Some(&cast.admin),
+            None,
+        )
+        .await;
+    assert_eq!(serials(&rest), ["SN-300"]);
+    // Registered, it leaves the list.
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/warranties",
+            Some(&cast.admin),
+            Some(json!({"serial": "SN-200", "end_customer": {"name": "Bo Farmer"}, "delivery_date": "2026-10-01"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, page) = desk
+        .call("GET", "/v1/pending-registrations", Some(&cast.client), None)
+        .await;
+    assert_eq!(serials(&page), ["SN-100", "SN-300"]);
+    // Another company has none of them; it cannot ask for ACME's.
+    let (_, theirs) = desk
+        .call("GET", "/v1/pending-registrations", Some(&cast.other_admin), None)
+        .await;
+    assert_eq!(serials(&theirs), Vec::<String>::new());
+    let (status, problem) = desk
+        .call(
+            "GET",
+            "/v1/pending-registrations?dealer=ACME",
+            Some(&cast.other_admin),
+            None,
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("dealer")));
+    // Staff name the dealer.
+    let (status, problem) = desk
+        .call("GET", "/v1/pending-registrations", Some(&cast.agent), None)
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("dealer")));
+    let (_, staff) = desk
+        .call("GET", "/v1/pending-registrations?dealer=ACME", Some(&cast.agent), None)
+        .await;
+    assert_eq!(serials(&staff), ["SN-100", "SN-300"]);
+}
+
 async fn the_openapi_document_is_served(desk: Desk) {
     let (status, doc) = desk.call("GET", "/v1/openapi.json", None, None).await;
     assert_eq!(status, 200);
@@ -567,6 +658,7 @@ on_both_engines!(
     collaborators_and_guests_view_and_reply_and_revoked_keys_open_nothing,
     lists_page_with_opaque_cursors,
     a_dealer_registers_its_serial_once_and_others_see_dates_but_not_customers,
+    a_dealers_units_wait_on_its_list_until_their_warranty_is_registered,
     the_openapi_document_is_served,
     the_new_case_form_files_every_listed_type_with_its_listed_fields,
     the_sweep_reads_due_tickets_only_whatever_the_table_holds,

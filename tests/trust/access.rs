@@ -101,6 +101,9 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("POST", "/v1/serials",                                   [403, 403, 201, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/serials/{serial}",                          [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/warranties",                                [201, 201, 422, 422, 422, 422, 401, 401, 401, 401, 401, 401]),
+    // A dealer's units pending registration: each company lists its own; staff must name
+    // the dealer (this row names none: 422 `dealer`).
+    ("GET",  "/v1/pending-registrations",                     [200, 200, 422, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // People. The owner and OTHER's administrator manage their own company's accounts;

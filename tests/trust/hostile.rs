@@ -500,6 +500,45 @@ async fn profile_and_company_changes_refuse_hostile_input_and_change_nothing(des
     assert!(desk.mails_of("email_confirm").await.is_empty());
 }
 
+/// The list of units pending registration takes only what its document says: a company
+/// code for staff's `dealer`, a cursor it gave out, a page size of 1 to 100.
+async fn pending_registrations_refuse_hostile_queries(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let long = "A".repeat(300);
+    for (query, field) in [
+        ("dealer=AC%20ME", "dealer"),
+        ("dealer=%3Cscript%3E", "dealer"),
+        ("dealer=ACME%0D%0AX-Injected:1", "dealer"),
+        (&*format!("dealer={long}"), "dealer"),
+        ("dealer=ACME&cursor=not-a-cursor", "cursor"),
+        ("dealer=ACME&cursor=%00%FF", "cursor"),
+        ("dealer=ACME&limit=0", "limit"),
+        ("dealer=ACME&limit=1000", "limit"),
+        ("dealer=ACME&limit=ten", "limit"),
+        ("dealer=ACME&limit=-1", "limit"),
+    ] {
+        let (status, problem) = desk
+            .call(
+                "GET",
+                &format!("/v1/pending-registrations?{query}"),
+                Some(&cast.agent),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{query}: {problem}"
+        );
+        assert!(!problem.to_string().contains("X-Injected:1\r"), "{problem}");
+    }
+    // A client names no dealer, not even their own.
+    let (status, problem) = desk
+        .call("GET", "/v1/pending-registrations?dealer=ACME", Some(&cast.client), None)
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("dealer")));
+}
+
 async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     let answer = desk
         .send(
@@ -516,6 +555,7 @@ async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
 
 on_both_engines!(
     sign_in_refuses_hostile_input_before_looking_at_any_account,
+    pending_registrations_refuse_hostile_queries,
     people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing,
     profile_and_company_changes_refuse_hostile_input_and_change_nothing,
     markup_is_kept_as_text_by_the_api_and_escaped_in_mail,

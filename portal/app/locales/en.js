@@ -257,4 +257,7 @@ export const en = {
   "requests.state.rejected": "rejected",
   "requests.state.lapsed": "lapsed",
   "case.message": "Your message",
+  "warranty.pending": "Units pending registration",
+  "warranty.nonePending": "Every unit of yours is registered.",
+  "warranty.registerThis": "Register",
 };

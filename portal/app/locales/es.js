@@ -257,4 +257,7 @@ export const es = {
   "requests.state.rejected": "rechazada",
   "requests.state.lapsed": "caducada",
   "case.message": "Su mensaje",
+  "warranty.pending": "Unidades pendientes de registro",
+  "warranty.nonePending": "Todas sus unidades están registradas.",
+  "warranty.registerThis": "Registrar",
 };

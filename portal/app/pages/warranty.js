@@ -29,7 +29,49 @@ function lookupResult(found) {
   );
 }
 
-export async function page(main) {
+/** The company's units waiting for their warranty registration (seed 004), each with a
+ * button that starts its registration below. */
+function pendingUnits(register) {
+  const section = h("section", { "aria-labelledby": "units-h" }, h("h2", { id: "units-h" }, t("warranty.pending")));
+  const list = h("div");
+  section.append(list);
+  const load = async () => {
+    const page = await api.get("/v1/pending-registrations?limit=100");
+    if (!page.items.length) return list.replaceChildren(h("p", { class: "empty" }, t("warranty.nonePending")));
+    list.replaceChildren(
+      h(
+        "ul",
+        { class: "units" },
+        page.items.map((unit) =>
+          h(
+            "li",
+            {},
+            `${unit.serial} · ${unit.sku} · `,
+            time(unit.created_at, false),
+            " ",
+            h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                onclick: () => {
+                  const serial = register.querySelector('[name="serial"]');
+                  serial.value = unit.serial;
+                  register.querySelector('[name="end_customer.name"]').focus();
+                },
+              },
+              t("warranty.registerThis"),
+              h("span", { class: "visually-hidden" }, ` ${unit.serial}`),
+            ),
+          ),
+        ),
+      ),
+    );
+  };
+  return { section, load };
+}
+
+export async function page(main, _params, me) {
   heading(t("warranty.title"));
   const result = h("div");
   const lookup = h(
@@ -60,7 +102,12 @@ export async function page(main) {
     await api.post("/v1/warranties", { serial, end_customer: customer, delivery_date: data.get("delivery_date") });
     announce(t("warranty.done", { serial }));
     register.reset();
+    register.querySelector(".notice")?.remove();
     register.prepend(h("p", { class: "notice", role: "status" }, t("warranty.done", { serial })));
+    await units?.load();
   });
-  main.append(h("h2", {}, t("warranty.lookup")), lookup, result, register);
+  // Staff see every dealer's units through the lookup; a dealer's people see their own list.
+  const units = me.standing === "agent" ? null : pendingUnits(register);
+  main.append(...[units?.section, h("h2", {}, t("warranty.lookup")), lookup, result, register].filter(Boolean));
+  await units?.load();
 }

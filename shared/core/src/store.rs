@@ -21,7 +21,7 @@
 //! | inbound seen once | INBOUND#sha256      | META                     | TTL                              |
 //! | suppressed address| SUPPRESS#address    | META                     |                                  |
 //! | product           | PRODUCT#sku         | META                     |                                  |
-//! | serial            | SERIAL#serial       | META                     |                                  |
+//! | serial            | SERIAL#serial       | META                     | gsi2 UNITS#dealer while unregistered |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
 //! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
 //! | item layout       | LAYOUT              | META                     |                                  |
@@ -213,6 +213,26 @@ pub fn company_item(company: &Company, version: u64) -> Item {
     item.version = version;
     let sort = format!("{}#{}", company.name.to_lowercase(), company.code);
     item.gsi3 = Some(IndexKey::new(ALL_COMPANIES, sort));
+    item
+}
+
+/// A dealer's units waiting for their warranty registration, on gsi2 by serial (seed 004).
+pub fn pending_units_view(dealer: &str) -> String {
+    format!("UNITS#{dealer}")
+}
+
+/// A serial's item: on its dealer's list of units pending registration (with the record as
+/// the listing's summary) until the warranty is registered; then off it.
+pub fn serial_item(serial: &crate::domain::warranty::Serial, version: u64) -> Item {
+    let mut item = Item::new(serial_pk(&serial.serial), META, to_data(serial));
+    item.version = version;
+    if serial.registration.is_none() {
+        item.summary = Some(to_data(serial));
+        item.gsi2 = Some(IndexKey::new(
+            pending_units_view(&serial.dealer_company),
+            serial.serial.clone(),
+        ));
+    }
     item
 }
 

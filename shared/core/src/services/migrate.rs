@@ -25,7 +25,8 @@ use serde::{Deserialize, Serialize};
 
 /// The item layout this release writes (1: the first; 2: issue 12's lean layout).
 /// 3: companies on staff's list (gsi3) and users on their company's (gsi2), issue 13.
-pub const LAYOUT: u32 = 3;
+/// 4: unregistered serials on their dealer's list of units pending registration (gsi2).
+pub const LAYOUT: u32 = 4;
 
 /// The table's own record of the layout it was last brought to, so that a start does not
 /// walk a table that is already current.
@@ -145,6 +146,12 @@ pub fn upgrade(item: &Item, timers: &crate::domain::lifecycle::Timers) -> Result
         let company: crate::domain::company::Company = store::from_item(item)?;
         let current = store::company_item(&company, item.version);
         return Ok((current.gsi3 != item.gsi3 || current.summary != item.summary).then_some(current));
+    }
+    // A dealer's units pending registration (layout 4).
+    if item.sk == store::META && item.pk.starts_with("SERIAL#") {
+        let serial: crate::domain::warranty::Serial = store::from_item(item)?;
+        let current = store::serial_item(&serial, item.version);
+        return Ok((current.gsi2 != item.gsi2 || current.summary != item.summary).then_some(current));
     }
     if item.sk == store::META && item.pk.starts_with("USER#") {
         let user: crate::domain::people::User = store::from_item(item)?;
@@ -291,6 +298,36 @@ mod tests {
         assert_eq!(notice.mails[0].state, DeliveryState::Sent);
         assert_eq!(notice.mails[0].prerendered, None);
         assert!(upgraded.data.to_string().len() < first_layout_mail("sent").data.to_string().len());
+    }
+
+    #[test]
+    fn an_unregistered_serial_joins_its_dealers_list_and_a_registered_one_stays_off_it() {
+        let serial: crate::domain::warranty::Serial = serde_json::from_value(json!({
+            "serial": "SN-1", "sku": "PUMP-1", "dealer_company": "ACME",
+            "created_by": "agent@vendor.test", "created_at": "2026-11-02T09:00:00Z",
+        }))
+        .unwrap();
+        // Layout 3 wrote a serial as its record alone.
+        let before = Item::new("SERIAL#SN-1", "META", store::to_data(&serial));
+        let upgraded = upgrade(&before, &Timers::default()).unwrap().expect("listed now");
+        let key = upgraded.gsi2.clone().expect("on the dealer's list");
+        assert_eq!((key.pk.as_str(), key.sk.as_str()), ("UNITS#ACME", "SN-1"));
+        assert_eq!(upgraded.version, before.version, "the record keeps its version");
+        assert!(
+            upgrade(&upgraded, &Timers::default()).unwrap().is_none(),
+            "a second run changes nothing"
+        );
+        let mut registered = serial.clone();
+        registered.registration = Some(
+            serde_json::from_value(json!({
+                "end_customer": {"name": "Bo"}, "delivery_date": "2026-10-01",
+                "warranty_start": "2026-10-01", "warranty_end": "2027-10-01",
+                "registered_by": "owner@acme.test", "registered_at": "2026-11-02T09:00:00Z",
+            }))
+            .unwrap(),
+        );
+        let kept = Item::new("SERIAL#SN-1", "META", store::to_data(&registered));
+        assert!(upgrade(&kept, &Timers::default()).unwrap().is_none());
     }
 
     #[test]

@@ -3,11 +3,11 @@
 
 use crate::domain::company::{Company, CompanyDraft};
 use crate::domain::warranty::{Product, ProductDraft, RegistrationDraft, Serial, SerialDraft};
-use crate::http::openapi::{json, Doc, Link};
+use crate::http::openapi::{json, query, Doc, Link};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::services::warranty::SerialLookup;
+use crate::services::warranty::{SerialLookup, UnitPage, UnitQuery};
 
 pub const FUNCTIONS: &[&Function] = &[
     &CREATE_COMPANY,
@@ -15,6 +15,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &CREATE_SERIAL,
     &LOOKUP_SERIAL,
     &REGISTER_WARRANTY,
+    &PENDING_REGISTRATIONS,
 ];
 
 declare! {
@@ -64,6 +65,29 @@ declare! {
                 .answers(201, "Registered", json::<Serial>)
                 .idempotent(),
     }
+}
+
+declare! {
+    PENDING_REGISTRATIONS = "pending-registrations", "a dealer's units pending registration", grants [ReadTable] {
+        GET "/v1/pending-registrations" Token => pending_registrations,
+            Doc::new("listPendingRegistrations", "A dealer's units whose warranty is not registered yet, by serial (seed 004)")
+                .query(query::<UnitQuery>)
+                .answers(200, "A page of serials", json::<UnitPage>),
+    }
+}
+
+async fn pending_registrations(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let page = api
+        .core
+        .pending_units(
+            who,
+            request.query_param("dealer"),
+            request.query_param("cursor"),
+            request.limit_param()?,
+        )
+        .await?;
+    Ok(ApiResponse::json(200, &page))
 }
 
 async fn create_company(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {

@@ -39,6 +39,8 @@ macro_rules! page_type {
     )+};
 }
 
+pub(crate) use page_type;
+
 page_type! {
     UserPage of User,
     AccountChangePage of AccountChange,

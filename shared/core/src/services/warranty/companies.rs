@@ -60,7 +60,7 @@ impl Core {
             created_at: self.now(),
             registration: None,
         };
-        let item = item_of(store::serial_pk(&record.serial), store::META, &record);
+        let item = store::serial_item(&record, 1);
         Ok(Plan::new(vec![Write::create(item)], record))
     }
 }

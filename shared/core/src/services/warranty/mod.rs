@@ -6,9 +6,10 @@ use crate::domain::roles::Identity;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::warranty::{self, Product, Registration, RegistrationDraft, Serial, WarrantyRefusal};
 use crate::ports::{Index, Query, SortKey, Write};
+use crate::services::people::directory::{page_of, page_type, summary_of};
 use crate::services::problems::ProblemKind;
 use crate::services::tickets::SerialClaim;
-use crate::services::{item_of, Core, Plan, ServiceError};
+use crate::services::{Core, Plan, ServiceError};
 use crate::store;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -50,7 +51,52 @@ impl From<WarrantyRefusal> for ServiceError {
     }
 }
 
+page_type! {
+    UnitPage of Serial,
+}
+
+/// The query of a dealer's units pending registration.
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+pub struct UnitQuery {
+    /// Staff: the dealer company (everyone else lists their own company's units).
+    #[param(nullable = false)]
+    pub dealer: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(nullable = false)]
+    pub cursor: Option<String>,
+    /// At most this many (25 when absent).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<usize>,
+}
+
 impl Core {
+    /// Seed 004's "units pending registration": the serials assigned to a dealer whose
+    /// warranty nobody has registered yet, by serial number. A dealer's people see their
+    /// own company's; staff name the dealer.
+    pub async fn pending_units(
+        &self,
+        who: &Identity,
+        dealer: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<UnitPage, ServiceError> {
+        let dealer = match dealer {
+            Some(code) if who.is_agent() => validate::code("dealer", Some(code), 12)?,
+            Some(_) => return Err(Invalid::new("dealer", "only staff list another company's units").into()),
+            None if who.is_agent() => return Err(Invalid::new("dealer", "is required for staff").into()),
+            None => who.company.to_string(),
+        };
+        let (limit, after) = page_of(cursor, limit)?;
+        let mut query = Query::new(Index::Gsi2, store::pending_units_view(&dealer));
+        query.limit = limit;
+        query.after = after;
+        let page = self.table.query(&query).await?;
+        Ok(UnitPage {
+            items: page.items.iter().map(summary_of).collect::<Result<_, _>>()?,
+            next_cursor: page.next.map(|c| c.encode()),
+        })
+    }
+
     async fn serial_and_product(
         &self,
         serial: &str,
@@ -79,7 +125,8 @@ impl Core {
             .await?
             .ok_or_else(|| Invalid::new("serial", "unknown serial number"))?;
         let registered = warranty::register(&loaded.record, &product, draft, who, self.now())?;
-        let item = item_of(store::serial_pk(&serial_no), store::META, &registered);
+        // Off the dealer's list of units pending registration.
+        let item = store::serial_item(&registered, loaded.version);
         let mut outbox = crate::services::mail::notify::Outbox::new(self);
         outbox.event(
             "warranty.registered",
