@@ -309,6 +309,10 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.open("/portal/warranty").await;
     browser.sees("Consulta de número de serie").await;
     pages.push(browser.check_page("warranty-es").await);
+    // The API's problems are told in the page's language.
+    browser.fill("Número de serie", "NOPE-1").await;
+    browser.press_in("main", "Consultar").await;
+    browser.sees("No se encontró, o no es suyo.").await;
     browser
         .client
         .find(fantoccini::Locator::Id("language"))

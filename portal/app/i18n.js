@@ -32,3 +32,8 @@ export function t(key, vars = {}) {
   const text = dictionaries[lang][key] ?? en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (vars[name] ?? `{${name}}`).toString());
 }
+
+/** Whether the current language has its own text for `key` (not English's fallback). */
+export function has(key) {
+  return key in dictionaries[lang];
+}

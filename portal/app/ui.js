@@ -1,6 +1,6 @@
 // Small helpers every page uses: building elements, announcing to screen readers, showing
 // an API problem next to the field it names, and dates in the person's format.
-import { t, language } from "./i18n.js";
+import { t, language, has } from "./i18n.js";
 import { Problem } from "./api.js";
 
 /** `h("button", { type: "submit", onclick }, "Save")`: an element with its attributes and children. */
@@ -71,6 +71,10 @@ export function clearProblems(form) {
 export function problemText(problem) {
   if (problem instanceof Problem) {
     if (problem.status === 0) return t("app.offline");
+    // The API speaks English; where the portal has the problem type's own sentence in the
+    // page's language it says that (a field's problem keeps the API's detail after it).
+    const kind = problem.type.replace("urn:claimdesk:problem:", "");
+    if (language() !== "en" && kind && has(`problem.${kind}`)) return t(`problem.${kind}`, { detail: problem.detail });
     return problem.detail || problem.title;
   }
   return t("app.error", { detail: String(problem?.message || problem) });
