@@ -92,12 +92,8 @@ function renderHeader() {
     { id: "language", "aria-label": t("app.language"), onchange: (e) => { setLanguage(e.target.value); render(); } },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language(), lang: code }, name)),
   );
-  header.replaceChildren(
-    h("a", { href: "/portal", class: "brand" }, t("app.name")),
-    me ? h("span", { class: "who" }, me.name || me.email) : null,
-    nav,
-    picker,
-  );
+  const parts = [h("a", { href: "/portal", class: "brand" }, t("app.name")), me ? h("span", { class: "who" }, me.name || me.email) : null, nav, picker];
+  header.replaceChildren(...parts.filter(Boolean));
 }
 
 async function signOut() {

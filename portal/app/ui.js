@@ -180,3 +180,20 @@ export function statusBadge(status, subStatus) {
   const label = t(`status.${status}`) + (subStatus ? `: ${subStatus}` : "");
   return h("span", { class: `badge status-${status}` }, label);
 }
+
+/**
+ * A table of `rows` (arrays of cells) under `headers`, each cell naming its column so that
+ * on a phone, where a row becomes a small card, every value keeps its label.
+ */
+export function table(headers, rows) {
+  return h(
+    "div",
+    { class: "table-wrap list" },
+    h(
+      "table",
+      {},
+      h("thead", {}, h("tr", {}, headers.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell, i) => h("td", { "data-label": headers[i] || null }, cell))))),
+    ),
+  );
+}

@@ -287,8 +287,24 @@ impl Browser {
         self.ready().await;
     }
 
+    async fn cdp(&self, command: &'static str, params: Value) {
+        self.client.issue_cmd(Cdp { command, params }).await.expect(command);
+    }
+
+    /// Lays the page out `width` px wide and 844 px high, as on a phone (without the
+    /// mobile viewport's zoom, so the screenshot shows the layout itself).
+    async fn phone(&self, width: u32) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     /// Checks the page as it is now: axe-core finds no serious or critical violation;
-    /// screenshots at 390 px and 1280 px go under target/portal-screenshots/; the load's
+    /// nothing sticks out sideways at 360 px; screenshots at 390 px and 1280 px go under
+    /// target/portal-screenshots/; the load's
     /// figures (from the browser's navigation timing) are printed, not asserted.
     pub async fn check_page(&self, name: &str) -> PageFigures {
         let violations = self
@@ -317,13 +333,56 @@ impl Browser {
             "axe on the {name} page: {}",
             serde_json::to_string_pretty(&grave).unwrap()
         );
-        for width in [390u32, 1280] {
-            self.client.set_window_size(width, 900).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(150)).await;
-            let png = self.client.screenshot().await.unwrap();
-            std::fs::write(self.shots.join(format!("{name}-{width}.png")), png).unwrap();
+        // No value went missing on the way to the screen.
+        let text = self
+            .client
+            .execute("return document.body.innerText;", vec![])
+            .await
+            .unwrap();
+        let text = text.as_str().unwrap_or_default();
+        for word in ["undefined", "null", "NaN", "[object Object]"] {
+            assert!(
+                !text
+                    .split(|c: char| !c.is_alphanumeric() && c != '[' && c != ']')
+                    .any(|w| w == word)
+                    && !text.contains("[object Object]"),
+                "the {name} page shows {word:?}:\n{text}"
+            );
         }
+        // Phone widths are emulated (a headless window is at least 500 px wide): at 360 px
+        // nothing may stick out sideways; the screenshots are at 390 px and 1280 px.
+        for width in [360u32, 390] {
+            self.phone(width).await;
+            // What sticks out is named.
+            let wide = self
+                .client
+                .execute(
+                    "const w = arguments[0];
+                     return [document.documentElement.scrollWidth,
+                             [...document.querySelectorAll('body *')]
+                               .filter(e => e.getBoundingClientRect().right > w + 1)
+                               .slice(-5)
+                               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + (e.textContent || '').trim().slice(0, 40))];",
+                    vec![json!(width)],
+                )
+                .await
+                .unwrap();
+            assert!(
+                wide[0].as_u64().unwrap() <= width as u64,
+                "the {name} page is {} px wide on a {width} px phone; sticking out: {}",
+                wide[0],
+                wide[1]
+            );
+            if width == 390 {
+                let png = self.client.screenshot().await.unwrap();
+                std::fs::write(self.shots.join(format!("{name}-390.png")), png).unwrap();
+            }
+        }
+        self.cdp("Emulation.clearDeviceMetricsOverride", json!({})).await;
         self.client.set_window_size(1280, 900).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}-1280.png")), png).unwrap();
         let figures = self
             .client
             .execute(
@@ -359,6 +418,24 @@ impl Browser {
             figures.axe_minor
         );
         figures
+    }
+}
+
+/// A Chrome DevTools Protocol command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    command: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.command, "params": self.params});
+        (http::Method::POST, Some(body.to_string()))
     }
 }
 

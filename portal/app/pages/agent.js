@@ -2,7 +2,7 @@
 // admins, mine) and the inbound mail held for review.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
-import { h, field, onSubmit, time } from "../ui.js";
+import { h, field, onSubmit, time, table } from "../ui.js";
 import { heading } from "../main.js";
 import { caseList } from "./cases.js";
 
@@ -44,28 +44,14 @@ export async function heldMail(main) {
     return;
   }
   main.append(
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, [t("held.received"), t("held.from"), t("held.subject"), t("held.reason")].map((c) => h("th", { scope: "col" }, c)))),
-        h(
-          "tbody",
-          {},
-          items.map((m) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, time(m.received_at)),
-              h("td", {}, m.from),
-              h("td", {}, m.ticket_id ? h("a", { href: `/portal/cases/${encodeURIComponent(m.ticket_id)}` }, m.subject) : m.subject),
-              h("td", {}, `${m.outcome}: ${m.detail}`),
-            ),
-          ),
-        ),
-      ),
+    table(
+      [t("held.received"), t("held.from"), t("held.subject"), t("held.reason")],
+      items.map((m) => [
+        time(m.received_at),
+        m.from,
+        m.ticket_id ? h("a", { href: `/portal/cases/${encodeURIComponent(m.ticket_id)}` }, m.subject) : m.subject,
+        `${m.outcome}: ${m.detail}`,
+      ]),
     ),
   );
 }

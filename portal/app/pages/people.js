@@ -2,7 +2,7 @@
 // requests, the staff's companies, and one's own profile (seed 004: the date format).
 import * as api from "../api.js";
 import { t } from "../i18n.js";
-import { h, field, onSubmit, announce, time, showProblem, setDateFormat } from "../ui.js";
+import { h, field, onSubmit, announce, time, showProblem, setDateFormat, table } from "../ui.js";
 import { heading, render } from "../main.js";
 
 const CLIENT_ROLES = ["adjuster", "customer_service", "client_examiner", "client_manager", "owner", "administrator", "company_examiner", "claims_supervisor", "team_lead", "file_reviewer", "accounting", "human_resources", "sales_and_marketing"];
@@ -40,16 +40,14 @@ export async function directory(main, _params, me) {
     agent ? field({ name: "company", label: t("people.company") }) : null,
     h("button", { type: "submit" }, t("people.filter")),
   );
-  const list = h("div", { class: "table-wrap" });
+  const list = h("div");
   const load = async (filters = {}) => {
     const page = await api.get(`/v1/users${api.query({ ...filters, limit: 100 })}`);
     if (!page.items.length) return list.replaceChildren(h("p", { class: "empty" }, t("people.none")));
     list.replaceChildren(
-      h(
-        "table",
-        {},
-        h("thead", {}, h("tr", {}, [t("people.name"), t("people.email"), t("people.company"), t("people.roles"), t("people.state"), ""].map((c) => h("th", { scope: "col" }, c)))),
-        h("tbody", {}, page.items.map((user) => userRow(user, me, () => load(filters)))),
+      table(
+        [t("people.name"), t("people.email"), t("people.company"), t("people.roles"), t("people.state"), ""],
+        page.items.map((user) => userRow(user, me, () => load(filters))),
       ),
     );
   };
@@ -65,7 +63,7 @@ export async function directory(main, _params, me) {
     h("div", { class: "role-box" }, rolePicker(me.company)),
     h("button", { type: "submit" }, t("people.invite")),
   );
-  if (agent) {
+  if (agent && me.manages_accounts) {
     // Staff invite to any company: the roles offered follow the company typed.
     const company = invite.querySelector('[name="company"]');
     company.addEventListener("change", () => invite.querySelector(".role-box").replaceChildren(rolePicker(company.value.trim().toUpperCase())));
@@ -79,13 +77,17 @@ export async function directory(main, _params, me) {
     invite.prepend(h("p", { class: "notice", role: "status" }, t("people.invited", { email: user.email })));
     await load();
   });
-  main.append(search, list, invite);
+  // Only account managers (Owner, Administrator, Human Resources; the staff admin) change
+  // accounts; other staff see the directory.
+  main.append(...[search, list, me.manages_accounts ? invite : null].filter(Boolean));
   await load();
 }
 
+/** A person's cells: name, email, company, roles, state, and what a manager may do. */
 function userRow(user, me, reload) {
-  const self = user.id === me.user_id;
-  const cell = h("td", {});
+  // Nobody changes their own roles or state; only account managers change others'.
+  const handsOff = user.id === me.user_id || !me.manages_accounts;
+  const cell = h("div", {});
   const setState = async (state) => {
     try {
       await api.patch(`/v1/users/${encodeURIComponent(user.id)}`, { state });
@@ -95,14 +97,14 @@ function userRow(user, me, reload) {
       showProblem(cell, problem);
     }
   };
-  if (!self && user.state !== "invited") {
+  if (!handsOff && user.state !== "invited") {
     cell.append(
       user.state === "active"
         ? h("button", { type: "button", class: "secondary", onclick: () => setState("deactivated") }, t("people.deactivate"), h("span", { class: "visually-hidden" }, ` ${user.email}`))
         : h("button", { type: "button", class: "secondary", onclick: () => setState("active") }, t("people.activate"), h("span", { class: "visually-hidden" }, ` ${user.email}`)),
     );
   }
-  if (!self) {
+  if (!handsOff) {
     const form = h("form", { novalidate: true }, h("details", {}, h("summary", {}, t("people.saveRoles"), h("span", { class: "visually-hidden" }, ` ${user.email}`)), rolePicker(user.company, user.roles), h("button", { type: "submit" }, t("people.saveRoles"))));
     onSubmit(form, async (data) => {
       await api.patch(`/v1/users/${encodeURIComponent(user.id)}`, { roles: data.getAll("roles") });
@@ -111,7 +113,7 @@ function userRow(user, me, reload) {
     });
     cell.append(form);
   }
-  return h("tr", {}, h("td", {}, user.name), h("td", {}, user.email), h("td", {}, user.company), h("td", {}, roleNames(user.roles)), h("td", {}, t(`state.${user.state}`)), cell);
+  return [user.name, user.email, user.company, roleNames(user.roles), t(`state.${user.state}`), cell];
 }
 
 export async function accessRequests(main) {
@@ -187,18 +189,20 @@ function requestCard(request, reload) {
   );
 }
 
-export async function companies(main) {
+export async function companies(main, _params, me) {
   heading(t("companies.title"));
   const list = h("div");
+  // Staff see every company; the staff admin changes them.
+  const editable = me.roles.includes("staff_admin");
   const load = async () => {
     const page = await api.get("/v1/companies?limit=100");
-    list.replaceChildren(...page.items.map((company) => companyCard(company, load)));
+    list.replaceChildren(...page.items.map((company) => companyCard(company, load, editable)));
   };
   main.append(list);
   await load();
 }
 
-function companyCard(company, reload) {
+function companyCard(company, reload, editable) {
   const form = h(
     "form",
     { novalidate: true },
@@ -228,7 +232,11 @@ function companyCard(company, reload) {
     },
     company.active ? t("companies.deactivate") : t("companies.activate"),
   );
-  return h("article", { class: "card" }, h("h2", {}, `${company.code} · ${company.name}`), h("p", {}, company.active ? t("companies.active") : t("companies.inactive")), form, h("div", { class: "buttons" }, toggle));
+  const state = h("p", {}, company.active ? t("companies.active") : t("companies.inactive"));
+  if (!editable) {
+    return h("article", { class: "card" }, h("h2", {}, `${company.code} · ${company.name}`), state, h("p", {}, `${t("companies.firstLevel")}: ${company.first_level_support_email}`));
+  }
+  return h("article", { class: "card" }, h("h2", {}, `${company.code} · ${company.name}`), state, form, h("div", { class: "buttons" }, toggle));
 }
 
 export async function profile(main, _params, me) {
