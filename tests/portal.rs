@@ -25,6 +25,33 @@ async fn mailed_link(desk: &Desk, to: &str, page: &str) -> String {
     mail.text[start..].split_whitespace().next().unwrap().to_string()
 }
 
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+/// Shift toggles: pressed at its first appearance in `press_keys`, released at the next.
+const SHIFT: &str = "\u{E008}";
+
+/// Types on the keyboard into whatever has the focus, as a person does.
+async fn press_keys(browser: &Browser, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut typing = KeyActions::new("keyboard".into());
+    let mut shift = false;
+    for key in keys.chars() {
+        if key == '\u{E008}' {
+            shift = !shift;
+            typing = typing.then(if shift {
+                KeyAction::Down { value: key }
+            } else {
+                KeyAction::Up { value: key }
+            });
+            continue;
+        }
+        typing = typing
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    browser.client.perform_actions(typing).await.unwrap();
+}
+
 /// A person with a password: invited by the staff admin through the API, their password
 /// set from the mailed link through the API.
 async fn person(desk: &Desk, root: &str, email: &str, name: &str, company: &str, role: &str) {
@@ -121,8 +148,51 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Send the request").await;
     browser.sees("Your request is on its way").await;
 
+    // The staff admin signs in with the keyboard alone: the first Tab reaches the skip
+    // link, which leads to the page's content; Tab moves through the form, Enter sends it.
+    browser.open("/portal/sign-in").await;
+    // A new page puts the focus on its heading (screen readers read where they are).
+    let focused = || async {
+        browser
+            .client
+            .execute(
+                "const a = document.activeElement; return a.id || a.tagName.toLowerCase();",
+                vec![],
+            )
+            .await
+            .unwrap()
+    };
+    assert_eq!(focused().await, "h1");
+    // Going back from there: the language, the home link, then the skip link.
+    for expected in ["language", "a", "skip"] {
+        press_keys(&browser, &format!("{SHIFT}{TAB}{SHIFT}")).await;
+        assert_eq!(focused().await, expected);
+    }
+    press_keys(&browser, ENTER).await;
+    browser.wait_until("document.activeElement.id === 'main'").await;
+    press_keys(&browser, TAB).await;
+    assert_eq!(
+        browser
+            .client
+            .active_element()
+            .await
+            .unwrap()
+            .attr("name")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("email")
+    );
+    press_keys(&browser, "root@vendor.test").await;
+    press_keys(&browser, TAB).await;
+    press_keys(&browser, PASSWORD).await;
+    press_keys(&browser, ENTER).await;
+    browser
+        .wait_until("location.pathname === '/portal' && document.querySelector('#sign-out')")
+        .await;
+    browser.ready().await;
+
     // The staff admin approves her as a Claims Supervisor (a client admin role).
-    browser.sign_in("root@vendor.test", PASSWORD).await;
     browser.press("Access requests").await;
     browser.sees("Cleo Client").await;
     browser.tick("Claims Supervisor").await;

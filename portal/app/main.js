@@ -165,6 +165,8 @@ document.addEventListener("click", (event) => {
   if (!a || a.target || a.hasAttribute("download") || event.ctrlKey || event.metaKey || event.shiftKey) return;
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !(url.pathname === "/" || url.pathname.startsWith("/portal"))) return;
+  // A link within the page (the skip link) is the browser's to follow.
+  if (url.pathname === location.pathname && url.search === location.search && url.hash) return;
   event.preventDefault();
   go(url.pathname + url.search + url.hash);
 });
