@@ -95,24 +95,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
         assert_eq!(status, 201, "{body}");
     }
     // A unit ACME sold, waiting for its warranty registration (seed 004).
-    let (status, body) = desk
-        .call(
-            "POST",
-            "/v1/products",
-            Some(&root),
-            Some(json!({"sku": "PUMP-1", "name": "Field pump", "warranty_months": 24})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = desk
-        .call(
-            "POST",
-            "/v1/serials",
-            Some(&root),
-            Some(json!({"serial": "SN-7001", "sku": "PUMP-1", "dealer_company": "ACME"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    units_for(&desk, &root, "PUMP-1", 24, "ACME", &["SN-7001"]).await;
     person(&desk, &root, "agent@vendor.test", "Alex Agent", "VENDOR", "agent_l1").await;
     person(&desk, &root, "eve@other.test", "Eve Other", "OTHER", "adjuster").await;
     person(&desk, &root, "adam@acme.test", "Adam Adjuster", "ACME", "adjuster").await;
@@ -367,14 +350,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.open("/portal").await;
     browser.sees("11/02/2026").await;
     // Spanish, picked from the header, holds across pages.
-    browser
-        .client
-        .find(fantoccini::Locator::Id("language"))
-        .await
-        .unwrap()
-        .select_by_value("es")
-        .await
-        .unwrap();
+    browser.language("es").await;
     browser.sees("Mis casos abiertos").await;
     browser.open("/portal/warranty").await;
     browser.sees("Consulta de número de serie").await;
@@ -383,14 +359,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.fill("Número de serie", "NOPE-1").await;
     browser.press_in("main", "Consultar").await;
     browser.sees("No se encontró, o no es suyo.").await;
-    browser
-        .client
-        .find(fantoccini::Locator::Id("language"))
-        .await
-        .unwrap()
-        .select_by_value("en")
-        .await
-        .unwrap();
+    browser.language("en").await;
     // The dealer registers the unit waiting on its list, then looks it up.
     browser.sees("Units pending registration").await;
     browser.press_in("main", "Register SN-7001").await;

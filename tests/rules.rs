@@ -476,26 +476,15 @@ async fn a_dealer_registers_its_serial_once_and_others_see_dates_but_not_custome
 /// warranty is registered; another company never sees them; staff name the dealer.
 async fn a_dealers_units_wait_on_its_list_until_their_warranty_is_registered(desk: Desk) {
     let cast = company_with_cast(&desk).await;
-    let (status, _) = desk
-        .call(
-            "POST",
-            "/v1/products",
-            Some(&cast.agent),
-            Some(json!({"sku": "PUMP-2", "name": "Pump", "warranty_months": 12})),
-        )
-        .await;
-    assert_eq!(status, 201);
-    for serial in ["SN-300", "SN-100", "SN-200"] {
-        let (status, body) = desk
-            .call(
-                "POST",
-                "/v1/serials",
-                Some(&cast.agent),
-                Some(json!({"serial": serial, "sku": "PUMP-2", "dealer_company": "ACME"})),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
+    units_for(
+        &desk,
+        &cast.agent,
+        "PUMP-2",
+        12,
+        "ACME",
+        &["SN-300", "SN-100", "SN-200"],
+    )
+    .await;
     let serials = |page: &Value| -> Vec<String> {
         page["items"]
             .as_array()

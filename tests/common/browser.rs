@@ -270,6 +270,14 @@ impl Browser {
         element.click().await.unwrap();
     }
 
+    /// Picks a language from the header's list, as a person does.
+    pub async fn language(&self, code: &str) {
+        let picker = self.client.find(Locator::Id("language")).await.unwrap();
+        picker.select_by_value(code).await.unwrap();
+        self.wait_until(&format!("document.documentElement.lang === '{code}'"))
+            .await;
+    }
+
     /// Signs in through the sign-in page and waits for the home page.
     pub async fn sign_in(&self, email: &str, password: &str) {
         self.open("/portal/sign-in").await;

@@ -149,3 +149,27 @@ pub async fn assert_refused_on(desk: &Desk, method: &str, path: &str, token: Opt
         "{method} {path} {body}: {problem}"
     );
 }
+
+/// Staff define a product (`warranty_months` of warranty) and give a dealer serials of it.
+pub async fn units_for(desk: &Desk, staff: &str, sku: &str, months: u32, dealer: &str, serials: &[&str]) {
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/products",
+            Some(staff),
+            Some(json!({"sku": sku, "name": format!("{sku} unit"), "warranty_months": months})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    for serial in serials {
+        let (status, body) = desk
+            .call(
+                "POST",
+                "/v1/serials",
+                Some(staff),
+                Some(json!({"serial": serial, "sku": sku, "dealer_company": dealer})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+}
