@@ -401,7 +401,6 @@ impl Browser {
                  return {
                    ready_ms: ready ? ready.startTime : null,
                    transfer_bytes: (nav ? nav.transferSize : 0) + portal.reduce((s, r) => s + r.transferSize, 0),
-                   decoded_bytes: (nav ? nav.decodedBodySize : 0) + portal.reduce((s, r) => s + r.decodedBodySize, 0),
                    requests: portal.length + 1,
                  };",
                 vec![],
@@ -412,16 +411,14 @@ impl Browser {
             name: name.to_string(),
             ready_ms: figures["ready_ms"].as_f64().unwrap_or(f64::NAN),
             transfer_bytes: figures["transfer_bytes"].as_u64().unwrap_or(0),
-            decoded_bytes: figures["decoded_bytes"].as_u64().unwrap_or(0),
             requests: figures["requests"].as_u64().unwrap_or(0),
             axe_minor: violations.as_array().unwrap().len() - grave.len(),
         };
         println!(
-            "portal page {:<17} interactive {:>5.0} ms  {:>5.1} KB over the wire ({:>5.1} KB unpacked, {} files)  axe: 0 serious/critical, {} minor",
+            "portal page {:<17} interactive {:>5.0} ms  {:>5.1} KB over the wire ({} files)  axe: 0 serious/critical, {} minor",
             figures.name,
             figures.ready_ms,
             figures.transfer_bytes as f64 / 1024.0,
-            figures.decoded_bytes as f64 / 1024.0,
             figures.requests,
             figures.axe_minor
         );
@@ -456,7 +453,6 @@ pub struct PageFigures {
     /// Bytes over the wire for the page and its files, headers included: the whole
     /// (gzip-compressed) files on a first load, revalidations (304) after it.
     pub transfer_bytes: u64,
-    pub decoded_bytes: u64,
     pub requests: u64,
     pub axe_minor: usize,
 }
