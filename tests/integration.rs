@@ -15,6 +15,7 @@
 //! - `table_contract`: the `Table` port's promises, once, on SQLite and on DynamoDB.
 //! - `template`: the SAM template held to the code, and the generated files to their source.
 //! - `trust`: the promises of SECURITY.md.
+//! - `warranty_claims`: a dealer's claim from draft to closed, the warranty check per bucket.
 
 #[macro_use]
 mod common;
@@ -31,3 +32,4 @@ mod table_contract;
 mod template;
 mod trust;
 mod walkthrough;
+mod warranty_claims;

@@ -173,3 +173,25 @@ pub async fn units_for(desk: &Desk, staff: &str, sku: &str, months: u32, dealer:
         assert_eq!(status, 201, "{body}");
     }
 }
+
+/// A warranty claim's draft on `serial`: two part lines (the first causal, to return), a
+/// labour line and freight: 10,000 + 1,200 + 12,000 + 2,500 = 25,700 cents claimed.
+pub fn claim_body(serial: &str) -> Value {
+    json!({
+        "serial": serial,
+        "failure_date": "2026-10-20",
+        "usage": 410,
+        "usage_unit": "hours",
+        "currency": "USD",
+        "complaint": "Pump leaks at the seal",
+        "cause": "Cracked impeller",
+        "correction": "Replaced impeller and seal",
+        "fault_code": "F-12",
+        "lines": [
+            {"kind": "part", "part_number": "IMP-9", "description": "Impeller", "quantity": 2, "unit_price": 5000, "causal": true, "return_required": true},
+            {"kind": "part", "part_number": "SEAL-2", "description": "Seal", "quantity": 1, "unit_price": 1200},
+            {"kind": "labour", "labour_code": "L-40", "description": "Replace impeller", "hundredths": 150, "rate": 8000},
+            {"kind": "other", "category": "freight", "description": "Parts freight", "amount": 2500},
+        ],
+    })
+}

@@ -104,6 +104,13 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     // A dealer's units pending registration: each company lists its own; staff must name
     // the dealer (this row names none: 422 `dealer`).
     ("GET",  "/v1/pending-registrations",                     [200, 200, 422, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    // Warranty claims: a dealer's people draft on their own units (another company's serial
+    // is unknown to it: 422); staff never draft; a claim is its dealer's and staff's (404
+    // for anyone else); `take` is the support side's, and a draft cannot be taken (409).
+    ("POST", "/v1/warranty-claims",                           [201, 201, 403, 422, 422, 422, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/warranty-claims",                           [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/warranty-claims/{id}",                      [200, 200, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/warranty-claims/{id}/actions",              [403, 403, 409, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // People. The owner and OTHER's administrator manage their own company's accounts;
@@ -161,6 +168,8 @@ struct Fixture {
     /// A product, and one serial of it per actor, for the rows about serials and warranties.
     sku: String,
     serials: Vec<String>,
+    /// A claim ACME's adjuster drafted on the first serial (warranty rows only).
+    claim_id: String,
 }
 
 const COLLABORATOR: &str = "partner@broker.test";
@@ -221,7 +230,22 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
             serials.push(serial);
         }
     }
+    let claim_id = if with_serials {
+        let (status, claim) = desk
+            .call(
+                "POST",
+                "/v1/warranty-claims",
+                Some(&cast.client),
+                Some(claim_body(&serials[0])),
+            )
+            .await;
+        assert_eq!(status, 201, "{claim}");
+        claim["id"].as_str().unwrap().to_string()
+    } else {
+        String::new()
+    };
     Fixture {
+        claim_id,
         id,
         user_id: tokens.member_id.clone(),
         request_id: tokens.request_id.clone(),
@@ -271,6 +295,8 @@ fn request(
         &fixture.user_id
     } else if pattern.starts_with("/v1/access-requests/") {
         &fixture.request_id
+    } else if pattern.starts_with("/v1/warranty-claims/") {
+        &fixture.claim_id
     } else {
         &fixture.id
     };
@@ -317,6 +343,8 @@ fn request(
             "sku": fixture.sku,
             "dealer_company": "ACME",
         })),
+        ("POST", "/v1/warranty-claims") => json_body(claim_body(&serial)),
+        ("POST", "/v1/warranty-claims/{id}/actions") => json_body(json!({"action": "take"})),
         ("POST", "/v1/warranties") => json_body(json!({
             "serial": serial,
             "end_customer": {"name": "Bo Farmer", "email": "bo@farm.test"},
@@ -521,6 +549,7 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                 attachment: "att_0000000000000000000000".into(),
                 user_id: "u_0000000000000000000000".into(),
                 request_id: "ar_0000000000000000000000".into(),
+                claim_id: "wc_0000000000000000000000".into(),
                 ..fixture.clone()
             };
             for (n, actor) in ACTORS.iter().enumerate() {

@@ -539,6 +539,147 @@ async fn pending_registrations_refuse_hostile_queries(desk: Desk) {
     assert_eq!((status, problem["field"].as_str()), (422, Some("dealer")));
 }
 
+/// Warranty claims take only what makes sense as money: negative, fractional and
+/// overflowing amounts, a line in another currency, too many lines, a bad currency, and
+/// out-of-range decisions are refused by field, and nothing is written.
+async fn warranty_claims_refuse_hostile_drafts_and_write_nothing(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    units_for(&desk, &cast.agent, "PUMP-H", 24, "ACME", &["SN-H1"]).await;
+    let with_line = |line: Value| {
+        let mut body = claim_body("SN-H1");
+        body["lines"] = json!([line]);
+        body
+    };
+    let other = |amount: Value| json!({"kind": "other", "category": "freight", "amount": amount});
+    let cases: Vec<(Value, &str)> = vec![
+        (with_line(other(json!(-1))), "lines"),
+        (with_line(other(json!(12.5))), "lines"),
+        (with_line(other(json!(10_000_000_000_001u64))), "lines[0].amount"),
+        (with_line(other(json!(u64::MAX))), "lines[0].amount"),
+        (
+            with_line(
+                json!({"kind": "part", "part_number": "P", "quantity": 100000, "unit_price": 10_000_000_000_000u64}),
+            ),
+            "lines[0].kind",
+        ),
+        (
+            with_line(json!({"kind": "part", "part_number": "P", "quantity": -2, "unit_price": 100})),
+            "lines",
+        ),
+        (
+            with_line(json!({"kind": "other", "category": "freight", "amount": 100, "currency": "EUR"})),
+            "lines",
+        ),
+        (
+            with_line(json!({"kind": "labour", "labour_code": "L\r\nBcc: x", "hundredths": 100, "rate": 100})),
+            "lines[0].labour_code",
+        ),
+        (
+            {
+                let mut b = claim_body("SN-H1");
+                b["currency"] = json!("€€€");
+                b
+            },
+            "currency",
+        ),
+        (
+            {
+                let mut b = claim_body("SN-H1");
+                b["failure_date"] = json!("2026-02-30");
+                b
+            },
+            "failure_date",
+        ),
+        (
+            {
+                let mut b = claim_body("SN-H1");
+                b["lines"] = json!((0..201).map(|_| other(json!(1))).collect::<Vec<_>>());
+                b
+            },
+            "lines",
+        ),
+        (
+            {
+                let mut b = claim_body("SN-H1");
+                b["lines"] = json!([]);
+                b
+            },
+            "lines",
+        ),
+        (
+            {
+                let mut b = claim_body("SN-H1");
+                b["serial"] = json!("SN-NOPE");
+                b
+            },
+            "serial",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, problem) = desk
+            .call("POST", "/v1/warranty-claims", Some(&cast.client), Some(body.clone()))
+            .await;
+        assert!(
+            (400..500).contains(&status) && problem["field"].as_str().is_some_and(|f| f.starts_with(field)),
+            "{field}: {status} {problem}"
+        );
+    }
+    // Ten thousand lines do not even fit a JSON body.
+    let mut huge = claim_body("SN-H1");
+    huge["lines"] = json!((0..10_000).map(|_| other(json!(1))).collect::<Vec<_>>());
+    let (status, _) = desk
+        .call("POST", "/v1/warranty-claims", Some(&cast.client), Some(huge))
+        .await;
+    assert_eq!(status, 413);
+    let (_, page) = desk.call("GET", "/v1/warranty-claims", Some(&cast.client), None).await;
+    assert_eq!(page["items"], json!([]), "nothing was written");
+    // Decisions: beyond the claimed amount, negative, or for a line that is not there.
+    let (status, claim) = desk
+        .call(
+            "POST",
+            "/v1/warranty-claims",
+            Some(&cast.client),
+            Some(claim_body("SN-H1")),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let path = format!("/v1/warranty-claims/{}/actions", claim["id"].as_str().unwrap());
+    for action in ["submit", "take"] {
+        let token = if action == "submit" { &cast.client } else { &cast.agent };
+        assert_eq!(
+            desk.call("POST", &path, Some(token), Some(json!({"action": action})))
+                .await
+                .0,
+            200
+        );
+    }
+    for decisions in [
+        json!([{"line": "l1", "approved": 10001}]),
+        json!([{"line": "l1", "approved": -5}]),
+        json!([{"line": "l9", "approved": 0, "reason": "not_covered"}]),
+        json!([{"line": "l1", "approved": 1e30}]),
+    ] {
+        let (status, problem) = desk
+            .call(
+                "POST",
+                &path,
+                Some(&cast.agent),
+                Some(json!({"action": "decide", "decisions": decisions})),
+            )
+            .await;
+        assert!((400..500).contains(&status), "{decisions}: {status} {problem}");
+    }
+    let (_, unchanged) = desk
+        .call("GET", &path.replace("/actions", ""), Some(&cast.agent), None)
+        .await;
+    assert_eq!(unchanged["state"], "in_review");
+    assert!(unchanged["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l.get("decision").is_none()));
+}
+
 async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     let answer = desk
         .send(
@@ -555,6 +696,7 @@ async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
 
 on_both_engines!(
     sign_in_refuses_hostile_input_before_looking_at_any_account,
+    warranty_claims_refuse_hostile_drafts_and_write_nothing,
     pending_registrations_refuse_hostile_queries,
     people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing,
     profile_and_company_changes_refuse_hostile_input_and_change_nothing,

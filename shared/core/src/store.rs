@@ -23,6 +23,7 @@
 //! | product           | PRODUCT#sku         | META                     |                                  |
 //! | serial            | SERIAL#serial       | META                     | gsi2 UNITS#dealer while unregistered |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
+//! | warranty claim    | WCLAIM#id           | META                     | gsi1 WCLAIMS#dealer#list, gsi2 WCLAIMS#dealer, gsi3 WCLAIMQ#state while with support |
 //! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
 //! | item layout       | LAYOUT              | META                     |                                  |
 //! | user              | USER#id             | META                     | gsi2 PEOPLE#company (by name)    |
@@ -234,6 +235,65 @@ pub fn serial_item(serial: &crate::domain::warranty::Serial, version: u64) -> It
         ));
     }
     item
+}
+
+/// A warranty claim's item.
+pub fn warranty_claim_pk(id: &str) -> String {
+    format!("WCLAIM#{id}")
+}
+
+/// A dealer's claims of one of seed 004's lists (`draft`, `active`, `closed`), newest first.
+pub fn dealer_claims_view(dealer: &str, list: &str) -> String {
+    format!("WCLAIMS#{dealer}#{list}")
+}
+
+/// Every claim of a dealer, newest first.
+pub fn dealer_all_claims_view(dealer: &str) -> String {
+    format!("WCLAIMS#{dealer}")
+}
+
+/// The support side's queue of claims in one state, oldest change first.
+pub fn claim_queue_view(state: &str) -> String {
+    format!("WCLAIMQ#{state}")
+}
+
+/// A warranty claim's item: on its dealer's list and on the dealer's "all" list by when it
+/// was drafted; on the support side's queue of its state, by its last change, while it is
+/// with support; its summary is what the lists show.
+pub fn warranty_claim_item(claim: &crate::domain::warranty_claim::Claim, version: u64) -> Result<Item, StoreError> {
+    use crate::domain::warranty_claim::lifecycle::ClaimState;
+    let totals = claim
+        .totals()
+        .map_err(|e| StoreError::Other(format!("claim {}: {e}", claim.id)))?;
+    let summary = serde_json::json!({
+        "id": claim.id, "dealer_company": claim.dealer_company, "serial": claim.unit.serial,
+        "state": claim.state, "currency": claim.currency, "claimed": totals.claimed,
+        "approved": totals.approved, "created_at": claim.created_at, "updated_at": claim.updated_at,
+    });
+    let mut item = Item::new(warranty_claim_pk(&claim.id), META, to_data(claim));
+    item.version = version;
+    item.summary = Some(summary);
+    let drafted = format!("{}#{}", ts(claim.created_at), claim.id);
+    item.gsi1 = Some(IndexKey::new(
+        dealer_claims_view(&claim.dealer_company, claim.state.list()),
+        drafted.clone(),
+    ));
+    item.gsi2 = Some(IndexKey::new(dealer_all_claims_view(&claim.dealer_company), drafted));
+    let with_support = matches!(
+        claim.state,
+        ClaimState::Submitted | ClaimState::InReview | ClaimState::InformationRequested
+    );
+    if with_support {
+        let state = serde_json::to_value(claim.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        item.gsi3 = Some(IndexKey::new(
+            claim_queue_view(&state),
+            format!("{}#{}", ts(claim.updated_at), claim.id),
+        ));
+    }
+    Ok(item)
 }
 
 /// A user's directory item: on gsi2 under their company, ordered by name, with the record

@@ -12,6 +12,18 @@ pub struct Product {
     pub sku: String,
     pub name: String,
     pub warranty_months: u32,
+    /// Parts, labour and other expenses, each its own term (issue 15); a product defined
+    /// without them covers everything for `warranty_months` at 100 %.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<super::warranty_claim::Coverage>,
+}
+
+impl Product {
+    /// The terms in force for a claim on this product.
+    pub fn coverage(&self) -> super::warranty_claim::Coverage {
+        self.coverage
+            .unwrap_or_else(|| super::warranty_claim::Coverage::uniform(self.warranty_months))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -66,6 +78,61 @@ pub struct ProductDraft {
     #[serde(default, deserialize_with = "super::validate::whole_number")]
     #[schema(required, value_type = u32, minimum = 1, maximum = 240)]
     pub warranty_months: Option<u32>,
+    /// Each bucket's own term (months 0–240, percent 0–100); everything for
+    /// `warranty_months` at 100 % when absent.
+    pub coverage: Option<CoverageDraft>,
+}
+
+/// A product's terms per bucket, as the API receives them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageDraft {
+    #[schema(required)]
+    pub parts: Option<TermDraft>,
+    #[schema(required)]
+    pub labour: Option<TermDraft>,
+    #[schema(required)]
+    pub other: Option<TermDraft>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TermDraft {
+    #[serde(default, deserialize_with = "super::validate::whole_number")]
+    #[schema(required, value_type = u32, minimum = 0, maximum = 240)]
+    pub months: Option<u32>,
+    #[serde(default, deserialize_with = "super::validate::whole_number")]
+    #[schema(required, value_type = u32, minimum = 0, maximum = 100)]
+    pub percent: Option<u32>,
+}
+
+impl CoverageDraft {
+    fn validate(&self) -> Result<super::warranty_claim::Coverage, Invalid> {
+        let term = |name: &str, draft: &Option<TermDraft>| -> Result<super::warranty_claim::Term, Invalid> {
+            let draft = draft
+                .as_ref()
+                .ok_or_else(|| Invalid::new(format!("coverage.{name}"), "is required: months and percent"))?;
+            let months = match draft.months {
+                Some(m @ 0..=240) => m,
+                _ => return Err(Invalid::new(format!("coverage.{name}.months"), "must be from 0 to 240")),
+            };
+            let percent = match draft.percent {
+                Some(p @ 0..=100) => p as u8,
+                _ => {
+                    return Err(Invalid::new(
+                        format!("coverage.{name}.percent"),
+                        "must be from 0 to 100",
+                    ))
+                }
+            };
+            Ok(super::warranty_claim::Term { months, percent })
+        };
+        Ok(super::warranty_claim::Coverage {
+            parts: term("parts", &self.parts)?,
+            labour: term("labour", &self.labour)?,
+            other: term("other", &self.other)?,
+        })
+    }
 }
 
 impl ProductDraft {
@@ -80,6 +147,7 @@ impl ProductDraft {
             sku: validate::code("sku", self.sku.as_deref(), 40)?,
             name: validate::line("name", self.name.as_deref(), 200)?,
             warranty_months: months,
+            coverage: self.coverage.as_ref().map(CoverageDraft::validate).transpose()?,
         })
     }
 }
@@ -208,6 +276,7 @@ mod tests {
             sku: "PUMP".into(),
             name: "Pump".into(),
             warranty_months: 24,
+            coverage: None,
         };
         let draft = RegistrationDraft {
             serial: Some("SN-1".into()),

@@ -249,14 +249,71 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Prob
         )
     })?;
     let text = if text.trim().is_empty() { "{}" } else { text };
-    serde_json::from_str(text).map_err(|e| {
-        let message = e.to_string();
+    // The path of the value at fault (`lines[0].amount`) names the field, as a check by the
+    // service would; an unknown field is named by itself.
+    let mut reader = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
         let problem = Problem::new(400, ProblemKind::MalformedBody, "Malformed body", message.clone());
-        match message.split('`').nth(1) {
-            Some(field) if message.starts_with("unknown field") || message.starts_with("missing field") => {
-                problem.with_field(field)
-            }
-            _ => problem,
+        // The path of a missing field is its parent's; every other error's is its own.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        match (missing, path.as_str()) {
+            (Some(field), "." | "") => problem.with_field(field),
+            (Some(field), parent) => problem.with_field(format!("{parent}.{field}")),
+            // A body that is an array, not an object, or that ends too soon has no field to name.
+            (None, at) if at == "." || at.is_empty() || at.starts_with('[') || at.contains('?') => problem,
+            (None, at) => problem.with_field(at),
         }
     })
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        lines: Vec<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        amount: u32,
+    }
+
+    fn field(body: &str) -> Option<String> {
+        parse_body::<Outer>(body.as_bytes()).unwrap_err().field
+    }
+
+    #[test]
+    fn a_body_that_does_not_parse_names_the_field_at_fault() {
+        assert_eq!(
+            field(r#"{"name": "x", "lines": [{"amount": 1}, {"amount": -1}]}"#).as_deref(),
+            Some("lines[1].amount")
+        );
+        assert_eq!(field(r#"{"name": 5, "lines": []}"#).as_deref(), Some("name"));
+        assert_eq!(
+            field(r#"{"name": "x", "lines": [], "extra": 1}"#).as_deref(),
+            Some("extra")
+        );
+        assert_eq!(
+            field(r#"{"name": "x", "lines": [{"amount": 1, "currency": "EUR"}]}"#).as_deref(),
+            Some("lines[0].currency")
+        );
+        assert_eq!(field(r#"{"lines": []}"#).as_deref(), Some("name"));
+        assert_eq!(
+            field(r#"{"name": "x", "lines": [{}]}"#).as_deref(),
+            Some("lines[0].amount")
+        );
+        assert_eq!(field("[1, 2]"), None);
+        assert_eq!(field("{"), None);
+    }
 }

@@ -398,6 +398,49 @@ fn capitalized(operation_id: &str) -> String {
 mod tests {
     use super::*;
 
+    /// utoipa names a schema after its Rust type, so two types of one name in different
+    /// modules would silently share one schema (an access request's `DecisionDraft` once
+    /// described a claim's decisions): every type that derives `ToSchema` has its own name.
+    #[test]
+    fn no_two_schema_types_share_a_name() {
+        fn walk(dir: &std::path::Path, names: &mut std::collections::BTreeMap<String, Vec<String>>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, names);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let mut deriving = false;
+                for line in text.lines().map(str::trim) {
+                    if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                        deriving = true;
+                    } else if deriving
+                        && (line.starts_with("pub struct ")
+                            || line.starts_with("pub enum ")
+                            || line.starts_with("struct "))
+                    {
+                        let name = line
+                            .split_whitespace()
+                            .find(|w| !["pub", "struct", "enum"].contains(w))
+                            .unwrap_or("");
+                        let name = name.split(['<', '{', '(', ';']).next().unwrap_or("").to_string();
+                        names.entry(name).or_default().push(path.display().to_string());
+                        deriving = false;
+                    }
+                }
+            }
+        }
+        let mut names = std::collections::BTreeMap::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut names,
+        );
+        assert!(names.len() > 50, "the scan found the schema types: {names:?}");
+        let shared: Vec<_> = names.iter().filter(|(_, files)| files.len() > 1).collect();
+        assert!(shared.is_empty(), "schema types sharing a name: {shared:?}");
+    }
+
     #[test]
     fn the_served_file_is_the_derived_document() {
         assert!(

@@ -5,6 +5,7 @@
 //! pure function of the unit, its terms and the dates (`check.rs`).
 
 pub mod check;
+pub mod draft;
 pub mod lifecycle;
 
 use super::money::{self, Currency, MoneyError};

@@ -3,6 +3,7 @@
 //! answer. Adding an endpoint to an area touches only that area's module; a new area adds
 //! its module here and to `AREAS`.
 
+pub mod claims;
 pub mod conversation;
 pub mod files;
 pub mod mail;
@@ -23,5 +24,6 @@ pub const AREAS: &[&[&Function]] = &[
     conversation::FUNCTIONS,
     files::FUNCTIONS,
     warranty::FUNCTIONS,
+    claims::FUNCTIONS,
     mail::FUNCTIONS,
 ];

@@ -1,5 +1,6 @@
 //! Warranty registration by the dealer, and the serial lookup.
 
+pub mod claims;
 pub mod companies;
 
 use crate::domain::roles::Identity;

@@ -1,0 +1,88 @@
+//! Warranty claims (seed 004): drafting one, the lists and queues, one claim, and the
+//! actions of its lifecycle.
+
+use crate::domain::warranty_claim::draft::ClaimDraft;
+use crate::domain::warranty_claim::Claim;
+use crate::http::openapi::{json, query, Doc};
+use crate::http::problem::Problem;
+use crate::http::routes::{declare, Function, Params};
+use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+use crate::services::warranty::claims::{ClaimAction, ClaimPage, ClaimQuery};
+
+pub const FUNCTIONS: &[&Function] = &[
+    &CREATE_WARRANTY_CLAIM,
+    &LIST_WARRANTY_CLAIMS,
+    &GET_WARRANTY_CLAIM,
+    &WARRANTY_CLAIM_ACTION,
+];
+
+declare! {
+    CREATE_WARRANTY_CLAIM = "create-warranty-claim", "dealers draft warranty claims", grants [WriteTable] {
+        POST "/v1/warranty-claims" Token => create_claim,
+            Doc::new("createWarrantyClaim", "Draft a warranty claim on one of the dealer's units (seed 004)")
+                .takes(json::<ClaimDraft>)
+                .answers(201, "Drafted", json::<Claim>)
+                .idempotent(),
+    }
+}
+
+declare! {
+    LIST_WARRANTY_CLAIMS = "list-warranty-claims", "warranty claim lists and queues", grants [ReadTable] {
+        GET "/v1/warranty-claims" Token => list_claims,
+            Doc::new("listWarrantyClaims", "A dealer's Active, Draft, Closed or All claims; the support side's queues")
+                .query(query::<ClaimQuery>)
+                .answers(200, "A page of claims", json::<ClaimPage>),
+    }
+}
+
+declare! {
+    GET_WARRANTY_CLAIM = "get-warranty-claim", "one warranty claim", grants [ReadRecords] {
+        GET "/v1/warranty-claims/{id}" Token => get_claim,
+            Doc::new("getWarrantyClaim", "A claim with its lines, decisions, warranty check and history")
+                .answers(200, "The claim", json::<Claim>),
+    }
+}
+
+declare! {
+    WARRANTY_CLAIM_ACTION = "warranty-claim-action", "a warranty claim's lifecycle", grants [WriteTable] {
+        POST "/v1/warranty-claims/{id}/actions" Token => claim_action,
+            Doc::new("warrantyClaimAction", "Submit, take, request information, decide, pay or close a claim")
+                .takes(json::<ClaimAction>)
+                .answers(200, "Done", json::<Claim>)
+                .idempotent(),
+    }
+}
+
+async fn create_claim(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft: ClaimDraft = parse_body(&request.body)?;
+    api.commit(request, &who.user_id, 201, || api.core.plan_create_claim(who, &draft))
+        .await
+}
+
+async fn list_claims(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let query = ClaimQuery {
+        list: request.query_param("list").map(str::to_string),
+        dealer: request.query_param("dealer").map(str::to_string),
+        cursor: request.query_param("cursor").map(str::to_string),
+        limit: request.limit_param()?,
+    };
+    Ok(ApiResponse::json(200, &api.core.list_claims(who, &query).await?))
+}
+
+async fn get_claim(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let loaded = api.core.open_claim(who, params.get(0)).await?;
+    Ok(ApiResponse::json(200, &loaded.record))
+}
+
+async fn claim_action(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let action: ClaimAction = parse_body(&request.body)?;
+    let id = params.get(0);
+    api.commit(request, &who.user_id, 200, || {
+        api.core.plan_claim_action(who, id, &action)
+    })
+    .await
+}

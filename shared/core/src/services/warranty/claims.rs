@@ -1,0 +1,331 @@
+//! Warranty claims (seed 004, issue 15): a dealer drafts a claim on one of its units,
+//! submits it (the warranty check runs against the product's terms), the support side takes
+//! it, asks for information or decides line by line, pays and closes. The rules are the
+//! pure domain's (`domain::warranty_claim`); this reads and writes the records.
+
+use crate::domain::ids::new_id;
+use crate::domain::roles::Identity;
+use crate::domain::validate::{self, Invalid};
+use crate::domain::warranty::{Product, Serial};
+use crate::domain::warranty_claim::check::check;
+use crate::domain::warranty_claim::draft::ClaimDraft;
+use crate::domain::warranty_claim::lifecycle::{self, ClaimError, ClaimEvent, ClaimHistory, ClaimState, Side};
+use crate::domain::warranty_claim::{Claim, ClaimedUnit, LineDecision, Reasons};
+use crate::ports::{Index, Query, Write};
+use crate::services::people::directory::{page_of, page_type, summary_of};
+use crate::services::problems::ProblemKind;
+use crate::services::{Core, Loaded, Plan, ServiceError};
+use crate::store;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Days after a failure within which its claim must be submitted.
+pub const FILING_WINDOW_DAYS: u32 = 30;
+
+/// The adjustment reasons (`shared/core/adjustment_reasons.json`); a deployment's own
+/// catalogue is not configurable yet.
+static REASONS: std::sync::LazyLock<Reasons> = std::sync::LazyLock::new(Reasons::defaults);
+
+/// What a claim list shows of each claim.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClaimSummary {
+    pub id: String,
+    pub dealer_company: String,
+    pub serial: String,
+    pub state: ClaimState,
+    pub currency: String,
+    pub claimed: i64,
+    pub approved: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+page_type! {
+    ClaimPage of ClaimSummary,
+}
+
+/// The query of `GET /v1/warranty-claims`.
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+pub struct ClaimQuery {
+    /// Dealers: `active`, `draft`, `closed` or `all` (the default). Support: `submitted`
+    /// (the default), `in_review` or `information_requested` for the queues (oldest
+    /// first), or a dealer's list with `dealer`.
+    #[param(nullable = false)]
+    pub list: Option<String>,
+    /// Support: the dealer whose claims to list.
+    #[param(nullable = false)]
+    pub dealer: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(nullable = false)]
+    pub cursor: Option<String>,
+    /// At most this many (25 when absent).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<usize>,
+}
+
+/// `POST /v1/warranty-claims/{id}/actions`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimAction {
+    /// `submit` (the dealer, also to resubmit), `take`, `request_information` (with `why`),
+    /// `decide` (with `decisions`, or without to accept the check's suggestions), `pay`,
+    /// `close` (the support side; a dealer closes a draft to withdraw it).
+    #[schema(required, value_type = String)]
+    pub action: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub why: Option<String>,
+    #[schema(max_items = 200)]
+    pub decisions: Option<Vec<LineDecisionDraft>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineDecisionDraft {
+    /// The line's id (`l1`, `l2`, …).
+    #[schema(required, value_type = String)]
+    pub line: Option<String>,
+    /// Minor units approved, from 0 to the line's claimed amount.
+    #[serde(default, deserialize_with = "crate::domain::validate::whole_number")]
+    #[schema(required, value_type = u64)]
+    pub approved: Option<u64>,
+    /// A reason code (needed when approving less than claimed).
+    #[schema(value_type = Option<String>, max_length = 60)]
+    pub reason: Option<String>,
+}
+
+fn refusal(e: ClaimError) -> ServiceError {
+    match e {
+        ClaimError::WrongSide(_) => ServiceError::forbidden(ProblemKind::NotYourSide, e.to_string()),
+        ClaimError::NotNow { .. } => ServiceError::conflict(ProblemKind::TransitionNotAllowed, e.to_string()),
+        ClaimError::NoLines => Invalid::new("lines", e.to_string()).into(),
+        ClaimError::NoQuestion => Invalid::new("why", e.to_string()).into(),
+        ClaimError::Decision { .. } | ClaimError::Money(_) => Invalid::new("decisions", e.to_string()).into(),
+    }
+}
+
+fn side_of(who: &Identity) -> Side {
+    if who.is_agent() {
+        Side::Agent
+    } else {
+        Side::Dealer
+    }
+}
+
+impl Core {
+    /// The unit as a claim sees it now: its product and whether (and to whom) it is
+    /// registered. Another dealer's serial is unknown to this one.
+    async fn claimed_unit(&self, serial: &str, dealer: &str) -> Result<(ClaimedUnit, Product), ServiceError> {
+        let unknown = || Invalid::new("serial", "unknown serial number");
+        let found = self
+            .get_record::<Serial>(&store::serial_pk(serial), store::META)
+            .await?
+            .ok_or_else(unknown)?
+            .record;
+        if found.dealer_company != dealer {
+            return Err(unknown().into());
+        }
+        let product = self
+            .get_record::<Product>(&store::product_pk(&found.sku), store::META)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("serial {serial} names a missing product")))?
+            .record;
+        let unit = ClaimedUnit {
+            serial: found.serial.clone(),
+            sku: found.sku.clone(),
+            warranty_start: found.registration.as_ref().map(|r| r.warranty_start),
+            registered_dealer: found.registration.as_ref().map(|_| found.dealer_company.clone()),
+        };
+        Ok((unit, product))
+    }
+
+    /// `POST /v1/warranty-claims`: a dealer's people draft a claim on one of its units.
+    pub async fn plan_create_claim(&self, who: &Identity, draft: &ClaimDraft) -> Result<Plan<Claim>, ServiceError> {
+        if who.is_agent() {
+            return Err(ServiceError::forbidden(
+                ProblemKind::NotYourSide,
+                "dealers file warranty claims",
+            ));
+        }
+        let valid = draft.validate()?;
+        let (unit, _) = self.claimed_unit(&valid.serial, &who.company).await?;
+        let now = self.now();
+        let claim = Claim {
+            id: new_id("wc"),
+            dealer_company: who.company.to_string(),
+            unit,
+            currency: valid.currency,
+            failure_date: valid.failure_date,
+            usage: valid.usage,
+            usage_unit: valid.usage_unit,
+            complaint: valid.complaint,
+            cause: valid.cause,
+            correction: valid.correction,
+            fault_code: valid.fault_code,
+            lines: valid.lines,
+            state: ClaimState::Draft,
+            coverage: None,
+            check: None,
+            history: vec![ClaimHistory {
+                at: now,
+                by: who.email.to_string(),
+                from: None,
+                to: ClaimState::Draft,
+                why: "drafted".into(),
+            }],
+            created_by: who.email.to_string(),
+            created_at: now,
+            updated_at: now,
+        };
+        let item = store::warranty_claim_item(&claim, 1)?;
+        Ok(Plan::new(vec![Write::create(item)], claim))
+    }
+
+    /// A claim its reader may see: its dealer's people and the support side; anyone else
+    /// gets 404, as for tickets.
+    pub async fn open_claim(&self, who: &Identity, id: &str) -> Result<Loaded<Claim>, ServiceError> {
+        let plausible =
+            id.starts_with("wc_") && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !plausible {
+            return Err(ServiceError::NotFound("warranty claim"));
+        }
+        let loaded = self
+            .get_record::<Claim>(&store::warranty_claim_pk(id), store::META)
+            .await?
+            .ok_or(ServiceError::NotFound("warranty claim"))?;
+        if !who.is_agent() && loaded.record.dealer_company != who.company.as_str() {
+            return Err(ServiceError::NotFound("warranty claim"));
+        }
+        Ok(loaded)
+    }
+
+    /// `POST /v1/warranty-claims/{id}/actions`.
+    pub async fn plan_claim_action(
+        &self,
+        who: &Identity,
+        id: &str,
+        action: &ClaimAction,
+    ) -> Result<Plan<Claim>, ServiceError> {
+        let loaded = self.open_claim(who, id).await?;
+        let mut claim = loaded.record;
+        let name = validate::line("action", action.action.as_deref(), 40)?;
+        let event = match name.as_str() {
+            "submit" => {
+                // The unit as it is now (it may have been registered since the draft), the
+                // product's terms in force now.
+                let (unit, product) = self.claimed_unit(&claim.unit.serial, &claim.dealer_company).await?;
+                claim.unit = unit;
+                let coverage = product.coverage();
+                let result = check(
+                    &claim.unit,
+                    &claim.dealer_company,
+                    &coverage,
+                    claim.failure_date,
+                    self.now().date_naive(),
+                    FILING_WINDOW_DAYS,
+                );
+                ClaimEvent::Submit {
+                    coverage,
+                    check: result,
+                }
+            }
+            "take" => ClaimEvent::Take,
+            "request_information" => ClaimEvent::RequestInformation {
+                why: validate::text("why", action.why.as_deref(), 2000)?,
+            },
+            "decide" => ClaimEvent::Decide {
+                decisions: decisions_of(&claim, action.decisions.as_deref())?,
+            },
+            "pay" => ClaimEvent::Pay,
+            "close" => ClaimEvent::Close,
+            _ => {
+                return Err(Invalid::new(
+                    "action",
+                    "must be one of submit, take, request_information, decide, pay, close",
+                )
+                .into())
+            }
+        };
+        lifecycle::apply(
+            &mut claim,
+            event,
+            side_of(who),
+            who.email.as_str(),
+            self.now(),
+            &REASONS,
+        )
+        .map_err(refusal)?;
+        let item = store::warranty_claim_item(&claim, loaded.version)?;
+        Ok(Plan::new(vec![Write::replace(item, loaded.version)], claim))
+    }
+
+    /// `GET /v1/warranty-claims`: a dealer's lists (seed 004), or the support side's queues.
+    pub async fn list_claims(&self, who: &Identity, query: &ClaimQuery) -> Result<ClaimPage, ServiceError> {
+        let (limit, after) = page_of(query.cursor.as_deref(), query.limit)?;
+        let list = query.list.as_deref();
+        let (pk, index, newest_first) = match (who.is_agent(), query.dealer.as_deref()) {
+            (true, None) => {
+                let state = list.unwrap_or("submitted");
+                if !["submitted", "in_review", "information_requested"].contains(&state) {
+                    return Err(Invalid::new("list", "must be submitted, in_review or information_requested").into());
+                }
+                (store::claim_queue_view(state), Index::Gsi3, false)
+            }
+            (false, Some(_)) => return Err(Invalid::new("dealer", "only staff list another company's claims").into()),
+            (agent, dealer) => {
+                let dealer = match dealer {
+                    Some(code) if agent => validate::code("dealer", Some(code), 12)?,
+                    _ => who.company.to_string(),
+                };
+                match list.unwrap_or("all") {
+                    "all" => (store::dealer_all_claims_view(&dealer), Index::Gsi2, true),
+                    l @ ("active" | "draft" | "closed") => (store::dealer_claims_view(&dealer, l), Index::Gsi1, true),
+                    _ => return Err(Invalid::new("list", "must be active, draft, closed or all").into()),
+                }
+            }
+        };
+        let mut q = Query::new(index, pk);
+        q.limit = limit;
+        q.after = after;
+        q.newest_first = newest_first;
+        let page = self.table.query(&q).await?;
+        Ok(ClaimPage {
+            items: page.items.iter().map(summary_of).collect::<Result<_, _>>()?,
+            next_cursor: page.next.map(|c| c.encode()),
+        })
+    }
+}
+
+/// The decisions asked for, or the warranty check's suggestions when none are given.
+fn decisions_of(
+    claim: &Claim,
+    drafts: Option<&[LineDecisionDraft]>,
+) -> Result<Vec<(String, LineDecision)>, ServiceError> {
+    let Some(drafts) = drafts else {
+        let check = claim
+            .check
+            .as_ref()
+            .ok_or_else(|| Invalid::new("decisions", "are required: this claim has no warranty check"))?;
+        return claim
+            .lines
+            .iter()
+            .map(|l| Ok((l.id.clone(), check.suggest(l).map_err(refusal_of_money)?)))
+            .collect();
+    };
+    drafts
+        .iter()
+        .enumerate()
+        .map(|(n, d)| {
+            let line = validate::line(&format!("decisions[{n}].line"), d.line.as_deref(), 20)?;
+            let approved = d
+                .approved
+                .and_then(|a| i64::try_from(a).ok())
+                .ok_or_else(|| Invalid::new(format!("decisions[{n}].approved"), "is required (minor units)"))?;
+            let reason = validate::optional_line(&format!("decisions[{n}].reason"), d.reason.as_deref(), 60)?;
+            Ok((line, LineDecision { approved, reason }))
+        })
+        .collect()
+}
+
+fn refusal_of_money(e: crate::domain::money::MoneyError) -> ServiceError {
+    refusal(ClaimError::Money(e))
+}

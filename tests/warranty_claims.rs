@@ -1,0 +1,266 @@
+//! Warranty claims (seed 004, issue 15): a dealer's claim from draft to closed, the
+//! warranty check per coverage bucket, and the decisions it suggests, on both engines.
+
+use crate::common::*;
+use serde_json::{json, Value};
+
+/// Parts for 24 months at 100 %, labour for `labour_months` at 100 %, other expenses for
+/// 24 months at 50 %; one unit of it sold by ACME, registered from 15 January 2026.
+async fn registered_unit(desk: &Desk, cast: &Cast, labour_months: u32) {
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/products",
+            Some(&cast.agent),
+            Some(json!({
+                "sku": "PUMP-9", "name": "Field pump", "warranty_months": 24,
+                "coverage": {
+                    "parts": {"months": 24, "percent": 100},
+                    "labour": {"months": labour_months, "percent": 100},
+                    "other": {"months": 24, "percent": 50},
+                },
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/serials",
+            Some(&cast.agent),
+            Some(json!({"serial": "SN-500", "sku": "PUMP-9", "dealer_company": "ACME"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = desk
+        .call(
+            "POST",
+            "/v1/warranties",
+            Some(&cast.admin),
+            Some(json!({"serial": "SN-500", "end_customer": {"name": "Bo Farmer"}, "delivery_date": "2026-01-15"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+async fn act(desk: &Desk, token: &str, id: &str, action: Value) -> (u16, Value) {
+    desk.call(
+        "POST",
+        &format!("/v1/warranty-claims/{id}/actions"),
+        Some(token),
+        Some(action),
+    )
+    .await
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn list(desk: &Desk, token: &str, query: &str) -> Vec<String> {
+    let (status, page) = desk
+        .call("GET", &format!("/v1/warranty-claims?{query}"), Some(token), None)
+        .await;
+    assert_eq!(status, 200, "{page}");
+    ids(&page)
+}
+
+async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    registered_unit(&desk, &cast, 12).await;
+    let (status, claim) = desk
+        .call(
+            "POST",
+            "/v1/warranty-claims",
+            Some(&cast.agent),
+            Some(claim_body("SN-500")),
+        )
+        .await;
+    assert_eq!(status, 403, "staff do not draft claims: {claim}");
+    let (status, claim) = desk
+        .call(
+            "POST",
+            "/v1/warranty-claims",
+            Some(&cast.client),
+            Some(claim_body("SN-500")),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_str().unwrap().to_string();
+    assert_eq!(claim["state"], "draft");
+    let claimed: Vec<i64> = claim["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["claimed"].as_i64().unwrap())
+        .collect();
+    assert_eq!(claimed, [10_000, 1_200, 12_000, 2_500]);
+    // Seed 004's lists: drafts apart; another company sees nothing of it.
+    assert_eq!(list(&desk, &cast.admin, "list=draft").await, [id.as_str()]);
+    assert!(list(&desk, &cast.admin, "list=active").await.is_empty());
+    assert_eq!(list(&desk, &cast.client, "").await, [id.as_str()]);
+    assert!(list(&desk, &cast.other_admin, "").await.is_empty());
+    let path = format!("/v1/warranty-claims/{id}");
+    assert_eq!(desk.call("GET", &path, Some(&cast.other_admin), None).await.0, 404);
+    // Submitted: the check runs against the terms in force and is kept on the claim.
+    let (status, submitted) = act(&desk, &cast.client, &id, json!({"action": "submit"})).await;
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(submitted["state"], "submitted");
+    assert_eq!(submitted["check"]["registered_to_dealer"], true);
+    assert_eq!(submitted["check"]["filed_in_time"], true);
+    assert_eq!(submitted["coverage"]["labour"]["months"], 12);
+    assert_eq!(list(&desk, &cast.agent, "list=submitted").await, [id.as_str()]);
+    // The sides keep to their parts.
+    assert_eq!(act(&desk, &cast.client, &id, json!({"action": "take"})).await.0, 403);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "pay"})).await.0, 409);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    let (status, asked) = act(
+        &desk,
+        &cast.agent,
+        &id,
+        json!({"action": "request_information", "why": "A photo of the impeller, please."}),
+    )
+    .await;
+    assert_eq!((status, asked["state"].as_str()), (200, Some("information_requested")));
+    assert_eq!(
+        list(&desk, &cast.agent, "list=information_requested").await,
+        [id.as_str()]
+    );
+    assert_eq!(list(&desk, &cast.admin, "list=active").await, [id.as_str()]);
+    assert_eq!(act(&desk, &cast.client, &id, json!({"action": "submit"})).await.0, 200);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    // Per-line decisions; less than claimed needs a known reason.
+    let decisions = |labour: u64, reason: Value| {
+        json!({"action": "decide", "decisions": [
+            {"line": "l1", "approved": 10000},
+            {"line": "l2", "approved": 1200},
+            {"line": "l3", "approved": labour, "reason": reason},
+            {"line": "l4", "approved": 1250, "reason": "coverage_percentage"},
+        ]})
+    };
+    let (status, problem) = act(&desk, &cast.agent, &id, decisions(8_000, Value::Null)).await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("decisions")),
+        "{problem}"
+    );
+    let (status, problem) = act(&desk, &cast.agent, &id, decisions(8_000, json!("because"))).await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("decisions")),
+        "{problem}"
+    );
+    let (status, decided) = act(
+        &desk,
+        &cast.agent,
+        &id,
+        decisions(8_000, json!("excessive_labour_hours")),
+    )
+    .await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["state"], "partially_approved");
+    assert_eq!(
+        decided["lines"][2]["decision"],
+        json!({"approved": 8000, "reason": "excessive_labour_hours"})
+    );
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "pay"})).await.0, 200);
+    let (status, closed) = act(&desk, &cast.agent, &id, json!({"action": "close"})).await;
+    assert_eq!((status, closed["state"].as_str()), (200, Some("closed")));
+    assert_eq!(list(&desk, &cast.client, "list=closed").await, [id.as_str()]);
+    // The list shows the totals; the claim its whole history.
+    let (_, page) = desk
+        .call("GET", "/v1/warranty-claims?list=closed", Some(&cast.admin), None)
+        .await;
+    assert_eq!(
+        (
+            page["items"][0]["claimed"].as_i64(),
+            page["items"][0]["approved"].as_i64()
+        ),
+        (Some(25_700), Some(20_450))
+    );
+    let (_, kept) = desk.call("GET", &path, Some(&cast.client), None).await;
+    let states: Vec<&str> = kept["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "draft",
+            "submitted",
+            "in_review",
+            "information_requested",
+            "submitted",
+            "in_review",
+            "partially_approved",
+            "paid",
+            "closed"
+        ]
+    );
+    assert_eq!(kept["history"][3]["why"], "A photo of the impeller, please.");
+    assert_eq!(kept["history"][3]["by"], "agent@vendor.test");
+}
+
+/// Out of warranty: a failure after the labour term but inside the parts term gives a check
+/// that says so per bucket, and the approvals it suggests follow the coverage percentages.
+async fn out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_coverage(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    registered_unit(&desk, &cast, 6).await;
+    let (status, claim) = desk
+        .call(
+            "POST",
+            "/v1/warranty-claims",
+            Some(&cast.admin),
+            Some(claim_body("SN-500")),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_str().unwrap();
+    let (status, submitted) = act(&desk, &cast.admin, id, json!({"action": "submit"})).await;
+    assert_eq!(status, 200, "{submitted}");
+    let buckets: Vec<(&str, bool)> = submitted["check"]["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["bucket"].as_str().unwrap(), b["covered"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(buckets, [("parts", true), ("labour", false), ("other", true)]);
+    assert_eq!(submitted["check"]["buckets"][1]["ends"], "2026-07-15");
+    assert_eq!(act(&desk, &cast.agent, id, json!({"action": "take"})).await.0, 200);
+    // No decisions given: the check's suggestions.
+    let (status, decided) = act(&desk, &cast.agent, id, json!({"action": "decide"})).await;
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(decided["state"], "partially_approved");
+    let approved: Vec<(i64, Option<&str>)> = decided["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["decision"]["approved"].as_i64().unwrap(),
+                l["decision"]["reason"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        approved,
+        [
+            (10_000, None),
+            (1_200, None),
+            (0, Some("expired_warranty")),
+            (1_250, Some("coverage_percentage"))
+        ]
+    );
+}
+
+on_both_engines!(
+    a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept,
+    out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_coverage,
+);
