@@ -132,8 +132,24 @@ async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: 
         [id.as_str()]
     );
     assert_eq!(list(&desk, &cast.admin, "list=active").await, [id.as_str()]);
+    // Sent back, the dealer edits it: a longer labour line (2 hours), the unit unchanged.
+    let mut edited = claim_body("SN-500");
+    edited["lines"][2]["hundredths"] = json!(200);
+    let (status, body) = desk.call("PATCH", &path, Some(&cast.agent), Some(edited.clone())).await;
+    assert_eq!(status, 403, "staff do not edit a dealer's claim: {body}");
+    let (status, body) = desk
+        .call("PATCH", &path, Some(&cast.client), Some(claim_body("SN-OTHER")))
+        .await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("serial")), "{body}");
+    let (status, body) = desk
+        .call("PATCH", &path, Some(&cast.client), Some(edited.clone()))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["lines"][2]["claimed"], 16_000);
     assert_eq!(act(&desk, &cast.client, &id, json!({"action": "submit"})).await.0, 200);
     assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    let (status, _) = desk.call("PATCH", &path, Some(&cast.client), Some(edited)).await;
+    assert_eq!(status, 409, "in review, the claim is no longer the dealer's to edit");
     // Per-line decisions; less than claimed needs a known reason.
     let decisions = |labour: u64, reason: Value| {
         json!({"action": "decide", "decisions": [
@@ -181,7 +197,7 @@ async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: 
             page["items"][0]["claimed"].as_i64(),
             page["items"][0]["approved"].as_i64()
         ),
-        (Some(25_700), Some(20_450))
+        (Some(29_700), Some(20_450))
     );
     let (_, kept) = desk.call("GET", &path, Some(&cast.client), None).await;
     let states: Vec<&str> = kept["history"]

@@ -110,6 +110,7 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("POST", "/v1/warranty-claims",                           [201, 201, 403, 422, 422, 422, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/warranty-claims",                           [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/warranty-claims/{id}",                      [200, 200, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("PATCH", "/v1/warranty-claims/{id}",                     [200, 200, 403, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/warranty-claims/{id}/actions",              [403, 403, 409, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -344,6 +345,10 @@ fn request(
             "dealer_company": "ACME",
         })),
         ("POST", "/v1/warranty-claims") => json_body(claim_body(&serial)),
+        // The fixture's claim is on the first serial.
+        ("PATCH", "/v1/warranty-claims/{id}") => json_body(claim_body(
+            fixture.serials.first().map(String::as_str).unwrap_or_default(),
+        )),
         ("POST", "/v1/warranty-claims/{id}/actions") => json_body(json!({"action": "take"})),
         ("POST", "/v1/warranties") => json_body(json!({
             "serial": serial,

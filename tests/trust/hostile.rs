@@ -644,6 +644,23 @@ async fn warranty_claims_refuse_hostile_drafts_and_write_nothing(desk: Desk) {
         .await;
     assert_eq!(status, 201, "{claim}");
     let path = format!("/v1/warranty-claims/{}/actions", claim["id"].as_str().unwrap());
+    // An edit is held to the same rules, and a refused one changes nothing.
+    for (body, field) in [
+        (with_line(other(json!(-1))), "lines"),
+        (with_line(other(json!(u64::MAX))), "lines[0].amount"),
+    ] {
+        let (status, problem) = desk
+            .call("PATCH", &path.replace("/actions", ""), Some(&cast.client), Some(body))
+            .await;
+        assert!(
+            (400..500).contains(&status) && problem["field"].as_str().is_some_and(|f| f.starts_with(field)),
+            "{field}: {status} {problem}"
+        );
+    }
+    let (_, kept) = desk
+        .call("GET", &path.replace("/actions", ""), Some(&cast.client), None)
+        .await;
+    assert_eq!(kept["lines"].as_array().unwrap().len(), 4);
     for action in ["submit", "take"] {
         let token = if action == "submit" { &cast.client } else { &cast.agent };
         assert_eq!(

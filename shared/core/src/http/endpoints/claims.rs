@@ -13,6 +13,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &CREATE_WARRANTY_CLAIM,
     &LIST_WARRANTY_CLAIMS,
     &GET_WARRANTY_CLAIM,
+    &EDIT_WARRANTY_CLAIM,
     &WARRANTY_CLAIM_ACTION,
 ];
 
@@ -40,6 +41,16 @@ declare! {
         GET "/v1/warranty-claims/{id}" Token => get_claim,
             Doc::new("getWarrantyClaim", "A claim with its lines, decisions, warranty check and history")
                 .answers(200, "The claim", json::<Claim>),
+    }
+}
+
+declare! {
+    EDIT_WARRANTY_CLAIM = "edit-warranty-claim", "dealers edit their draft claims", grants [WriteTable] {
+        PATCH "/v1/warranty-claims/{id}" Token => edit_claim,
+            Doc::new("editWarrantyClaim", "Rewrite a draft claim, or one sent back for information, before submitting it")
+                .takes(json::<ClaimDraft>)
+                .answers(200, "Edited", json::<Claim>)
+                .idempotent(),
     }
 }
 
@@ -75,6 +86,14 @@ async fn get_claim(api: &Api, request: &ApiRequest, params: Params) -> Result<Ap
     let who = api.identity(request)?;
     let loaded = api.core.open_claim(who, params.get(0)).await?;
     Ok(ApiResponse::json(200, &loaded.record))
+}
+
+async fn edit_claim(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft: ClaimDraft = parse_body(&request.body)?;
+    let id = params.get(0);
+    api.commit(request, &who.user_id, 200, || api.core.plan_edit_claim(who, id, &draft))
+        .await
 }
 
 async fn claim_action(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {

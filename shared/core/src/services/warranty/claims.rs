@@ -198,6 +198,46 @@ impl Core {
         Ok(loaded)
     }
 
+    /// `PATCH /v1/warranty-claims/{id}`: the dealer rewrites a draft, or a claim sent back
+    /// for information, before submitting it (again). The unit stays the claim's.
+    pub async fn plan_edit_claim(
+        &self,
+        who: &Identity,
+        id: &str,
+        draft: &ClaimDraft,
+    ) -> Result<Plan<Claim>, ServiceError> {
+        let loaded = self.open_claim(who, id).await?;
+        if who.is_agent() {
+            return Err(ServiceError::forbidden(
+                ProblemKind::NotYourSide,
+                "the dealer edits its claim",
+            ));
+        }
+        let mut claim = loaded.record;
+        if !claim.state.editable() {
+            return Err(ServiceError::conflict(
+                ProblemKind::TransitionNotAllowed,
+                format!("a claim that is {:?} cannot be edited", claim.state),
+            ));
+        }
+        let valid = draft.validate()?;
+        if valid.serial != claim.unit.serial {
+            return Err(Invalid::new("serial", "is the claim's unit: draft a new claim for another one").into());
+        }
+        claim.failure_date = valid.failure_date;
+        claim.usage = valid.usage;
+        claim.usage_unit = valid.usage_unit;
+        claim.currency = valid.currency;
+        claim.complaint = valid.complaint;
+        claim.cause = valid.cause;
+        claim.correction = valid.correction;
+        claim.fault_code = valid.fault_code;
+        claim.lines = valid.lines;
+        claim.updated_at = self.now();
+        let item = store::warranty_claim_item(&claim, loaded.version)?;
+        Ok(Plan::new(vec![Write::replace(item, loaded.version)], claim))
+    }
+
     /// `POST /v1/warranty-claims/{id}/actions`.
     pub async fn plan_claim_action(
         &self,
