@@ -14,6 +14,7 @@ use crate::domain::warranty_claim::{Claim, ClaimedUnit, LineDecision, Reasons};
 use crate::ports::{Index, Query, Write};
 use crate::services::people::directory::{page_of, page_type, summary_of};
 use crate::services::problems::ProblemKind;
+use crate::services::warranty::named_dealer;
 use crate::services::{Core, Loaded, Plan, ServiceError};
 use crate::store;
 use chrono::{DateTime, Utc};
@@ -302,20 +303,16 @@ impl Core {
     pub async fn list_claims(&self, who: &Identity, query: &ClaimQuery) -> Result<ClaimPage, ServiceError> {
         let (limit, after) = page_of(query.cursor.as_deref(), query.limit)?;
         let list = query.list.as_deref();
-        let (pk, index, newest_first) = match (who.is_agent(), query.dealer.as_deref()) {
-            (true, None) => {
+        let (pk, index, newest_first) = match named_dealer(who, query.dealer.as_deref(), "claims")? {
+            None if who.is_agent() => {
                 let state = list.unwrap_or("submitted");
                 if !["submitted", "in_review", "information_requested"].contains(&state) {
                     return Err(Invalid::new("list", "must be submitted, in_review or information_requested").into());
                 }
                 (store::claim_queue_view(state), Index::Gsi3, false)
             }
-            (false, Some(_)) => return Err(Invalid::new("dealer", "only staff list another company's claims").into()),
-            (agent, dealer) => {
-                let dealer = match dealer {
-                    Some(code) if agent => validate::code("dealer", Some(code), 12)?,
-                    _ => who.company.to_string(),
-                };
+            dealer => {
+                let dealer = dealer.unwrap_or_else(|| who.company.to_string());
                 match list.unwrap_or("all") {
                     "all" => (store::dealer_all_claims_view(&dealer), Index::Gsi2, true),
                     l @ ("active" | "draft" | "closed") => (store::dealer_claims_view(&dealer, l), Index::Gsi1, true),
@@ -348,7 +345,12 @@ fn decisions_of(
         return claim
             .lines
             .iter()
-            .map(|l| Ok((l.id.clone(), check.suggest(l).map_err(refusal_of_money)?)))
+            .map(|l| {
+                Ok((
+                    l.id.clone(),
+                    check.suggest(l).map_err(|e| refusal(ClaimError::Money(e)))?,
+                ))
+            })
             .collect();
     };
     drafts
@@ -364,8 +366,4 @@ fn decisions_of(
             Ok((line, LineDecision { approved, reason }))
         })
         .collect()
-}
-
-fn refusal_of_money(e: crate::domain::money::MoneyError) -> ServiceError {
-    refusal(ClaimError::Money(e))
 }

@@ -56,6 +56,19 @@ page_type! {
     UnitPage of Serial,
 }
 
+/// The dealer a list query names, if any: staff may name any company by its code; anyone
+/// else names none (they list their own company's `what`).
+pub(crate) fn named_dealer(who: &Identity, dealer: Option<&str>, what: &str) -> Result<Option<String>, Invalid> {
+    match dealer {
+        None => Ok(None),
+        Some(code) if who.is_agent() => validate::code("dealer", Some(code), 12).map(Some),
+        Some(_) => Err(Invalid::new(
+            "dealer",
+            format!("only staff list another company's {what}"),
+        )),
+    }
+}
+
 /// The query of a dealer's units pending registration.
 #[derive(Debug, Clone, Default, utoipa::IntoParams)]
 pub struct UnitQuery {
@@ -81,9 +94,8 @@ impl Core {
         cursor: Option<&str>,
         limit: Option<usize>,
     ) -> Result<UnitPage, ServiceError> {
-        let dealer = match dealer {
-            Some(code) if who.is_agent() => validate::code("dealer", Some(code), 12)?,
-            Some(_) => return Err(Invalid::new("dealer", "only staff list another company's units").into()),
+        let dealer = match named_dealer(who, dealer, "units")? {
+            Some(code) => code,
             None if who.is_agent() => return Err(Invalid::new("dealer", "is required for staff").into()),
             None => who.company.to_string(),
         };
