@@ -276,7 +276,196 @@ async fn out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_cove
     );
 }
 
+async fn rma(desk: &Desk, token: &str, id: &str, action: Value) -> (u16, Value) {
+    desk.call("POST", &format!("/v1/rmas/{id}/actions"), Some(token), Some(action))
+        .await
+}
+
+/// Seed 004's returns: the support side asks the causal part back (ACME's first RMA,
+/// `ACME-RMA-000001`); the dealer sees it, ships it with a tracking number, the warehouse
+/// counts it and credits it; the claim closes only once no RMA is open; every step is
+/// mailed to the other side.
+async fn an_rma_takes_the_causal_part_back_before_the_claim_closes(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    registered_unit(&desk, &cast, 12).await;
+    let (status, claim) = desk
+        .call(
+            "POST",
+            "/v1/warranty-claims",
+            Some(&cast.client),
+            Some(claim_body("SN-500")),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_str().unwrap().to_string();
+    let issue = |lines: Value| json!({"lines": lines, "instructions": "Ship to Dock 4, Springfield"});
+    let path = format!("/v1/warranty-claims/{id}/rmas");
+    let causal = issue(json!([{"line": "l1", "quantity": 2}]));
+    let (status, body) = desk.call("POST", &path, Some(&cast.agent), Some(causal.clone())).await;
+    assert_eq!(status, 409, "a draft has no parts to ask back: {body}");
+    assert_eq!(act(&desk, &cast.client, &id, json!({"action": "submit"})).await.0, 200);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "decide"})).await.0, 200);
+    let (status, body) = desk.call("POST", &path, Some(&cast.client), Some(causal.clone())).await;
+    assert_eq!(status, 403, "dealers do not issue RMAs: {body}");
+    for (lines, field) in [
+        (json!([{"line": "l3", "quantity": 1}]), "lines[0].line"),
+        (json!([{"line": "l1", "quantity": 3}]), "lines[0].quantity"),
+        (json!([]), "lines"),
+    ] {
+        let (status, body) = desk.call("POST", &path, Some(&cast.agent), Some(issue(lines))).await;
+        assert_eq!((status, body["field"].as_str()), (422, Some(field)), "{body}");
+    }
+    let (status, issued) = desk.call("POST", &path, Some(&cast.agent), Some(causal)).await;
+    assert_eq!(status, 201, "{issued}");
+    assert_eq!(issued["number"], "ACME-RMA-000001");
+    assert_eq!(issued["state"], "issued");
+    assert_eq!(issued["lines"][0]["part_number"], "IMP-9");
+    let rma_id = issued["id"].as_str().unwrap().to_string();
+    let (_, kept) = desk
+        .call("GET", &format!("/v1/warranty-claims/{id}"), Some(&cast.admin), None)
+        .await;
+    assert_eq!(kept["rmas"], json!([{"id": rma_id, "number": "ACME-RMA-000001"}]));
+    // The dealer sees every RMA issued to it; another dealer none, nor this one.
+    let (status, page) = desk.call("GET", "/v1/rmas", Some(&cast.admin), None).await;
+    assert_eq!(
+        (status, page["items"][0]["number"].as_str()),
+        (200, Some("ACME-RMA-000001"))
+    );
+    let (_, page) = desk.call("GET", "/v1/rmas", Some(&cast.other_admin), None).await;
+    assert_eq!(page["items"], json!([]));
+    let rma_path = format!("/v1/rmas/{rma_id}");
+    assert_eq!(desk.call("GET", &rma_path, Some(&cast.other_user), None).await.0, 404);
+    assert_eq!(
+        rma(
+            &desk,
+            &cast.other_admin,
+            &rma_id,
+            json!({"action": "ship", "carrier": "UPS", "tracking_number": "1Z"})
+        )
+        .await
+        .0,
+        404
+    );
+    // Paid, the claim still waits for its part.
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "pay"})).await.0, 200);
+    let (status, body) = act(&desk, &cast.agent, &id, json!({"action": "close"})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("ACME-RMA-000001"), "{body}");
+    // The dealer ships it; the support side cannot, and a tracking number is required.
+    let (status, body) = rma(
+        &desk,
+        &cast.client,
+        &rma_id,
+        json!({"action": "ship", "carrier": "UPS"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("tracking_number")),
+        "{body}"
+    );
+    let ship = json!({"action": "ship", "carrier": "UPS", "tracking_number": "1Z999AA10123456784"});
+    assert_eq!(rma(&desk, &cast.agent, &rma_id, ship.clone()).await.0, 403);
+    let (status, shipped) = rma(&desk, &cast.client, &rma_id, ship).await;
+    assert_eq!((status, shipped["state"].as_str()), (200, Some("shipped")), "{shipped}");
+    let (_, queue) = desk.call("GET", "/v1/rmas?list=shipped", Some(&cast.agent), None).await;
+    assert_eq!(queue["items"][0]["tracking_number"], "1Z999AA10123456784");
+    // Counted on arrival: never more than asked back.
+    let count =
+        |n: u64| json!({"action": "receive", "lines": [{"line": "l1", "received": n, "condition": "as_described"}]});
+    let (status, body) = rma(&desk, &cast.agent, &rma_id, count(3)).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("lines[0].received")),
+        "{body}"
+    );
+    let (status, received) = rma(&desk, &cast.agent, &rma_id, count(2)).await;
+    assert_eq!(
+        (status, received["lines"][0]["received"].as_u64()),
+        (200, Some(2)),
+        "{received}"
+    );
+    assert_eq!(
+        rma(&desk, &cast.agent, &rma_id, json!({"action": "credit"})).await.0,
+        200
+    );
+    let (_, queue) = desk
+        .call("GET", "/v1/rmas?list=received", Some(&cast.agent), None)
+        .await;
+    assert_eq!(queue["items"], json!([]), "a credited RMA has left the queues");
+    assert_eq!(
+        rma(&desk, &cast.agent, &rma_id, json!({"action": "close"})).await.0,
+        200
+    );
+    let (status, closed) = act(&desk, &cast.agent, &id, json!({"action": "close"})).await;
+    assert_eq!((status, closed["state"].as_str()), (200, Some("closed")), "{closed}");
+    let (_, kept) = desk.call("GET", &rma_path, Some(&cast.client), None).await;
+    let steps: Vec<&str> = kept["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["issued", "shipped", "received", "credited", "closed"]);
+    // The mail: the dealer hears of the RMA and of each step the support side took; the
+    // desk hears of the shipment and the submission.
+    desk.deliver_now().await;
+    let issued_mail = desk.mails_of("rma_issued").await;
+    assert_eq!(issued_mail.len(), 1);
+    assert_eq!(issued_mail[0].to, "adjuster@acme.test");
+    assert!(
+        issued_mail[0].subject.contains("ACME-RMA-000001"),
+        "{}",
+        issued_mail[0].subject
+    );
+    assert!(issued_mail[0].text.contains("2 × IMP-9 Impeller") && issued_mail[0].text.contains("Dock 4"));
+    assert!(issued_mail[0].text.contains(&format!("/portal/rmas/{rma_id}")));
+    let steps: Vec<(String, String)> = desk
+        .mails_of("rma_updated")
+        .await
+        .into_iter()
+        .map(|m| (m.to, m.subject))
+        .collect();
+    let mut expected = vec![
+        (
+            "helpdesk@claimdesk.local".to_string(),
+            "RMA ACME-RMA-000001 is shipped".to_string(),
+        ),
+        ("adjuster@acme.test".into(), "RMA ACME-RMA-000001 is received".into()),
+        ("adjuster@acme.test".into(), "RMA ACME-RMA-000001 is credited".into()),
+        ("adjuster@acme.test".into(), "RMA ACME-RMA-000001 is closed".into()),
+    ];
+    let mut got = steps.clone();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    let claim_mail: Vec<(String, String)> = desk
+        .mails_of("claim_updated")
+        .await
+        .into_iter()
+        .map(|m| (m.to, m.subject))
+        .collect();
+    assert!(
+        claim_mail.contains(&(
+            "helpdesk@claimdesk.local".into(),
+            "Warranty claim on SN-500: submitted".into()
+        )),
+        "{claim_mail:?}"
+    );
+    assert!(
+        claim_mail.contains(&("adjuster@acme.test".into(), "Warranty claim on SN-500: paid".into())),
+        "{claim_mail:?}"
+    );
+    assert!(
+        claim_mail.contains(&("adjuster@acme.test".into(), "Warranty claim on SN-500: closed".into())),
+        "{claim_mail:?}"
+    );
+    assert_eq!(claim_mail.len(), 4, "submitted, decided, paid, closed: {claim_mail:?}");
+}
+
 on_both_engines!(
     a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept,
     out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_coverage,
+    an_rma_takes_the_causal_part_back_before_the_claim_closes,
 );

@@ -112,6 +112,13 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("GET",  "/v1/warranty-claims/{id}",                      [200, 200, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("PATCH", "/v1/warranty-claims/{id}",                     [200, 200, 403, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/warranty-claims/{id}/actions",              [403, 403, 409, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    // RMAs: the support side issues them from a claim under way (the fixture's is a draft:
+    // 409); they are their dealer's and staff's. The dealer ships (the first of ACME's
+    // people does; then it is shipped: 409); the support side cannot ship (403).
+    ("POST", "/v1/warranty-claims/{id}/rmas",                 [403, 403, 409, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/rmas",                                      [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/rmas/{id}",                                 [200, 200, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/rmas/{id}/actions",                         [200, 409, 403, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // People. The owner and OTHER's administrator manage their own company's accounts;
@@ -171,11 +178,45 @@ struct Fixture {
     serials: Vec<String>,
     /// A claim ACME's adjuster drafted on the first serial (warranty rows only).
     claim_id: String,
+    /// An RMA issued on a claim on the last serial (RMA rows only).
+    rma_id: String,
 }
 
 const COLLABORATOR: &str = "partner@broker.test";
 
-async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -> Fixture {
+/// An RMA of the part line of a claim ACME's owner filed on `serial`, submitted, taken and
+/// decided as its check suggests.
+async fn issued_rma(desk: &Desk, cast: &Cast, serial: &str) -> String {
+    let (status, claim) = desk
+        .call(
+            "POST",
+            "/v1/warranty-claims",
+            Some(&cast.admin),
+            Some(claim_body(serial)),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_str().unwrap();
+    for (token, action) in [(&cast.admin, "submit"), (&cast.agent, "take"), (&cast.agent, "decide")] {
+        let path = format!("/v1/warranty-claims/{id}/actions");
+        let (status, body) = desk
+            .call("POST", &path, Some(token), Some(json!({ "action": action })))
+            .await;
+        assert_eq!(status, 200, "{action}: {body}");
+    }
+    let (status, rma) = desk
+        .call(
+            "POST",
+            &format!("/v1/warranty-claims/{id}/rmas"),
+            Some(&cast.agent),
+            Some(json!({"lines": [{"line": "l1", "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{rma}");
+    rma["id"].as_str().unwrap().to_string()
+}
+
+async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool, with_rma: bool) -> Fixture {
     let cast = &tokens.cast;
     let canary = format!("Canary{:016x}", rand::random::<u64>());
     let mut body = ticket_body(Some("vendor"));
@@ -245,8 +286,13 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool) -
     } else {
         String::new()
     };
+    let rma_id = match serials.last() {
+        Some(serial) if with_rma => issued_rma(desk, cast, serial).await,
+        _ => String::new(),
+    };
     Fixture {
         claim_id,
+        rma_id,
         id,
         user_id: tokens.member_id.clone(),
         request_id: tokens.request_id.clone(),
@@ -298,6 +344,8 @@ fn request(
         &fixture.request_id
     } else if pattern.starts_with("/v1/warranty-claims/") {
         &fixture.claim_id
+    } else if pattern.starts_with("/v1/rmas/") {
+        &fixture.rma_id
     } else {
         &fixture.id
     };
@@ -350,6 +398,10 @@ fn request(
             fixture.serials.first().map(String::as_str).unwrap_or_default(),
         )),
         ("POST", "/v1/warranty-claims/{id}/actions") => json_body(json!({"action": "take"})),
+        ("POST", "/v1/warranty-claims/{id}/rmas") => json_body(json!({"lines": [{"line": "l1", "quantity": 1}]})),
+        ("POST", "/v1/rmas/{id}/actions") => {
+            json_body(json!({"action": "ship", "carrier": "UPS", "tracking_number": "1Z"}))
+        }
         ("POST", "/v1/warranties") => json_body(json!({
             "serial": serial,
             "end_customer": {"name": "Bo Farmer", "email": "bo@farm.test"},
@@ -456,8 +508,9 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
         let (function, _) = route_for(method, &pattern.replace('{', "x").replace('}', "")).unwrap();
         // On AWS the local server's own routes do not exist: API Gateway has no such route.
         let absent = desk.is_aws() && function.deploy == Deploy::LocalOnly;
-        let with_serials = pattern.contains("serial") || pattern.contains("warrant");
-        let fixture = fixture(&desk, &tokens, row, with_serials).await;
+        let with_rma = pattern.contains("/rmas");
+        let with_serials = with_rma || pattern.contains("serial") || pattern.contains("warrant");
+        let fixture = fixture(&desk, &tokens, row, with_serials, with_rma).await;
         let before = version(&desk, &tokens, &fixture.id).await;
         // Those who may not know the ticket go first: afterwards, it must be unchanged.
         let mut order: Vec<usize> = (0..ACTORS.len()).collect();
@@ -555,6 +608,7 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                 user_id: "u_0000000000000000000000".into(),
                 request_id: "ar_0000000000000000000000".into(),
                 claim_id: "wc_0000000000000000000000".into(),
+                rma_id: "rma_0000000000000000000000".into(),
                 ..fixture.clone()
             };
             for (n, actor) in ACTORS.iter().enumerate() {

@@ -697,6 +697,135 @@ async fn warranty_claims_refuse_hostile_drafts_and_write_nothing(desk: Desk) {
         .all(|l| l.get("decision").is_none()));
 }
 
+/// RMAs: quantities negative, fractional or beyond `u32`, lines that are not the claim's or
+/// not parts, 10,000 lines, header injection in a tracking number, a condition nobody
+/// knows, counts beyond what was asked back: each refused naming its field, and nothing is
+/// written (no RMA, no number spent, the claim and the RMA unchanged).
+async fn rmas_refuse_hostile_requests_and_write_nothing(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    units_for(&desk, &cast.agent, "PUMP-R", 24, "ACME", &["SN-R1"]).await;
+    let (status, claim) = desk
+        .call(
+            "POST",
+            "/v1/warranty-claims",
+            Some(&cast.client),
+            Some(claim_body("SN-R1")),
+        )
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_str().unwrap();
+    for (token, action) in [(&cast.client, "submit"), (&cast.agent, "take")] {
+        let path = format!("/v1/warranty-claims/{id}/actions");
+        let (status, body) = desk
+            .call("POST", &path, Some(token), Some(json!({ "action": action })))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let path = format!("/v1/warranty-claims/{id}/rmas");
+    let line = |line: Value, quantity: Value| json!({"lines": [{"line": line, "quantity": quantity}]});
+    let cases: Vec<(Value, &str)> = vec![
+        (line(json!("l1"), json!(-1)), "lines"),
+        (line(json!("l1"), json!(1.5)), "lines"),
+        (line(json!("l1"), json!(u64::MAX)), "lines[0].quantity"),
+        (line(json!("l1"), json!(4_294_967_297u64)), "lines[0].quantity"),
+        (line(json!("l1"), json!(0)), "lines[0].quantity"),
+        (line(json!("l3"), json!(1)), "lines[0].line"),
+        (line(json!("l1\r\nBcc: x@y.test"), json!(1)), "lines[0].line"),
+        (line(json!(["l1"]), json!(1)), "lines"),
+        (
+            json!({"lines": [{"line": "l1", "quantity": 1}], "instructions": "x".repeat(2001)}),
+            "instructions",
+        ),
+        (
+            json!({"lines": [{"line": "l1", "quantity": 1}], "owner": "OTHER"}),
+            "owner",
+        ),
+        (
+            json!({"lines": (0..201).map(|_| json!({"line": "l1", "quantity": 1})).collect::<Vec<_>>()}),
+            "lines",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, problem) = desk.call("POST", &path, Some(&cast.agent), Some(body.clone())).await;
+        assert!(
+            (400..500).contains(&status) && problem["field"].as_str().is_some_and(|f| f.starts_with(field)),
+            "{field}: {status} {problem}"
+        );
+    }
+    let huge = json!({"lines": (0..10_000).map(|_| json!({"line": "l1", "quantity": 1})).collect::<Vec<_>>()});
+    let (status, _) = desk.call("POST", &path, Some(&cast.agent), Some(huge)).await;
+    assert!(status == 413 || status == 422, "{status}");
+    let (_, page) = desk.call("GET", "/v1/rmas", Some(&cast.client), None).await;
+    assert_eq!(page["items"], json!([]), "no RMA was written");
+    let (_, kept) = desk
+        .call("GET", &format!("/v1/warranty-claims/{id}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(kept["rmas"], json!([]));
+    // The first RMA that lands is still number 1: refusals spent none.
+    let (status, rma) = desk
+        .call("POST", &path, Some(&cast.agent), Some(line(json!("l1"), json!(2))))
+        .await;
+    assert_eq!(
+        (status, rma["number"].as_str()),
+        (201, Some("ACME-RMA-000001")),
+        "{rma}"
+    );
+    let rma_path = format!("/v1/rmas/{}/actions", rma["id"].as_str().unwrap());
+    let cases: Vec<(&String, Value, &str)> = vec![
+        (
+            &cast.client,
+            json!({"action": "ship", "carrier": "UPS", "tracking_number": "1Z\r\nBcc: x@y.test"}),
+            "tracking_number",
+        ),
+        (
+            &cast.client,
+            json!({"action": "ship", "carrier": "x".repeat(61), "tracking_number": "1Z"}),
+            "carrier",
+        ),
+        (
+            &cast.client,
+            json!({"action": "ship", "tracking_number": "1Z"}),
+            "carrier",
+        ),
+        (&cast.client, json!({"action": "explode"}), "action"),
+        (
+            &cast.agent,
+            json!({"action": "receive", "lines": [{"line": "l1", "received": 2, "condition": "pristine"}]}),
+            "lines",
+        ),
+        (
+            &cast.agent,
+            json!({"action": "receive", "lines": [{"line": "l1", "received": 3, "condition": "damaged"}]}),
+            "lines[0].received",
+        ),
+        (
+            &cast.agent,
+            json!({"action": "receive", "lines": [{"line": "l1", "received": -1, "condition": "damaged"}]}),
+            "lines",
+        ),
+        (
+            &cast.agent,
+            json!({"action": "receive", "lines": [{"line": "l1", "received": 1, "condition": "damaged"}, {"line": "l2", "received": 1, "condition": "damaged"}]}),
+            "lines",
+        ),
+        (&cast.agent, json!({"action": "receive", "lines": []}), "lines"),
+        (&cast.agent, json!({"action": "close"}), "why"),
+    ];
+    for (token, body, field) in cases {
+        let (status, problem) = desk.call("POST", &rma_path, Some(token), Some(body.clone())).await;
+        assert!(
+            (400..500).contains(&status) && problem["field"].as_str().is_some_and(|f| f.starts_with(field)),
+            "{body}: {status} {problem}"
+        );
+    }
+    let (_, unchanged) = desk
+        .call("GET", &rma_path.replace("/actions", ""), Some(&cast.client), None)
+        .await;
+    assert_eq!(unchanged["state"], "issued");
+    assert_eq!(unchanged["history"].as_array().unwrap().len(), 1);
+    assert!(unchanged["lines"][0].get("received").is_none());
+}
+
 async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     let answer = desk
         .send(
@@ -714,6 +843,7 @@ async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
 on_both_engines!(
     sign_in_refuses_hostile_input_before_looking_at_any_account,
     warranty_claims_refuse_hostile_drafts_and_write_nothing,
+    rmas_refuse_hostile_requests_and_write_nothing,
     pending_registrations_refuse_hostile_queries,
     people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing,
     profile_and_company_changes_refuse_hostile_input_and_change_nothing,

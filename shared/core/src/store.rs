@@ -14,6 +14,7 @@
 //! | notice, no ticket | EVENT#id            | EVENT                    | outbox OUTBOX#shard while pending |
 //! | company           | COMPANY#code        | META                     | gsi3 COMPANIES (by name)         |
 //! | ticket counter    | COMPANY#code        | COUNTER                  |                                  |
+//! | RMA counter       | COMPANY#code        | COUNTER#RMA              |                                  |
 //! | number → ticket   | COMPANY#code        | NUMBER#ACME-000123       |                                  |
 //! | inbound mail      | TICKET#id           | INMAIL#time#id           |                                  |
 //! | mail feedback     | TICKET#id           | MAILFB#mail id           |                                  |
@@ -24,6 +25,7 @@
 //! | serial            | SERIAL#serial       | META                     | gsi2 UNITS#dealer while unregistered |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
 //! | warranty claim    | WCLAIM#id           | META                     | gsi1 WCLAIMS#dealer#list, gsi2 WCLAIMS#dealer, gsi3 WCLAIMQ#state while with support |
+//! | RMA               | RMA#id              | META                     | gsi1 RMAS#dealer, gsi3 RMAQ#state while open |
 //! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
 //! | item layout       | LAYOUT              | META                     |                                  |
 //! | user              | USER#id             | META                     | gsi2 PEOPLE#company (by name)    |
@@ -104,6 +106,8 @@ pub fn seen_sk(reader: &str) -> String {
     format!("SEEN#{reader}")
 }
 pub const COUNTER: &str = "COUNTER";
+/// A company's RMA counter, beside its ticket counter.
+pub const RMA_COUNTER: &str = "COUNTER#RMA";
 /// The record of the item layout the table was last migrated to (`services::migrate`).
 pub const LAYOUT_PK: &str = "LAYOUT";
 
@@ -294,6 +298,51 @@ pub fn warranty_claim_item(claim: &crate::domain::warranty_claim::Claim, version
         ));
     }
     Ok(item)
+}
+
+/// An RMA's item.
+pub fn rma_pk(id: &str) -> String {
+    format!("RMA#{id}")
+}
+
+/// Every RMA issued to a dealer, newest first.
+pub fn dealer_rmas_view(dealer: &str) -> String {
+    format!("RMAS#{dealer}")
+}
+
+/// The support side's RMAs in one open state (issued, shipped, received), oldest change first.
+pub fn rma_queue_view(state: &str) -> String {
+    format!("RMAQ#{state}")
+}
+
+/// An RMA's item: on its dealer's list by when it was issued, and while it is open on the
+/// support side's queue of its state by its last change; its summary is what lists show.
+pub fn rma_item(rma: &crate::domain::warranty_claim::rma::Rma, version: u64) -> Item {
+    let state = serde_json::to_value(rma.state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let summary = serde_json::json!({
+        "id": rma.id, "number": rma.number, "claim_id": rma.claim_id,
+        "dealer_company": rma.dealer_company, "serial": rma.serial, "state": rma.state,
+        "parts": rma.lines.iter().map(|l| l.quantity).sum::<u32>(),
+        "tracking_number": rma.shipment.as_ref().map(|s| s.tracking_number.clone()),
+        "created_at": rma.created_at, "updated_at": rma.updated_at,
+    });
+    let mut item = Item::new(rma_pk(&rma.id), META, to_data(rma));
+    item.version = version;
+    item.summary = Some(summary);
+    item.gsi1 = Some(IndexKey::new(
+        dealer_rmas_view(&rma.dealer_company),
+        format!("{}#{}", ts(rma.created_at), rma.id),
+    ));
+    if rma.state.open() {
+        item.gsi3 = Some(IndexKey::new(
+            rma_queue_view(&state),
+            format!("{}#{}", ts(rma.updated_at), rma.id),
+        ));
+    }
+    item
 }
 
 /// A user's directory item: on gsi2 under their company, ordered by name, with the record

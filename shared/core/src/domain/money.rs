@@ -31,6 +31,37 @@ impl Currency {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Digits after the decimal point (ISO 4217's minor unit): 0 for the yen and a few
+    /// others, 3 for the dinars of Bahrain, Iraq, Jordan, Kuwait, Libya, Oman and Tunisia,
+    /// 2 for the rest.
+    pub fn decimals(&self) -> u32 {
+        match self.0.as_str() {
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND"
+            | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+            _ => 2,
+        }
+    }
+
+    /// An amount in minor units written in major units (`25700` USD is `257.00`): for
+    /// people (mail, exports), never read back.
+    pub fn format(&self, minor: i64) -> String {
+        let decimals = self.decimals();
+        if decimals == 0 {
+            return minor.to_string();
+        }
+        let unit = 10i64.pow(decimals);
+        let sign = if minor < 0 { "-" } else { "" };
+        let minor = minor.unsigned_abs();
+        let unit = unit.unsigned_abs();
+        format!(
+            "{sign}{}.{:0width$}",
+            minor / unit,
+            minor % unit,
+            width = decimals as usize
+        )
+    }
 }
 
 /// A non-negative amount in minor units.
@@ -68,6 +99,16 @@ pub fn percent_of(minor: i64, percent: u8) -> Result<i64, MoneyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_written_in_the_currencys_own_decimals() {
+        let usd = Currency::parse("usd").unwrap();
+        assert_eq!(usd.format(25_700), "257.00");
+        assert_eq!(usd.format(5), "0.05");
+        assert_eq!(Currency::parse("JPY").unwrap().format(1200), "1200");
+        assert_eq!(Currency::parse("KWD").unwrap().format(1_234), "1.234");
+        assert_eq!(usd.format(MAX_MINOR), "100000000000.00");
+    }
     use proptest::prelude::*;
 
     #[test]

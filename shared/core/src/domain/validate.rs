@@ -60,6 +60,14 @@ pub fn text(field: &str, value: Option<&str>, max: usize) -> Result<String, Inva
     Ok(value.to_string())
 }
 
+/// Free text that may be left out (blank is left out).
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => text(field, Some(v), max).map(Some),
+    }
+}
+
 /// A plausible mailbox address, lower-cased. Deliberately strict: it ends up in headers.
 pub fn email(field: &str, value: Option<&str>) -> Result<String, Invalid> {
     let value = line(field, value, 254)?;

@@ -34,6 +34,11 @@ slug_enum! {
         AccessRejected = "access_rejected",
         EmailConfirm = "email_confirm",
         EmailChangeNotice = "email_change_notice",
+        // About a warranty claim or an RMA: no reply address yet (the claim's conversation
+        // by mail is not built), so the account layout.
+        ClaimUpdated = "claim_updated",
+        RmaIssued = "rma_issued",
+        RmaUpdated = "rma_updated",
     }
 }
 
@@ -59,6 +64,9 @@ impl MailKind {
                 | MailKind::AccessRejected
                 | MailKind::EmailConfirm
                 | MailKind::EmailChangeNotice
+                | MailKind::ClaimUpdated
+                | MailKind::RmaIssued
+                | MailKind::RmaUpdated
         )
     }
 }
@@ -117,6 +125,12 @@ const SOURCES: &[(&str, &str)] = templates![
     "email_confirm.html",
     "email_change_notice.txt",
     "email_change_notice.html",
+    "claim_updated.txt",
+    "claim_updated.html",
+    "rma_issued.txt",
+    "rma_issued.html",
+    "rma_updated.txt",
+    "rma_updated.html",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -261,6 +275,11 @@ mod tests {
             "old_email": "old@acme.test", "new_email": "new@acme.test",
             "message": "<b>Ask your manager</b>",
             "request": { "name": name, "email": "ann@acme.test", "phone": "+1 555", "need": "Claims <script>" },
+            "claim": { "id": "wc_1", "serial": "SN-1 <b>", "state": "information_requested",
+                       "why": "<b>Ask</b> for the invoice", "currency": "USD", "claimed": "257.00", "approved": "0.00" },
+            "rma": { "number": "ACME-RMA-000123", "serial": "SN-1", "state": "shipped", "why": "shipped <b>",
+                     "instructions": "Dock <b>4</b>", "carrier": "UPS", "tracking_number": "1Z",
+                     "lines": [{"part_number": "IMP-9", "description": "Impeller <i>", "quantity": 2}] },
         })
     }
 

@@ -246,83 +246,13 @@ fn decide(
 #[cfg(test)]
 mod tests {
     use super::super::check::check;
-    use super::super::{ClaimedUnit, Line, LineKind, OtherKind, UsageUnit};
+    use super::super::tests_support::claim;
     use super::*;
-    use crate::domain::money::Currency;
-    use chrono::{NaiveDate, TimeZone};
+    use chrono::TimeZone;
     use proptest::prelude::*;
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
-    }
-
-    fn claim() -> Claim {
-        let unit = ClaimedUnit {
-            serial: "SN-1".into(),
-            sku: "PUMP-1".into(),
-            warranty_start: NaiveDate::from_ymd_opt(2026, 1, 15),
-            registered_dealer: Some("ACME".into()),
-        };
-        let lines = vec![
-            Line::new(
-                "l1",
-                LineKind::Part {
-                    part_number: "P-1".into(),
-                    description: "Impeller".into(),
-                    quantity: 2,
-                    unit_price: 5_000,
-                    causal: true,
-                    return_required: true,
-                },
-            )
-            .unwrap(),
-            Line::new(
-                "l2",
-                LineKind::Labour {
-                    labour_code: "L-1".into(),
-                    description: "Fit".into(),
-                    hundredths: 150,
-                    rate: 8_000,
-                },
-            )
-            .unwrap(),
-            Line::new(
-                "l3",
-                LineKind::Other {
-                    category: OtherKind::Freight,
-                    description: "Truck".into(),
-                    amount: 2_500,
-                },
-            )
-            .unwrap(),
-        ];
-        Claim {
-            id: "wc_1".into(),
-            dealer_company: "ACME".into(),
-            unit,
-            currency: Currency::parse("USD").unwrap(),
-            failure_date: NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
-            usage: 410,
-            usage_unit: UsageUnit::Hours,
-            complaint: "Leaks".into(),
-            cause: "Cracked impeller".into(),
-            correction: "Replaced".into(),
-            fault_code: "F-12".into(),
-            lines,
-            state: ClaimState::Draft,
-            coverage: None,
-            check: None,
-            history: vec![ClaimHistory {
-                at: now(),
-                by: "dana@acme.test".into(),
-                from: None,
-                to: ClaimState::Draft,
-                why: "drafted".into(),
-            }],
-            created_by: "dana@acme.test".into(),
-            created_at: now(),
-            updated_at: now(),
-        }
     }
 
     /// The submission of the fixture's claim (its unit and failure date), filed today.

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod draft;
 pub mod lifecycle;
+pub mod rma;
 
 use super::money::{self, Currency, MoneyError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -208,9 +209,19 @@ pub struct Claim {
     #[serde(default)]
     pub check: Option<check::WarrantyCheck>,
     pub history: Vec<lifecycle::ClaimHistory>,
+    /// The RMAs issued from this claim, oldest first.
+    #[serde(default)]
+    pub rmas: Vec<ClaimRma>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// An RMA issued from a claim, as the claim names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClaimRma {
+    pub id: String,
+    pub number: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -268,6 +279,95 @@ impl Reasons {
 
     pub fn knows(&self, code: &str) -> bool {
         self.reasons.iter().any(|r| r.code == code)
+    }
+}
+
+/// A claim to test with: ACME's, on a unit registered from 15 January 2026, with a causal
+/// part line `l1` (2 × 50.00), labour `l2` (1.5 h at 80.00) and freight `l3` (25.00).
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::lifecycle::{ClaimHistory, ClaimState};
+    use super::*;
+    use crate::domain::money::Currency;
+    use chrono::{TimeZone, Utc};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
+    }
+
+    pub fn claim() -> Claim {
+        let unit = ClaimedUnit {
+            serial: "SN-1".into(),
+            sku: "PUMP-1".into(),
+            warranty_start: NaiveDate::from_ymd_opt(2026, 1, 15),
+            registered_dealer: Some("ACME".into()),
+        };
+        let lines = vec![
+            Line::new(
+                "l1",
+                LineKind::Part {
+                    part_number: "P-1".into(),
+                    description: "Impeller".into(),
+                    quantity: 2,
+                    unit_price: 5_000,
+                    causal: true,
+                    return_required: true,
+                },
+            )
+            .unwrap(),
+            Line::new(
+                "l2",
+                LineKind::Labour {
+                    labour_code: "L-1".into(),
+                    description: "Fit".into(),
+                    hundredths: 150,
+                    rate: 8_000,
+                },
+            )
+            .unwrap(),
+            Line::new(
+                "l3",
+                LineKind::Other {
+                    category: OtherKind::Freight,
+                    description: "Truck".into(),
+                    amount: 2_500,
+                },
+            )
+            .unwrap(),
+        ];
+        Claim {
+            id: "wc_1".into(),
+            dealer_company: "ACME".into(),
+            unit,
+            currency: Currency::parse("USD").unwrap(),
+            failure_date: NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
+            usage: 410,
+            usage_unit: UsageUnit::Hours,
+            complaint: "Leaks".into(),
+            cause: "Cracked impeller".into(),
+            correction: "Replaced".into(),
+            fault_code: "F-12".into(),
+            lines,
+            state: ClaimState::Draft,
+            coverage: None,
+            check: None,
+            history: vec![ClaimHistory {
+                at: now(),
+                by: "dana@acme.test".into(),
+                from: None,
+                to: ClaimState::Draft,
+                why: "drafted".into(),
+            }],
+            rmas: Vec::new(),
+            created_by: "dana@acme.test".into(),
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    /// The claim, as if it had come to `state`.
+    pub fn claim_in(state: ClaimState) -> Claim {
+        Claim { state, ..claim() }
     }
 }
 

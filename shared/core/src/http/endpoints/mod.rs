@@ -9,6 +9,7 @@ pub mod files;
 pub mod mail;
 pub mod meta;
 pub mod people;
+pub mod rmas;
 pub mod sessions;
 pub mod tickets;
 pub mod warranty;
@@ -25,5 +26,6 @@ pub const AREAS: &[&[&Function]] = &[
     files::FUNCTIONS,
     warranty::FUNCTIONS,
     claims::FUNCTIONS,
+    rmas::FUNCTIONS,
     mail::FUNCTIONS,
 ];

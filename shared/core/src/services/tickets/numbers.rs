@@ -143,29 +143,36 @@ impl Core {
     /// The next ticket number of `company`: from this process's block, or from a new block
     /// reserved with one conditional write of the company's counter.
     pub async fn next_number(&self, company: &str) -> Result<NumberLease, ServiceError> {
+        self.next_in_sequence(company, store::COUNTER).await
+    }
+
+    /// The next number of one of `company`'s sequences, each its own counter item
+    /// (`store::COUNTER` for tickets, `store::RMA_COUNTER` for RMAs).
+    pub async fn next_in_sequence(&self, company: &str, counter: &str) -> Result<NumberLease, ServiceError> {
         let mut replans = Replans::start();
+        let held = format!("{company}#{counter}");
         loop {
-            if let Some(lease) = self.numbers.take(company) {
+            if let Some(lease) = self.numbers.take(&held) {
                 return Ok(lease);
             }
             let _reserving = self.numbers.reserving.lock().await;
             // Another create may have reserved while this one waited.
-            if let Some(lease) = self.numbers.take(company) {
+            if let Some(lease) = self.numbers.take(&held) {
                 return Ok(lease);
             }
-            let size = self.numbers.size_to_reserve(company);
+            let size = self.numbers.size_to_reserve(&held);
             let pk = store::company_pk(company);
-            let (start, write) = match self.get_record::<Counter>(&pk, store::COUNTER).await? {
+            let (start, write) = match self.get_record::<Counter>(&pk, counter).await? {
                 None => (
                     1,
-                    crate::ports::Write::create(item_of(pk, store::COUNTER, &Counter { next: 1 + size })),
+                    crate::ports::Write::create(item_of(pk, counter, &Counter { next: 1 + size })),
                 ),
                 Some(Loaded { record, version }) => (
                     record.next,
                     crate::ports::Write::replace(
                         item_of(
                             pk,
-                            store::COUNTER,
+                            counter,
                             &Counter {
                                 next: record.next + size,
                             },
@@ -175,9 +182,9 @@ impl Core {
                 ),
             };
             match self.commit(vec![write]).await? {
-                Commit::Done => self.numbers.add(company, start..start + size),
+                Commit::Done => self.numbers.add(&held, start..start + size),
                 Commit::Lost if replans.again().await => {}
-                Commit::Lost => return Err(kept_changing("the ticket counter kept changing; try again")),
+                Commit::Lost => return Err(kept_changing("the number counter kept changing; try again")),
             }
         }
     }

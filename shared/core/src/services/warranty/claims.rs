@@ -10,8 +10,11 @@ use crate::domain::warranty::{Product, Serial};
 use crate::domain::warranty_claim::check::check;
 use crate::domain::warranty_claim::draft::ClaimDraft;
 use crate::domain::warranty_claim::lifecycle::{self, ClaimError, ClaimEvent, ClaimHistory, ClaimState, Side};
+use crate::domain::warranty_claim::rma::still_open;
 use crate::domain::warranty_claim::{Claim, ClaimedUnit, LineDecision, Reasons};
+use crate::mail::templates::MailKind;
 use crate::ports::{Index, Query, Write};
+use crate::services::mail::notify::Outbox;
 use crate::services::people::directory::{page_of, page_type, summary_of};
 use crate::services::problems::ProblemKind;
 use crate::services::warranty::named_dealer;
@@ -173,6 +176,7 @@ impl Core {
                 to: ClaimState::Draft,
                 why: "drafted".into(),
             }],
+            rmas: Vec::new(),
             created_by: who.email.to_string(),
             created_at: now,
             updated_at: now,
@@ -277,7 +281,21 @@ impl Core {
                 decisions: decisions_of(&claim, action.decisions.as_deref())?,
             },
             "pay" => ClaimEvent::Pay,
-            "close" => ClaimEvent::Close,
+            "close" => {
+                if who.is_agent() {
+                    let rmas = self.rmas_of(&claim.rmas).await?;
+                    if let Some(open) = still_open(&rmas) {
+                        return Err(ServiceError::conflict(
+                            ProblemKind::TransitionNotAllowed,
+                            format!(
+                                "RMA {} is still {:?}: credit, replace or cancel it before closing the claim",
+                                open.number, open.state
+                            ),
+                        ));
+                    }
+                }
+                ClaimEvent::Close
+            }
             _ => {
                 return Err(Invalid::new(
                     "action",
@@ -296,7 +314,43 @@ impl Core {
         )
         .map_err(refusal)?;
         let item = store::warranty_claim_item(&claim, loaded.version)?;
-        Ok(Plan::new(vec![Write::replace(item, loaded.version)], claim))
+        let mut writes = vec![Write::replace(item, loaded.version)];
+        writes.extend(self.claim_mail(&claim)?);
+        Ok(Plan::new(writes, claim))
+    }
+
+    /// Who hears of the claim's new state: the support desk of a submission, the dealer who
+    /// filed it of what the support side did (taking it in review mails nobody).
+    fn claim_mail(&self, claim: &Claim) -> Result<Vec<Write>, ServiceError> {
+        let to = match claim.state {
+            ClaimState::Submitted => self.settings.vendor_desk_email.clone(),
+            ClaimState::InformationRequested
+            | ClaimState::Approved
+            | ClaimState::PartiallyApproved
+            | ClaimState::Rejected
+            | ClaimState::Paid => claim.created_by.clone(),
+            // Closed by the support side (a withdrawn draft was the dealer's own doing).
+            ClaimState::Closed if claim.history.last().is_some_and(|h| h.why == "closed") => claim.created_by.clone(),
+            _ => return Ok(Vec::new()),
+        };
+        let totals = claim
+            .totals()
+            .map_err(|e| ServiceError::Internal(format!("claim {}: {e}", claim.id)))?;
+        let state = serde_json::to_value(claim.state).unwrap_or_default();
+        let context = serde_json::json!({
+            "name": to,
+            "link": format!("{}/portal/claims/{}", self.settings.public_base_url.trim_end_matches('/'), claim.id),
+            "claim": {
+                "id": claim.id, "serial": claim.unit.serial, "state": state,
+                "why": claim.history.last().map(|h| h.why.clone()),
+                "currency": claim.currency.as_str(),
+                "claimed": claim.currency.format(totals.claimed),
+                "approved": claim.currency.format(totals.approved),
+            },
+        });
+        let mut outbox = Outbox::new(self);
+        outbox.account_mail(MailKind::ClaimUpdated, &to, context);
+        Ok(outbox.into_writes())
     }
 
     /// `GET /v1/warranty-claims`: a dealer's lists (seed 004), or the support side's queues.

@@ -2,6 +2,7 @@
 
 pub mod claims;
 pub mod companies;
+pub mod rmas;
 
 use crate::domain::roles::Identity;
 use crate::domain::validate::{self, Invalid};
