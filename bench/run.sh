@@ -7,6 +7,7 @@
 #   bash bench/run.sh scale      10,000 due tickets, 10,000 mails, 1,000 creates through a slow network
 #   bash bench/run.sh load       the local server under wrk on loopback
 #   bash bench/run.sh signin     a local sign-in's CPU time; wrong passwords and unknown accounts alike
+#   bash bench/run.sh export     10,000 and 100,000 warranty claims exported as CSV and Excel: time, peak heap
 # Needs what scripts/test.sh installs (.venv with moto) and wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,11 @@ fi
 if [ "$which" = all ] || [ "$which" = scale ]; then
     echo "== at scale, 5 ms per DynamoDB request and 50 ms per SES send: target/release/at-scale"
     target/release/at-scale --due 10000 --mails 10000 --send-rate 200 --creates 1000
+fi
+
+if [ "$which" = all ] || [ "$which" = export ]; then
+    echo "== claim exports: target/release/export-claims --sizes 10000,100000"
+    target/release/export-claims --sizes 10000,100000
 fi
 
 if [ "$which" = all ] || [ "$which" = signin ]; then

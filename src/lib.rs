@@ -367,11 +367,24 @@ async fn handle(
 }
 
 fn into_axum(response: ApiResponse) -> Response {
-    let mut out = (
-        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        response.body,
-    )
-        .into_response();
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut out = match &response.file {
+        // An export, streamed from its file: open, then unlink (the open file stays
+        // readable), so nothing is left behind however the download ends.
+        Some(path) => match std::fs::File::open(path) {
+            Ok(file) => {
+                let _ = std::fs::remove_file(path);
+                let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+                (status, axum::body::Body::from_stream(stream)).into_response()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "an export's file could not be opened");
+                let _ = std::fs::remove_file(path);
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        },
+        None => (status, response.body).into_response(),
+    };
     for (name, value) in response.headers {
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             out.headers_mut().insert(name, value);

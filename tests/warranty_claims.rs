@@ -326,6 +326,20 @@ async fn an_rma_takes_the_causal_part_back_before_the_claim_closes(desk: Desk) {
         .call("GET", &format!("/v1/warranty-claims/{id}"), Some(&cast.admin), None)
         .await;
     assert_eq!(kept["rmas"], json!([{"id": rma_id, "number": "ACME-RMA-000001"}]));
+    // The unit's history shows the claim to its dealer; others see a count.
+    let (status, lookup) = desk.call("GET", "/v1/serials/SN-500", Some(&cast.client), None).await;
+    assert_eq!(status, 200, "{lookup}");
+    assert_eq!(lookup["warranty_claims_count"], 1);
+    assert_eq!(lookup["details"]["warranty_claims"][0]["id"], id.as_str());
+    assert_eq!(lookup["details"]["warranty_claims"][0]["state"], "partially_approved");
+    let (_, seen) = desk
+        .call("GET", "/v1/serials/SN-500", Some(&cast.other_admin), None)
+        .await;
+    assert_eq!(
+        (seen["warranty_claims_count"].as_u64(), seen.get("details")),
+        (Some(1), None),
+        "{seen}"
+    );
     // The dealer sees every RMA issued to it; another dealer none, nor this one.
     let (status, page) = desk.call("GET", "/v1/rmas", Some(&cast.admin), None).await;
     assert_eq!(
@@ -464,8 +478,103 @@ async fn an_rma_takes_the_causal_part_back_before_the_claim_closes(desk: Desk) {
     assert_eq!(claim_mail.len(), 4, "submitted, decided, paid, closed: {claim_mail:?}");
 }
 
+/// Seed 004's lists leave as files: a dealer's claims as CSV (RFC 4180: quoted where needed,
+/// CRLF) and as Excel, every text cell that a spreadsheet would take for a formula
+/// neutralised; another dealer's export holds none of them; the support side exports a
+/// dealer's list by naming it.
+async fn claim_lists_export_as_csv_and_excel_with_formulas_neutralised(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    registered_unit(&desk, &cast, 12).await;
+    let mut hostile = claim_body("SN-500");
+    hostile["complaint"] = json!("=HYPERLINK(\"http://evil.test\",\"Click\")");
+    hostile["cause"] = json!("+1+1");
+    hostile["correction"] = json!("-2, then \"quoted\"\nand a second line");
+    hostile["fault_code"] = json!("@SUM(A1)");
+    for body in [claim_body("SN-500"), hostile] {
+        let (status, claim) = desk
+            .call("POST", "/v1/warranty-claims", Some(&cast.client), Some(body))
+            .await;
+        assert_eq!(status, 201, "{claim}");
+        desk.advance_seconds(60);
+    }
+    let (status, csv) = desk
+        .download("/v1/exports/warranty-claims?format=csv&list=draft", &cast.admin)
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&csv));
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.starts_with("Claim,Dealer,Serial,SKU,State,"), "{text}");
+    assert!(text.contains("\r\n"), "RFC 4180 lines end in CRLF");
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // Newest first: the hostile claim leads.
+    assert_eq!(
+        rows[0][column("Complaint")],
+        "'=HYPERLINK(\"http://evil.test\",\"Click\")"
+    );
+    assert_eq!(rows[0][column("Cause")], "'+1+1");
+    assert_eq!(rows[0][column("Correction")], "'-2, then \"quoted\"\nand a second line");
+    assert_eq!(rows[0][column("Fault code")], "'@SUM(A1)");
+    assert_eq!(rows[1][column("Complaint")], "Pump leaks at the seal");
+    assert_eq!(rows[1][column("Claimed")], "257.00");
+    assert_eq!(rows[1][column("Labour claimed")], "120.00");
+    assert_eq!(rows[1][column("Currency")], "USD");
+    assert_eq!(rows[1][column("State")], "draft");
+    // The same list as a workbook.
+    let (status, xlsx) = desk
+        .download("/v1/exports/warranty-claims?format=xlsx&list=draft", &cast.client)
+        .await;
+    assert_eq!(status, 200);
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    let sheet = book.worksheet_range("Warranty claims").unwrap();
+    let cells: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(cells.len(), 3);
+    assert_eq!(cells[0][0], "Claim");
+    assert_eq!(
+        cells[1][column("Complaint")],
+        "'=HYPERLINK(\"http://evil.test\",\"Click\")"
+    );
+    assert_eq!(cells[1][column("Fault code")], "'@SUM(A1)");
+    assert_eq!(sheet.get((2, column("Claimed"))), Some(&calamine::Data::Float(257.0)));
+    // Another dealer's export is empty; staff name the dealer; a format nobody knows is 422.
+    let (status, other) = desk.download("/v1/exports/warranty-claims", &cast.other_admin).await;
+    assert_eq!(status, 200);
+    assert_eq!(String::from_utf8(other).unwrap().lines().count(), 1, "the header only");
+    let (status, all) = desk
+        .download("/v1/exports/warranty-claims?dealer=ACME&list=all", &cast.agent)
+        .await;
+    assert_eq!(
+        (status, String::from_utf8(all).unwrap().lines().count()),
+        (200, 4),
+        "a header, two claims, the second's line break"
+    );
+    let (status, problem) = desk
+        .call("GET", "/v1/exports/warranty-claims?format=pdf", Some(&cast.admin), None)
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("format")), "{problem}");
+    let (status, problem) = desk
+        .call(
+            "GET",
+            "/v1/exports/warranty-claims?dealer=OTHER",
+            Some(&cast.admin),
+            None,
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("dealer")), "{problem}");
+}
+
 on_both_engines!(
     a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept,
     out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_coverage,
     an_rma_takes_the_causal_part_back_before_the_claim_closes,
+    claim_lists_export_as_csv_and_excel_with_formulas_neutralised,
 );

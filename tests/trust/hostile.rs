@@ -826,6 +826,75 @@ async fn rmas_refuse_hostile_requests_and_write_nothing(desk: Desk) {
     assert!(unchanged["lines"][0].get("received").is_none());
 }
 
+/// Exports: query values nobody knows are refused naming the parameter; a claim whose
+/// every text field starts like a formula leaves in both formats with none of them able to
+/// run (each cell starts with an apostrophe).
+async fn exports_refuse_hostile_queries_and_neutralise_every_text_field(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    units_for(&desk, &cast.agent, "PUMP-X", 24, "ACME", &["SN-X1"]).await;
+    for (query, field) in [
+        ("format=XLS", "format"),
+        ("format=csv%0d%0aX-Evil:%201", "format"),
+        ("list=..%2F..%2Fetc", "list"),
+        ("list=draft&dealer=OTHER", "dealer"),
+    ] {
+        let path = format!("/v1/exports/warranty-claims?{query}");
+        let (status, problem) = desk.call("GET", &path, Some(&cast.admin), None).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{query}: {problem}"
+        );
+    }
+    let (status, problem) = desk
+        .call(
+            "GET",
+            "/v1/exports/warranty-claims?dealer=AC%00ME",
+            Some(&cast.agent),
+            None,
+        )
+        .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("dealer")), "{problem}");
+    let mut body = claim_body("SN-X1");
+    let starts = ["=", "+", "-", "@"];
+    for (n, field) in ["complaint", "cause", "correction", "fault_code"].iter().enumerate() {
+        body[field] = json!(format!("{}cmd|' /C calc'!A0", starts[n]));
+    }
+    let (status, claim) = desk
+        .call("POST", "/v1/warranty-claims", Some(&cast.client), Some(body))
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let (status, csv) = desk.download("/v1/exports/warranty-claims", &cast.client).await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(csv).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    for cell in row.iter() {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\0']),
+            "{cell:?} in {text}"
+        );
+    }
+    assert_eq!(row.iter().filter(|c| c.starts_with('\'')).count(), 4, "{text}");
+    let (status, xlsx) = desk
+        .download("/v1/exports/warranty-claims?format=xlsx", &cast.client)
+        .await;
+    assert_eq!(status, 200);
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    for cell in sheet.rows().nth(1).unwrap() {
+        let text = cell.to_string();
+        assert!(!text.starts_with(['=', '+', '-', '@']), "{text:?}");
+    }
+    let formulas = book.worksheet_formula("Warranty claims").unwrap();
+    assert_eq!(
+        formulas.used_cells().filter(|(_, _, f)| !f.is_empty()).count(),
+        0,
+        "no formula cells"
+    );
+}
+
 async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     let answer = desk
         .send(
@@ -844,6 +913,7 @@ on_both_engines!(
     sign_in_refuses_hostile_input_before_looking_at_any_account,
     warranty_claims_refuse_hostile_drafts_and_write_nothing,
     rmas_refuse_hostile_requests_and_write_nothing,
+    exports_refuse_hostile_queries_and_neutralise_every_text_field,
     pending_registrations_refuse_hostile_queries,
     people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing,
     profile_and_company_changes_refuse_hostile_input_and_change_nothing,

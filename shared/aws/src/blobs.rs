@@ -9,7 +9,9 @@ use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use claimdesk_core::http::disposition::content_disposition;
-use claimdesk_core::ports::{Blobs, Download, StoreError, UploadRequest, UploadTarget, DOWNLOAD_CONTENT_TYPE};
+use claimdesk_core::ports::{
+    Blobs, Download, Exported, StoreError, UploadRequest, UploadTarget, DOWNLOAD_CONTENT_TYPE,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,6 +114,43 @@ impl Blobs for S3Blobs {
             .await
             .map(|_| ())
             .map_err(unavailable)
+    }
+
+    async fn publish_export(
+        &self,
+        file: &std::path::Path,
+        key: &str,
+        filename: &str,
+        content_type: &str,
+    ) -> Result<Exported, StoreError> {
+        // Streamed from the file (no copy in memory); the bucket's lifecycle rule removes
+        // exports after a day.
+        let body = ByteStream::from_path(file).await.map_err(unavailable)?;
+        let stored = self
+            .client
+            .get()
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(unavailable);
+        let _ = tokio::fs::remove_file(file).await;
+        stored?;
+        let presigned = self
+            .client
+            .get()
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(content_disposition(filename))
+            .response_content_type(content_type)
+            .presigned(presigning(DOWNLOAD_VALID_FOR)?)
+            .await
+            .map_err(|e| StoreError::Other(format!("presigning failed: {e:?}")))?;
+        Ok(Exported::Link(presigned.uri().to_string()))
     }
 }
 

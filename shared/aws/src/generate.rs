@@ -137,6 +137,12 @@ fn role(function: &Function, stem: &str) -> String {
             "              - Effect: Allow\n                Action: [s3:GetObject]\n                Resource:\n                  - {bucket}/tickets/*\n                  - {bucket}/mail/*\n"
         );
     }
+    if function.may(Grant::Exports) {
+        let _ = write!(
+            statements,
+            "              - Effect: Allow\n                Action: [s3:PutObject, s3:GetObject]\n                Resource:\n                  - {bucket}/exports/*\n"
+        );
+    }
     if function.may(Grant::ManageUsers) {
         let _ = write!(
             statements,

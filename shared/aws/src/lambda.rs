@@ -94,7 +94,12 @@ pub fn api_request(request: Request) -> ApiRequest {
     }
 }
 
-pub fn http_response(response: ApiResponse) -> Response<Body> {
+pub fn http_response(mut response: ApiResponse) -> Response<Body> {
+    // The S3 blobs hand exports over as links; a file here would be another engine's.
+    if let Some(path) = response.file.take() {
+        response.body = std::fs::read(&path).unwrap_or_default();
+        let _ = std::fs::remove_file(&path);
+    }
     let textual = response
         .headers
         .iter()

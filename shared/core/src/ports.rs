@@ -320,6 +320,25 @@ pub trait Blobs: Send + Sync {
     /// The bytes, or a link to them, sent as `DOWNLOAD_CONTENT_TYPE` under `filename`.
     async fn download(&self, key: &str, filename: &str) -> Result<Option<Download>, StoreError>;
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Hands over a finished export file (its own from now on): the local engine leaves it
+    /// where it is for the server to stream; S3 stores it under `key` and links to it for a
+    /// few minutes, sent as `content_type` under `filename`.
+    async fn publish_export(
+        &self,
+        file: &std::path::Path,
+        key: &str,
+        filename: &str,
+        content_type: &str,
+    ) -> Result<Exported, StoreError>;
+}
+
+/// Where a finished export is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exported {
+    /// A file on this machine, to stream (and remove).
+    File(std::path::PathBuf),
+    /// A short-lived download link.
+    Link(String),
 }
 
 /// A sign-in to make for a new user of the directory.

@@ -24,6 +24,7 @@
 //! | product           | PRODUCT#sku         | META                     |                                  |
 //! | serial            | SERIAL#serial       | META                     | gsi2 UNITS#dealer while unregistered |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
+//! | serial's warranty claims | SERIAL#serial | WCLAIM#time#id           |                                  |
 //! | warranty claim    | WCLAIM#id           | META                     | gsi1 WCLAIMS#dealer#list, gsi2 WCLAIMS#dealer, gsi3 WCLAIMQ#state while with support |
 //! | RMA               | RMA#id              | META                     | gsi1 RMAS#dealer, gsi3 RMAQ#state while open |
 //! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
@@ -143,6 +144,13 @@ pub fn inbound_mail_sk(at: DateTime<Utc>, id: &str) -> String {
 pub fn mail_feedback_sk(mail_id: &str) -> String {
     format!("{MAIL_FEEDBACK_PREFIX}{mail_id}")
 }
+/// A warranty claim on a serial, kept from its first submission (drafts are not history).
+pub const SERIAL_WARRANTY_CLAIM_PREFIX: &str = "WCLAIM#";
+
+pub fn serial_warranty_claim_sk(at: DateTime<Utc>, claim_id: &str) -> String {
+    format!("{SERIAL_WARRANTY_CLAIM_PREFIX}{}#{claim_id}", ts(at))
+}
+
 pub fn serial_claim_sk(at: DateTime<Utc>, ticket_id: &str) -> String {
     format!("{SERIAL_CLAIM_PREFIX}{}#{ticket_id}", ts(at))
 }

@@ -2,7 +2,7 @@
 //! (`tickets/<id>/<id>`), never from user input; `safe_path` refuses anything else anyway.
 
 use async_trait::async_trait;
-use claimdesk_core::ports::{Blobs, Download, StoreError, UploadRequest, UploadTarget};
+use claimdesk_core::ports::{Blobs, Download, Exported, StoreError, UploadRequest, UploadTarget};
 use std::path::{Path, PathBuf};
 
 pub struct FileBlobs {
@@ -78,6 +78,17 @@ impl Blobs for FileBlobs {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
             _ => Ok(()),
         }
+    }
+
+    async fn publish_export(
+        &self,
+        file: &std::path::Path,
+        _key: &str,
+        _filename: &str,
+        _content_type: &str,
+    ) -> Result<Exported, StoreError> {
+        // The local server streams it from where it was written.
+        Ok(Exported::File(file.to_path_buf()))
     }
 }
 

@@ -83,11 +83,14 @@ impl ApiRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// A file to send as the body instead (a local export): the adapter streams it and
+    /// removes it.
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl ApiResponse {
@@ -96,6 +99,7 @@ impl ApiResponse {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body: serde_json::to_vec(value).unwrap_or_default(),
+            file: None,
         }
     }
 }

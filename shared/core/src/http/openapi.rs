@@ -175,7 +175,7 @@ impl Doc {
         self.answering(status, description, Payload::Json(schema))
     }
 
-    /// It answers `status` with raw bytes of this media type.
+    /// It answers `status` with raw bytes of this media type (or of these, comma-separated).
     pub const fn answers_bytes(self, status: u16, description: &'static str, media_type: &'static str) -> Doc {
         self.answering(status, description, Payload::Bytes(media_type))
     }
@@ -316,7 +316,18 @@ fn content(payload: Payload, schemas: &mut Map<String, Value>) -> Value {
                 serde_json::to_value(RefOr::<Schema>::Ref(Ref::from_schema_name(&def.name))).unwrap_or_default();
             json!({ "application/json": { "schema": reference } })
         }
-        Payload::Bytes(media_type) => json!({ media_type: { "schema": { "type": "string", "format": "binary" } } }),
+        // One or more media types, separated by commas.
+        Payload::Bytes(media_types) => Value::Object(
+            media_types
+                .split(',')
+                .map(|m| {
+                    (
+                        m.trim().to_string(),
+                        json!({ "schema": { "type": "string", "format": "binary" } }),
+                    )
+                })
+                .collect(),
+        ),
     }
 }
 

@@ -81,6 +81,7 @@ impl Problem {
             status: self.status,
             headers,
             body: serde_json::to_vec(&self).unwrap_or_default(),
+            file: None,
         }
     }
 }

@@ -51,6 +51,9 @@ pub enum Grant {
     PutUploads,
     /// s3:GetObject of attachments: uploads (`tickets/`) and mailed files (`mail/`).
     GetFiles,
+    /// s3:PutObject and s3:GetObject under the attachment bucket's `exports/` (a finished
+    /// export, and the link that fetches it).
+    Exports,
     /// Cognito's admin calls on the user pool (create, set a password, groups, disable,
     /// enable, sign out everywhere): the functions that manage accounts.
     ManageUsers,

@@ -117,11 +117,13 @@ async fn download(api: &Api, request: &ApiRequest, params: Params) -> Result<Api
                 ("x-content-type-options".into(), "nosniff".into()),
             ],
             body,
+            file: None,
         },
         Download::Redirect(url) => ApiResponse {
             status: 302,
             headers: vec![("location".into(), url)],
             body: Vec::new(),
+            file: None,
         },
     })
 }

@@ -34,5 +34,6 @@ async fn openapi(_api: &Api, _request: &ApiRequest, _: Params) -> Result<ApiResp
         status: 200,
         headers: vec![("content-type".into(), "application/json".into())],
         body: OPENAPI.as_bytes().to_vec(),
+        file: None,
     })
 }

@@ -13,12 +13,12 @@ use crate::domain::warranty_claim::lifecycle::{self, ClaimError, ClaimEvent, Cla
 use crate::domain::warranty_claim::rma::still_open;
 use crate::domain::warranty_claim::{Claim, ClaimedUnit, LineDecision, Reasons};
 use crate::mail::templates::MailKind;
-use crate::ports::{Index, Query, Write};
+use crate::ports::{Index, Query, SortKey, Write};
 use crate::services::mail::notify::Outbox;
 use crate::services::people::directory::{page_of, page_type, summary_of};
 use crate::services::problems::ProblemKind;
 use crate::services::warranty::named_dealer;
-use crate::services::{Core, Loaded, Plan, ServiceError};
+use crate::services::{item_of, Core, Loaded, Plan, ServiceError};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,24 @@ pub const FILING_WINDOW_DAYS: u32 = 30;
 /// The adjustment reasons (`shared/core/adjustment_reasons.json`); a deployment's own
 /// catalogue is not configurable yet.
 static REASONS: std::sync::LazyLock<Reasons> = std::sync::LazyLock::new(Reasons::defaults);
+
+/// The link from a serial to a warranty claim filed on it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SerialWarrantyClaimLink {
+    pub claim_id: String,
+}
+
+/// A warranty claim as the serial lookup shows it to the unit's dealer and staff.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SerialWarrantyClaim {
+    pub id: String,
+    pub state: ClaimState,
+    pub failure_date: chrono::NaiveDate,
+    pub currency: String,
+    pub claimed: i64,
+    pub approved: i64,
+    pub created_at: DateTime<Utc>,
+}
 
 /// What a claim list shows of each claim.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -315,6 +333,17 @@ impl Core {
         .map_err(refusal)?;
         let item = store::warranty_claim_item(&claim, loaded.version)?;
         let mut writes = vec![Write::replace(item, loaded.version)];
+        let submissions = claim.history.iter().filter(|h| h.to == ClaimState::Submitted).count();
+        if name == "submit" && submissions == 1 {
+            // From its first submission the claim is part of the unit's history.
+            writes.push(Write::create(item_of(
+                store::serial_pk(&claim.unit.serial),
+                store::serial_warranty_claim_sk(claim.updated_at, &claim.id),
+                &SerialWarrantyClaimLink {
+                    claim_id: claim.id.clone(),
+                },
+            )));
+        }
         writes.extend(self.claim_mail(&claim)?);
         Ok(Plan::new(writes, claim))
     }
@@ -353,9 +382,42 @@ impl Core {
         Ok(outbox.into_writes())
     }
 
-    /// `GET /v1/warranty-claims`: a dealer's lists (seed 004), or the support side's queues.
-    pub async fn list_claims(&self, who: &Identity, query: &ClaimQuery) -> Result<ClaimPage, ServiceError> {
-        let (limit, after) = page_of(query.cursor.as_deref(), query.limit)?;
+    /// The warranty claims submitted on a serial, oldest first.
+    pub async fn warranty_claims_of(&self, serial: &str) -> Result<Vec<SerialWarrantyClaim>, ServiceError> {
+        let mut query = Query::new(Index::Table, store::serial_pk(serial));
+        query.sort = SortKey::BeginsWith(store::SERIAL_WARRANTY_CLAIM_PREFIX.into());
+        query.limit = 100;
+        let links = self.table.query(&query).await?.items;
+        let keys: Vec<(String, String)> = links
+            .iter()
+            .map(|item| {
+                let link: SerialWarrantyClaimLink = store::from_item(item)?;
+                Ok((store::warranty_claim_pk(&link.claim_id), store::META.to_string()))
+            })
+            .collect::<Result<_, ServiceError>>()?;
+        let mut claims = Vec::with_capacity(keys.len());
+        for item in self.table.get_many(&keys).await? {
+            let claim: Claim = store::from_item(&item)?;
+            let totals = claim
+                .totals()
+                .map_err(|e| ServiceError::Internal(format!("claim {}: {e}", claim.id)))?;
+            claims.push(SerialWarrantyClaim {
+                id: claim.id,
+                state: claim.state,
+                failure_date: claim.failure_date,
+                currency: claim.currency.as_str().to_string(),
+                claimed: totals.claimed,
+                approved: totals.approved,
+                created_at: claim.created_at,
+            });
+        }
+        claims.sort_by_key(|c| c.created_at);
+        Ok(claims)
+    }
+
+    /// Which list a claim query reads: a dealer's lists (seed 004), or the support side's
+    /// queues. Shared by the list and its export.
+    pub(crate) fn claim_list(&self, who: &Identity, query: &ClaimQuery) -> Result<Query, ServiceError> {
         let list = query.list.as_deref();
         let (pk, index, newest_first) = match named_dealer(who, query.dealer.as_deref(), "claims")? {
             None if who.is_agent() => {
@@ -375,9 +437,16 @@ impl Core {
             }
         };
         let mut q = Query::new(index, pk);
+        q.newest_first = newest_first;
+        Ok(q)
+    }
+
+    /// `GET /v1/warranty-claims`: a dealer's lists (seed 004), or the support side's queues.
+    pub async fn list_claims(&self, who: &Identity, query: &ClaimQuery) -> Result<ClaimPage, ServiceError> {
+        let (limit, after) = page_of(query.cursor.as_deref(), query.limit)?;
+        let mut q = self.claim_list(who, query)?;
         q.limit = limit;
         q.after = after;
-        q.newest_first = newest_first;
         let page = self.table.query(&q).await?;
         Ok(ClaimPage {
             items: page.items.iter().map(summary_of).collect::<Result<_, _>>()?,

@@ -2,6 +2,7 @@
 
 pub mod claims;
 pub mod companies;
+pub mod export;
 pub mod rmas;
 
 use crate::domain::roles::Identity;
@@ -31,6 +32,9 @@ pub struct SerialLookup {
     pub under_warranty: bool,
     pub claims_count: usize,
     pub claim_dates: Vec<DateTime<Utc>>,
+    /// Warranty claims submitted on the unit (by its dealer), for anyone signed in.
+    #[serde(default)]
+    pub warranty_claims_count: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<SerialDetails>,
 }
@@ -40,6 +44,9 @@ pub struct SerialDetails {
     pub dealer_company: String,
     pub registration: Option<Registration>,
     pub claims: Vec<SerialClaim>,
+    /// The unit's warranty claims: its dealer's own, so shown with the details.
+    #[serde(default)]
+    pub warranty_claims: Vec<claims::SerialWarrantyClaim>,
 }
 
 impl From<WarrantyRefusal> for ServiceError {
@@ -170,6 +177,7 @@ impl Core {
             .iter()
             .map(store::from_item)
             .collect::<Result<_, _>>()?;
+        let warranty_claims = self.warranty_claims_of(&serial_no).await?;
         let today = self.now().date_naive();
         let registration = serial.registration.clone();
         Ok(SerialLookup {
@@ -185,6 +193,7 @@ impl Core {
                 .is_some_and(|r| r.warranty_start <= today && today < r.warranty_end),
             claims_count: claims.len(),
             claim_dates: claims.iter().map(|c| c.opened_at).collect(),
+            warranty_claims_count: warranty_claims.len(),
             details: warranty::sees_details(who, &serial).then(|| SerialDetails {
                 dealer_company: serial.dealer_company.clone(),
                 registration,
@@ -192,6 +201,7 @@ impl Core {
                     .into_iter()
                     .filter(|c| warranty::sees_claim(who, &c.company))
                     .collect(),
+                warranty_claims,
             }),
         })
     }
