@@ -82,16 +82,10 @@ async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: 
         )
         .await;
     assert_eq!(status, 403, "staff do not draft claims: {claim}");
-    let (status, claim) = desk
-        .call(
-            "POST",
-            "/v1/warranty-claims",
-            Some(&cast.client),
-            Some(claim_body("SN-500")),
-        )
+    let id = drafted_claim(&desk, &cast.client, "SN-500").await;
+    let (_, claim) = desk
+        .call("GET", &format!("/v1/warranty-claims/{id}"), Some(&cast.client), None)
         .await;
-    assert_eq!(status, 201, "{claim}");
-    let id = claim["id"].as_str().unwrap().to_string();
     assert_eq!(claim["state"], "draft");
     let claimed: Vec<i64> = claim["lines"]
         .as_array()
@@ -229,16 +223,7 @@ async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: 
 async fn out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_coverage(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     registered_unit(&desk, &cast, 6).await;
-    let (status, claim) = desk
-        .call(
-            "POST",
-            "/v1/warranty-claims",
-            Some(&cast.admin),
-            Some(claim_body("SN-500")),
-        )
-        .await;
-    assert_eq!(status, 201, "{claim}");
-    let id = claim["id"].as_str().unwrap();
+    let id = &drafted_claim(&desk, &cast.admin, "SN-500").await;
     let (status, submitted) = act(&desk, &cast.admin, id, json!({"action": "submit"})).await;
     assert_eq!(status, 200, "{submitted}");
     let buckets: Vec<(&str, bool)> = submitted["check"]["buckets"]
@@ -288,16 +273,7 @@ async fn rma(desk: &Desk, token: &str, id: &str, action: Value) -> (u16, Value) 
 async fn an_rma_takes_the_causal_part_back_before_the_claim_closes(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     registered_unit(&desk, &cast, 12).await;
-    let (status, claim) = desk
-        .call(
-            "POST",
-            "/v1/warranty-claims",
-            Some(&cast.client),
-            Some(claim_body("SN-500")),
-        )
-        .await;
-    assert_eq!(status, 201, "{claim}");
-    let id = claim["id"].as_str().unwrap().to_string();
+    let id = drafted_claim(&desk, &cast.client, "SN-500").await;
     let issue = |lines: Value| json!({"lines": lines, "instructions": "Ship to Dock 4, Springfield"});
     let path = format!("/v1/warranty-claims/{id}/rmas");
     let causal = issue(json!([{"line": "l1", "quantity": 2}]));

@@ -9,6 +9,7 @@ import * as newCase from "./pages/new-case.js";
 import * as agent from "./pages/agent.js";
 import * as people from "./pages/people.js";
 import * as warranty from "./pages/warranty.js";
+import * as claims from "./pages/claims.js";
 
 /** What the signed-in person is (`GET /v1/me`), or null. */
 export let me = null;
@@ -31,6 +32,11 @@ const ROUTES = [
   { path: /^\/portal\/companies$/, page: people.companies },
   { path: /^\/portal\/profile$/, page: people.profile },
   { path: /^\/portal\/warranty$/, page: warranty.page },
+  { path: /^\/portal\/claims$/, page: claims.list },
+  { path: /^\/portal\/claims\/new$/, page: claims.create },
+  { path: /^\/portal\/claims\/([^/]+)$/, page: claims.claimPage },
+  { path: /^\/portal\/rmas$/, page: claims.rmaList },
+  { path: /^\/portal\/rmas\/([^/]+)$/, page: claims.rmaPage },
 ];
 
 const main = document.getElementById("main");
@@ -61,7 +67,7 @@ function navLinks() {
   const agentSide = me.standing === "agent";
   if (agentSide || me.standing === "client_admin") links.push(["/portal/queue", "nav.queue"]);
   if (agentSide) links.push(["/portal/held-mail", "nav.held"]);
-  links.push(["/portal/warranty", "nav.warranty"]);
+  links.push(["/portal/warranty", "nav.warranty"], ["/portal/claims", "nav.claims"], ["/portal/rmas", "nav.rmas"]);
   if (me.manages_accounts || agentSide) {
     links.push(["/portal/people", "nav.people"], ["/portal/access-requests", "nav.requests"]);
   }

@@ -197,3 +197,35 @@ export function table(headers, rows) {
     ),
   );
 }
+
+/** Digits after the decimal point of a currency (ISO 4217's minor unit). */
+export function currencyDecimals(currency) {
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
+  } catch {
+    return 2;
+  }
+}
+
+/** An amount in minor units, shown in its currency (display only: the API keeps integers). */
+export function money(minor, currency) {
+  const places = currencyDecimals(currency);
+  try {
+    return new Intl.NumberFormat(language(), { style: "currency", currency }).format(minor / 10 ** places);
+  } catch {
+    return `${(minor / 10 ** places).toFixed(places)} ${currency}`;
+  }
+}
+
+/**
+ * "12.5" with 2 decimals is 1250: typed amounts become integers without passing through a
+ * float. Anything else is a problem naming `name`, shown beside its field.
+ */
+export function minorUnits(text, places, name) {
+  const match = /^(\d{1,13})(?:[.,](\d*))?$/.exec(String(text).trim());
+  if (!match || (match[2] || "").length > places) {
+    throw new Problem(422, { detail: t("form.amount", { places }), field: name });
+  }
+  const fraction = (match[2] || "").padEnd(places, "0");
+  return Number(match[1]) * 10 ** places + Number(fraction || 0);
+}

@@ -174,6 +174,15 @@ pub async fn units_for(desk: &Desk, staff: &str, sku: &str, months: u32, dealer:
     }
 }
 
+/// Drafts `claim_body(serial)` as `token`'s company; the claim's id.
+pub async fn drafted_claim(desk: &Desk, token: &str, serial: &str) -> String {
+    let (status, claim) = desk
+        .call("POST", "/v1/warranty-claims", Some(token), Some(claim_body(serial)))
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    claim["id"].as_str().unwrap().to_string()
+}
+
 /// A warranty claim's draft on `serial`: two part lines (the first causal, to return), a
 /// labour line and freight: 10,000 + 1,200 + 12,000 + 2,500 = 25,700 cents claimed.
 pub fn claim_body(serial: &str) -> Value {

@@ -189,16 +189,7 @@ const COLLABORATOR: &str = "partner@broker.test";
 /// An RMA of the part line of a claim ACME's owner filed on `serial`, submitted, taken and
 /// decided as its check suggests.
 async fn issued_rma(desk: &Desk, cast: &Cast, serial: &str) -> String {
-    let (status, claim) = desk
-        .call(
-            "POST",
-            "/v1/warranty-claims",
-            Some(&cast.admin),
-            Some(claim_body(serial)),
-        )
-        .await;
-    assert_eq!(status, 201, "{claim}");
-    let id = claim["id"].as_str().unwrap();
+    let id = &drafted_claim(desk, &cast.admin, serial).await;
     for (token, action) in [(&cast.admin, "submit"), (&cast.agent, "take"), (&cast.agent, "decide")] {
         let path = format!("/v1/warranty-claims/{id}/actions");
         let (status, body) = desk

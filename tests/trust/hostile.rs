@@ -704,16 +704,7 @@ async fn warranty_claims_refuse_hostile_drafts_and_write_nothing(desk: Desk) {
 async fn rmas_refuse_hostile_requests_and_write_nothing(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     units_for(&desk, &cast.agent, "PUMP-R", 24, "ACME", &["SN-R1"]).await;
-    let (status, claim) = desk
-        .call(
-            "POST",
-            "/v1/warranty-claims",
-            Some(&cast.client),
-            Some(claim_body("SN-R1")),
-        )
-        .await;
-    assert_eq!(status, 201, "{claim}");
-    let id = claim["id"].as_str().unwrap();
+    let id = &drafted_claim(&desk, &cast.client, "SN-R1").await;
     for (token, action) in [(&cast.client, "submit"), (&cast.agent, "take")] {
         let path = format!("/v1/warranty-claims/{id}/actions");
         let (status, body) = desk

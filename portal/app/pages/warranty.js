@@ -5,7 +5,7 @@ import { t } from "../i18n.js";
 import { h, field, onSubmit, announce, time } from "../ui.js";
 import { heading } from "../main.js";
 
-function lookupResult(found) {
+function lookupResult(found, me) {
   const registration = found.details?.registration;
   const rows = [
     ["warranty.serial", found.serial],
@@ -18,6 +18,8 @@ function lookupResult(found) {
     ["warranty.claims", String(found.claims_count)],
   ].filter(Boolean);
   const claims = found.details?.claims || [];
+  const warrantyClaims = found.details?.warranty_claims || [];
+  if (found.warranty_claims_count) rows.push(["warranty.warrantyClaims", String(found.warranty_claims_count)]);
   return h(
     "section",
     { class: "card", "aria-labelledby": "serial-h" },
@@ -26,6 +28,10 @@ function lookupResult(found) {
     claims.length
       ? h("ul", {}, claims.map((c) => h("li", {}, h("a", { href: `/portal/cases/${encodeURIComponent(c.ticket_id)}` }, `${c.number} · ${c.subject}`), " · ", time(c.opened_at, false))))
       : null,
+    warrantyClaims.length
+      ? h("ul", {}, warrantyClaims.map((c) => h("li", {}, h("a", { href: `/portal/claims/${encodeURIComponent(c.id)}` }, `${t("warranty.warrantyClaim")} · ${t(`claim.state.${c.state}`)}`), " · ", time(c.created_at, false))))
+      : null,
+    found.details && me?.standing !== "agent" ? h("p", {}, h("a", { href: `/portal/claims/new?serial=${encodeURIComponent(found.serial)}` }, t("claims.fileOn"))) : null,
   );
 }
 
@@ -82,7 +88,7 @@ export async function page(main, _params, me) {
   );
   onSubmit(lookup, async (data) => {
     const found = await api.get(`/v1/serials/${encodeURIComponent(data.get("serial").trim())}`);
-    result.replaceChildren(lookupResult(found));
+    result.replaceChildren(lookupResult(found, me));
     result.querySelector("h2").focus();
   });
   const register = h(

@@ -54,6 +54,23 @@ impl S3Blobs {
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
+
+    /// A presigned GET of `key` that works for `DOWNLOAD_VALID_FOR`, sent as `content_type`
+    /// under `filename` (an attachment).
+    async fn link(&self, key: &str, filename: &str, content_type: &str) -> Result<String, StoreError> {
+        let presigned = self
+            .client
+            .get()
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(content_disposition(filename))
+            .response_content_type(content_type)
+            .presigned(presigning(DOWNLOAD_VALID_FOR)?)
+            .await
+            .map_err(|e| StoreError::Other(format!("presigning failed: {e:?}")))?;
+        Ok(presigned.uri().to_string())
+    }
 }
 
 #[async_trait]
@@ -90,18 +107,8 @@ impl Blobs for S3Blobs {
     }
 
     async fn download(&self, key: &str, filename: &str) -> Result<Option<Download>, StoreError> {
-        let presigned = self
-            .client
-            .get()
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .response_content_disposition(content_disposition(filename))
-            .response_content_type(DOWNLOAD_CONTENT_TYPE)
-            .presigned(presigning(DOWNLOAD_VALID_FOR)?)
-            .await
-            .map_err(|e| StoreError::Other(format!("presigning failed: {e:?}")))?;
-        Ok(Some(Download::Redirect(presigned.uri().to_string())))
+        let link = self.link(key, filename, DOWNLOAD_CONTENT_TYPE).await?;
+        Ok(Some(Download::Redirect(link)))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -139,18 +146,7 @@ impl Blobs for S3Blobs {
             .map_err(unavailable);
         let _ = tokio::fs::remove_file(file).await;
         stored?;
-        let presigned = self
-            .client
-            .get()
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .response_content_disposition(content_disposition(filename))
-            .response_content_type(content_type)
-            .presigned(presigning(DOWNLOAD_VALID_FOR)?)
-            .await
-            .map_err(|e| StoreError::Other(format!("presigning failed: {e:?}")))?;
-        Ok(Exported::Link(presigned.uri().to_string()))
+        Ok(Exported::Link(self.link(key, filename, content_type).await?))
     }
 }
 

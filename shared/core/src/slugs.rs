@@ -1,6 +1,15 @@
 //! Closed sets of names that travel as text (problem types, mail kinds, status actions):
 //! an enum in the code, a fixed slug on the wire and in stored records.
 
+/// The name serde gives a unit variant of an enum (`ClaimState::InReview` is `in_review`):
+/// for keys, mail and exports that speak as the API does. Empty for anything else.
+pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// Declares `pub enum $name { $variant, … }` with `ALL`, `slug()`, `from_slug()` and
 /// `Display` (the slug).
 macro_rules! slug_enum {

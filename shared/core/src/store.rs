@@ -296,10 +296,7 @@ pub fn warranty_claim_item(claim: &crate::domain::warranty_claim::Claim, version
         ClaimState::Submitted | ClaimState::InReview | ClaimState::InformationRequested
     );
     if with_support {
-        let state = serde_json::to_value(claim.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let state = crate::slugs::serde_name(&claim.state);
         item.gsi3 = Some(IndexKey::new(
             claim_queue_view(&state),
             format!("{}#{}", ts(claim.updated_at), claim.id),
@@ -326,10 +323,7 @@ pub fn rma_queue_view(state: &str) -> String {
 /// An RMA's item: on its dealer's list by when it was issued, and while it is open on the
 /// support side's queue of its state by its last change; its summary is what lists show.
 pub fn rma_item(rma: &crate::domain::warranty_claim::rma::Rma, version: u64) -> Item {
-    let state = serde_json::to_value(rma.state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let state = crate::slugs::serde_name(&rma.state);
     let summary = serde_json::json!({
         "id": rma.id, "number": rma.number, "claim_id": rma.claim_id,
         "dealer_company": rma.dealer_company, "serial": rma.serial, "state": rma.state,

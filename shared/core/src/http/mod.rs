@@ -81,6 +81,16 @@ impl ApiRequest {
             None => Ok(None),
         }
     }
+
+    /// A dealer list's or support queue's query (`list`, `dealer`, `cursor`, `limit`).
+    pub fn dealer_list_query(&self) -> Result<crate::services::warranty::DealerListQuery, Problem> {
+        Ok(crate::services::warranty::DealerListQuery {
+            list: self.query_param("list").map(str::to_string),
+            dealer: self.query_param("dealer").map(str::to_string),
+            cursor: self.query_param("cursor").map(str::to_string),
+            limit: self.limit_param()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

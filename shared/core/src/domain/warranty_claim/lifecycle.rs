@@ -54,6 +54,17 @@ pub enum Side {
     Agent,
 }
 
+impl Side {
+    /// Support staff act for the support side; everyone else for their dealer company.
+    pub fn of(who: &crate::domain::roles::Identity) -> Side {
+        if who.is_agent() {
+            Side::Agent
+        } else {
+            Side::Dealer
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimEvent {
     /// The dealer submits (or resubmits) with the terms in force and the check's result.

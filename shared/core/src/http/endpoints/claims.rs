@@ -36,7 +36,7 @@ declare! {
 declare! {
     LIST_WARRANTY_CLAIMS = "list-warranty-claims", "warranty claim lists and queues", grants [ReadTable] {
         GET "/v1/warranty-claims" Token => list_claims,
-            Doc::new("listWarrantyClaims", "A dealer's Active, Draft, Closed or All claims; the support side's queues")
+            Doc::new("listWarrantyClaims", "A dealer's claims, newest first: list=active, draft, closed or all (the default). The support side's queues, oldest change first: list=submitted (the default), in_review or information_requested; or a dealer's lists with dealer=CODE")
                 .query(query::<ClaimQuery>)
                 .answers(200, "A page of claims", json::<ClaimPage>),
     }
@@ -89,12 +89,7 @@ async fn create_claim(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiR
 
 async fn list_claims(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let query = ClaimQuery {
-        list: request.query_param("list").map(str::to_string),
-        dealer: request.query_param("dealer").map(str::to_string),
-        cursor: request.query_param("cursor").map(str::to_string),
-        limit: request.limit_param()?,
-    };
+    let query = request.dealer_list_query()?;
     Ok(ApiResponse::json(200, &api.core.list_claims(who, &query).await?))
 }
 

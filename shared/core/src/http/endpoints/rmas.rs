@@ -22,7 +22,7 @@ declare! {
 declare! {
     LIST_RMAS = "list-rmas", "RMA lists and queues", grants [ReadTable] {
         GET "/v1/rmas" Token => list_rmas,
-            Doc::new("listRmas", "Every RMA issued to the dealer, newest first; the support side's queues by state")
+            Doc::new("listRmas", "Every RMA issued to the dealer, newest first. The support side's queues, oldest change first: list=issued, shipped (the default) or received; or a dealer's RMAs with dealer=CODE")
                 .query(query::<RmaQuery>)
                 .answers(200, "A page of RMAs", json::<RmaPage>),
     }
@@ -56,12 +56,7 @@ async fn issue_rma(api: &Api, request: &ApiRequest, params: Params) -> Result<Ap
 
 async fn list_rmas(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let query = RmaQuery {
-        list: request.query_param("list").map(str::to_string),
-        dealer: request.query_param("dealer").map(str::to_string),
-        cursor: request.query_param("cursor").map(str::to_string),
-        limit: request.limit_param()?,
-    };
+    let query = request.dealer_list_query()?;
     Ok(ApiResponse::json(200, &api.core.list_rmas(who, &query).await?))
 }
 

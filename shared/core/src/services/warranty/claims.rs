@@ -66,24 +66,8 @@ page_type! {
     ClaimPage of ClaimSummary,
 }
 
-/// The query of `GET /v1/warranty-claims`.
-#[derive(Debug, Clone, Default, utoipa::IntoParams)]
-pub struct ClaimQuery {
-    /// Dealers: `active`, `draft`, `closed` or `all` (the default). Support: `submitted`
-    /// (the default), `in_review` or `information_requested` for the queues (oldest
-    /// first), or a dealer's list with `dealer`.
-    #[param(nullable = false)]
-    pub list: Option<String>,
-    /// Support: the dealer whose claims to list.
-    #[param(nullable = false)]
-    pub dealer: Option<String>,
-    /// The `next_cursor` of the page before.
-    #[param(nullable = false)]
-    pub cursor: Option<String>,
-    /// At most this many (25 when absent).
-    #[param(nullable = false, minimum = 1, maximum = 100)]
-    pub limit: Option<usize>,
-}
+/// The query of `GET /v1/warranty-claims` (and its export).
+pub type ClaimQuery = super::DealerListQuery;
 
 /// `POST /v1/warranty-claims/{id}/actions`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -122,14 +106,6 @@ fn refusal(e: ClaimError) -> ServiceError {
         ClaimError::NoLines => Invalid::new("lines", e.to_string()).into(),
         ClaimError::NoQuestion => Invalid::new("why", e.to_string()).into(),
         ClaimError::Decision { .. } | ClaimError::Money(_) => Invalid::new("decisions", e.to_string()).into(),
-    }
-}
-
-fn side_of(who: &Identity) -> Side {
-    if who.is_agent() {
-        Side::Agent
-    } else {
-        Side::Dealer
     }
 }
 
@@ -325,7 +301,7 @@ impl Core {
         lifecycle::apply(
             &mut claim,
             event,
-            side_of(who),
+            Side::of(who),
             who.email.as_str(),
             self.now(),
             &REASONS,
@@ -365,7 +341,7 @@ impl Core {
         let totals = claim
             .totals()
             .map_err(|e| ServiceError::Internal(format!("claim {}: {e}", claim.id)))?;
-        let state = serde_json::to_value(claim.state).unwrap_or_default();
+        let state = crate::slugs::serde_name(&claim.state);
         let context = serde_json::json!({
             "name": to,
             "link": format!("{}/portal/claims/{}", self.settings.public_base_url.trim_end_matches('/'), claim.id),

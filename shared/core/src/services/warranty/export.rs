@@ -16,6 +16,7 @@ use crate::domain::validate::Invalid;
 use crate::domain::warranty_claim::Claim;
 use crate::services::warranty::claims::ClaimQuery;
 use crate::services::{Core, ServiceError};
+use crate::slugs::serde_name;
 use crate::store;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -98,21 +99,14 @@ const COLUMNS: &[&str] = &[
     "Updated",
 ];
 
-fn slug<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 /// Writes one claim's row.
 fn claim_row(claim: &Claim, sink: &mut dyn Sink) -> Result<(), ServiceError> {
     let totals = claim
         .totals()
         .map_err(|e| ServiceError::Internal(format!("claim {}: {e}", claim.id)))?;
-    let state = slug(&claim.state);
+    let state = serde_name(&claim.state);
     let failure = claim.failure_date.to_string();
-    let unit = slug(&claim.usage_unit);
+    let unit = serde_name(&claim.usage_unit);
     let rmas = claim
         .rmas
         .iter()

@@ -77,6 +77,24 @@ pub(crate) fn named_dealer(who: &Identity, dealer: Option<&str>, what: &str) -> 
     }
 }
 
+/// The query of a dealer's list, or of a support queue (warranty claims, RMAs): which list,
+/// which dealer (staff only), a cursor and a page size.
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+pub struct DealerListQuery {
+    /// Which list or queue (the operation names them; each has its default).
+    #[param(nullable = false)]
+    pub list: Option<String>,
+    /// Support: the dealer whose list to read (everyone else reads their own company's).
+    #[param(nullable = false)]
+    pub dealer: Option<String>,
+    /// The `next_cursor` of the page before.
+    #[param(nullable = false)]
+    pub cursor: Option<String>,
+    /// At most this many (25 when absent).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
+    pub limit: Option<usize>,
+}
+
 /// The query of a dealer's units pending registration.
 #[derive(Debug, Clone, Default, utoipa::IntoParams)]
 pub struct UnitQuery {

@@ -16,6 +16,7 @@ use crate::services::people::directory::{page_of, page_type, summary_of};
 use crate::services::problems::ProblemKind;
 use crate::services::warranty::named_dealer;
 use crate::services::{item_of, Core, Loaded, Plan, ServiceError};
+use crate::slugs::serde_name;
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -95,22 +96,7 @@ page_type! {
 }
 
 /// The query of `GET /v1/rmas`.
-#[derive(Debug, Clone, Default, utoipa::IntoParams)]
-pub struct RmaQuery {
-    /// Support: `issued`, `shipped` (the default: parts on their way) or `received`, oldest
-    /// first; or a dealer's RMAs with `dealer`. Dealers see every RMA issued to them.
-    #[param(nullable = false)]
-    pub list: Option<String>,
-    /// Support: the dealer whose RMAs to list.
-    #[param(nullable = false)]
-    pub dealer: Option<String>,
-    /// The `next_cursor` of the page before.
-    #[param(nullable = false)]
-    pub cursor: Option<String>,
-    /// At most this many (25 when absent).
-    #[param(nullable = false, minimum = 1, maximum = 100)]
-    pub limit: Option<usize>,
-}
+pub type RmaQuery = super::DealerListQuery;
 
 /// What the number record of an RMA holds (its uniqueness, beside the ticket numbers').
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,21 +112,6 @@ fn refusal(e: RmaError) -> ServiceError {
         }
         RmaError::Field { field, why } => Invalid::new(field, why).into(),
     }
-}
-
-fn side_of(who: &Identity) -> Side {
-    if who.is_agent() {
-        Side::Agent
-    } else {
-        Side::Dealer
-    }
-}
-
-fn slug<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 impl Core {
@@ -161,7 +132,7 @@ impl Core {
             "name": to,
             "link": self.rma_link(rma),
             "rma": {
-                "number": rma.number, "serial": rma.serial, "state": slug(&rma.state),
+                "number": rma.number, "serial": rma.serial, "state": serde_name(&rma.state),
                 "why": last, "instructions": rma.instructions,
                 "carrier": rma.shipment.as_ref().map(|s| s.carrier.clone()),
                 "tracking_number": rma.shipment.as_ref().map(|s| s.tracking_number.clone()),
@@ -322,7 +293,7 @@ impl Core {
                 return Err(Invalid::new("action", "must be one of ship, receive, credit, replace, close").into());
             }
         };
-        rma::apply(&mut rma, event, side_of(who), who.email.as_str(), self.now()).map_err(refusal)?;
+        rma::apply(&mut rma, event, Side::of(who), who.email.as_str(), self.now()).map_err(refusal)?;
         // The dealer hears of every step the support side takes; the desk hears of a shipment.
         let claim = self
             .get_record::<crate::domain::warranty_claim::Claim>(&store::warranty_claim_pk(&rma.claim_id), store::META)
@@ -330,7 +301,7 @@ impl Core {
             .ok_or_else(|| ServiceError::Internal(format!("RMA {} names a missing claim", rma.id)))?
             .record;
         let mut outbox = Outbox::new(self);
-        let to = match side_of(who) {
+        let to = match Side::of(who) {
             Side::Dealer => self.settings.vendor_desk_email.clone(),
             Side::Agent => claim.created_by.clone(),
         };
