@@ -494,6 +494,24 @@ async fn people_walk_the_portal_in_a_real_browser() {
     pages.push(browser.check_page("claim").await);
     browser.press_in("main", "Submit the claim").await;
     browser.sees("The unit is registered to the dealer.").await;
+    // He sends the invoice with a question: a case of the claim, on the vendor's desk.
+    browser
+        .fill("Your message", "Here is the invoice for the impeller.")
+        .await;
+    let invoice = files.path().join("invoice.txt");
+    std::fs::write(&invoice, b"INVOICE 2026-1001: impeller x2").unwrap();
+    browser
+        .field("Files (invoices, photos)")
+        .await
+        .send_keys(&invoice.display().to_string())
+        .await
+        .unwrap();
+    browser.press_in("main", "Send").await;
+    browser.sees("Question about the warranty claim on SN-7001").await;
+    browser.sees("invoice.txt").await;
+    browser.open("/portal/claims?list=active").await;
+    browser.press_in("main", "SN-7001").await;
+    browser.sees("Conversation").await;
     browser.sign_out().await;
     desk.advance_seconds(47 * 60);
 

@@ -548,9 +548,110 @@ async fn claim_lists_export_as_csv_and_excel_with_formulas_neutralised(desk: Des
     assert_eq!((status, problem["field"].as_str()), (422, Some("dealer")), "{problem}");
 }
 
+/// Seed 004's conversation: the support side's question reaches the dealer who filed the
+/// claim as a case of the claim (its receipt carries the question and a reply address);
+/// the dealer answers from the inbox with the invoice attached, and the answer and the file
+/// land in that case; the next question is a reply on the same case; the dealer resubmits.
+/// A dealer opens a case about its claim too; another company cannot name it.
+async fn a_question_on_a_claim_is_answered_by_mail_in_the_claims_case(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    registered_unit(&desk, &cast, 12).await;
+    let id = drafted_claim(&desk, &cast.client, "SN-500").await;
+    assert_eq!(act(&desk, &cast.client, &id, json!({"action": "submit"})).await.0, 200);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    let ask = json!({"action": "request_information", "why": "Please send the invoice for the impeller."});
+    let (status, asked) = act(&desk, &cast.agent, &id, ask).await;
+    assert_eq!(status, 200, "{asked}");
+    let case_id = asked["cases"][0]["id"].as_str().unwrap().to_string();
+    let number = asked["cases"][0]["number"].as_str().unwrap().to_string();
+    desk.deliver_now().await;
+    let receipt = desk
+        .mails_of("ticket_received")
+        .await
+        .into_iter()
+        .find(|m| m.subject.contains(&number))
+        .expect("the question's case was mailed to the dealer");
+    assert_eq!(receipt.to, "adjuster@acme.test");
+    assert!(
+        receipt.text.contains("Please send the invoice for the impeller."),
+        "{}",
+        receipt.text
+    );
+    assert!(
+        desk.mails_of("claim_updated")
+            .await
+            .iter()
+            .all(|m| !m.subject.contains("information requested")),
+        "the question is mailed once, by its case"
+    );
+    let raw = format!(
+        "From: Ada <adjuster@acme.test>\r\nTo: {}\r\nSubject: Re: {}\r\nMessage-ID: <invoice-1@acme.test>\r\nIn-Reply-To: {}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe invoice is attached.\r\n--b\r\nContent-Type: application/pdf; name=\"invoice.pdf\"\r\nContent-Disposition: attachment; filename=\"invoice.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcfsj6IK\r\n--b--\r\n",
+        receipt.reply_to, receipt.subject, receipt.message_id
+    );
+    assert_eq!(desk.receive_mail(raw.as_bytes()).await["outcome"], "added");
+    let (status, case) = desk
+        .call("GET", &format!("/v1/tickets/{case_id}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["links"]["warranty_claim"], id.as_str());
+    assert_eq!(case["links"]["serial_number"], "SN-500");
+    let bodies: Vec<&str> = case["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert!(
+        bodies.iter().any(|b| b.contains("The invoice is attached.")),
+        "{bodies:?}"
+    );
+    assert!(
+        case["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["filename"] == "invoice.pdf"),
+        "{case}"
+    );
+    // Resubmitted, taken, asked again: a reply on the same case.
+    assert_eq!(act(&desk, &cast.client, &id, json!({"action": "submit"})).await.0, 200);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    let again = json!({"action": "request_information", "why": "And a photo of the seal, please."});
+    let (status, asked) = act(&desk, &cast.agent, &id, again).await;
+    assert_eq!((status, asked["cases"].as_array().unwrap().len()), (200, 1), "{asked}");
+    desk.deliver_now().await;
+    assert!(desk
+        .mails_of("reply")
+        .await
+        .iter()
+        .any(|m| m.to == "adjuster@acme.test" && m.text.contains("And a photo of the seal")));
+    // The dealer opens a case about its claim; another company cannot name the claim.
+    let mut about = ticket_body(Some("vendor"));
+    about["ticket_type"] = json!("warranty_claim");
+    about["warranty_claim"] = json!(id);
+    let (status, own) = desk
+        .call("POST", "/v1/tickets", Some(&cast.admin), Some(about.clone()))
+        .await;
+    assert_eq!(status, 201, "{own}");
+    let (_, kept) = desk
+        .call("GET", &format!("/v1/warranty-claims/{id}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(kept["cases"].as_array().unwrap().len(), 2);
+    assert_eq!(kept["cases"][1]["id"], own["id"]);
+    let (status, problem) = desk
+        .call("POST", "/v1/tickets", Some(&cast.other_admin), Some(about))
+        .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("warranty_claim")),
+        "{problem}"
+    );
+}
+
 on_both_engines!(
     a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept,
     out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_coverage,
     an_rma_takes_the_causal_part_back_before_the_claim_closes,
     claim_lists_export_as_csv_and_excel_with_formulas_neutralised,
+    a_question_on_a_claim_is_answered_by_mail_in_the_claims_case,
 );

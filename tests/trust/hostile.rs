@@ -886,6 +886,41 @@ async fn exports_refuse_hostile_queries_and_neutralise_every_text_field(desk: De
     );
 }
 
+/// A case names a warranty claim only by a plausible id of a claim of the company the case
+/// is for: paths, header breaks, other ids, overlong ids and another company's claim are
+/// refused naming `warranty_claim`, and no case is filed.
+async fn cases_name_only_their_companys_warranty_claims(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    units_for(&desk, &cast.agent, "PUMP-C", 24, "ACME", &["SN-C1"]).await;
+    let claim = drafted_claim(&desk, &cast.client, "SN-C1").await;
+    let long = format!("wc_{}", "a".repeat(62));
+    for (token, value) in [
+        (&cast.admin, "wc_../../etc/passwd"),
+        (&cast.admin, "wc_x\r\nBcc: x@y.test"),
+        (&cast.admin, "t_0000000000000000000000"),
+        (&cast.admin, long.as_str()),
+        (&cast.admin, "wc_0000000000000000000000"),
+        (&cast.other_admin, claim.as_str()),
+    ] {
+        let mut body = ticket_body(Some("vendor"));
+        body["warranty_claim"] = json!(value);
+        let (status, problem) = desk.call("POST", "/v1/tickets", Some(token), Some(body)).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some("warranty_claim")),
+            "{value:?}: {problem}"
+        );
+    }
+    for token in [&cast.admin, &cast.other_admin] {
+        let (_, page) = desk.call("GET", "/v1/tickets?view=company", Some(token), None).await;
+        assert_eq!(page["items"], json!([]), "no case was filed");
+    }
+    let (_, kept) = desk
+        .call("GET", &format!("/v1/warranty-claims/{claim}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(kept["cases"], json!([]));
+}
+
 async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     let answer = desk
         .send(
@@ -905,6 +940,7 @@ on_both_engines!(
     warranty_claims_refuse_hostile_drafts_and_write_nothing,
     rmas_refuse_hostile_requests_and_write_nothing,
     exports_refuse_hostile_queries_and_neutralise_every_text_field,
+    cases_name_only_their_companys_warranty_claims,
     pending_registrations_refuse_hostile_queries,
     people_routes_refuse_hostile_names_emails_and_roles_and_write_nothing,
     profile_and_company_changes_refuse_hostile_input_and_change_nothing,

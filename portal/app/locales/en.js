@@ -383,4 +383,10 @@ export const en = {
   "rma.condition.wrong_part": "Wrong part",
   "warranty.warrantyClaims": "Warranty claims",
   "warranty.warrantyClaim": "Warranty claim",
+  "claim.conversation": "Conversation",
+  "claim.ask": "Ask about this claim",
+  "claim.askMessage": "Your message",
+  "claim.askFiles": "Files (invoices, photos)",
+  "claim.askSend": "Send",
+  "claim.askSubject": "Question about the warranty claim on {serial}",
 };

@@ -409,4 +409,10 @@ export const es = {
   "rma.condition.wrong_part": "Pieza equivocada",
   "warranty.warrantyClaims": "Reclamaciones de garantía",
   "warranty.warrantyClaim": "Reclamación de garantía",
+  "claim.conversation": "Conversación",
+  "claim.ask": "Preguntar sobre esta reclamación",
+  "claim.askMessage": "Su mensaje",
+  "claim.askFiles": "Archivos (facturas, fotos)",
+  "claim.askSend": "Enviar",
+  "claim.askSubject": "Pregunta sobre la reclamación de garantía de {serial}",
 };

@@ -6,6 +6,7 @@ import * as api from "../api.js";
 import { t } from "../i18n.js";
 import { h, field, onSubmit, announce, time, table, money, minorUnits, currencyDecimals, showProblem } from "../ui.js";
 import { heading, go } from "../main.js";
+import { pickFiles, uploadFiles } from "./files.js";
 
 const enc = encodeURIComponent;
 
@@ -206,6 +207,38 @@ export async function create(main) {
   main.append(form);
 }
 
+/** The dealer asks the support side about the claim, with files (invoices, photos): a case
+ * of the claim's conversation, on the vendor's desk. */
+function askForm(claim) {
+  const files = pickFiles(0, t("claim.askFiles"));
+  const form = h(
+    "form",
+    { class: "card", novalidate: true, "aria-labelledby": "ask-h" },
+    h("h2", { id: "ask-h" }, t("claim.ask")),
+    field({ name: "description", label: t("claim.askMessage"), kind: "textarea", required: true }),
+    files.element,
+    h("button", { type: "submit" }, t("claim.askSend")),
+  );
+  onSubmit(form, async (data) => {
+    const chosen = files.chosen();
+    const ticket = await api.post(
+      "/v1/tickets",
+      {
+        ticket_type: "warranty_claim",
+        subject: t("claim.askSubject", { serial: claim.unit.serial }),
+        description: data.get("description").trim(),
+        warranty_claim: claim.id,
+        serial_number: claim.unit.serial,
+      },
+      { headers: { "Idempotency-Key": api.idempotencyKey() } },
+    );
+    await uploadFiles(ticket.id, chosen);
+    announce(t("new.done", { number: ticket.number }));
+    go(`/portal/cases/${enc(ticket.id)}`);
+  });
+  return form;
+}
+
 function lineText(line) {
   switch (line.kind) {
     case "part":
@@ -285,6 +318,11 @@ export async function claimPage(main, [id], me) {
     l.decision?.reason || "",
   ]);
   main.append(h("h2", {}, t("claim.lines")), table([t("claim.line"), t("claim.description"), t("claim.claimed"), t("claim.approved"), t("claim.reason")], lineRows));
+  // The claim's conversation: its cases (both sides write and mail there, with files).
+  if (claim.cases?.length) {
+    main.append(h("h2", {}, t("claim.conversation")), h("ul", {}, claim.cases.map((c) => h("li", {}, h("a", { href: `/portal/cases/${enc(c.id)}` }, c.number)))));
+  }
+  if (!agent && claim.state !== "closed") main.append(askForm(claim));
   if (claim.rmas?.length) {
     main.append(h("h2", {}, t("rma.title")), h("ul", {}, claim.rmas.map((r) => h("li", {}, h("a", { href: `/portal/rmas/${enc(r.id)}` }, r.number)))));
   }

@@ -49,6 +49,9 @@ pub struct Links {
     pub serial_number: Option<String>,
     #[serde(default)]
     pub rma: Option<String>,
+    /// The warranty claim this case is the conversation of (`wc_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warranty_claim: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -142,6 +145,10 @@ pub struct TicketDraft {
     pub eligibility_inquiry: Option<String>,
     pub serial_number: Option<String>,
     pub rma: Option<String>,
+    /// A warranty claim of the company the case is for (`wc_…`): the case becomes part of
+    /// the claim's conversation.
+    #[schema(value_type = Option<String>, max_length = 64, pattern = "^wc_[A-Za-z0-9]+$")]
+    pub warranty_claim: Option<String>,
     pub related_to: Option<String>,
     pub preferred_representative: Option<String>,
     pub callback_time: Option<String>,
@@ -176,6 +183,9 @@ pub struct ValidDraft {
     pub callback_time: Option<String>,
 }
 
+/// The refusal of a case about a warranty claim that is not there, or not the company's.
+pub const UNKNOWN_WARRANTY_CLAIM: &str = "is not a warranty claim of the company the case is for";
+
 /// Why a draft cannot be filed at all (as opposed to a field being wrong).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DraftRefusal {
@@ -190,11 +200,14 @@ pub enum DraftRefusal {
 impl TicketDraft {
     pub fn validate(&self, who: &Identity, catalogue: &Catalogue) -> Result<ValidDraft, DraftRefusal> {
         let standing = who.standing();
+        // A warranty claim is the vendor's to decide: its cases go to the vendor's desk,
+        // whoever of the dealer's people writes.
+        let about_a_claim = self.warranty_claim.is_some();
         let desk = self.desk.unwrap_or(match standing {
-            Standing::ClientUser => Desk::Internal,
+            Standing::ClientUser if !about_a_claim => Desk::Internal,
             _ => Desk::Vendor,
         });
-        if desk == Desk::Vendor && standing == Standing::ClientUser {
+        if desk == Desk::Vendor && standing == Standing::ClientUser && !about_a_claim {
             return Err(DraftRefusal::VendorTicketNeedsAdmin);
         }
         let company = match standing {
@@ -263,6 +276,16 @@ impl TicketDraft {
                     .map(|s| validate::code("serial_number", Some(s), 60))
                     .transpose()?,
                 rma: validate::optional_line("rma", self.rma.as_deref(), 60)?,
+                warranty_claim: validate::optional_line("warranty_claim", self.warranty_claim.as_deref(), 64)?
+                    .map(|id| {
+                        let plausible = id.starts_with("wc_")
+                            && id.len() > 3
+                            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                        plausible
+                            .then_some(id)
+                            .ok_or_else(|| Invalid::new("warranty_claim", UNKNOWN_WARRANTY_CLAIM))
+                    })
+                    .transpose()?,
             },
             related_to: validate::optional_line("related_to", self.related_to.as_deref(), 64)?
                 .map(|id| TicketId::parse(&id).ok_or_else(|| Invalid::new("related_to", NOT_AN_OPEN_TICKET)))
@@ -511,6 +534,15 @@ mod tests {
             Err(DraftRefusal::VendorTicketNeedsAdmin)
         );
         assert_eq!(vendor.validate(&who(&[Role::Owner]), &cat).unwrap().desk, Desk::Vendor);
+        // A case about a warranty claim goes to the vendor, whoever of the dealer writes.
+        let about_a_claim = TicketDraft {
+            warranty_claim: Some("wc_1".into()),
+            ..draft()
+        };
+        assert_eq!(
+            about_a_claim.validate(&who(&[Role::Adjuster]), &cat).unwrap().desk,
+            Desk::Vendor
+        );
     }
 
     #[test]

@@ -212,9 +212,20 @@ pub struct Claim {
     /// The RMAs issued from this claim, oldest first.
     #[serde(default)]
     pub rmas: Vec<ClaimRma>,
+    /// The cases that are the claim's conversation (both sides write, mail and attach files
+    /// there), oldest first.
+    #[serde(default)]
+    pub cases: Vec<ClaimCase>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A case of the claim's conversation, as the claim names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClaimCase {
+    pub id: String,
+    pub number: String,
 }
 
 /// An RMA issued from a claim, as the claim names it.
@@ -359,6 +370,7 @@ pub(crate) mod tests_support {
                 why: "drafted".into(),
             }],
             rmas: Vec::new(),
+            cases: Vec::new(),
             created_by: "dana@acme.test".into(),
             created_at: now(),
             updated_at: now(),

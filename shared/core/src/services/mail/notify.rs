@@ -363,6 +363,9 @@ fn ticket_context(ticket: &Ticket) -> serde_json::Value {
         "status": ticket.lifecycle.status.label(),
         "contact_name": ticket.contact.name,
         "contact_email": ticket.contact.email,
+        // Someone else filed it for the contact (support opening a case for a customer, a
+        // claim's question): the receipt then says who, and what they wrote.
+        "opened_by": (ticket.requester.email != ticket.contact.email).then(|| ticket.requester.email.to_string()),
         "company": ticket.company,
         "type": ticket.ticket_type,
         "priority": ticket.priority,

@@ -17,9 +17,10 @@ use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
 use crate::domain::ticket::{
     human_number, Attachment, AttachmentState, AttachmentView, Collaborator, DraftRefusal, Message, Ticket,
-    TicketDraft, NOT_AN_OPEN_TICKET,
+    TicketDraft, ValidDraft, NOT_AN_OPEN_TICKET,
 };
 use crate::domain::validate::Invalid;
+use crate::domain::warranty_claim::ClaimCase;
 use crate::ports::{Item, Query, SortKey, Write};
 use crate::services::mail::email_history::{self, EmailRecord};
 use crate::services::mail::notify::Outbox;
@@ -107,6 +108,33 @@ impl Core {
         draft: &TicketDraft,
     ) -> Result<Plan<TicketView>, ServiceError> {
         let valid = draft.validate(who, &self.catalogue)?;
+        // A case about a warranty claim joins the claim's conversation: the claim names it.
+        let claim = match &valid.links.warranty_claim {
+            Some(id) => Some(self.claim_of_case(who, id, valid.company.as_str()).await?),
+            None => None,
+        };
+        let mut plan = self.plan_ticket(who, valid).await?;
+        if let Some(Loaded {
+            record: mut claim,
+            version,
+        }) = claim
+        {
+            claim.cases.push(ClaimCase {
+                id: plan.value.ticket.id.to_string(),
+                number: plan.value.ticket.number.clone(),
+            });
+            plan.writes
+                .push(Write::replace(store::warranty_claim_item(&claim, version)?, version));
+        }
+        Ok(plan)
+    }
+
+    /// Files a checked draft: the ticket and what comes with it (`plan_new_ticket`).
+    pub(crate) async fn plan_ticket(
+        &self,
+        who: &Identity,
+        valid: ValidDraft,
+    ) -> Result<Plan<TicketView>, ServiceError> {
         let company = self
             .company(&valid.company)
             .await?

@@ -4,19 +4,22 @@
 //! pure domain's (`domain::warranty_claim`); this reads and writes the records.
 
 use crate::domain::ids::new_id;
+use crate::domain::ids::{Email, TicketId};
 use crate::domain::roles::Identity;
+use crate::domain::ticket::{ContactDraft, TicketDraft};
 use crate::domain::validate::{self, Invalid};
 use crate::domain::warranty::{Product, Serial};
 use crate::domain::warranty_claim::check::check;
 use crate::domain::warranty_claim::draft::ClaimDraft;
 use crate::domain::warranty_claim::lifecycle::{self, ClaimError, ClaimEvent, ClaimHistory, ClaimState, Side};
 use crate::domain::warranty_claim::rma::still_open;
-use crate::domain::warranty_claim::{Claim, ClaimedUnit, LineDecision, Reasons};
+use crate::domain::warranty_claim::{Claim, ClaimCase, ClaimedUnit, LineDecision, Reasons};
 use crate::mail::templates::MailKind;
 use crate::ports::{Index, Query, SortKey, Write};
 use crate::services::mail::notify::Outbox;
 use crate::services::people::directory::{page_of, page_type, summary_of};
 use crate::services::problems::ProblemKind;
+use crate::services::tickets::conversation::MessageDraft;
 use crate::services::warranty::named_dealer;
 use crate::services::{item_of, Core, Loaded, Plan, ServiceError};
 use crate::store;
@@ -171,12 +174,92 @@ impl Core {
                 why: "drafted".into(),
             }],
             rmas: Vec::new(),
+            cases: Vec::new(),
             created_by: who.email.to_string(),
             created_at: now,
             updated_at: now,
         };
         let item = store::warranty_claim_item(&claim, 1)?;
         Ok(Plan::new(vec![Write::create(item)], claim))
+    }
+
+    /// The claim a new case is about: one the filer may see, of the company the case is for.
+    pub(crate) async fn claim_of_case(
+        &self,
+        who: &Identity,
+        id: &str,
+        company: &str,
+    ) -> Result<Loaded<Claim>, ServiceError> {
+        let unknown = || Invalid::new("warranty_claim", crate::domain::ticket::UNKNOWN_WARRANTY_CLAIM);
+        let loaded = match self.open_claim(who, id).await {
+            Err(ServiceError::NotFound(_)) => return Err(unknown().into()),
+            other => other?,
+        };
+        if loaded.record.dealer_company != company {
+            return Err(unknown().into());
+        }
+        Ok(loaded)
+    }
+
+    /// Puts the support side's question to the dealer in the claim's conversation: on its
+    /// latest case while that is open (a reply, mailed with its reply address), else on a
+    /// new case for the dealer who filed the claim (its receipt carries the question). The
+    /// dealer answers in the portal or from their inbox, through the cases' own mail.
+    async fn ask_in_case(
+        &self,
+        who: &Identity,
+        claim: &mut Claim,
+        question: &str,
+    ) -> Result<(Vec<Write>, Vec<crate::services::NumberLease>), ServiceError> {
+        if let Some(id) = claim.cases.last().and_then(|c| TicketId::parse(&c.id)) {
+            let (loaded, viewer) = self.open_ticket(who, &id).await?;
+            if loaded.record.lifecycle.status.is_open() {
+                let message = MessageDraft {
+                    body: Some(question.to_string()),
+                    ..MessageDraft::default()
+                };
+                let plan = self.plan_add_message(&loaded, &viewer, &message).await?;
+                return Ok((plan.writes, plan.numbers));
+            }
+        }
+        // The catalogue's warranty claim type; a deployment's own catalogue without one
+        // lends its first type that asks nothing more.
+        let ticket_type = self
+            .catalogue
+            .find("warranty_claim")
+            .or_else(|| {
+                self.catalogue
+                    .types
+                    .iter()
+                    .find(|t| t.required_fields.is_empty() && !t.account_management && !t.needs_owner_approval)
+            })
+            .map_or_else(|| "warranty_claim".to_string(), |t| t.id.clone());
+        let contact = self.user_by_email(&Email::from(claim.created_by.clone())).await?;
+        let draft = TicketDraft {
+            desk: Some(crate::domain::lifecycle::Desk::Vendor),
+            company: Some(claim.dealer_company.clone()),
+            contact: Some(ContactDraft {
+                name: Some(contact.map_or_else(|| claim.created_by.clone(), |u| u.name)),
+                email: Some(claim.created_by.clone()),
+                phone: None,
+            }),
+            ticket_type: Some(ticket_type),
+            subject: Some(format!(
+                "Warranty claim on {}: information requested",
+                claim.unit.serial
+            )),
+            description: Some(question.to_string()),
+            serial_number: Some(claim.unit.serial.clone()),
+            warranty_claim: Some(claim.id.clone()),
+            ..TicketDraft::default()
+        };
+        let valid = draft.validate(who, &self.catalogue)?;
+        let plan = self.plan_ticket(who, valid).await?;
+        claim.cases.push(ClaimCase {
+            id: plan.value.ticket.id.to_string(),
+            number: plan.value.ticket.number.clone(),
+        });
+        Ok((plan.writes, plan.numbers))
     }
 
     /// A claim its reader may see: its dealer's people and the support side; anyone else
@@ -307,8 +390,16 @@ impl Core {
             &REASONS,
         )
         .map_err(refusal)?;
+        // The question goes into the claim's conversation, whose mail the dealer answers.
+        let mut case_writes = Vec::new();
+        let mut numbers = Vec::new();
+        if let ClaimState::InformationRequested = claim.state {
+            let question = claim.history.last().map(|h| h.why.clone()).unwrap_or_default();
+            (case_writes, numbers) = self.ask_in_case(who, &mut claim, &question).await?;
+        }
         let item = store::warranty_claim_item(&claim, loaded.version)?;
         let mut writes = vec![Write::replace(item, loaded.version)];
+        writes.extend(case_writes);
         let submissions = claim.history.iter().filter(|h| h.to == ClaimState::Submitted).count();
         if name == "submit" && submissions == 1 {
             // From its first submission the claim is part of the unit's history.
@@ -321,7 +412,9 @@ impl Core {
             )));
         }
         writes.extend(self.claim_mail(&claim)?);
-        Ok(Plan::new(writes, claim))
+        let mut plan = Plan::new(writes, claim);
+        plan.numbers = numbers;
+        Ok(plan)
     }
 
     /// Who hears of the claim's new state: the support desk of a submission, the dealer who
@@ -329,11 +422,10 @@ impl Core {
     fn claim_mail(&self, claim: &Claim) -> Result<Vec<Write>, ServiceError> {
         let to = match claim.state {
             ClaimState::Submitted => self.settings.vendor_desk_email.clone(),
-            ClaimState::InformationRequested
-            | ClaimState::Approved
-            | ClaimState::PartiallyApproved
-            | ClaimState::Rejected
-            | ClaimState::Paid => claim.created_by.clone(),
+            // The question reached the dealer through the claim's case and its mail.
+            ClaimState::Approved | ClaimState::PartiallyApproved | ClaimState::Rejected | ClaimState::Paid => {
+                claim.created_by.clone()
+            }
             // Closed by the support side (a withdrawn draft was the dealer's own doing).
             ClaimState::Closed if claim.history.last().is_some_and(|h| h.why == "closed") => claim.created_by.clone(),
             _ => return Ok(Vec::new()),
