@@ -33,6 +33,8 @@ pub struct Config {
     pub settings: Settings,
     /// A type catalogue file; the seeds' defaults when absent.
     pub catalogue_file: Option<PathBuf>,
+    /// A catalogue of adjustment reasons for warranty claims; the defaults when absent.
+    pub reasons_file: Option<PathBuf>,
     /// Per-user and per-company request rates; `None` serves without limits (benchmarks).
     pub rate_limits: Option<RateLimits>,
     /// The issuer and audience tokens must name, if any (from the environment by default).
@@ -55,6 +57,7 @@ impl Config {
                 ..Settings::default()
             },
             catalogue_file: None,
+            reasons_file: None,
             rate_limits: Some(RateLimits::default()),
             token_rules: auth::TokenRules::from_env(),
         }
@@ -173,6 +176,11 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
     let table = SqliteTable::open(&config.data_dir.join("claimdesk.db"), config.clock.clone()).map_err(store_error)?;
     let mut settings = config.settings.clone();
     settings.mail_secret = mail_secret(&config.data_dir)?;
+    if let Some(path) = &config.reasons_file {
+        let reasons = claimdesk_core::domain::warranty_claim::Reasons::from_json(&std::fs::read_to_string(path)?)
+            .map_err(std::io::Error::other)?;
+        settings.adjustment_reasons = Arc::new(reasons);
+    }
     if settings.public_base_url == Settings::default().public_base_url {
         settings.public_base_url = public_base_url.to_string();
     }

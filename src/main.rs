@@ -68,6 +68,13 @@ struct ServeArgs {
     /// Another ticket-type catalogue (the shape of shared/core/ticket_types.json).
     #[arg(long, value_name = "FILE")]
     types: Option<PathBuf>,
+    /// Another catalogue of warranty claims' adjustment reasons (the shape of
+    /// shared/core/adjustment_reasons.json).
+    #[arg(long, value_name = "FILE")]
+    adjustment_reasons: Option<PathBuf>,
+    /// Days after a failure within which its warranty claim must be submitted (30).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    claim_filing_days: Option<u32>,
     /// Days in Waiting For Customer before a ticket resolves itself.
     #[arg(long, value_name = "N")]
     waiting_days: Option<u32>,
@@ -141,6 +148,10 @@ async fn main() -> ExitCode {
 fn config_of(args: ServeArgs) -> Config {
     let mut config = Config::new(&args.data, SocketAddr::from(([127, 0, 0, 1], args.port)));
     config.catalogue_file = args.types;
+    config.reasons_file = args.adjustment_reasons;
+    if let Some(n) = args.claim_filing_days {
+        config.settings.claim_filing_days = n;
+    }
     let timers = &mut config.settings.timers;
     if let Some(n) = args.waiting_days {
         timers.waiting_days = n;

@@ -218,14 +218,16 @@ fn each_function_has_its_own_role_naming_only_what_it_uses() {
         assert_eq!(uses("events:"), binary == "deliver-outbox", "{binary} and EventBridge");
         // Mailed attachments: inbound-email reads the raw mail and stores (or drops) its files.
         let mail = binary == "inbound-email";
+        // Exports are written to S3 and fetched through a presigned GET.
+        let export = binary == "export-warranty-claims";
         assert_eq!(
             actions.contains("s3:PutObject"),
-            binary == "upload-attachment" || mail,
+            binary == "upload-attachment" || mail || export,
             "{binary} and uploads"
         );
         assert_eq!(
             actions.contains("s3:GetObject"),
-            binary == "get-attachment" || mail,
+            binary == "get-attachment" || mail || export,
             "{binary}"
         );
         assert_eq!(

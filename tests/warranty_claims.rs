@@ -113,6 +113,15 @@ async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: 
     assert_eq!(act(&desk, &cast.client, &id, json!({"action": "take"})).await.0, 403);
     assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "pay"})).await.0, 409);
     assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    // Taken, it is on the agent's own queue, and nobody else's.
+    assert_eq!(list(&desk, &cast.agent, "list=mine").await, [id.as_str()]);
+    assert!(list(&desk, &cast.agent, "list=submitted").await.is_empty());
+    let colleague = desk.token(
+        "sam@vendor.test",
+        "VENDOR",
+        claimdesk_core::domain::roles::Role::AgentL1,
+    );
+    assert!(list(&desk, &colleague, "list=mine").await.is_empty());
     let (status, asked) = act(
         &desk,
         &cast.agent,
@@ -645,6 +654,58 @@ async fn a_question_on_a_claim_is_answered_by_mail_in_the_claims_case(desk: Desk
         (status, problem["field"].as_str()),
         (422, Some("warranty_claim")),
         "{problem}"
+    );
+}
+
+/// A deployment sets its filing window and its adjustment reasons (the local server's
+/// `--claim-filing-days` and `--adjustment-reasons`; `CLAIM_FILING_DAYS` on AWS, whose
+/// reading `tests/template.rs` holds to the template): a failure 13 days back is late in a
+/// 5-day window, and only the deployment's own reason codes are taken.
+#[tokio::test]
+async fn a_deployment_sets_its_filing_window_and_reasons() {
+    let folder = tempfile::tempdir().unwrap();
+    let reasons = folder.path().join("reasons.json");
+    let mut catalogue: Value = serde_json::from_str(include_str!("../shared/core/adjustment_reasons.json")).unwrap();
+    catalogue["reasons"] = json!(catalogue["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["code"] != "excessive_labour_hours")
+        .chain([&json!({"code": "dealer_agreement", "name": "As agreed with the dealer"})])
+        .collect::<Vec<_>>());
+    std::fs::write(&reasons, catalogue.to_string()).unwrap();
+    let desk = Desk::local_with(|config| {
+        config.settings.claim_filing_days = 5;
+        config.reasons_file = Some(reasons.clone());
+    })
+    .await;
+    let cast = company_with_cast(&desk).await;
+    registered_unit(&desk, &cast, 12).await;
+    let id = drafted_claim(&desk, &cast.client, "SN-500").await;
+    let (status, submitted) = act(&desk, &cast.client, &id, json!({"action": "submit"})).await;
+    assert_eq!(
+        (status, submitted["check"]["filed_in_time"].as_bool()),
+        (200, Some(false)),
+        "{submitted}"
+    );
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    let decide = |reason: &str| {
+        json!({"action": "decide", "decisions": [
+            {"line": "l1", "approved": 10000}, {"line": "l2", "approved": 1200},
+            {"line": "l3", "approved": 8000, "reason": reason}, {"line": "l4", "approved": 2500},
+        ]})
+    };
+    let (status, problem) = act(&desk, &cast.agent, &id, decide("excessive_labour_hours")).await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("decisions")),
+        "{problem}"
+    );
+    let (status, decided) = act(&desk, &cast.agent, &id, decide("dealer_agreement")).await;
+    assert_eq!(
+        (status, decided["state"].as_str()),
+        (200, Some("partially_approved")),
+        "{decided}"
     );
 }
 

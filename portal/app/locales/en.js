@@ -271,6 +271,7 @@ export const en = {
   "claims.list.closed": "Closed",
   "claims.list.all": "All",
   "claims.list.submitted": "Submitted",
+  "claims.list.mine": "Mine (in review)",
   "claims.list.in_review": "In review",
   "claims.list.information_requested": "Information requested",
   "claims.export.csv": "Export as CSV",

@@ -297,6 +297,7 @@ export const es = {
   "claims.list.closed": "Cerradas",
   "claims.list.all": "Todas",
   "claims.list.submitted": "Enviadas",
+  "claims.list.mine": "Mías (en revisión)",
   "claims.list.in_review": "En revisión",
   "claims.list.information_requested": "Información solicitada",
   "claims.export.csv": "Exportar a CSV",

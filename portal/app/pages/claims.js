@@ -28,7 +28,7 @@ async function save(path, filename) {
 export async function list(main, _params, me) {
   heading(t("claims.title"));
   const agent = me.standing === "agent";
-  const lists = agent ? ["submitted", "in_review", "information_requested"] : ["active", "draft", "closed", "all"];
+  const lists = agent ? ["submitted", "mine", "information_requested"] : ["active", "draft", "closed", "all"];
   const chosen = new URLSearchParams(location.search).get("list") || lists[0];
   if (!agent) main.append(h("p", {}, h("a", { href: "/portal/claims/new", class: "button" }, t("claims.new"))));
   main.append(

@@ -38,6 +38,8 @@ pub const MAIL_DOMAIN: &str = "MAIL_DOMAIN";
 /// still find their ticket by In-Reply-To or the subject tag.
 pub const MAIL_SECRET: &str = "MAIL_SECRET";
 pub const VENDOR_DESK_EMAIL: &str = "VENDOR_DESK_EMAIL";
+/// Days after a failure within which its warranty claim must be submitted.
+pub const CLAIM_FILING_DAYS: &str = "CLAIM_FILING_DAYS";
 pub const ON_CALL_EMAIL: &str = "ON_CALL_EMAIL";
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 pub const WAITING_DAYS: &str = "WAITING_DAYS";
@@ -63,6 +65,7 @@ pub const VARIABLES: &[&str] = &[
     MAIL_DOMAIN,
     MAIL_SECRET,
     VENDOR_DESK_EMAIL,
+    CLAIM_FILING_DAYS,
     ON_CALL_EMAIL,
     PUBLIC_BASE_URL,
     WAITING_DAYS,
@@ -129,6 +132,7 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings)
         settings.public_base_url = v.trim_end_matches('/').to_string();
     }
     settings.timers.waiting_days = number(WAITING_DAYS, settings.timers.waiting_days)?;
+    settings.claim_filing_days = number(CLAIM_FILING_DAYS, settings.claim_filing_days)?.max(1);
     settings.timers.resolved_days = number(RESOLVED_DAYS, settings.timers.resolved_days)?;
     settings.timers.close_reminder_hours = number(CLOSE_REMINDER_HOURS, settings.timers.close_reminder_hours)?;
     settings.background_concurrency =

@@ -25,7 +25,7 @@
 //! | serial            | SERIAL#serial       | META                     | gsi2 UNITS#dealer while unregistered |
 //! | serial's claims   | SERIAL#serial       | TICKET#time#id           |                                  |
 //! | serial's warranty claims | SERIAL#serial | WCLAIM#time#id           |                                  |
-//! | warranty claim    | WCLAIM#id           | META                     | gsi1 WCLAIMS#dealer#list, gsi2 WCLAIMS#dealer, gsi3 WCLAIMQ#state while with support |
+//! | warranty claim    | WCLAIM#id           | META                     | gsi1 WCLAIMS#dealer#list, gsi2 WCLAIMS#dealer, gsi3 WCLAIMQ#state (in review: WCLAIMQ#mine#reviewer) while with support |
 //! | RMA               | RMA#id              | META                     | gsi1 RMAS#dealer, gsi3 RMAQ#state while open |
 //! | idempotency       | IDEM#sha256(scope,key) | IDEM                  | TTL                              |
 //! | item layout       | LAYOUT              | META                     |                                  |
@@ -269,6 +269,11 @@ pub fn claim_queue_view(state: &str) -> String {
     format!("WCLAIMQ#{state}")
 }
 
+/// The claims one agent took and is reviewing, oldest change first.
+pub fn reviewer_queue_view(reviewer: &str) -> String {
+    format!("WCLAIMQ#mine#{reviewer}")
+}
+
 /// A warranty claim's item: on its dealer's list and on the dealer's "all" list by when it
 /// was drafted; on the support side's queue of its state, by its last change, while it is
 /// with support; its summary is what the lists show.
@@ -296,11 +301,11 @@ pub fn warranty_claim_item(claim: &crate::domain::warranty_claim::Claim, version
         ClaimState::Submitted | ClaimState::InReview | ClaimState::InformationRequested
     );
     if with_support {
-        let state = crate::slugs::serde_name(&claim.state);
-        item.gsi3 = Some(IndexKey::new(
-            claim_queue_view(&state),
-            format!("{}#{}", ts(claim.updated_at), claim.id),
-        ));
+        let queue = match (claim.state, &claim.reviewer) {
+            (ClaimState::InReview, Some(reviewer)) => reviewer_queue_view(reviewer),
+            (state, _) => claim_queue_view(&crate::slugs::serde_name(&state)),
+        };
+        item.gsi3 = Some(IndexKey::new(queue, format!("{}#{}", ts(claim.updated_at), claim.id)));
     }
     Ok(item)
 }

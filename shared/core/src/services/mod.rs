@@ -66,6 +66,10 @@ pub struct Settings {
     /// The most mails a second one deliverer hands to the mail service (SES's default
     /// sending quota is 14 a second; production accounts are raised to hundreds).
     pub mail_send_rate: f64,
+    /// Days after a failure within which its warranty claim must be submitted.
+    pub claim_filing_days: u32,
+    /// The reasons a claim's line may be approved for less (`adjustment_reasons.json`).
+    pub adjustment_reasons: Arc<crate::domain::warranty_claim::Reasons>,
 }
 
 impl Default for Settings {
@@ -91,6 +95,8 @@ impl Default for Settings {
             number_block_max: 64,
             background_concurrency: 32,
             mail_send_rate: 14.0,
+            claim_filing_days: 30,
+            adjustment_reasons: Arc::new(crate::domain::warranty_claim::Reasons::defaults()),
         }
     }
 }

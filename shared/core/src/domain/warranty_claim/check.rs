@@ -8,6 +8,14 @@ use crate::domain::money::{self, MoneyError};
 use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+/// Every reason code the check may suggest (a reason catalogue must hold them).
+pub const SUGGESTED_REASONS: &[&str] = &[
+    "no_warranty_record",
+    "submitted_too_late",
+    "coverage_percentage",
+    "expired_warranty",
+];
+
 /// One bucket's verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BucketCheck {

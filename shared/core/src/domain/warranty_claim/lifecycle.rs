@@ -187,6 +187,9 @@ pub fn apply(
         (ClaimEvent::Close, Draft, Side::Dealer) => (Closed, "withdrawn".to_string()),
         _ => return Err(not_now()),
     };
+    if let ClaimEvent::Take = event {
+        claim.reviewer = Some(by.to_string());
+    }
     if let ClaimEvent::Submit { coverage, check } = event {
         // The terms in force now, kept with the claim: a later change of terms never
         // changes it; every earlier decision is void (the lines may have changed).

@@ -209,6 +209,9 @@ pub struct Claim {
     #[serde(default)]
     pub check: Option<check::WarrantyCheck>,
     pub history: Vec<lifecycle::ClaimHistory>,
+    /// Who of the support side took it last (their queue of claims in review).
+    #[serde(default)]
+    pub reviewer: Option<String>,
     /// The RMAs issued from this claim, oldest first.
     #[serde(default)]
     pub rmas: Vec<ClaimRma>,
@@ -284,6 +287,18 @@ impl Reasons {
         let reasons: Reasons = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if reasons.reasons.is_empty() {
             return Err("the reason catalogue is empty".into());
+        }
+        // The warranty check suggests these; a deployment's own catalogue must know them.
+        let missing: Vec<&str> = check::SUGGESTED_REASONS
+            .iter()
+            .copied()
+            .filter(|code| !reasons.knows(code))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "the reason catalogue lacks the warranty check's codes: {}",
+                missing.join(", ")
+            ));
         }
         Ok(reasons)
     }
@@ -369,6 +384,7 @@ pub(crate) mod tests_support {
                 to: ClaimState::Draft,
                 why: "drafted".into(),
             }],
+            reviewer: None,
             rmas: Vec::new(),
             cases: Vec::new(),
             created_by: "dana@acme.test".into(),
@@ -435,5 +451,9 @@ mod tests {
             assert!(reasons.knows(code), "{code}");
         }
         assert!(Reasons::from_json(r#"{"reasons": []}"#).is_err());
+        let without_the_checks = r#"{"reasons": [{"code": "our_own", "name": "Ours"}]}"#;
+        assert!(Reasons::from_json(without_the_checks)
+            .unwrap_err()
+            .contains("submitted_too_late"));
     }
 }

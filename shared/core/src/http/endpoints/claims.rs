@@ -36,7 +36,7 @@ declare! {
 declare! {
     LIST_WARRANTY_CLAIMS = "list-warranty-claims", "warranty claim lists and queues", grants [ReadTable] {
         GET "/v1/warranty-claims" Token => list_claims,
-            Doc::new("listWarrantyClaims", "A dealer's claims, newest first: list=active, draft, closed or all (the default). The support side's queues, oldest change first: list=submitted (the default), in_review or information_requested; or a dealer's lists with dealer=CODE")
+            Doc::new("listWarrantyClaims", "A dealer's claims, newest first: list=active, draft, closed or all (the default). The support side's queues, oldest change first: list=submitted (the default), mine (the claims this agent is reviewing) or information_requested; or a dealer's lists with dealer=CODE")
                 .query(query::<ClaimQuery>)
                 .answers(200, "A page of claims", json::<ClaimPage>),
     }

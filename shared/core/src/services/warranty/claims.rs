@@ -13,7 +13,7 @@ use crate::domain::warranty_claim::check::check;
 use crate::domain::warranty_claim::draft::ClaimDraft;
 use crate::domain::warranty_claim::lifecycle::{self, ClaimError, ClaimEvent, ClaimHistory, ClaimState, Side};
 use crate::domain::warranty_claim::rma::still_open;
-use crate::domain::warranty_claim::{Claim, ClaimCase, ClaimedUnit, LineDecision, Reasons};
+use crate::domain::warranty_claim::{Claim, ClaimCase, ClaimedUnit, LineDecision};
 use crate::mail::templates::MailKind;
 use crate::ports::{Index, Query, SortKey, Write};
 use crate::services::mail::notify::Outbox;
@@ -25,13 +25,6 @@ use crate::services::{item_of, Core, Loaded, Plan, ServiceError};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// Days after a failure within which its claim must be submitted.
-pub const FILING_WINDOW_DAYS: u32 = 30;
-
-/// The adjustment reasons (`shared/core/adjustment_reasons.json`); a deployment's own
-/// catalogue is not configurable yet.
-static REASONS: std::sync::LazyLock<Reasons> = std::sync::LazyLock::new(Reasons::defaults);
 
 /// The link from a serial to a warranty claim filed on it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -173,6 +166,7 @@ impl Core {
                 to: ClaimState::Draft,
                 why: "drafted".into(),
             }],
+            reviewer: None,
             rmas: Vec::new(),
             cases: Vec::new(),
             created_by: who.email.to_string(),
@@ -343,7 +337,7 @@ impl Core {
                     &coverage,
                     claim.failure_date,
                     self.now().date_naive(),
-                    FILING_WINDOW_DAYS,
+                    self.settings.claim_filing_days,
                 );
                 ClaimEvent::Submit {
                     coverage,
@@ -387,7 +381,7 @@ impl Core {
             Side::of(who),
             who.email.as_str(),
             self.now(),
-            &REASONS,
+            &self.settings.adjustment_reasons,
         )
         .map_err(refusal)?;
         // The question goes into the claim's conversation, whose mail the dealer answers.
@@ -489,11 +483,13 @@ impl Core {
         let list = query.list.as_deref();
         let (pk, index, newest_first) = match named_dealer(who, query.dealer.as_deref(), "claims")? {
             None if who.is_agent() => {
-                let state = list.unwrap_or("submitted");
-                if !["submitted", "in_review", "information_requested"].contains(&state) {
-                    return Err(Invalid::new("list", "must be submitted, in_review or information_requested").into());
-                }
-                (store::claim_queue_view(state), Index::Gsi3, false)
+                let queue = match list.unwrap_or("submitted") {
+                    // The claims this agent took and is reviewing.
+                    "mine" => store::reviewer_queue_view(who.email.as_str()),
+                    state @ ("submitted" | "information_requested") => store::claim_queue_view(state),
+                    _ => return Err(Invalid::new("list", "must be submitted, mine or information_requested").into()),
+                };
+                (queue, Index::Gsi3, false)
             }
             dealer => {
                 let dealer = dealer.unwrap_or_else(|| who.company.to_string());
