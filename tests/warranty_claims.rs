@@ -709,10 +709,271 @@ async fn a_deployment_sets_its_filing_window_and_reasons() {
     );
 }
 
+/// Seed 004's whole process in one walk: a registered unit; a claim with two part lines
+/// and a labour line; the invoice attached in the claim's case; submitted with the check
+/// passing; the agent's question reaches the dealer by mail and the dealer's answer by mail
+/// lands in the case; resubmitted; one line partially approved with a reason; an RMA for
+/// the causal part, shipped with a tracking number, received and credited; paid and
+/// closed. Every mail, history entry and total is checked.
+async fn seed_004_walks_from_a_registered_unit_to_a_closed_claim(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    registered_unit(&desk, &cast, 12).await;
+    let mut body = claim_body("SN-500");
+    body["lines"].as_array_mut().unwrap().truncate(3);
+    let (status, claim) = desk
+        .call("POST", "/v1/warranty-claims", Some(&cast.client), Some(body))
+        .await;
+    assert_eq!(status, 201, "{claim}");
+    let id = claim["id"].as_str().unwrap().to_string();
+    // The invoice, in a case of the claim (the vendor's desk, whoever of the dealer writes).
+    let mut about = ticket_body(None);
+    about["ticket_type"] = json!("warranty_claim");
+    about["subject"] = json!("Invoice for the claim on SN-500");
+    about["warranty_claim"] = json!(id);
+    let (status, case) = desk.call("POST", "/v1/tickets", Some(&cast.client), Some(about)).await;
+    assert_eq!((status, case["desk"].as_str()), (201, Some("vendor")), "{case}");
+    let case_id = case["id"].as_str().unwrap().to_string();
+    attach_text(
+        &desk,
+        &case_id,
+        &cast.client,
+        "invoice-1001.txt",
+        b"INVOICE 1001: impeller x2, seal",
+    )
+    .await;
+    let (status, submitted) = act(&desk, &cast.client, &id, json!({"action": "submit"})).await;
+    assert_eq!(status, 200, "{submitted}");
+    let check = &submitted["check"];
+    assert_eq!(
+        (
+            check["registered_to_dealer"].as_bool(),
+            check["filed_in_time"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    assert!(
+        check["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["covered"] == true),
+        "{check}"
+    );
+    // The question goes to the open case as a reply; the dealer answers by mail.
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    let ask = json!({"action": "request_information", "why": "Which invoice line is the seal on?"});
+    let (status, asked) = act(&desk, &cast.agent, &id, ask).await;
+    assert_eq!(
+        (status, asked["cases"][0]["id"].as_str()),
+        (200, Some(case_id.as_str())),
+        "{asked}"
+    );
+    desk.deliver_now().await;
+    let question = desk
+        .mails_of("reply")
+        .await
+        .into_iter()
+        .find(|m| m.to == "adjuster@acme.test" && m.text.contains("Which invoice line is the seal on?"))
+        .expect("the question was mailed to the dealer");
+    let raw = format!(
+        "From: Ada <adjuster@acme.test>\r\nTo: {}\r\nSubject: Re: {}\r\nMessage-ID: <seal-line@acme.test>\r\nIn-Reply-To: {}\r\nContent-Type: text/plain\r\n\r\nThe seal is line 2 of invoice 1001.\r\n",
+        question.reply_to, question.subject, question.message_id
+    );
+    assert_eq!(desk.receive_mail(raw.as_bytes()).await["outcome"], "added");
+    let (_, case) = desk
+        .call("GET", &format!("/v1/tickets/{case_id}"), Some(&cast.agent), None)
+        .await;
+    let said: Vec<&str> = case["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"].as_str())
+        .collect();
+    assert!(
+        said.iter().any(|b| b.contains("The seal is line 2 of invoice 1001.")),
+        "{said:?}"
+    );
+    assert!(case["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["filename"] == "invoice-1001.txt"));
+    // Resubmitted; the labour line approved for less, with its reason.
+    assert_eq!(act(&desk, &cast.client, &id, json!({"action": "submit"})).await.0, 200);
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
+    let decisions = json!({"action": "decide", "decisions": [
+        {"line": "l1", "approved": 10000}, {"line": "l2", "approved": 1200},
+        {"line": "l3", "approved": 8000, "reason": "excessive_labour_hours"},
+    ]});
+    let (status, decided) = act(&desk, &cast.agent, &id, decisions).await;
+    assert_eq!(
+        (status, decided["state"].as_str()),
+        (200, Some("partially_approved")),
+        "{decided}"
+    );
+    // The causal part comes back.
+    let (status, rma) = desk
+        .call(
+            "POST",
+            &format!("/v1/warranty-claims/{id}/rmas"),
+            Some(&cast.agent),
+            Some(json!({"lines": [{"line": "l1", "quantity": 2}], "instructions": "Dock 4"})),
+        )
+        .await;
+    assert_eq!(
+        (status, rma["number"].as_str()),
+        (201, Some("ACME-RMA-000001")),
+        "{rma}"
+    );
+    let rma_id = rma["id"].as_str().unwrap().to_string();
+    let ship = json!({"action": "ship", "carrier": "UPS", "tracking_number": "1Z999AA10123456784"});
+    assert_eq!(
+        desk.call(
+            "POST",
+            &format!("/v1/rmas/{rma_id}/actions"),
+            Some(&cast.client),
+            Some(ship)
+        )
+        .await
+        .0,
+        200
+    );
+    let receive = json!({"action": "receive", "lines": [{"line": "l1", "received": 2, "condition": "as_described"}]});
+    for step in [receive, json!({"action": "credit"}), json!({"action": "close"})] {
+        let (status, body) = desk
+            .call(
+                "POST",
+                &format!("/v1/rmas/{rma_id}/actions"),
+                Some(&cast.agent),
+                Some(step),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "pay"})).await.0, 200);
+    let (status, closed) = act(&desk, &cast.agent, &id, json!({"action": "close"})).await;
+    assert_eq!((status, closed["state"].as_str()), (200, Some("closed")), "{closed}");
+    // Every history entry, every total.
+    let states: Vec<&str> = closed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "draft",
+            "submitted",
+            "in_review",
+            "information_requested",
+            "submitted",
+            "in_review",
+            "partially_approved",
+            "paid",
+            "closed"
+        ]
+    );
+    assert_eq!(closed["history"][3]["why"], "Which invoice line is the seal on?");
+    assert_eq!(closed["history"][6]["by"], "agent@vendor.test");
+    let (_, page) = desk
+        .call("GET", "/v1/warranty-claims?list=closed", Some(&cast.client), None)
+        .await;
+    assert_eq!(
+        (
+            page["items"][0]["claimed"].as_i64(),
+            page["items"][0]["approved"].as_i64()
+        ),
+        (Some(23_200), Some(19_200))
+    );
+    let (_, kept_rma) = desk
+        .call("GET", &format!("/v1/rmas/{rma_id}"), Some(&cast.client), None)
+        .await;
+    let steps: Vec<&str> = kept_rma["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["issued", "shipped", "received", "credited", "closed"]);
+    // Every mail: the desk hears of both submissions and the shipment; the dealer of the
+    // question (by the case), the decision, the RMA and its steps, the payment, the close.
+    desk.deliver_now().await;
+    let about_the_claim = |m: &SentMail| m.kind == "claim_updated" || m.kind.starts_with("rma_");
+    let mut mails: Vec<(String, String, String)> = desk
+        .mails()
+        .await
+        .into_iter()
+        .filter(about_the_claim)
+        .map(|m| (m.kind, m.to, m.subject))
+        .collect();
+    mails.sort();
+    let desk_mail = "helpdesk@claimdesk.local".to_string();
+    let dealer = "adjuster@acme.test".to_string();
+    let mut expected = vec![
+        (
+            "claim_updated".to_string(),
+            desk_mail.clone(),
+            "Warranty claim on SN-500: submitted".to_string(),
+        ),
+        (
+            "claim_updated".into(),
+            desk_mail.clone(),
+            "Warranty claim on SN-500: submitted".into(),
+        ),
+        (
+            "claim_updated".into(),
+            dealer.clone(),
+            "Warranty claim on SN-500: partially approved".into(),
+        ),
+        (
+            "claim_updated".into(),
+            dealer.clone(),
+            "Warranty claim on SN-500: paid".into(),
+        ),
+        (
+            "claim_updated".into(),
+            dealer.clone(),
+            "Warranty claim on SN-500: closed".into(),
+        ),
+        (
+            "rma_issued".into(),
+            dealer.clone(),
+            "RMA ACME-RMA-000001: please return parts of your claim on SN-500".into(),
+        ),
+        ("rma_updated".into(), desk_mail, "RMA ACME-RMA-000001 is shipped".into()),
+        (
+            "rma_updated".into(),
+            dealer.clone(),
+            "RMA ACME-RMA-000001 is received".into(),
+        ),
+        (
+            "rma_updated".into(),
+            dealer.clone(),
+            "RMA ACME-RMA-000001 is credited".into(),
+        ),
+        ("rma_updated".into(), dealer, "RMA ACME-RMA-000001 is closed".into()),
+    ];
+    expected.sort();
+    assert_eq!(mails, expected);
+    let partial = desk
+        .mails_of("claim_updated")
+        .await
+        .into_iter()
+        .find(|m| m.subject.ends_with("partially approved"))
+        .unwrap();
+    assert!(
+        partial.text.contains("Claimed: 232.00 USD. Approved: 192.00 USD."),
+        "{}",
+        partial.text
+    );
+}
+
 on_both_engines!(
     a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept,
     out_of_warranty_labour_is_told_per_bucket_and_approvals_follow_the_coverage,
     an_rma_takes_the_causal_part_back_before_the_claim_closes,
     claim_lists_export_as_csv_and_excel_with_formulas_neutralised,
     a_question_on_a_claim_is_answered_by_mail_in_the_claims_case,
+    seed_004_walks_from_a_registered_unit_to_a_closed_claim,
 );
