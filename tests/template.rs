@@ -219,7 +219,7 @@ fn each_function_has_its_own_role_naming_only_what_it_uses() {
         // Mailed attachments: inbound-email reads the raw mail and stores (or drops) its files.
         let mail = binary == "inbound-email";
         // Exports are written to S3 and fetched through a presigned GET.
-        let export = binary == "export-warranty-claims";
+        let export = binary == "export-warranty-claims" || binary == "export-rmas";
         assert_eq!(
             actions.contains("s3:PutObject"),
             binary == "upload-attachment" || mail || export,

@@ -407,6 +407,24 @@ async fn an_rma_takes_the_causal_part_back_before_the_claim_closes(desk: Desk) {
         .map(|h| h["to"].as_str().unwrap())
         .collect();
     assert_eq!(steps, ["issued", "shipped", "received", "credited", "closed"]);
+    // The dealer's RMAs leave as a file too.
+    let (status, csv) = desk.download("/v1/exports/rmas", &cast.admin).await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(csv).unwrap();
+    assert!(text.starts_with("RMA,Claim,Dealer,Serial,State,Parts,"), "{text}");
+    assert!(
+        text.contains("ACME-RMA-000001") && text.contains("1Z999AA10123456784") && text.contains("2 × IMP-9 Impeller"),
+        "{text}"
+    );
+    let (status, xlsx) = desk.download("/v1/exports/rmas?format=xlsx", &cast.other_admin).await;
+    assert_eq!(status, 200);
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+    assert_eq!(
+        book.worksheet_range("RMAs").unwrap().rows().count(),
+        1,
+        "another dealer's export: the header only"
+    );
     // The mail: the dealer hears of the RMA and of each step the support side took; the
     // desk hears of the shipment and the submission.
     desk.deliver_now().await;

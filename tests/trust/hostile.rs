@@ -815,6 +815,19 @@ async fn rmas_refuse_hostile_requests_and_write_nothing(desk: Desk) {
     assert_eq!(unchanged["state"], "issued");
     assert_eq!(unchanged["history"].as_array().unwrap().len(), 1);
     assert!(unchanged["lines"][0].get("received").is_none());
+    // A carrier and tracking number that look like formulas leave the export as text.
+    let ship = json!({"action": "ship", "carrier": "=HYPERLINK(\"http://x.test\")", "tracking_number": "+1Z"});
+    assert_eq!(
+        desk.call("POST", &rma_path, Some(&cast.client), Some(ship)).await.0,
+        200
+    );
+    let (status, csv) = desk.download("/v1/exports/rmas", &cast.client).await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(csv).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    for cell in reader.records().next().unwrap().unwrap().iter() {
+        assert!(!cell.starts_with(['=', '+', '-', '@']), "{cell:?} in {text}");
+    }
 }
 
 /// Exports: query values nobody knows are refused naming the parameter; a claim whose

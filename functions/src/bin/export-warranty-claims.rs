@@ -3,5 +3,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    claimdesk_aws::lambda::run_http(&claimdesk_core::http::endpoints::claims::EXPORT_WARRANTY_CLAIMS).await
+    claimdesk_aws::lambda::run_http(&claimdesk_core::http::endpoints::exports::EXPORT_WARRANTY_CLAIMS).await
 }

@@ -24,6 +24,32 @@ async function save(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+/** The buttons that save a list, with its filter, as CSV and as Excel. */
+function exportButtons(what, list) {
+  return h(
+    "p",
+    { class: "actions" },
+    ["csv", "xlsx"].map((format) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          onclick: async (event) => {
+            try {
+              await save(`/v1/exports/${what}${api.query({ format, list })}`, `${what}.${format}`);
+              announce(t("claims.exported"));
+            } catch (problem) {
+              showProblem(event.target.closest("p"), problem);
+            }
+          },
+        },
+        t(`claims.export.${format}`),
+      ),
+    ),
+  );
+}
+
 /** `/portal/claims`: the lists, or the queues, with exports. */
 export async function list(main, _params, me) {
   heading(t("claims.title"));
@@ -38,28 +64,7 @@ export async function list(main, _params, me) {
       h("ul", {}, lists.map((l) => h("li", {}, h("a", { href: `/portal/claims?list=${l}`, "aria-current": l === chosen ? "page" : null }, t(`claims.list.${l}`))))),
     ),
   );
-  const exports = h(
-    "p",
-    { class: "actions" },
-    ["csv", "xlsx"].map((format) =>
-      h(
-        "button",
-        {
-          type: "button",
-          class: "secondary",
-          onclick: async (event) => {
-            try {
-              await save(`/v1/exports/warranty-claims${api.query({ format, list: chosen })}`, `warranty-claims.${format}`);
-              announce(t("claims.exported"));
-            } catch (problem) {
-              showProblem(event.target.closest("p"), problem);
-            }
-          },
-        },
-        t(`claims.export.${format}`),
-      ),
-    ),
-  );
+  const exports = exportButtons("warranty-claims", chosen);
   const holder = h("div");
   const more = h("button", { type: "button", class: "secondary", hidden: true }, t("home.more"));
   main.append(exports, holder, more);
@@ -409,6 +414,7 @@ export async function rmaList(main, _params, me) {
       ),
     );
   }
+  main.append(exportButtons("rmas", chosen));
   const page = await api.get(`/v1/rmas${api.query({ list: chosen, limit: 100 })}`);
   const rows = page.items.map((r) => [
     h("a", { href: `/portal/rmas/${enc(r.id)}` }, r.number),

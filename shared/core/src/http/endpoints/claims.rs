@@ -1,18 +1,13 @@
 //! Warranty claims (seed 004): drafting one, the lists and queues, one claim, and the
 //! actions of its lifecycle.
 
-use crate::domain::ids::new_id;
 use crate::domain::warranty_claim::draft::ClaimDraft;
 use crate::domain::warranty_claim::Claim;
-use crate::http::disposition::content_disposition;
 use crate::http::openapi::{json, query, Doc};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
-use crate::ports::Exported;
 use crate::services::warranty::claims::{ClaimAction, ClaimPage, ClaimQuery};
-use crate::services::warranty::export::ExportFormat;
-use crate::services::ServiceError;
 
 pub const FUNCTIONS: &[&Function] = &[
     &CREATE_WARRANTY_CLAIM,
@@ -20,7 +15,6 @@ pub const FUNCTIONS: &[&Function] = &[
     &GET_WARRANTY_CLAIM,
     &EDIT_WARRANTY_CLAIM,
     &WARRANTY_CLAIM_ACTION,
-    &EXPORT_WARRANTY_CLAIMS,
 ];
 
 declare! {
@@ -70,16 +64,6 @@ declare! {
     }
 }
 
-declare! {
-    EXPORT_WARRANTY_CLAIMS = "export-warranty-claims", "warranty claim lists as CSV or Excel", grants [ReadTable, Exports] {
-        GET "/v1/exports/warranty-claims" Token => export_claims,
-            Doc::new("exportWarrantyClaims", "A claim list with its filters, every page, as CSV (RFC 4180) or Excel .xlsx; formula-like cells neutralised. Locally the file itself; on AWS a redirect to a link that works for five minutes")
-                .query(query::<ExportQuery>)
-                .answers_bytes(200, "The file", "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-                .or_redirects("On AWS: a redirect to the file's short-lived link"),
-    }
-}
-
 async fn create_claim(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
     let draft: ClaimDraft = parse_body(&request.body)?;
@@ -91,79 +75,6 @@ async fn list_claims(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiRe
     let who = api.identity(request)?;
     let query = request.dealer_list_query()?;
     Ok(ApiResponse::json(200, &api.core.list_claims(who, &query).await?))
-}
-
-/// The query of an export: a list's (`GET /v1/warranty-claims`) and the format.
-#[derive(Debug, Clone, Default, utoipa::IntoParams)]
-pub struct ExportQuery {
-    /// `csv` (the default) or `xlsx`.
-    #[param(nullable = false)]
-    pub format: Option<String>,
-    /// As for the list.
-    #[param(nullable = false)]
-    pub list: Option<String>,
-    /// Support: the dealer whose claims to export.
-    #[param(nullable = false)]
-    pub dealer: Option<String>,
-}
-
-async fn export_claims(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
-    let who = api.identity(request)?;
-    let format = ExportFormat::parse(request.query_param("format")).map_err(ServiceError::from)?;
-    let query = ClaimQuery {
-        list: request.query_param("list").map(str::to_string),
-        dealer: request.query_param("dealer").map(str::to_string),
-        cursor: None,
-        limit: None,
-    };
-    // Removed if anything fails before the file is handed over.
-    let file = tempfile::Builder::new()
-        .prefix("claimdesk-export-")
-        .tempfile()
-        .map_err(|e| ServiceError::Internal(format!("no room for an export: {e}")))?
-        .into_temp_path();
-    let rows = api.core.export_claims(who, &query, format, &file).await?;
-    let id = new_id("x");
-    let filename = format!(
-        "warranty-claims-{}.{}",
-        api.core.now().format("%Y-%m-%d"),
-        format.extension()
-    );
-    let key = format!("exports/{}/{id}.{}", who.user_id, format.extension());
-    let path = file
-        .keep()
-        .map_err(|e| ServiceError::Internal(format!("the export could not be kept: {e}")))?;
-    let published = api
-        .core
-        .blobs
-        .publish_export(&path, &key, &filename, format.content_type())
-        .await;
-    let exported = match published {
-        Ok(exported) => exported,
-        Err(e) => {
-            let _ = std::fs::remove_file(&path);
-            return Err(ServiceError::from(e).into());
-        }
-    };
-    let rows = ("x-export-rows".to_string(), rows.to_string());
-    Ok(match exported {
-        Exported::File(path) => ApiResponse {
-            status: 200,
-            headers: vec![
-                ("content-type".into(), format.content_type().into()),
-                ("content-disposition".into(), content_disposition(&filename)),
-                ("x-content-type-options".into(), "nosniff".into()),
-                rows,
-            ],
-            body: Vec::new(),
-            file: Some(path),
-        },
-        Exported::Link(url) => ApiResponse {
-            status: 302,
-            headers: vec![("location".into(), url), rows],
-            ..ApiResponse::default()
-        },
-    })
 }
 
 async fn get_claim(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {

@@ -5,6 +5,7 @@
 
 pub mod claims;
 pub mod conversation;
+pub mod exports;
 pub mod files;
 pub mod mail;
 pub mod meta;
@@ -27,5 +28,6 @@ pub const AREAS: &[&[&Function]] = &[
     warranty::FUNCTIONS,
     claims::FUNCTIONS,
     rmas::FUNCTIONS,
+    exports::FUNCTIONS,
     mail::FUNCTIONS,
 ];

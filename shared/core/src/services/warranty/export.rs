@@ -1,4 +1,4 @@
-//! Exports of a claim list, with its filters, as CSV (RFC 4180) or Excel `.xlsx` (issue
+//! Exports of a claim or RMA list, with its filters, as CSV (RFC 4180) or Excel `.xlsx` (issue
 //! 15). Rows are written as the list's pages arrive, 100 claims at a time, into a file the
 //! caller names: memory stays flat however many rows (the workbook is written in
 //! `rust_xlsxwriter`'s constant-memory mode, which keeps rows in its own temporary file).
@@ -13,8 +13,11 @@
 use crate::domain::money::Currency;
 use crate::domain::roles::Identity;
 use crate::domain::validate::Invalid;
+use crate::domain::warranty_claim::rma::Rma;
 use crate::domain::warranty_claim::Claim;
+use crate::ports::{Item, Query};
 use crate::services::warranty::claims::ClaimQuery;
+use crate::services::warranty::rmas::RmaQuery;
 use crate::services::{Core, ServiceError};
 use crate::slugs::serde_name;
 use crate::store;
@@ -146,7 +149,7 @@ fn claim_row(claim: &Claim, sink: &mut dyn Sink) -> Result<(), ServiceError> {
 }
 
 trait Sink {
-    fn header(&mut self) -> Result<(), ServiceError>;
+    fn header(&mut self, columns: &[&str]) -> Result<(), ServiceError>;
     fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), ServiceError>;
     fn finish(self: Box<Self>) -> Result<(), ServiceError>;
 }
@@ -158,8 +161,8 @@ fn failed(e: impl std::fmt::Display) -> ServiceError {
 struct CsvSink(csv::Writer<BufWriter<File>>);
 
 impl Sink for CsvSink {
-    fn header(&mut self) -> Result<(), ServiceError> {
-        self.0.write_record(COLUMNS).map_err(failed)
+    fn header(&mut self, columns: &[&str]) -> Result<(), ServiceError> {
+        self.0.write_record(columns).map_err(failed)
     }
 
     fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), ServiceError> {
@@ -187,10 +190,10 @@ struct XlsxSink {
 }
 
 impl XlsxSink {
-    fn new(path: &Path) -> Result<XlsxSink, ServiceError> {
+    fn new(path: &Path, name: &str) -> Result<XlsxSink, ServiceError> {
         let mut workbook = rust_xlsxwriter::Workbook::new();
         let sheet = workbook.add_worksheet_with_constant_memory().map_err(failed)?;
-        sheet.set_name("Warranty claims").map_err(failed)?;
+        sheet.set_name(name).map_err(failed)?;
         Ok(XlsxSink {
             workbook,
             path: path.to_path_buf(),
@@ -202,9 +205,9 @@ impl XlsxSink {
 }
 
 impl Sink for XlsxSink {
-    fn header(&mut self) -> Result<(), ServiceError> {
+    fn header(&mut self, columns: &[&str]) -> Result<(), ServiceError> {
         let sheet = self.workbook.worksheet_from_index(0).map_err(failed)?;
-        for (n, name) in COLUMNS.iter().enumerate() {
+        for (n, name) in columns.iter().enumerate() {
             sheet
                 .write_string_with_format(0, n as u16, *name, &self.bold)
                 .map_err(failed)?;
@@ -247,6 +250,92 @@ impl Sink for XlsxSink {
     }
 }
 
+/// What one kind of record looks like as rows: its columns and each record's cells.
+trait Rows: serde::de::DeserializeOwned {
+    const SHEET: &'static str;
+    const COLUMNS: &'static [&'static str];
+    fn row(&self, sink: &mut dyn Sink) -> Result<(), ServiceError>;
+}
+
+impl Rows for Claim {
+    const SHEET: &'static str = "Warranty claims";
+    const COLUMNS: &'static [&'static str] = COLUMNS;
+    fn row(&self, sink: &mut dyn Sink) -> Result<(), ServiceError> {
+        claim_row(self, sink)
+    }
+}
+
+impl Rows for Rma {
+    const SHEET: &'static str = "RMAs";
+    const COLUMNS: &'static [&'static str] = &[
+        "RMA",
+        "Claim",
+        "Dealer",
+        "Serial",
+        "State",
+        "Parts",
+        "Asked back",
+        "Received",
+        "Carrier",
+        "Tracking number",
+        "Instructions",
+        "Issued by",
+        "Created",
+        "Updated",
+    ];
+    fn row(&self, sink: &mut dyn Sink) -> Result<(), ServiceError> {
+        let state = serde_name(&self.state);
+        let parts = self
+            .lines
+            .iter()
+            .map(|l| {
+                format!("{} × {} {}", l.quantity, l.part_number, l.description)
+                    .trim()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let asked: u64 = self.lines.iter().map(|l| u64::from(l.quantity)).sum();
+        let received: u64 = self.lines.iter().map(|l| u64::from(l.received.unwrap_or(0))).sum();
+        let (carrier, tracking) = self
+            .shipment
+            .as_ref()
+            .map_or(("", ""), |s| (s.carrier.as_str(), s.tracking_number.as_str()));
+        let created = self.created_at.to_rfc3339();
+        let updated = self.updated_at.to_rfc3339();
+        sink.row(&[
+            Cell::Text(&self.number),
+            Cell::Text(&self.claim_id),
+            Cell::Text(&self.dealer_company),
+            Cell::Text(&self.serial),
+            Cell::Text(&state),
+            Cell::Text(&parts),
+            Cell::Count(asked),
+            Cell::Count(received),
+            Cell::Text(carrier),
+            Cell::Text(tracking),
+            Cell::Text(&self.instructions),
+            Cell::Text(&self.created_by),
+            Cell::Text(&created),
+            Cell::Text(&updated),
+        ])
+    }
+}
+
+fn open_sink<T: Rows>(format: ExportFormat, file: &Path) -> Result<Box<dyn Sink + Send>, ServiceError> {
+    Ok(match format {
+        ExportFormat::Csv => {
+            let out = BufWriter::new(File::create(file).map_err(failed)?);
+            Box::new(CsvSink(
+                csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::CRLF)
+                    .from_writer(out),
+            ))
+        }
+        ExportFormat::Xlsx => Box::new(XlsxSink::new(file, T::SHEET)?),
+    })
+}
+
 impl Core {
     /// Writes the claims of a list (the same filters as `GET /v1/warranty-claims`, every
     /// page) to `file` as `format`; answers how many claims it holds.
@@ -257,33 +346,44 @@ impl Core {
         format: ExportFormat,
         file: &Path,
     ) -> Result<usize, ServiceError> {
-        let mut q = self.claim_list(who, query)?;
+        let q = self.claim_list(who, query)?;
+        self.export_list::<Claim>(q, format, file).await
+    }
+
+    /// Writes the RMAs of a list (the same filters as `GET /v1/rmas`) to `file`.
+    pub async fn export_rmas(
+        &self,
+        who: &Identity,
+        query: &RmaQuery,
+        format: ExportFormat,
+        file: &Path,
+    ) -> Result<usize, ServiceError> {
+        let q = self.rma_list(who, query)?;
+        self.export_list::<Rma>(q, format, file).await
+    }
+
+    /// Every page of a list, its records read 100 at a time and written as rows.
+    async fn export_list<T: Rows>(
+        &self,
+        mut q: Query,
+        format: ExportFormat,
+        file: &Path,
+    ) -> Result<usize, ServiceError> {
         q.limit = PAGE;
-        let mut sink: Box<dyn Sink + Send> = match format {
-            ExportFormat::Csv => {
-                let out = BufWriter::new(File::create(file).map_err(failed)?);
-                Box::new(CsvSink(
-                    csv::WriterBuilder::new()
-                        .terminator(csv::Terminator::CRLF)
-                        .from_writer(out),
-                ))
-            }
-            ExportFormat::Xlsx => Box::new(XlsxSink::new(file)?),
-        };
-        sink.header()?;
+        let mut sink = open_sink::<T>(format, file)?;
+        sink.header(T::COLUMNS)?;
         let mut rows = 0;
         loop {
             let page = self.table.query(&q).await?;
             let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
-            let mut claims: HashMap<String, Claim> = HashMap::with_capacity(keys.len());
+            let mut records: HashMap<String, Item> = HashMap::with_capacity(keys.len());
             for item in self.table.get_many(&keys).await? {
-                let claim: Claim = store::from_item(&item)?;
-                claims.insert(store::warranty_claim_pk(&claim.id), claim);
+                records.insert(item.pk.clone(), item);
             }
-            // In the list's order; a claim gone between the query and the read is left out.
+            // In the list's order; a record gone between the query and the read is left out.
             for key in &keys {
-                if let Some(claim) = claims.get(&key.0) {
-                    claim_row(claim, sink.as_mut())?;
+                if let Some(item) = records.get(&key.0) {
+                    store::from_item::<T>(item)?.row(sink.as_mut())?;
                     rows += 1;
                 }
             }

@@ -311,9 +311,9 @@ impl Core {
         Ok(Plan::new(writes, rma))
     }
 
-    /// `GET /v1/rmas`: every RMA issued to a dealer, or the support side's queues.
-    pub async fn list_rmas(&self, who: &Identity, query: &RmaQuery) -> Result<RmaPage, ServiceError> {
-        let (limit, after) = page_of(query.cursor.as_deref(), query.limit)?;
+    /// Which list an RMA query reads: every RMA issued to a dealer, or a support queue.
+    /// Shared by the list and its export.
+    pub(crate) fn rma_list(&self, who: &Identity, query: &RmaQuery) -> Result<Query, ServiceError> {
         let (pk, index, newest_first) = match named_dealer(who, query.dealer.as_deref(), "RMAs")? {
             None if who.is_agent() => {
                 let state = query.list.as_deref().unwrap_or("shipped");
@@ -331,9 +331,16 @@ impl Core {
             }
         };
         let mut q = Query::new(index, pk);
+        q.newest_first = newest_first;
+        Ok(q)
+    }
+
+    /// `GET /v1/rmas`: every RMA issued to a dealer, or the support side's queues.
+    pub async fn list_rmas(&self, who: &Identity, query: &RmaQuery) -> Result<RmaPage, ServiceError> {
+        let (limit, after) = page_of(query.cursor.as_deref(), query.limit)?;
+        let mut q = self.rma_list(who, query)?;
         q.limit = limit;
         q.after = after;
-        q.newest_first = newest_first;
         let page = self.table.query(&q).await?;
         Ok(RmaPage {
             items: page.items.iter().map(summary_of).collect::<Result<_, _>>()?,
