@@ -515,15 +515,20 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sign_out().await;
     desk.advance_seconds(47 * 60);
 
-    // The agent finds it in the submitted queue, takes it, decides as the check suggests
-    // and asks for the causal part back.
+    // The agent finds it in the submitted queue, takes it, approves the part line for less
+    // with a reason and asks for the causal part back.
     browser.sign_in("agent@vendor.test", PASSWORD).await;
     browser.open("/portal/claims").await;
     pages.push(browser.check_page("claims-queue").await);
     browser.press_in("main", "SN-7001").await;
     browser.press_in("main", "Take the claim").await;
     browser.sees("Decide line by line").await;
-    browser.press_in("main", "Decide as the warranty check suggests").await;
+    // The part line approved for less, with a reason from the deployment's catalogue.
+    browser.fill("Approved amount", "90.00").await;
+    browser.choose("Reason", "price_above_list").await;
+    browser.press_in("main", "Decide line by line").await;
+    browser.sees("Partially approved").await;
+    browser.sees("price_above_list").await;
     browser.sees("Issue an RMA").await;
     browser
         .fill("Instructions for the dealer", "Ship to Dock 4, Springfield")
@@ -545,7 +550,8 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("1Z999AA10123456784").await;
     browser.sees("Shipped").await;
     browser.open("/portal/claims?list=active").await;
-    browser.sees("Approved").await;
+    browser.sees("Partially approved").await;
+    browser.sees("$210.00").await;
     pages.push(browser.check_page("claims").await);
     browser.sign_out().await;
     desk.advance_seconds(47 * 60);

@@ -153,7 +153,16 @@ async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: 
     assert_eq!(act(&desk, &cast.agent, &id, json!({"action": "take"})).await.0, 200);
     let (status, _) = desk.call("PATCH", &path, Some(&cast.client), Some(edited)).await;
     assert_eq!(status, 409, "in review, the claim is no longer the dealer's to edit");
-    // Per-line decisions; less than claimed needs a known reason.
+    // Per-line decisions; less than claimed needs a known reason (the catalogue is listed).
+    let (status, offered) = desk
+        .call("GET", "/v1/adjustment-reasons", Some(&cast.agent), None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(offered["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "excessive_labour_hours"));
     let decisions = |labour: u64, reason: Value| {
         json!({"action": "decide", "decisions": [
             {"line": "l1", "approved": 10000},
@@ -718,6 +727,19 @@ async fn a_deployment_sets_its_filing_window_and_reasons() {
         (status, problem["field"].as_str()),
         (422, Some("decisions")),
         "{problem}"
+    );
+    let (_, offered) = desk
+        .call("GET", "/v1/adjustment-reasons", Some(&cast.agent), None)
+        .await;
+    let codes: Vec<&str> = offered["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"dealer_agreement") && !codes.contains(&"excessive_labour_hours"),
+        "{codes:?}"
     );
     let (status, decided) = act(&desk, &cast.agent, &id, decide("dealer_agreement")).await;
     assert_eq!(

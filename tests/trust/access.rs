@@ -110,6 +110,7 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("POST", "/v1/warranty-claims",                           [201, 201, 403, 422, 422, 422, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/warranty-claims",                           [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/warranty-claims/{id}",                      [200, 200, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/adjustment-reasons",                        [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("PATCH", "/v1/warranty-claims/{id}",                     [200, 200, 403, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/warranty-claims/{id}/actions",              [403, 403, 409, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     // Exports: everyone signed in exports their own company's claims (staff: the queue).

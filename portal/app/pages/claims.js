@@ -340,6 +340,7 @@ export async function claimPage(main, [id], me) {
   if (!agent && s === "draft") actions.append(actionForm(path, "close", t("claim.withdraw"), [], undefined, reload));
   if (agent && s === "submitted") actions.append(actionForm(path, "take", t("claim.take"), [], undefined, reload));
   if (agent && s === "in_review") {
+    const reasons = (await api.get("/v1/adjustment-reasons")).items;
     actions.append(
       actionForm(path, "request_information", t("claim.askInfo"), [field({ name: "why", label: t("claim.question"), kind: "textarea", required: true })], (d) => ({ why: d.get("why") }), reload),
       actionForm(path, "decide", t("claim.decideAsChecked"), [], undefined, reload),
@@ -350,7 +351,7 @@ export async function claimPage(main, [id], me) {
         {},
         h("legend", {}, `${l.id}: ${lineText(l)} (${money$(l.claimed)})`),
         field({ name: `decisions[${n}].approved`, label: t("claim.approvedAmount"), value: (l.claimed / 10 ** currencyDecimals(claim.currency)).toFixed(currencyDecimals(claim.currency)), attrs: { inputmode: "decimal" } }),
-        field({ name: `decisions[${n}].reason`, label: t("claim.reasonCode"), hint: t("claim.reasonHint") }),
+        field({ name: `decisions[${n}].reason`, label: t("claim.reasonCode"), hint: t("claim.reasonHint"), kind: "select", options: [["", "—"], ...reasons.map((r) => [r.code, r.name])] }),
       ),
     );
     actions.append(

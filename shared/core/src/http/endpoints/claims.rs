@@ -2,8 +2,8 @@
 //! actions of its lifecycle.
 
 use crate::domain::warranty_claim::draft::ClaimDraft;
-use crate::domain::warranty_claim::Claim;
-use crate::http::openapi::{json, query, Doc};
+use crate::domain::warranty_claim::{Claim, Reason};
+use crate::http::openapi::{json, query, Doc, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
@@ -15,6 +15,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &GET_WARRANTY_CLAIM,
     &EDIT_WARRANTY_CLAIM,
     &WARRANTY_CLAIM_ACTION,
+    &LIST_ADJUSTMENT_REASONS,
 ];
 
 declare! {
@@ -62,6 +63,35 @@ declare! {
                 .answers(200, "Done", json::<Claim>)
                 .idempotent(),
     }
+}
+
+declare! {
+    LIST_ADJUSTMENT_REASONS = "list-adjustment-reasons", "the reasons a claim's line may be approved for less", grants [] {
+        GET "/v1/adjustment-reasons" Token => list_reasons,
+            Doc::new("listAdjustmentReasons", "The deployment's reason codes for approving a claim's line for less than claimed (for the decision form)")
+                .answers(200, "The catalogue, in its own order", json::<ReasonList>)
+                .with_header("Cache-Control")
+                .refuses(&[Refusal::UNAUTHENTICATED, Refusal::TOO_LARGE, Refusal::RATE_LIMITED, Refusal::UNAVAILABLE]),
+    }
+}
+
+/// The reason catalogue as `GET /v1/adjustment-reasons` answers it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ReasonList<'a> {
+    items: &'a [Reason],
+}
+
+async fn list_reasons(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    api.identity(request)?;
+    let reasons = ReasonList {
+        items: &api.core.settings.adjustment_reasons.reasons,
+    };
+    let mut response = ApiResponse::json(200, &reasons);
+    // The catalogue changes only with a deployment.
+    response
+        .headers
+        .push(("cache-control".into(), "private, max-age=300".into()));
+    Ok(response)
 }
 
 async fn create_claim(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
