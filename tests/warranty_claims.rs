@@ -212,12 +212,7 @@ async fn a_dealers_claim_goes_from_draft_to_closed_with_every_change_kept(desk: 
         (Some(29_700), Some(20_450))
     );
     let (_, kept) = desk.call("GET", &path, Some(&cast.client), None).await;
-    let states: Vec<&str> = kept["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["to"].as_str().unwrap())
-        .collect();
+    let states = statuses(&kept);
     assert_eq!(
         states,
         [
@@ -409,12 +404,7 @@ async fn an_rma_takes_the_causal_part_back_before_the_claim_closes(desk: Desk) {
     let (status, closed) = act(&desk, &cast.agent, &id, json!({"action": "close"})).await;
     assert_eq!((status, closed["state"].as_str()), (200, Some("closed")), "{closed}");
     let (_, kept) = desk.call("GET", &rma_path, Some(&cast.client), None).await;
-    let steps: Vec<&str> = kept["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["to"].as_str().unwrap())
-        .collect();
+    let steps = statuses(&kept);
     assert_eq!(steps, ["issued", "shipped", "received", "credited", "closed"]);
     // The dealer's RMAs leave as a file too.
     let (status, csv) = desk.download("/v1/exports/rmas", &cast.admin).await;
@@ -894,12 +884,7 @@ async fn seed_004_walks_from_a_registered_unit_to_a_closed_claim(desk: Desk) {
     let (status, closed) = act(&desk, &cast.agent, &id, json!({"action": "close"})).await;
     assert_eq!((status, closed["state"].as_str()), (200, Some("closed")), "{closed}");
     // Every history entry, every total.
-    let states: Vec<&str> = closed["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["to"].as_str().unwrap())
-        .collect();
+    let states = statuses(&closed);
     assert_eq!(
         states,
         [
@@ -929,12 +914,7 @@ async fn seed_004_walks_from_a_registered_unit_to_a_closed_claim(desk: Desk) {
     let (_, kept_rma) = desk
         .call("GET", &format!("/v1/rmas/{rma_id}"), Some(&cast.client), None)
         .await;
-    let steps: Vec<&str> = kept_rma["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["to"].as_str().unwrap())
-        .collect();
+    let steps = statuses(&kept_rma);
     assert_eq!(steps, ["issued", "shipped", "received", "credited", "closed"]);
     // Every mail: the desk hears of both submissions and the shipment; the dealer of the
     // question (by the case), the decision, the RMA and its steps, the payment, the close.

@@ -12,6 +12,16 @@ const ID_ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
 const ID_CHARS: usize = 26;
 
 /// 128 random bits, base32, after `prefix_`: unguessable ids that are safe in keys and URLs.
+/// Whether `id` could be one `new_id(prefix)` made (the prefix, `_`, letters and digits,
+/// at most 64 characters): anything else is not there, without a read.
+pub fn plausible_id(prefix: &str, id: &str) -> bool {
+    id.len() <= 64
+        && id
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+}
+
 pub fn new_id(prefix: &str) -> String {
     let mut raw = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut raw);

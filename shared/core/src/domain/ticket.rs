@@ -278,10 +278,7 @@ impl TicketDraft {
                 rma: validate::optional_line("rma", self.rma.as_deref(), 60)?,
                 warranty_claim: validate::optional_line("warranty_claim", self.warranty_claim.as_deref(), 64)?
                     .map(|id| {
-                        let plausible = id.starts_with("wc_")
-                            && id.len() > 3
-                            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                        plausible
+                        crate::domain::ids::plausible_id("wc", &id)
                             .then_some(id)
                             .ok_or_else(|| Invalid::new("warranty_claim", UNKNOWN_WARRANTY_CLAIM))
                     })

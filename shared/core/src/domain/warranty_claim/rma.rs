@@ -92,6 +92,9 @@ pub struct Rma {
     #[serde(default)]
     pub shipment: Option<Shipment>,
     pub history: Vec<RmaHistory>,
+    /// Who at the dealer hears of each step the support side takes: the claim's filer.
+    #[serde(default)]
+    pub dealer_contact: String,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -201,6 +204,7 @@ pub fn issue(
             to: RmaState::Issued,
             why: "issued".into(),
         }],
+        dealer_contact: claim.created_by.clone(),
         created_by: by.to_string(),
         created_at: now,
         updated_at: now,

@@ -259,9 +259,7 @@ impl Core {
     /// A claim its reader may see: its dealer's people and the support side; anyone else
     /// gets 404, as for tickets.
     pub async fn open_claim(&self, who: &Identity, id: &str) -> Result<Loaded<Claim>, ServiceError> {
-        let plausible =
-            id.starts_with("wc_") && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !plausible {
+        if !crate::domain::ids::plausible_id("wc", id) {
             return Err(ServiceError::NotFound("warranty claim"));
         }
         let loaded = self

@@ -197,7 +197,7 @@ impl Core {
         });
         claim.updated_at = self.now();
         let mut outbox = Outbox::new(self);
-        self.rma_mail(&mut outbox, &rma, MailKind::RmaIssued, &claim.created_by);
+        self.rma_mail(&mut outbox, &rma, MailKind::RmaIssued, &rma.dealer_contact);
         let mut writes = vec![
             Write::create(store::rma_item(&rma, 1)),
             Write::replace(store::warranty_claim_item(&claim, version)?, version),
@@ -215,9 +215,7 @@ impl Core {
 
     /// An RMA its reader may see: its dealer's people and the support side (404 otherwise).
     pub async fn open_rma(&self, who: &Identity, id: &str) -> Result<Loaded<Rma>, ServiceError> {
-        let plausible =
-            id.starts_with("rma_") && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !plausible {
+        if !crate::domain::ids::plausible_id("rma", id) {
             return Err(ServiceError::NotFound("RMA"));
         }
         let loaded = self
@@ -295,15 +293,10 @@ impl Core {
         };
         rma::apply(&mut rma, event, Side::of(who), who.email.as_str(), self.now()).map_err(refusal)?;
         // The dealer hears of every step the support side takes; the desk hears of a shipment.
-        let claim = self
-            .get_record::<crate::domain::warranty_claim::Claim>(&store::warranty_claim_pk(&rma.claim_id), store::META)
-            .await?
-            .ok_or_else(|| ServiceError::Internal(format!("RMA {} names a missing claim", rma.id)))?
-            .record;
         let mut outbox = Outbox::new(self);
         let to = match Side::of(who) {
             Side::Dealer => self.settings.vendor_desk_email.clone(),
-            Side::Agent => claim.created_by.clone(),
+            Side::Agent => rma.dealer_contact.clone(),
         };
         self.rma_mail(&mut outbox, &rma, MailKind::RmaUpdated, &to);
         let mut writes = vec![Write::replace(store::rma_item(&rma, version), version)];
