@@ -35,6 +35,8 @@ pub struct Config {
     pub catalogue_file: Option<PathBuf>,
     /// A catalogue of adjustment reasons for warranty claims; the defaults when absent.
     pub reasons_file: Option<PathBuf>,
+    /// The business calendar and service-level targets; the seeds' when absent.
+    pub service_levels_file: Option<PathBuf>,
     /// Per-user and per-company request rates; `None` serves without limits (benchmarks).
     pub rate_limits: Option<RateLimits>,
     /// The issuer and audience tokens must name, if any (from the environment by default).
@@ -58,6 +60,7 @@ impl Config {
             },
             catalogue_file: None,
             reasons_file: None,
+            service_levels_file: None,
             rate_limits: Some(RateLimits::default()),
             token_rules: auth::TokenRules::from_env(),
         }
@@ -180,6 +183,11 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
         let reasons = claimdesk_core::domain::warranty_claim::Reasons::from_json(&std::fs::read_to_string(path)?)
             .map_err(std::io::Error::other)?;
         settings.adjustment_reasons = Arc::new(reasons);
+    }
+    if let Some(path) = &config.service_levels_file {
+        let levels = claimdesk_core::domain::service_levels::ServiceLevels::from_json(&std::fs::read_to_string(path)?)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+        settings.service_levels = Arc::new(levels);
     }
     if settings.public_base_url == Settings::default().public_base_url {
         settings.public_base_url = public_base_url.to_string();

@@ -72,6 +72,10 @@ struct ServeArgs {
     /// shared/core/adjustment_reasons.json).
     #[arg(long, value_name = "FILE")]
     adjustment_reasons: Option<PathBuf>,
+    /// Another business calendar and service-level targets (the shape of
+    /// shared/core/service_levels.json).
+    #[arg(long, env = "CLAIMDESK_SERVICE_LEVELS", value_name = "FILE")]
+    service_levels: Option<PathBuf>,
     /// Days after a failure within which its warranty claim must be submitted (30).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     claim_filing_days: Option<u32>,
@@ -149,6 +153,7 @@ fn config_of(args: ServeArgs) -> Config {
     let mut config = Config::new(&args.data, SocketAddr::from(([127, 0, 0, 1], args.port)));
     config.catalogue_file = args.types;
     config.reasons_file = args.adjustment_reasons;
+    config.service_levels_file = args.service_levels;
     if let Some(n) = args.claim_filing_days {
         config.settings.claim_filing_days = n;
     }

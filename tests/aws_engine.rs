@@ -122,7 +122,10 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
     assert_eq!(text(&stored, "gsi2pk"), Some("CO#ACME#OPEN"));
     assert_eq!(text(&stored, "gsi3pk"), Some("QUEUE#VENDOR"));
     assert_eq!(stored["version"].as_n().unwrap(), "1");
-    assert!(!stored.contains_key("duepk"), "no timer is pending on a new ticket");
+    // A new ticket is on the due index at its first service-level alarm: the warning at
+    // 75 % of a High ticket's four business hours, Monday 10:00 Central.
+    assert_eq!(text(&stored, "duepk").map(|p| p.starts_with("DUE#")), Some(true));
+    assert!(text(&stored, "duesk").unwrap().starts_with("2026-11-02T16:00:00"));
     // The record is packed (deflated JSON, binary); its list summary is plain JSON text.
     let data = claimdesk_core::store::unpack(stored["data"].as_b().unwrap().as_ref()).unwrap();
     assert_eq!(data["number"], "ACME-000001");
@@ -147,7 +150,10 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
 
     // Waiting For Customer puts the ticket on the sparse due index; the sweep takes it off
     // when the timer fires (Resolved then waits for its own timer), and Closed has none.
+    // (Answered first, so the first response's clock has stopped and the resolution's stands
+    // still while waiting.)
     desk.act(id, &cast.agent, "assign").await;
+    desk.say(id, &cast.agent, "Which claim?").await;
     desk.act(id, &cast.agent, "wait_for_customer").await;
     let waiting = item(&desk, &format!("TICKET#{id}"), "META").await.unwrap();
     assert!(text(&waiting, "duepk").unwrap().starts_with("DUE#"));
@@ -155,7 +161,7 @@ async fn the_table_holds_keys_indexes_versions_and_ttls_as_architecture_md_says(
         text(&waiting, "duesk").unwrap().starts_with("2026-11-03T09:00:00"),
         "first reminder due next day"
     );
-    assert_eq!(waiting["version"].as_n().unwrap(), "3");
+    assert_eq!(waiting["version"].as_n().unwrap(), "4");
     desk.advance_days(8).await;
     let closed = item(&desk, &format!("TICKET#{id}"), "META").await.unwrap();
     assert!(!closed.contains_key("duepk"));

@@ -12,6 +12,7 @@
 //! - `directory`: invitations, access requests, account management, password resets.
 //! - `people`: signing in, refreshing and signing out; failed sign-ins paused.
 //! - `portal`: the web portal in a real browser (chromium), the seeds' flows end to end.
+//! - `service_levels`: business-hours targets, warnings and breaches through the sweep.
 //! - `table_contract`: the `Table` port's promises, once, on SQLite and on DynamoDB.
 //! - `template`: the SAM template held to the code, and the generated files to their source.
 //! - `trust`: the promises of SECURITY.md.
@@ -28,6 +29,7 @@ mod migration;
 mod people;
 mod portal;
 mod rules;
+mod service_levels;
 mod table_contract;
 mod template;
 mod trust;

@@ -41,6 +41,9 @@ pub const VENDOR_DESK_EMAIL: &str = "VENDOR_DESK_EMAIL";
 /// Days after a failure within which its warranty claim must be submitted.
 pub const CLAIM_FILING_DAYS: &str = "CLAIM_FILING_DAYS";
 pub const ON_CALL_EMAIL: &str = "ON_CALL_EMAIL";
+/// The business calendar and service-level targets as JSON text (the shape of
+/// `shared/core/service_levels.json`); the seeds' when empty or absent.
+pub const SERVICE_LEVELS: &str = "SERVICE_LEVELS";
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 pub const WAITING_DAYS: &str = "WAITING_DAYS";
 pub const RESOLVED_DAYS: &str = "RESOLVED_DAYS";
@@ -67,6 +70,7 @@ pub const VARIABLES: &[&str] = &[
     VENDOR_DESK_EMAIL,
     CLAIM_FILING_DAYS,
     ON_CALL_EMAIL,
+    SERVICE_LEVELS,
     PUBLIC_BASE_URL,
     WAITING_DAYS,
     RESOLVED_DAYS,
@@ -88,6 +92,8 @@ pub enum ConfigError {
     NotARate(&'static str),
     #[error("environment variable {0} must hold at least 32 characters")]
     TooShort(&'static str),
+    #[error("environment variable {0}: {1}")]
+    Invalid(&'static str, String),
 }
 
 /// Reads names and settings through `lookup` (the environment in a function; a map in tests).
@@ -130,6 +136,11 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings)
     }
     if let Some(v) = optional(PUBLIC_BASE_URL) {
         settings.public_base_url = v.trim_end_matches('/').to_string();
+    }
+    if let Some(text) = optional(SERVICE_LEVELS) {
+        let levels = claimdesk_core::domain::service_levels::ServiceLevels::from_json(&text)
+            .map_err(|e| ConfigError::Invalid(SERVICE_LEVELS, e))?;
+        settings.service_levels = std::sync::Arc::new(levels);
     }
     settings.timers.waiting_days = number(WAITING_DAYS, settings.timers.waiting_days)?;
     settings.claim_filing_days = number(CLAIM_FILING_DAYS, settings.claim_filing_days)?.max(1);

@@ -4,7 +4,7 @@
 //!
 //! | record            | pk                  | sk                       | indexes                          |
 //! |-------------------|---------------------|--------------------------|----------------------------------|
-//! | ticket            | TICKET#id           | META                     | gsi1 requester, gsi2 company, gsi3 work list, due |
+//! | ticket            | TICKET#id           | META                     | gsi1 requester, gsi2 company, gsi3 work list, due (lifecycle timer or service-level alarm) |
 //! | message           | TICKET#id           | MSG#time#id              |                                  |
 //! | attachment        | TICKET#id           | ATT#id                   |                                  |
 //! | collaborator      | TICKET#id           | COLLAB#email             | gsi1 COLLAB#email                |
@@ -538,11 +538,21 @@ pub fn ticket_item(ticket: &Ticket, version: u64, timers: &Timers) -> Item {
         )),
         (None, false) => None,
     };
-    item.due = ticket
-        .lifecycle
-        .next_timer(timers)
-        .map(|(at, _)| IndexKey::new(due_pk(shard_of(&ticket.id)), format!("{}#{}", ts(at), ticket.id)));
+    item.due = next_due(ticket, timers)
+        .map(|at| IndexKey::new(due_pk(shard_of(&ticket.id)), format!("{}#{}", ts(at), ticket.id)));
     item
+}
+
+/// When the sweep must next look at the ticket: its lifecycle timer or its next
+/// service-level alarm, whichever comes first.
+pub fn next_due(ticket: &Ticket, timers: &Timers) -> Option<DateTime<Utc>> {
+    let lifecycle = ticket.lifecycle.next_timer(timers).map(|(at, _)| at);
+    let service_level = ticket
+        .sla
+        .as_ref()
+        .and_then(|sla| sla.next_alarm())
+        .map(|(at, _, _)| at);
+    lifecycle.into_iter().chain(service_level).min()
 }
 
 #[cfg(test)]

@@ -102,6 +102,11 @@ pub struct HistoryEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_status: Option<String>,
     pub reason: String,
+    /// Set on an entry that records something other than a change of status (a
+    /// service-level warning or breach, a new priority): `from` and `to` are the status it
+    /// happened in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub note: bool,
 }
 
 /// The part of a ticket the lifecycle owns.
@@ -195,8 +200,23 @@ impl Lifecycle {
                 to: Status::New,
                 sub_status: None,
                 reason: "created".into(),
+                note: false,
             }],
         }
+    }
+
+    /// Records something that happened to the case without changing its status (a
+    /// service-level warning or breach, a new priority): a history entry from and to the current status.
+    pub fn note(&mut self, at: DateTime<Utc>, by: &str, reason: &str) {
+        self.history.push(HistoryEntry {
+            at,
+            by: by.to_string(),
+            from: Some(self.status),
+            to: self.status,
+            sub_status: self.sub_status.clone(),
+            reason: reason.to_string(),
+            note: true,
+        });
     }
 
     /// The next timer and when it fires, if the status carries one.
@@ -375,6 +395,7 @@ impl Lifecycle {
             to,
             sub_status,
             reason,
+            note: false,
         });
         effects.push(Effect::StatusChanged { from, to });
     }

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod money;
 pub mod people;
 pub mod roles;
+pub mod service_levels;
 pub mod ticket;
 pub mod validate;
 pub mod warranty;

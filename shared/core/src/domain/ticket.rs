@@ -18,7 +18,8 @@ pub const NOT_AN_OPEN_TICKET: &str = "must be an open ticket you can see";
 /// Seed 000: at most 20 MB of attachments per ticket.
 pub const ATTACHMENT_LIMIT_BYTES: u64 = 20 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+// Ordered from low to urgent (per-company targets are keyed by it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
@@ -105,6 +106,10 @@ pub struct Ticket {
     pub attachment_bytes: u64,
     #[serde(default)]
     pub last_reply: Option<LastReply>,
+    /// The service-level clocks (first response, resolution); none on cases filed before
+    /// service levels existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<crate::domain::service_levels::clock::ServiceLevel>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -324,6 +329,7 @@ impl ValidDraft {
             lifecycle: Lifecycle::new(self.desk, now, &who.email),
             attachment_bytes: 0,
             last_reply: None,
+            sla: None,
             created_at: now,
             updated_at: now,
         }
@@ -347,6 +353,8 @@ impl Ticket {
         next.lifecycle = Lifecycle::new(self.lifecycle.desk, now, &who.email);
         next.attachment_bytes = 0;
         next.last_reply = None;
+        // Its own clocks start when it is filed.
+        next.sla = None;
         next.created_at = now;
         next.updated_at = now;
         next

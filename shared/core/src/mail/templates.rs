@@ -25,6 +25,9 @@ slug_enum! {
         CloseReminder = "close_reminder",
         CollaboratorInvite = "collaborator_invite",
         FilesNotKept = "files_not_kept",
+        // To the agent or queue working a ticket (and on-call for urgent breaches).
+        SlaWarning = "sla_warning",
+        SlaBreached = "sla_breached",
         // About an account, not a ticket: no reply address, no reply marker.
         Invitation = "invitation",
         PasswordReset = "password_reset",
@@ -47,7 +50,11 @@ impl MailKind {
     pub fn shows_dates(self) -> bool {
         matches!(
             self,
-            MailKind::WaitingReminder | MailKind::CloseReminder | MailKind::AccessRequested
+            MailKind::WaitingReminder
+                | MailKind::CloseReminder
+                | MailKind::AccessRequested
+                | MailKind::SlaWarning
+                | MailKind::SlaBreached
         )
     }
 
@@ -107,6 +114,10 @@ const SOURCES: &[(&str, &str)] = templates![
     "collaborator_invite.html",
     "files_not_kept.txt",
     "files_not_kept.html",
+    "sla_warning.txt",
+    "sla_warning.html",
+    "sla_breached.txt",
+    "sla_breached.html",
     "_account.html",
     "_account_footer.txt",
     "invitation.txt",
@@ -259,7 +270,8 @@ mod tests {
             "company_name": "ACME Inc", "author": "Sam <support>", "body": "<img src=x onerror=alert(1)>",
             "status_label": "Resolved", "status_text": "Done.", "reminder_number": 1,
             "resolves_at": "2026-11-10T09:00:00Z", "closes_at": "2026-11-10T09:00:00Z",
-            "inviter": "Owner",
+            "inviter": "Owner", "metric_label": "first response", "due_at": "2026-11-10T09:00:00Z",
+            "percent": 75,
         })
     }
 

@@ -26,6 +26,7 @@ use crate::domain::guest;
 use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::{Side, Timers};
 use crate::domain::roles::Identity;
+use crate::domain::service_levels::clock::ServiceLevel;
 use crate::domain::ticket::{Ticket, ATTACHMENT_LIMIT_BYTES};
 use crate::domain::validate::Invalid;
 use crate::ports::{Accounts, Blobs, Clock, Item, StoreError, Table, Write};
@@ -70,6 +71,8 @@ pub struct Settings {
     pub claim_filing_days: u32,
     /// The reasons a claim's line may be approved for less (`adjustment_reasons.json`).
     pub adjustment_reasons: Arc<crate::domain::warranty_claim::Reasons>,
+    /// The business calendar and the targets per priority (`service_levels.json`).
+    pub service_levels: Arc<crate::domain::service_levels::ServiceLevels>,
 }
 
 impl Default for Settings {
@@ -97,6 +100,7 @@ impl Default for Settings {
             mail_send_rate: 14.0,
             claim_filing_days: 30,
             adjustment_reasons: Arc::new(crate::domain::warranty_claim::Reasons::defaults()),
+            service_levels: Arc::new(crate::domain::service_levels::ServiceLevels::defaults()),
         }
     }
 }
@@ -281,14 +285,26 @@ impl Core {
         Ok((loaded, viewer))
     }
 
-    pub fn ticket_write(&self, ticket: &Ticket, read_version: u64) -> Write {
+    /// The write of a changed ticket (version-checked); its service-level clocks are
+    /// first brought in line with the change.
+    pub fn ticket_write(&self, ticket: &mut Ticket, read_version: u64) -> Write {
+        self.settle_service_level(ticket);
         Write::replace(
             store::ticket_item(ticket, read_version, &self.settings.timers),
             read_version,
         )
     }
 
-    pub fn ticket_create(&self, ticket: &Ticket) -> Write {
+    /// The write of a new ticket: its service-level clocks start now.
+    pub fn ticket_create(&self, ticket: &mut Ticket) -> Write {
+        let levels = &self.settings.service_levels;
+        ticket.sla = Some(ServiceLevel::start(
+            levels,
+            ticket.company.as_str(),
+            ticket.priority,
+            ticket.lifecycle.desk,
+            ticket.created_at,
+        ));
         Write::create(store::ticket_item(ticket, 1, &self.settings.timers))
     }
 

@@ -5,6 +5,7 @@
 use crate::domain::company::Company;
 use crate::domain::ids::TicketId;
 use crate::domain::lifecycle::{Desk, Effect, Status};
+use crate::domain::service_levels::clock::{Alarm, Fired};
 use crate::domain::ticket::{Priority, Ticket};
 use crate::mail::templates;
 use crate::mail::templates::MailKind;
@@ -277,6 +278,48 @@ impl<'a> Outbox<'a> {
             self.mail(ticket, MailKind::UrgentTicket, &on_call, json!({}));
         }
         self.ticket_event(ticket, "ticket.created", ticket_event(ticket));
+    }
+
+    /// A service-level warning or breach: a mail to whoever works the ticket (its assignee,
+    /// or its desk while nobody has it), to on-call as well when an urgent ticket breaches,
+    /// and an event.
+    pub fn service_level_alarm(&mut self, ticket: &Ticket, fired: &Fired, company: &Company) {
+        let (kind, detail_type) = match fired.alarm {
+            Alarm::Warning => (MailKind::SlaWarning, "ticket.sla_warning"),
+            Alarm::Breach => (MailKind::SlaBreached, "ticket.sla_breached"),
+        };
+        let extra = json!({
+            "metric_label": fired.metric.label(),
+            "due_at": crate::store::ts(fired.due_at),
+            "percent": self.core.settings.service_levels.warning_percent,
+        });
+        let to = match &ticket.lifecycle.assignee {
+            Some(assignee) => assignee.clone(),
+            None => self.desk_address(ticket, company),
+        };
+        self.mail(ticket, kind, &to, extra.clone());
+        let on_call = self.core.settings.on_call_email.clone();
+        if fired.alarm == Alarm::Breach && ticket.priority == Priority::Urgent && on_call != to {
+            self.mail(ticket, kind, &on_call, extra);
+        }
+        self.ticket_event(
+            ticket,
+            detail_type,
+            json!({ "ticket": ticket_event(ticket), "metric": fired.metric, "due_at": fired.due_at }),
+        );
+    }
+
+    /// A new priority: an event, and on-call hears at once of a vendor ticket made urgent.
+    pub fn priority_changed(&mut self, ticket: &Ticket, from: Priority) {
+        if ticket.priority == Priority::Urgent && ticket.lifecycle.desk == Desk::Vendor {
+            let on_call = self.core.settings.on_call_email.clone();
+            self.mail(ticket, MailKind::UrgentTicket, &on_call, json!({}));
+        }
+        self.ticket_event(
+            ticket,
+            "ticket.priority_changed",
+            json!({ "ticket": ticket_event(ticket), "from": from, "to": ticket.priority }),
+        );
     }
 
     /// Mails and events for the lifecycle's effects.

@@ -248,7 +248,7 @@ impl Core {
             if refusal.is_none() {
                 ticket.attachment_bytes += size;
                 ticket.updated_at = self.now();
-                writes.push(self.ticket_write(&ticket, loaded.version));
+                writes.push(self.ticket_write(&mut ticket, loaded.version));
             }
             match (self.commit(writes).await?, refusal) {
                 (Commit::Done, Some(refusal)) => {

@@ -143,7 +143,7 @@ impl Core {
         outbox.effects(&next, &effects, &company);
         let mut writes = vec![
             Write::create(message_item(&message)),
-            self.ticket_write(&next, loaded.version),
+            self.ticket_write(&mut next, loaded.version),
         ];
         writes.extend(arrived.iter().map(|a| Write::create(attachment_item(a))));
         writes.extend(outbox.into_writes());

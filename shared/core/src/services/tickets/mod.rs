@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod conversation;
 pub mod lists;
 pub mod numbers;
+pub mod service_levels;
 pub mod sharing;
 pub mod status;
 pub mod sweep;
@@ -175,7 +176,7 @@ impl Core {
     /// guest key, its serial link, its first message (follow-ups) and its mails.
     pub async fn plan_new_ticket(
         &self,
-        ticket: Ticket,
+        mut ticket: Ticket,
         company: &Company,
         number: NumberLease,
         first_message: Option<Message>,
@@ -189,7 +190,7 @@ impl Core {
                 ticket_id: ticket.id.clone(),
             },
         );
-        let mut writes = vec![self.ticket_create(&ticket), guest_write, Write::create(number_item)];
+        let mut writes = vec![self.ticket_create(&mut ticket), guest_write, Write::create(number_item)];
         if let Some(serial) = &ticket.links.serial_number {
             let claim = SerialClaim {
                 ticket_id: ticket.id.clone(),

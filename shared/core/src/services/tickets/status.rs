@@ -1,7 +1,7 @@
 //! Status changes asked for through the API: assign, wait, resolve, close, escalate.
 
-use crate::domain::lifecycle::{Event, LifecycleError};
-use crate::domain::ticket::Ticket;
+use crate::domain::lifecycle::{Event, LifecycleError, Side};
+use crate::domain::ticket::{Priority, Ticket};
 use crate::domain::validate::{self, Invalid};
 use crate::services::mail::notify::Outbox;
 use crate::services::problems::ProblemKind;
@@ -19,6 +19,9 @@ pub struct StatusChange {
     pub assignee: Option<String>,
     /// For `wait_for`: the entity the ticket waits for (the sub-status).
     pub sub_status: Option<String>,
+    /// For `set_priority` (the support side): the new priority. The service-level targets
+    /// follow it, counted from the ticket's start.
+    pub priority: Option<Priority>,
 }
 
 slug_enum! {
@@ -30,6 +33,7 @@ slug_enum! {
         Resolve = "resolve",
         Close = "close",
         Escalate = "escalate",
+        SetPriority = "set_priority",
     }
 }
 
@@ -52,6 +56,9 @@ impl Core {
             let names: Vec<&str> = StatusAction::ALL.iter().map(|a| a.slug()).collect();
             Invalid::new("action", format!("must be one of {}", names.join(", ")))
         })?;
+        if action == StatusAction::SetPriority {
+            return self.plan_priority_change(loaded, viewer, change.priority);
+        }
         let event = match action {
             StatusAction::Assign => Event::Assign {
                 assignee: match change.assignee.as_deref() {
@@ -66,6 +73,7 @@ impl Core {
             StatusAction::Resolve => Event::Resolve,
             StatusAction::Close => Event::CustomerClose,
             StatusAction::Escalate => Event::Escalate,
+            StatusAction::SetPriority => unreachable!("handled above"),
         };
         if matches!(event, Event::Escalate) && !viewer.member {
             return Err(ServiceError::forbidden(
@@ -80,6 +88,57 @@ impl Core {
             .apply(&event, viewer.side, &viewer.email, now, &self.settings.timers)
             .map_err(lifecycle_problem)?;
         let (next, writes) = self.lifecycle_writes(loaded, lifecycle, &effects, now).await?;
+        Ok(Plan::new(
+            writes,
+            StatusChanged {
+                ticket: next,
+                version: loaded.version + 1,
+            },
+        ))
+    }
+}
+
+impl Core {
+    /// A new priority, set by the support side: the lists, the service-level targets (from
+    /// the ticket's start, with the time already stood still) and on-call for urgent ones.
+    fn plan_priority_change(
+        &self,
+        loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
+        priority: Option<Priority>,
+    ) -> Result<Plan<StatusChanged>, ServiceError> {
+        if viewer.side != Side::Support {
+            return Err(ServiceError::forbidden(
+                ProblemKind::NotYourSide,
+                "only the support side changes a ticket's priority",
+            ));
+        }
+        let priority = priority.ok_or_else(|| Invalid::new("priority", "required: low, medium, high or urgent"))?;
+        let ticket = &loaded.record;
+        if !ticket.lifecycle.status.is_open() {
+            return Err(ServiceError::conflict(
+                ProblemKind::TicketClosed,
+                "the ticket is closed",
+            ));
+        }
+        let now = self.now();
+        let mut next = ticket.clone();
+        next.priority = priority;
+        next.updated_at = now;
+        let label = |p: Priority| crate::slugs::serde_name(&p);
+        next.lifecycle.note(
+            now,
+            &viewer.email,
+            &format!(
+                "priority changed from {} to {}",
+                label(ticket.priority),
+                label(priority)
+            ),
+        );
+        let mut outbox = Outbox::new(self);
+        outbox.priority_changed(&next, ticket.priority);
+        let mut writes = vec![self.ticket_write(&mut next, loaded.version)];
+        writes.extend(outbox.into_writes());
         Ok(Plan::new(
             writes,
             StatusChanged {
@@ -133,7 +192,8 @@ impl Core {
         next.updated_at = now;
         let mut outbox = Outbox::new(self);
         outbox.effects(&next, effects, company);
-        let mut writes = vec![self.ticket_write(&next, loaded.version)];
+        self.fire_service_level_alarms(&mut next, now, &mut outbox, company);
+        let mut writes = vec![self.ticket_write(&mut next, loaded.version)];
         writes.extend(outbox.into_writes());
         (next, writes)
     }

@@ -1,13 +1,15 @@
 //! The lifecycle sweep (the scheduled job): reads only tickets whose next timer is due,
 //! from the sparse due index, and applies each with a conditional write. A ticket that
 //! changed since it was read (a customer replied a moment earlier) is re-read and
-//! re-evaluated, so the sweep is safe to run twice or concurrently.
+//! re-evaluated, so the sweep is safe to run twice or concurrently. The same pass fires the
+//! tickets' service-level warnings and breaches (`tickets::service_levels`).
 
 use crate::domain::company::Company;
 use crate::domain::lifecycle::{Event, Side};
 use crate::domain::ticket::Ticket;
 use crate::ports::{Index, Item, Query, SortKey};
 use crate::services::commit::{Commit, Replans};
+use crate::services::tickets::service_levels::alarm_due;
 use crate::services::{Core, Loaded, ServiceError};
 use crate::store;
 use futures_util::stream::{self, StreamExt};
@@ -107,7 +109,7 @@ impl Core {
                 .lifecycle
                 .apply(&Event::Tick, Side::System, "system", now, &self.settings.timers)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            if effects.is_empty() && lifecycle == ticket.lifecycle {
+            if effects.is_empty() && lifecycle == ticket.lifecycle && !alarm_due(ticket, now) {
                 return Ok(Fired::Nothing);
             }
             let id = ticket.id.clone();

@@ -1,0 +1,234 @@
+//! Service levels (issue 17): the clocks of each case's promises on business hours, their
+//! warnings and breaches through the sweep, a wait over a weekend and a new priority, on
+//! both engines. The calendar is the seeds': 7:00–18:00 US Central, Monday to Friday.
+
+use crate::common::*;
+use chrono::{DateTime, TimeZone, Utc};
+use claimdesk_core::ports::Clock;
+use serde_json::{json, Value};
+
+/// An instant of Central time in December 2026 (standard time, UTC−6).
+fn central(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, day, hour, minute, 0).unwrap() + chrono::Duration::hours(6)
+}
+
+fn text(at: DateTime<Utc>) -> Value {
+    json!(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
+/// Moves the desk's clock to `when`, then runs the sweep and delivers the outbox.
+async fn at(desk: &Desk, when: DateTime<Utc>) {
+    let now = desk.clock.now();
+    assert!(when >= now, "the walk goes forward");
+    desk.advance_seconds((when - now).num_seconds());
+    desk.sweep_now().await;
+    desk.deliver_now().await;
+}
+
+async fn view(desk: &Desk, token: &str, id: &str) -> Value {
+    let (status, ticket) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(token), None).await;
+    assert_eq!(status, 200, "{ticket}");
+    ticket
+}
+
+fn reasons(ticket: &Value) -> Vec<String> {
+    ticket["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["reason"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn file(desk: &Desk, token: &str, priority: &str, subject: &str) -> Value {
+    let mut body = ticket_body(Some("vendor"));
+    body["priority"] = json!(priority);
+    body["subject"] = json!(subject);
+    file_ticket(desk, token, body).await
+}
+
+async fn sla_mails(desk: &Desk, kind: &str, subject: &str) -> Vec<String> {
+    desk.mails_of(kind)
+        .await
+        .into_iter()
+        .filter(|m| m.subject.contains(subject))
+        .map(|m| m.to)
+        .collect()
+}
+
+/// The issue's walk: a High case filed on Friday at 17:30 Central is due at 10:30 on
+/// Monday, is warned at 75 %, breached, answered late; an Urgent one filed on Saturday at
+/// 03:00 is due at 04:00 that night; a case waits for its customer over a weekend without
+/// its resolution clock moving; a new priority moves the targets.
+async fn a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_late(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let settings = &desk.core().settings;
+    let (vendor_desk, on_call) = (settings.vendor_desk_email.clone(), settings.on_call_email.clone());
+
+    at(&desk, central(4, 17, 30)).await;
+    let high = file(&desk, &cast.admin, "high", "Friday evening").await;
+    let high_id = high["id"].as_str().unwrap().to_string();
+    let sla = &high["sla"];
+    assert_eq!(sla["priority"], "high");
+    assert_eq!(
+        sla["first_response"]["target"],
+        json!({"minutes": 240, "clock": "business"})
+    );
+    assert_eq!(sla["first_response"]["due_at"], text(central(7, 10, 30)), "{high}");
+    assert_eq!(sla["first_response"]["warn_at"], text(central(7, 9, 30)));
+    // Two business days of eleven hours: Tuesday 17:30.
+    assert_eq!(sla["resolution"]["due_at"], text(central(8, 17, 30)));
+
+    // Saturday 03:00: urgent work is around the clock, due within the hour.
+    at(&desk, central(5, 3, 0)).await;
+    let urgent = file(&desk, &cast.admin, "urgent", "Saturday night").await;
+    assert_eq!(urgent["sla"]["first_response"]["due_at"], text(central(5, 4, 0)));
+    assert_eq!(urgent["sla"]["first_response"]["target"]["clock"], "calendar");
+    // The sweep after 04:00 finds the breach (the warning it swallowed is not sent late):
+    // the desk and on-call hear of it once.
+    at(&desk, central(5, 4, 1)).await;
+    at(&desk, central(5, 4, 2)).await;
+    let mut breached = sla_mails(&desk, "sla_breached", "Saturday night").await;
+    breached.sort();
+    let mut expected = vec![vendor_desk.clone(), on_call.clone()];
+    expected.sort();
+    assert_eq!(breached, expected);
+    assert!(sla_mails(&desk, "sla_warning", "Saturday night").await.is_empty());
+    let urgent_id = urgent["id"].as_str().unwrap();
+    let urgent = view(&desk, &cast.agent, urgent_id).await;
+    assert_eq!(urgent["sla"]["first_response"]["breached_at"], text(central(5, 4, 0)));
+    assert!(reasons(&urgent)
+        .iter()
+        .any(|r| r.starts_with("first response target missed")));
+    assert_consistent(&urgent);
+
+    // Nothing about the Friday case over the weekend: the clock runs in business hours.
+    at(&desk, central(7, 9, 29)).await;
+    assert!(sla_mails(&desk, "sla_warning", "Friday evening").await.is_empty());
+    // Monday 9:30, three of four hours gone: the warning goes to the queue (nobody has it).
+    at(&desk, central(7, 9, 31)).await;
+    assert_eq!(
+        sla_mails(&desk, "sla_warning", "Friday evening").await,
+        vec![vendor_desk.clone()]
+    );
+    let (status, body) = desk.act(&high_id, &cast.agent, "assign").await;
+    assert_eq!(status, 200, "{body}");
+    // 10:30: the breach goes to the agent who has it; the case's history says so.
+    at(&desk, central(7, 10, 31)).await;
+    at(&desk, central(7, 10, 45)).await;
+    assert_eq!(sla_mails(&desk, "sla_warning", "Friday evening").await.len(), 1);
+    assert_eq!(
+        sla_mails(&desk, "sla_breached", "Friday evening").await,
+        vec!["agent@vendor.test".to_string()]
+    );
+    let events = desk.published_events().await;
+    let breach_events: Vec<&Value> = events
+        .iter()
+        .filter(|(kind, _, detail)| kind == "ticket.sla_breached" && detail["ticket"]["id"] == high_id.as_str())
+        .map(|(_, _, detail)| detail)
+        .collect();
+    assert_eq!(breach_events.len(), 1, "{events:?}");
+    assert_eq!(breach_events[0]["metric"], "first_response");
+
+    // The agent answers at 11:00: met late, the breach stays on record.
+    at(&desk, central(7, 11, 0)).await;
+    let (status, body) = desk.say(&high_id, &cast.agent, "Which claim number fails?").await;
+    assert_eq!(status, 201, "{body}");
+    let high = view(&desk, &cast.admin, &high_id).await;
+    assert_eq!(high["sla"]["first_response"]["met_at"], text(central(7, 11, 0)));
+    assert_eq!(high["sla"]["first_response"]["breached_at"], text(central(7, 10, 30)));
+    let history = reasons(&high);
+    assert!(
+        history.iter().any(|r| r.starts_with("first response due soon: 75 %")),
+        "{history:?}"
+    );
+    assert!(
+        history.iter().any(|r| r.starts_with("first response target missed")),
+        "{history:?}"
+    );
+    assert_consistent(&high);
+
+    // A Medium case filed Monday 11:05 waits for its customer from Friday 16:00 to Monday
+    // 8:00: only three business hours of waiting, so its resolution moves by three hours.
+    at(&desk, central(7, 11, 5)).await;
+    let medium = file(&desk, &cast.admin, "medium", "Waits over a weekend").await;
+    let medium_id = medium["id"].as_str().unwrap().to_string();
+    assert_eq!(medium["sla"]["resolution"]["due_at"], text(central(14, 11, 5)));
+    let (status, _) = desk.act(&medium_id, &cast.agent, "assign").await;
+    assert_eq!(status, 200);
+    at(&desk, central(11, 16, 0)).await;
+    let (status, body) = desk.act(&medium_id, &cast.agent, "wait_for_customer").await;
+    assert_eq!(status, 200, "{body}");
+    for day in [12, 13] {
+        at(&desk, central(day, 12, 0)).await;
+        let waiting = view(&desk, &cast.admin, &medium_id).await;
+        assert!(waiting["sla"]["resolution"].get("due_at").is_none(), "{waiting}");
+    }
+    let resolution_alarms_before = sla_mails(&desk, "sla_breached", "Waits over a weekend").await.len();
+    at(&desk, central(14, 8, 0)).await;
+    let (status, body) = desk.say(&medium_id, &cast.admin, "Here is the claim number.").await;
+    assert_eq!(status, 201, "{body}");
+    let medium = view(&desk, &cast.admin, &medium_id).await;
+    assert_eq!(medium["status"], "pending_support");
+    assert_eq!(medium["sla"]["resolution"]["due_at"], text(central(14, 14, 5)));
+    assert_eq!(medium["sla"]["paused_seconds"], 3 * 3600);
+    assert_eq!(
+        sla_mails(&desk, "sla_breached", "Waits over a weekend").await.len(),
+        resolution_alarms_before
+    );
+
+    // A Low case made Urgent: the targets count from its start.
+    let low = file(&desk, &cast.admin, "low", "Made urgent").await;
+    let low_id = low["id"].as_str().unwrap();
+    // Two business days of first response: Monday 8:00 + 22 open hours = Wednesday 8:00.
+    assert_eq!(low["sla"]["first_response"]["due_at"], text(central(16, 8, 0)));
+    at(&desk, central(14, 8, 20)).await;
+    let status_path = format!("/v1/tickets/{low_id}/status");
+    let (status, body) = desk
+        .call(
+            "POST",
+            &status_path,
+            Some(&cast.admin),
+            Some(json!({"action": "set_priority", "priority": "urgent"})),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_refused_on(
+        &desk,
+        "POST",
+        &status_path,
+        Some(&cast.agent),
+        &json!({"action": "set_priority"}),
+        "priority",
+    )
+    .await;
+    let (status, body) = desk
+        .call(
+            "POST",
+            &status_path,
+            Some(&cast.agent),
+            Some(json!({"action": "set_priority", "priority": "asap"})),
+        )
+        .await;
+    assert_eq!((status, body["field"].as_str()), (400, Some("priority")), "{body}");
+    let (status, body) = desk
+        .call(
+            "POST",
+            &status_path,
+            Some(&cast.agent),
+            Some(json!({"action": "set_priority", "priority": "urgent"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ticket"]["priority"], "urgent");
+    assert_eq!(
+        body["ticket"]["sla"]["first_response"]["due_at"],
+        text(central(14, 9, 0))
+    );
+    assert!(reasons(&body["ticket"]).contains(&"priority changed from low to urgent".to_string()));
+    assert_consistent(&body["ticket"]);
+    at(&desk, central(14, 8, 21)).await;
+    assert_eq!(sla_mails(&desk, "urgent_ticket", "Made urgent").await, vec![on_call]);
+}
+
+on_both_engines!(a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_late);
