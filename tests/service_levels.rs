@@ -229,6 +229,78 @@ async fn a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_lat
     assert_consistent(&body["ticket"]);
     at(&desk, central(14, 8, 21)).await;
     assert_eq!(sla_mails(&desk, "urgent_ticket", "Made urgent").await, vec![on_call]);
+
+    // The month's report, per priority: a late answer counts as missed; what still runs
+    // (or waits) is open.
+    let (status, report) = desk
+        .call(
+            "GET",
+            "/v1/reports/service-levels?month=2026-12",
+            Some(&cast.agent),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let row = |priority: &str| -> Vec<u64> {
+        let row = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["priority"] == priority)
+            .unwrap();
+        [
+            "tickets",
+            "first_response_met",
+            "first_response_missed",
+            "first_response_open",
+            "resolution_met",
+            "resolution_missed",
+            "resolution_open",
+        ]
+        .iter()
+        .map(|k| row[*k].as_u64().unwrap())
+        .collect()
+    };
+    assert_eq!(row("urgent"), vec![2, 0, 1, 1, 0, 1, 1], "{report}");
+    assert_eq!(row("high"), vec![1, 0, 1, 0, 0, 1, 0], "{report}");
+    assert_eq!(row("medium"), vec![1, 0, 1, 0, 0, 0, 1], "{report}");
+    assert_eq!(row("low"), vec![0; 7], "{report}");
+    let (status, other_month) = desk
+        .call(
+            "GET",
+            "/v1/reports/service-levels?month=2026-11&company=ACME",
+            Some(&cast.agent),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(other_month["company"], "ACME");
+    assert!(other_month["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["tickets"] == 0));
+    let answer = desk
+        .send(
+            "GET",
+            "/v1/reports/service-levels.csv?month=2026-12&company=acme",
+            Some(&cast.agent),
+            Vec::new(),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.header("content-type").unwrap().starts_with("text/csv"));
+    let csv = String::from_utf8(answer.body.clone()).unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], "month,priority,tickets,first_response_met,first_response_missed,first_response_open,resolution_met,resolution_missed,resolution_open");
+    assert_eq!(lines[1], "2026-12,urgent,2,0,1,1,0,1,1");
+    assert_eq!(lines.len(), 5, "{csv}");
+    // Clients see their cases' due times, never the report.
+    let (status, _) = desk
+        .call("GET", "/v1/reports/service-levels", Some(&cast.admin), None)
+        .await;
+    assert_eq!(status, 403);
 }
 
 on_both_engines!(a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_late);

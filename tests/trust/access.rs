@@ -89,6 +89,9 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("POST", "/v1/tickets/{id}/messages",                     [201, 201, 201, 404, 404, 201, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/tickets/{id}/status",                       [403, 403, 200, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/ticket-types",                              [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    // The service-level report is the vendor staff's; clients see their own cases' due times only.
+    ("GET",  "/v1/reports/service-levels",                    [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/reports/service-levels.csv",                [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/tickets/{id}/attachments",                  [201, 201, 201, 404, 404, 201, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/tickets/{id}/attachments/{attachment_id}",  [200, 200, 200, 404, 404, 200, 401, 401, 401, 401, 401, 401]),
     ("PUT",  "/v1/uploads/{id}/{attachment_id}",              [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),

@@ -948,7 +948,80 @@ async fn raw_anonymous(desk: &Desk, path: &str, body: Vec<u8>) -> (u16, Value) {
     (answer.status, value)
 }
 
+/// The service-level report and the priority action take only what they name: a month, a
+/// registered company's code, a priority; the rest is refused by field and changes nothing.
+async fn service_levels_refuse_hostile_queries_and_priorities(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let long = "9".repeat(3000);
+    for (query, field) in [
+        ("month=2026-13", "month"),
+        ("month=2026-1", "month"),
+        ("month=2026-12-01", "month"),
+        ("month=%3Cscript%3E", "month"),
+        ("month=2026-12%0D%0AX-Injected:1", "month"),
+        (&*format!("month={long}"), "month"),
+        ("company=AC%20ME", "company"),
+        ("company=ACME'%20OR%201=1", "company"),
+        ("company=NOPE", "company"),
+        (&*format!("company={long}"), "company"),
+    ] {
+        for path in ["/v1/reports/service-levels", "/v1/reports/service-levels.csv"] {
+            let (status, problem) = desk
+                .call("GET", &format!("{path}?{query}"), Some(&cast.agent), None)
+                .await;
+            assert_eq!(
+                (status, problem["field"].as_str()),
+                (422, Some(field)),
+                "{path}?{query}: {problem}"
+            );
+            assert!(!problem.to_string().contains("X-Injected:1\r"), "{problem}");
+        }
+    }
+    let id = vendor_ticket(&desk, &cast).await;
+    let path = format!("/v1/tickets/{id}/status");
+    let (_, before) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    for priority in [
+        json!("<script>"),
+        json!("URGENT"),
+        json!(3),
+        json!(["urgent"]),
+        json!({"p": 1}),
+    ] {
+        let (status, problem) = desk
+            .call(
+                "POST",
+                &path,
+                Some(&cast.agent),
+                Some(json!({"action": "set_priority", "priority": priority})),
+            )
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (400, Some("priority")),
+            "{priority}: {problem}"
+        );
+    }
+    // The customer's side does not set priorities, even to what they filed.
+    let (status, _) = desk
+        .call(
+            "POST",
+            &path,
+            Some(&cast.admin),
+            Some(json!({"action": "set_priority", "priority": "urgent"})),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (_, after) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    assert_eq!(after["version"], before["version"], "nothing was written");
+    assert_eq!(after["priority"], "high");
+}
+
 on_both_engines!(
+    service_levels_refuse_hostile_queries_and_priorities,
     sign_in_refuses_hostile_input_before_looking_at_any_account,
     warranty_claims_refuse_hostile_drafts_and_write_nothing,
     rmas_refuse_hostile_requests_and_write_nothing,

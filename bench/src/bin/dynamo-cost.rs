@@ -1,5 +1,6 @@
 //! DynamoDB requests and capacity units per API call, and per lifecycle sweep of N due
-//! tickets in tables of 1,000 and 100,000 tickets, counted by the engine's meter
+//! tickets (each firing a lifecycle timer and a service-level breach) in tables of 1,000 and
+//! 100,000 tickets, counted by the engine's meter
 //! (`claimdesk_aws::metering`: DynamoDB's sizing rules applied to the real items) while the
 //! real SDK talks to the emulator.
 //!
@@ -256,9 +257,14 @@ async fn sweep_cost(endpoint: &str, size: usize, due: usize) {
         "description": "Saving fails.", "priority": "high",
         "contact": {"name": "Olga Owner", "email": "owner@acme.test"}
     });
+    // The background: Low, answered, so no service-level alarm falls in the four days the
+    // bench moves on. The due ones: High, never answered, waiting for the customer: each
+    // fires its auto-resolve and its first-response breach in the same sweep.
+    let mut background_body = body.clone();
+    background_body["priority"] = json!("low");
     let mut templates: Vec<Value> = Vec::new();
-    for _ in 0..2 {
-        let (status, ticket) = call(api, Some(&owner), "POST", "/v1/tickets", Some(body.clone())).await;
+    for body in [background_body, body] {
+        let (status, ticket) = call(api, Some(&owner), "POST", "/v1/tickets", Some(body)).await;
         assert_eq!(status, 201, "{ticket}");
         templates.push(ticket);
     }
@@ -281,6 +287,15 @@ async fn sweep_cost(endpoint: &str, size: usize, due: usize) {
         Some(json!({"action": "assign"})),
     )
     .await;
+    let (answered, _) = call(
+        api,
+        Some(&agent),
+        "POST",
+        &format!("/v1/tickets/{background}/messages"),
+        Some(json!({"body": "Looking into it."})),
+    )
+    .await;
+    assert_eq!(answered, 201);
     call(
         api,
         Some(&agent),

@@ -43,6 +43,7 @@ use crate::domain::directory::{AccessRequest, AccountChange};
 use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::{Desk, Status, Timers};
 use crate::domain::people::User;
+use crate::domain::service_levels::clock::ServiceSummary;
 use crate::domain::ticket::{LastReply, Priority, Ticket};
 use crate::ports::{IndexKey, Item, StoreError};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -483,6 +484,9 @@ pub struct Listing {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reply: Option<LastReply>,
+    /// How its service levels stand (none on cases filed before they existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceSummary>,
 }
 
 impl Listing {
@@ -501,6 +505,7 @@ impl Listing {
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
             last_reply: ticket.last_reply,
+            service: ticket.sla.as_ref().map(|sla| sla.summary()),
         }
     }
 }

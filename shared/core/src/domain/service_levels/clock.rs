@@ -338,6 +338,52 @@ impl ServiceLevel {
     }
 }
 
+/// How a promise stands, as lists and the report show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Running,
+    /// The resolution clock stands still (the case waits, or is resolved).
+    Paused,
+    Met,
+    /// The target ran out unmet (whether or not it was met later).
+    Missed,
+    /// Nothing to measure (a case closed without a public answer).
+    Stopped,
+}
+
+/// A ticket's service levels in a line of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ServiceSummary {
+    /// The earliest target of a clock still running (past when it is overdue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub first_response: Outcome,
+    pub resolution: Outcome,
+}
+
+impl ServiceLevel {
+    pub fn summary(&self) -> ServiceSummary {
+        let paused = self.pauses.last().is_some_and(|p| p.to.is_none());
+        let outcome = |clock: &SlaClock, paused: bool| match clock {
+            c if c.breached_at.is_some() => Outcome::Missed,
+            c if c.met_at.is_some() => Outcome::Met,
+            c if c.stopped_at.is_some() => Outcome::Stopped,
+            _ if paused => Outcome::Paused,
+            _ => Outcome::Running,
+        };
+        ServiceSummary {
+            next_due_at: [&self.first_response, &self.resolution]
+                .into_iter()
+                .filter(|c| c.running())
+                .filter_map(|c| c.due_at)
+                .min(),
+            first_response: outcome(&self.first_response, false),
+            resolution: outcome(&self.resolution, paused),
+        }
+    }
+}
+
 /// Stops a running clock as met at `at`; a late one is breached at its target too.
 fn meet(clock: &mut SlaClock, metric: Metric, at: DateTime<Utc>) -> Option<Note> {
     clock.met_at = Some(at);

@@ -8,6 +8,7 @@ use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
 use crate::services::ticket_id;
 use crate::services::tickets::lists::{ListRequest, TicketPage};
+use crate::services::tickets::service_levels::ServiceLevelReport;
 use crate::services::tickets::status::{StatusChange, StatusChanged};
 use crate::services::tickets::TicketView;
 use serde::Serialize;
@@ -28,6 +29,7 @@ pub const FUNCTIONS: &[&Function] = &[
     &GET_TICKET,
     &UPDATE_STATUS,
     &LIST_TICKET_TYPES,
+    &SERVICE_LEVEL_REPORT,
 ];
 
 declare! {
@@ -66,6 +68,30 @@ declare! {
                 .answers(200, "Changed", json::<StatusChanged>)
                 .idempotent(),
     }
+}
+
+declare! {
+    SERVICE_LEVEL_REPORT = "service-level-report", "targets met and missed per month and priority (staff)", grants [ReadTable] {
+        GET "/v1/reports/service-levels" Token => service_level_report,
+            Doc::new("serviceLevelReport", "For the vendor's staff: the cases filed in a month (of one company, or all), counted per priority by whether their first-response and resolution targets were met, missed or are still open")
+                .query(query::<ReportQuery>)
+                .answers(200, "The report", json::<ServiceLevelReport>),
+        GET "/v1/reports/service-levels.csv" Token => service_level_report_csv,
+            Doc::new("serviceLevelReportCsv", "The same report as CSV (RFC 4180), one row per priority")
+                .query(query::<ReportQuery>)
+                .answers_bytes(200, "The report", "text/csv"),
+    }
+}
+
+/// Which month, and whose cases.
+#[derive(Debug, Clone, Default, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// `YYYY-MM` (UTC); this month when absent.
+    #[param(nullable = false, pattern = "^[0-9]{4}-[0-9]{2}$")]
+    pub month: Option<String>,
+    /// A company's code; every company when absent.
+    #[param(nullable = false, max_length = 12)]
+    pub company: Option<String>,
 }
 
 declare! {
@@ -142,4 +168,33 @@ async fn list_ticket_types(api: &Api, request: &ApiRequest, _: Params) -> Result
 #[derive(Serialize, utoipa::ToSchema)]
 struct TicketTypes<'a> {
     items: &'a [TicketType],
+}
+
+async fn report(api: &Api, request: &ApiRequest) -> Result<ServiceLevelReport, Problem> {
+    let who = api.identity(request)?;
+    Ok(api
+        .core
+        .service_level_report(&who, request.query_param("month"), request.query_param("company"))
+        .await?)
+}
+
+async fn service_level_report(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    Ok(ApiResponse::json(200, &report(api, request).await?))
+}
+
+async fn service_level_report_csv(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
+    let report = report(api, request).await?;
+    let filename = format!("service-levels-{}.csv", report.month);
+    Ok(ApiResponse {
+        status: 200,
+        headers: vec![
+            ("content-type".into(), "text/csv; charset=utf-8".into()),
+            (
+                "content-disposition".into(),
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body: report.to_csv()?,
+        file: None,
+    })
 }

@@ -5,6 +5,7 @@ use crate::domain::access;
 use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::{Desk, Side, Status};
 use crate::domain::roles::{Identity, Standing};
+use crate::domain::service_levels::clock::ServiceSummary;
 use crate::domain::ticket::{LastReply, Priority};
 use crate::domain::validate::{self, Invalid};
 use crate::ports::{Cursor, Index, Query};
@@ -58,6 +59,9 @@ pub struct TicketSummary {
     pub updated_at: DateTime<Utc>,
     /// A public reply from the other side arrived after this reader last opened the ticket.
     pub unseen: bool,
+    /// How its service levels stand, and the next target still running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceSummary>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -184,5 +188,6 @@ fn summary(listing: Listing, unseen: bool) -> TicketSummary {
         created_at: listing.created_at,
         updated_at: listing.updated_at,
         unseen,
+        service: listing.service,
     }
 }
