@@ -174,7 +174,7 @@ async fn report(api: &Api, request: &ApiRequest) -> Result<ServiceLevelReport, P
     let who = api.identity(request)?;
     Ok(api
         .core
-        .service_level_report(&who, request.query_param("month"), request.query_param("company"))
+        .service_level_report(who, request.query_param("month"), request.query_param("company"))
         .await?)
 }
 
