@@ -230,6 +230,43 @@ async fn a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_lat
     at(&desk, central(14, 8, 21)).await;
     assert_eq!(sla_mails(&desk, "urgent_ticket", "Made urgent").await, vec![on_call]);
 
+    // The support side's work lists come soonest target first, overdue ones on top.
+    let subjects = |page: &Value| -> Vec<(String, Value)> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["subject"].as_str().unwrap().to_string(),
+                    t["service"]["next_due_at"].clone(),
+                )
+            })
+            .collect()
+    };
+    let (_, queue) = desk
+        .call("GET", "/v1/tickets?view=queue", Some(&cast.agent), None)
+        .await;
+    assert_eq!(
+        subjects(&queue),
+        vec![
+            ("Saturday night".to_string(), text(central(5, 4, 0))),
+            ("Made urgent".to_string(), text(central(14, 9, 0))),
+        ]
+    );
+    let (_, mine) = desk.call("GET", "/v1/tickets?view=mine", Some(&cast.agent), None).await;
+    assert_eq!(
+        subjects(&mine),
+        // The weekend case was never answered: its first response, overdue since Tuesday
+        // 8:05, comes before the Friday case's resolution, overdue since Tuesday 17:30.
+        vec![
+            ("Waits over a weekend".to_string(), text(central(8, 8, 5))),
+            ("Friday evening".to_string(), text(central(8, 17, 30))),
+        ]
+    );
+    assert_eq!(mine["items"][1]["service"]["first_response"], "missed");
+    assert_eq!(mine["items"][1]["service"]["resolution"], "missed");
+
     // The month's report, per priority: a late answer counts as missed; what still runs
     // (or waits) is open.
     let (status, report) = desk

@@ -536,16 +536,27 @@ pub fn ticket_item(ticket: &Ticket, version: u64, timers: &Timers) -> Item {
     item.gsi1 = Some(IndexKey::new(requester_view(&ticket.requester.user_id, open), &created));
     item.gsi2 = Some(IndexKey::new(company_view(&ticket.company, open), &created));
     item.gsi3 = match (&ticket.lifecycle.assignee, open) {
-        (Some(assignee), _) => Some(IndexKey::new(agent_view(assignee, open), &created)),
+        (Some(assignee), true) => Some(IndexKey::new(agent_view(assignee, true), work_sk(ticket, &created))),
+        (Some(assignee), false) => Some(IndexKey::new(agent_view(assignee, false), &created)),
         (None, true) => Some(IndexKey::new(
             queue_view(ticket.lifecycle.desk, &ticket.company),
-            &created,
+            work_sk(ticket, &created),
         )),
         (None, false) => None,
     };
     item.due = next_due(ticket, timers)
         .map(|at| IndexKey::new(due_pk(shard_of(&ticket.id)), format!("{}#{}", ts(at), ticket.id)));
     item
+}
+
+/// The sort key of an open case on a work list (an agent's, a queue): its next
+/// service-level target first, soonest first (a case with none running sorts last), then
+/// when it was filed.
+fn work_sk(ticket: &Ticket, created: &str) -> String {
+    match ticket.sla.as_ref().and_then(|sla| sla.summary().next_due_at) {
+        Some(due) => format!("{}#{created}", ts(due)),
+        None => format!("~#{created}"),
+    }
 }
 
 /// When the sweep must next look at the ticket: its lifecycle timer or its next

@@ -26,7 +26,9 @@ use serde::{Deserialize, Serialize};
 /// The item layout this release writes (1: the first; 2: issue 12's lean layout).
 /// 3: companies on staff's list (gsi3) and users on their company's (gsi2), issue 13.
 /// 4: unregistered serials on their dealer's list of units pending registration (gsi2).
-pub const LAYOUT: u32 = 4;
+/// 5: open cases on the work lists (gsi3) by their next service-level target, and list
+/// summaries with the service-level standing (issue 17).
+pub const LAYOUT: u32 = 5;
 
 /// The table's own record of the layout it was last brought to, so that a start does not
 /// walk a table that is already current.

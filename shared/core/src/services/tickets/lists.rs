@@ -1,5 +1,7 @@
 //! The views a user expects (seed 002): my open cases, my company's open cases, closed
 //! cases, cases I collaborate on, and the support side's queue. Each is one index query.
+//! The support side's work lists (an agent's open cases, a queue) are sorted by the next
+//! service-level target, soonest first (gsi3's sort key, `store::ticket_item`).
 
 use crate::domain::access;
 use crate::domain::ids::{CompanyCode, TicketId};
@@ -108,8 +110,11 @@ impl Core {
             }
             _ => return Err(Invalid::new("view", "must be one of mine, company, closed, collaborating, queue").into()),
         };
+        // The support side's work lists (an agent's open cases, a queue) come soonest target
+        // first; every other list newest first.
+        let work_list = index == Index::Gsi3 && view != "closed";
         let mut query = Query::new(index, pk);
-        query.newest_first = true;
+        query.newest_first = !work_list;
         query.limit = limit;
         query.after = after;
         let page = self.table.query(&query).await?;
