@@ -246,6 +246,9 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("eob.txt").await;
     let case_path = browser.path().await;
     browser.open(&case_path).await;
+    // The case's service levels: its targets on the desk's business hours.
+    browser.sees("Service levels").await;
+    browser.sees("of business hours").await;
     pages.push(browser.check_page("case").await);
     // The file comes back down, byte for byte.
     browser.press_in("main", "Download eob.txt").await;
@@ -280,6 +283,10 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sign_in("agent@vendor.test", PASSWORD).await;
     browser.open("/portal/queue").await;
     browser.sees("ACME-000001").await;
+    // The work list shows each case's next target, with the time left (or overdue).
+    browser
+        .wait_until("[...document.querySelectorAll('td[data-label=\"Next target\"] time')].length > 0")
+        .await;
     pages.push(browser.check_page("queue").await);
     browser.press_in("main", "ACME-000001").await;
     browser.sees("Your message").await;
@@ -299,8 +306,31 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.tick("Internal note").await;
     browser.press_in("#reply", "Send").await;
     browser.sees("Internal notes").await;
+    // It is more urgent than the customer said: the targets follow, counted from its start.
+    browser.choose("Priority", "urgent").await;
+    browser.press_in("main", "Change priority").await;
+    browser.sees("around the clock").await;
+    browser.sees("priority changed from").await;
     browser.open("/portal/held-mail").await;
     pages.push(browser.check_page("held-mail").await);
+    // The month's report of targets met and missed, on screen and as CSV.
+    browser.open("/portal/reports").await;
+    browser.sees("Cases filed in").await;
+    pages.push(browser.check_page("reports").await);
+    browser.press_in("main", "Download CSV").await;
+    let mut report = String::new();
+    for _ in 0..400 {
+        let found = std::fs::read_dir(&browser.downloads)
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("service-levels-"));
+        if let Some(entry) = found.filter(|e| std::fs::metadata(e.path()).is_ok_and(|m| m.len() > 0)) {
+            report = std::fs::read_to_string(entry.path()).unwrap();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(report.starts_with("month,priority,tickets,"), "{report}");
     browser.open("/portal/people").await;
     pages.push(browser.check_page("people").await);
     browser.sign_out().await;

@@ -10,6 +10,7 @@ import * as agent from "./pages/agent.js";
 import * as people from "./pages/people.js";
 import * as warranty from "./pages/warranty.js";
 import * as claims from "./pages/claims.js";
+import * as serviceLevels from "./pages/service-levels.js";
 
 /** What the signed-in person is (`GET /v1/me`), or null. */
 export let me = null;
@@ -27,6 +28,7 @@ const ROUTES = [
   { path: /^\/portal\/cases\/([^/]+)$/, page: cases.casePage },
   { path: /^\/portal\/queue$/, page: agent.queue },
   { path: /^\/portal\/held-mail$/, page: agent.heldMail },
+  { path: /^\/portal\/reports$/, page: serviceLevels.report },
   { path: /^\/portal\/people$/, page: people.directory },
   { path: /^\/portal\/access-requests$/, page: people.accessRequests },
   { path: /^\/portal\/companies$/, page: people.companies },
@@ -66,7 +68,7 @@ function navLinks() {
   const links = [["/portal", "nav.home"], ["/portal/new", "nav.new"]];
   const agentSide = me.standing === "agent";
   if (agentSide || me.standing === "client_admin") links.push(["/portal/queue", "nav.queue"]);
-  if (agentSide) links.push(["/portal/held-mail", "nav.held"]);
+  if (agentSide) links.push(["/portal/held-mail", "nav.held"], ["/portal/reports", "nav.reports"]);
   links.push(["/portal/warranty", "nav.warranty"], ["/portal/claims", "nav.claims"], ["/portal/rmas", "nav.rmas"]);
   if (me.manages_accounts || agentSide) {
     links.push(["/portal/people", "nav.people"], ["/portal/access-requests", "nav.requests"]);

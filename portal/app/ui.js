@@ -1,7 +1,7 @@
 // Small helpers every page uses: building elements, announcing to screen readers, showing
 // an API problem next to the field it names, and dates in the person's format.
 import { t, language, has } from "./i18n.js";
-import { Problem } from "./api.js";
+import { Problem, blob } from "./api.js";
 
 /** `h("button", { type: "submit", onclick }, "Save")`: an element with its attributes and children. */
 export function h(tag, attrs = {}, ...children) {
@@ -228,4 +228,14 @@ export function minorUnits(text, places, name) {
   }
   const fraction = (match[2] || "").padEnd(places, "0");
   return Number(match[1]) * 10 ** places + Number(fraction || 0);
+}
+
+/** Saves an API download (an export, a report) as a file. */
+export async function saveFile(path, filename) {
+  const url = URL.createObjectURL(await blob(path));
+  const a = h("a", { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -9,7 +9,8 @@ import { caseList } from "./cases.js";
 export async function queue(main, _params, me) {
   heading(t("queue.title"));
   const agent = me.standing === "agent";
-  const columns = ["number", "subject", "company", "status", "assignee", "updated"];
+  // Work lists come soonest service-level target first (the API sorts them).
+  const columns = ["number", "subject", "company", "status", "assignee", "due"];
   const holder = h("div");
   const show = async (company) => {
     const lists = agent

@@ -5,6 +5,7 @@ import { t } from "../i18n.js";
 import { h, field, onSubmit, announce, time, statusBadge, bytes, showProblem } from "../ui.js";
 import { heading, go } from "../main.js";
 import { pickFiles, uploadFiles } from "./files.js";
+import { serviceLevelCard, dueCell } from "./service-levels.js";
 
 /** One list of cases as a table, with "Show more" while the API has more. */
 export function caseList({ title, view, company, id, columns = ["number", "subject", "status", "updated"] }) {
@@ -43,6 +44,7 @@ function row(item, columns) {
     updated: () => time(item.updated_at),
     company: () => item.company,
     assignee: () => item.assignee || "—",
+    due: () => dueCell(item),
   };
   // Each cell names its column, for the phone layout where a row is a card.
   return h(
@@ -147,6 +149,7 @@ function renderView(root, view, { me, guestKey, reload, types }) {
       facts(ticket, types),
     ),
   );
+  parts.push(serviceLevelCard(ticket));
   parts.push(
     h("section", { "aria-labelledby": "desc-h" }, h("h2", { id: "desc-h" }, t("case.description")), h("div", { class: "body card" }, ticket.description)),
   );
@@ -260,16 +263,19 @@ function renderView(root, view, { me, guestKey, reload, types }) {
         "ol",
         { class: "history" },
         ticket.history.map((e) =>
-          h(
-            "li",
-            {},
-            time(e.at),
-            " — ",
-            e.from ? `${t(`status.${e.from}`)} → ` : "",
-            h("strong", {}, t(`status.${e.to}`) + (e.sub_status ? `: ${e.sub_status}` : "")),
-            " ",
-            h("span", { class: "by" }, t("case.historyBy", { by: e.by })),
-          ),
+          // A note (a service-level alarm, a new priority) says what happened in its words.
+          e.note
+            ? h("li", { class: "note" }, time(e.at), " — ", e.reason, " ", h("span", { class: "by" }, t("case.historyBy", { by: e.by })))
+            : h(
+                "li",
+                {},
+                time(e.at),
+                " — ",
+                e.from ? `${t(`status.${e.from}`)} → ` : "",
+                h("strong", {}, t(`status.${e.to}`) + (e.sub_status ? `: ${e.sub_status}` : "")),
+                " ",
+                h("span", { class: "by" }, t("case.historyBy", { by: e.by })),
+              ),
         ),
       ),
     ),
@@ -319,6 +325,19 @@ function actions(ticket, view, me, reload) {
       h("button", { type: "submit" }, t("case.wait")),
     );
     onSubmit(waitFor, (data) => change({ action: "wait_for", sub_status: data.get("sub_status").trim() }));
+    const priority = h(
+      "form",
+      { class: "inline", novalidate: true },
+      field({
+        name: "priority",
+        label: t("case.priority"),
+        kind: "select",
+        value: ticket.priority,
+        options: ["low", "medium", "high", "urgent"].map((p) => [p, t(`priority.${p}`)]),
+      }),
+      h("button", { type: "submit" }, t("case.setPriority")),
+    );
+    onSubmit(priority, (data) => change({ action: "set_priority", priority: data.get("priority") }));
     section.append(
       h(
         "div",
@@ -329,6 +348,7 @@ function actions(ticket, view, me, reload) {
       ),
       assign,
       waitFor,
+      priority,
     );
   }
   if (ticket.desk === "internal" && me?.standing === "client_admin") {

@@ -4,7 +4,7 @@
 // RMAs: the list, one RMA with its parts, shipment and history, and its next step.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
-import { h, field, onSubmit, announce, time, table, money, minorUnits, currencyDecimals, showProblem } from "../ui.js";
+import { h, field, onSubmit, announce, time, table, money, minorUnits, currencyDecimals, showProblem, saveFile } from "../ui.js";
 import { heading, go } from "../main.js";
 import { pickFiles, uploadFiles } from "./files.js";
 
@@ -12,16 +12,6 @@ const enc = encodeURIComponent;
 
 function badge(state) {
   return h("span", { class: `badge claim-${state}` }, t(`claim.state.${state}`));
-}
-
-/** Saves an API download (an export) as a file. */
-async function save(path, filename) {
-  const url = URL.createObjectURL(await api.blob(path));
-  const a = h("a", { href: url, download: filename, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** The buttons that save a list, with its filter, as CSV and as Excel. */
@@ -37,7 +27,7 @@ function exportButtons(what, list) {
           class: "secondary",
           onclick: async (event) => {
             try {
-              await save(`/v1/exports/${what}${api.query({ format, list })}`, `${what}.${format}`);
+              await saveFile(`/v1/exports/${what}${api.query({ format, list })}`, `${what}.${format}`);
               announce(t("claims.exported"));
             } catch (problem) {
               showProblem(event.target.closest("p"), problem);
