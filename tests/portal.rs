@@ -292,6 +292,12 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("Your message").await;
     browser.press_in("main", "Assign to me").await;
     browser.hears("Status is now Assigned").await;
+    // Level 1 hands it to level 2, and the agent takes it back by name.
+    browser.press_in("main", "Hand to level 2").await;
+    browser.sees("Level 2 (nobody yet)").await;
+    browser.sees("handed to level 2 support").await;
+    browser.press_in("main", "Assign to me").await;
+    browser.hears("Status is now Assigned").await;
     browser
         .fill(
             "Your message",

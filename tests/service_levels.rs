@@ -340,4 +340,115 @@ async fn a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_lat
     assert_eq!(status, 403);
 }
 
-on_both_engines!(a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_late);
+/// Level 1 hands a case to level 2: it leaves level 1's queue for level 2's, sorted there
+/// by its next target too, and someone of level 2 takes it by name.
+async fn the_vendor_desk_hands_cases_between_levels(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let level2 = desk.token(
+        "lee@vendor.test",
+        "VENDOR",
+        claimdesk_core::domain::roles::Role::AgentL2,
+    );
+    let urgent = file(&desk, &cast.admin, "urgent", "Needs level 2").await;
+    let high = file(&desk, &cast.admin, "high", "Stays on level 1").await;
+    let (urgent_id, high_id) = (urgent["id"].as_str().unwrap(), high["id"].as_str().unwrap());
+    let status = |id: &str| format!("/v1/tickets/{id}/status");
+    let subjects = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = |token: String, view: &'static str| {
+        let desk = &desk;
+        async move {
+            let (code, page) = desk
+                .call("GET", &format!("/v1/tickets?view={view}"), Some(&token), None)
+                .await;
+            assert_eq!(code, 200, "{page}");
+            page
+        }
+    };
+    // Both start on level 1's queue, the urgent one (due soonest) first.
+    assert_eq!(
+        subjects(&list(cast.agent.clone(), "level").await),
+        vec!["Needs level 2", "Stays on level 1"]
+    );
+    assert!(subjects(&list(level2.clone(), "level").await).is_empty());
+
+    // An assignee or a level, not both; the customer's side assigns nothing.
+    assert_refused_on(
+        &desk,
+        "POST",
+        &status(urgent_id),
+        Some(&cast.agent),
+        &json!({"action": "assign", "assignee": "lee@vendor.test", "level": "l2"}),
+        "level",
+    )
+    .await;
+    let (code, _) = desk
+        .call(
+            "POST",
+            &status(urgent_id),
+            Some(&cast.admin),
+            Some(json!({"action": "assign", "level": "l2"})),
+        )
+        .await;
+    assert_eq!(code, 403);
+    let (code, body) = desk
+        .call(
+            "POST",
+            &status(urgent_id),
+            Some(&cast.agent),
+            Some(json!({"action": "assign", "level": "l2"})),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["ticket"]["level"], "l2");
+    assert!(body["ticket"]["assignee"].is_null());
+    assert!(reasons(&body["ticket"]).contains(&"handed to level 2 support".to_string()));
+    assert_consistent(&body["ticket"]);
+    assert_eq!(
+        subjects(&list(cast.agent.clone(), "queue").await),
+        vec!["Stays on level 1"]
+    );
+    assert_eq!(subjects(&list(level2.clone(), "level").await), vec!["Needs level 2"]);
+    // Someone of level 2 takes it: off the level's queue, onto their own list.
+    let (code, _) = desk
+        .call(
+            "POST",
+            &status(urgent_id),
+            Some(&level2),
+            Some(json!({"action": "assign"})),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert!(subjects(&list(level2.clone(), "level").await).is_empty());
+    assert_eq!(subjects(&list(level2.clone(), "mine").await), vec!["Needs level 2"]);
+    let _ = high_id;
+
+    // Levels are the vendor desk's: a company's internal case has none; clients have no level list.
+    let internal = file_ticket(&desk, &cast.client, ticket_body(None)).await;
+    let internal_id = internal["id"].as_str().unwrap();
+    let internal_admin = desk.token("owner@acme.test", "ACME", claimdesk_core::domain::roles::Role::Owner);
+    assert_refused_on(
+        &desk,
+        "POST",
+        &status(internal_id),
+        Some(&internal_admin),
+        &json!({"action": "assign", "level": "l2"}),
+        "level",
+    )
+    .await;
+    let (code, _) = desk
+        .call("GET", "/v1/tickets?view=level", Some(&cast.client), None)
+        .await;
+    assert_eq!(code, 403);
+}
+
+on_both_engines!(
+    a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_late,
+    the_vendor_desk_hands_cases_between_levels,
+);

@@ -425,4 +425,9 @@ export const en = {
   "report.resolution_open": "Resolution open",
   "report.unmeasured": "{n} cases of the month were filed before service levels existed and are not counted.",
   "report.csv": "Download CSV",
+  "queue.level2": "Level 2 queue",
+  "case.toLevel2": "Hand to level 2",
+  "case.toLevel1": "Hand back to level 1",
+  "case.level1": "Level 1 (nobody yet)",
+  "case.level2": "Level 2 (nobody yet)",
 };

@@ -451,4 +451,9 @@ export const es = {
   "report.resolution_open": "Resolución abierta",
   "report.unmeasured": "{n} casos del mes se abrieron antes de existir los niveles de servicio y no se cuentan.",
   "report.csv": "Descargar CSV",
+  "queue.level2": "Cola de nivel 2",
+  "case.toLevel2": "Pasar al nivel 2",
+  "case.toLevel1": "Devolver al nivel 1",
+  "case.level1": "Nivel 1 (nadie aún)",
+  "case.level2": "Nivel 2 (nadie aún)",
 };

@@ -16,6 +16,7 @@ export async function queue(main, _params, me) {
     const lists = agent
       ? [
           caseList({ title: t("queue.vendor"), view: "queue", id: "q-vendor", columns }),
+          ...(me.roles.includes("agent_l2") ? [caseList({ title: t("queue.level2"), view: "level", id: "q-level", columns })] : []),
           caseList({ title: t("queue.mine"), view: "mine", id: "q-mine", columns }),
           ...(company ? [caseList({ title: `${t("home.company")}: ${company}`, view: "company", company, id: "q-company", columns })] : []),
         ]

@@ -85,7 +85,7 @@ function facts(ticket, types = []) {
     ["case.priority", t(`priority.${ticket.priority}`)],
     ["case.company", ticket.company],
     ["case.requester", ticket.contact?.name ? `${ticket.contact.name} <${ticket.contact.email}>` : ticket.requester?.email],
-    ["case.assignee", ticket.assignee || "—"],
+    ["case.assignee", ticket.assignee || (ticket.desk === "vendor" ? t(ticket.level === "l2" ? "case.level2" : "case.level1") : "—")],
     ["case.opened", time(ticket.created_at)],
     claims ? ["case.claims", claims] : null,
     ticket.links?.serial_number ? ["new.serial", ticket.links.serial_number] : null,
@@ -343,6 +343,11 @@ function actions(ticket, view, me, reload) {
         "div",
         { class: "buttons" },
         actionButton(t("case.assignMe"), () => change({ action: "assign" })),
+        ticket.desk === "vendor"
+          ? ticket.level === "l2"
+            ? actionButton(t("case.toLevel1"), () => change({ action: "assign", level: "l1" }))
+            : actionButton(t("case.toLevel2"), () => change({ action: "assign", level: "l2" }))
+          : null,
         actionButton(t("case.waitCustomer"), () => change({ action: "wait_for_customer" })),
         actionButton(t("case.resolve"), () => change({ action: "resolve" }), "primary"),
       ),

@@ -41,7 +41,7 @@
 use crate::domain::company::Company;
 use crate::domain::directory::{AccessRequest, AccountChange};
 use crate::domain::ids::{CompanyCode, TicketId};
-use crate::domain::lifecycle::{Desk, Status, Timers};
+use crate::domain::lifecycle::{Desk, Level, Status, Timers};
 use crate::domain::people::User;
 use crate::domain::service_levels::clock::ServiceSummary;
 use crate::domain::ticket::{LastReply, Priority, Ticket};
@@ -405,6 +405,13 @@ pub fn queue_view(desk: Desk, company: &str) -> String {
         Desk::Internal => format!("QUEUE#INTERNAL#{company}"),
     }
 }
+/// The vendor desk's queue of a level (level 1's is the vendor queue itself).
+pub fn level_queue_view(level: Level) -> String {
+    match level {
+        Level::L1 => queue_view(Desk::Vendor, ""),
+        Level::L2 => "QUEUE#VENDOR#L2".to_string(),
+    }
+}
 pub fn collaborator_view(email: &str) -> String {
     format!("COLLAB#{email}")
 }
@@ -539,7 +546,10 @@ pub fn ticket_item(ticket: &Ticket, version: u64, timers: &Timers) -> Item {
         (Some(assignee), true) => Some(IndexKey::new(agent_view(assignee, true), work_sk(ticket, &created))),
         (Some(assignee), false) => Some(IndexKey::new(agent_view(assignee, false), &created)),
         (None, true) => Some(IndexKey::new(
-            queue_view(ticket.lifecycle.desk, &ticket.company),
+            match ticket.lifecycle.desk {
+                Desk::Vendor => level_queue_view(ticket.lifecycle.level),
+                Desk::Internal => queue_view(Desk::Internal, &ticket.company),
+            },
             work_sk(ticket, &created),
         )),
         (None, false) => None,

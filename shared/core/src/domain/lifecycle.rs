@@ -120,7 +120,33 @@ pub struct Lifecycle {
     pub assignee: Option<String>,
     #[serde(default)]
     pub phase: Option<Phase>,
+    /// Which level of the vendor's desk works it while nobody has it by name.
+    #[serde(default, skip_serializing_if = "Level::is_first")]
+    pub level: Level,
     pub history: Vec<HistoryEntry>,
+}
+
+/// The vendor desk's levels of support: level 1 takes new cases; level 2 what level 1
+/// hands on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    #[default]
+    L1,
+    L2,
+}
+
+impl Level {
+    pub fn is_first(&self) -> bool {
+        *self == Level::L1
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::L1 => "level 1",
+            Level::L2 => "level 2",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +219,7 @@ impl Lifecycle {
             sub_status: None,
             assignee: None,
             phase: None,
+            level: Level::L1,
             history: vec![HistoryEntry {
                 at: now,
                 by: by.to_string(),

@@ -5,8 +5,8 @@
 
 use crate::domain::access;
 use crate::domain::ids::{CompanyCode, TicketId};
-use crate::domain::lifecycle::{Desk, Side, Status};
-use crate::domain::roles::{Identity, Standing};
+use crate::domain::lifecycle::{Desk, Level, Side, Status};
+use crate::domain::roles::{Identity, Role, Standing};
 use crate::domain::service_levels::clock::ServiceSummary;
 use crate::domain::ticket::{LastReply, Priority};
 use crate::domain::validate::{self, Invalid};
@@ -37,7 +37,7 @@ pub struct ListRequest {
 }
 
 /// The lists there are (`ListRequest::view`).
-pub const VIEWS: [&str; 5] = ["mine", "company", "closed", "collaborating", "queue"];
+pub const VIEWS: [&str; 6] = ["mine", "company", "closed", "collaborating", "queue", "level"];
 
 fn views() -> utoipa::openapi::schema::Object {
     let mut schema = crate::slugs::one_of(VIEWS);
@@ -101,6 +101,15 @@ impl Core {
             "closed" => (Index::Gsi2, store::company_view(&other_company()?, false)),
             "collaborating" => (Index::Gsi1, store::collaborator_view(&email)),
             "queue" if agent => (Index::Gsi3, store::queue_view(Desk::Vendor, "")),
+            // The queue of the agent's own level (level 2 agents: what level 1 handed on).
+            "level" if agent => {
+                let level = if who.roles.contains(&Role::AgentL2) {
+                    Level::L2
+                } else {
+                    Level::L1
+                };
+                (Index::Gsi3, store::level_queue_view(level))
+            }
             "queue" if who.is_client_admin() => (Index::Gsi3, store::queue_view(Desk::Internal, &who.company)),
             "queue" => {
                 return Err(ServiceError::forbidden(
@@ -108,7 +117,19 @@ impl Core {
                     "the queue is for the support side",
                 ))
             }
-            _ => return Err(Invalid::new("view", "must be one of mine, company, closed, collaborating, queue").into()),
+            "level" => {
+                return Err(ServiceError::forbidden(
+                    ProblemKind::NotAllowed,
+                    "levels are the vendor's help desk's",
+                ))
+            }
+            _ => {
+                return Err(Invalid::new(
+                    "view",
+                    "must be one of mine, company, closed, collaborating, queue, level",
+                )
+                .into())
+            }
         };
         // The support side's work lists (an agent's open cases, a queue) come soonest target
         // first; every other list newest first.

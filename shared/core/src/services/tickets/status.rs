@@ -1,6 +1,6 @@
 //! Status changes asked for through the API: assign, wait, resolve, close, escalate.
 
-use crate::domain::lifecycle::{Event, LifecycleError, Side};
+use crate::domain::lifecycle::{Desk, Event, Level, LifecycleError, Side};
 use crate::domain::ticket::{Priority, Ticket};
 use crate::domain::validate::{self, Invalid};
 use crate::services::mail::notify::Outbox;
@@ -15,8 +15,11 @@ pub struct StatusChange {
     /// What to do; `assign` and `wait_for` take the fields below.
     #[schema(required, schema_with = StatusAction::schema)]
     pub action: Option<String>,
-    /// For `assign`: whom (an email); the caller when absent.
+    /// For `assign`: whom (an email); the caller when absent and no `level` is given.
     pub assignee: Option<String>,
+    /// For `assign` on the vendor's desk, instead of a person: the level whose queue takes
+    /// the case (`l1`, `l2`); nobody has it by name until someone of that level takes it.
+    pub level: Option<Level>,
     /// For `wait_for`: the entity the ticket waits for (the sub-status).
     pub sub_status: Option<String>,
     /// For `set_priority` (the support side): the new priority. The service-level targets
@@ -59,6 +62,12 @@ impl Core {
         if action == StatusAction::SetPriority {
             return self.plan_priority_change(loaded, viewer, change.priority);
         }
+        if let (StatusAction::Assign, Some(level)) = (action, change.level) {
+            if change.assignee.is_some() {
+                return Err(Invalid::new("level", "give an assignee or a level, not both").into());
+            }
+            return self.plan_level_assignment(loaded, viewer, level);
+        }
         let event = match action {
             StatusAction::Assign => Event::Assign {
                 assignee: match change.assignee.as_deref() {
@@ -99,6 +108,54 @@ impl Core {
 }
 
 impl Core {
+    /// The case handed to a level of the vendor's desk: off anyone's own list, onto that
+    /// level's queue (its status stays; the history notes the hand-over).
+    fn plan_level_assignment(
+        &self,
+        loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
+        level: Level,
+    ) -> Result<Plan<StatusChanged>, ServiceError> {
+        if viewer.side != Side::Support {
+            return Err(ServiceError::forbidden(
+                ProblemKind::NotYourSide,
+                "only the support side assigns a ticket",
+            ));
+        }
+        let ticket = &loaded.record;
+        if !ticket.lifecycle.status.is_open() {
+            return Err(ServiceError::conflict(
+                ProblemKind::TicketClosed,
+                "the ticket is closed",
+            ));
+        }
+        if ticket.lifecycle.desk != Desk::Vendor {
+            return Err(Invalid::new("level", "only the vendor's help desk has levels").into());
+        }
+        let now = self.now();
+        let mut next = ticket.clone();
+        next.lifecycle.assignee = None;
+        next.lifecycle.level = level;
+        next.updated_at = now;
+        next.lifecycle
+            .note(now, &viewer.email, &format!("handed to {} support", level.label()));
+        let mut outbox = Outbox::new(self);
+        outbox.ticket_event(
+            &next,
+            "ticket.level_assigned",
+            serde_json::json!({ "ticket": next.id, "level": level, "by": viewer.email }),
+        );
+        let mut writes = vec![self.ticket_write(&mut next, loaded.version)];
+        writes.extend(outbox.into_writes());
+        Ok(Plan::new(
+            writes,
+            StatusChanged {
+                ticket: next,
+                version: loaded.version + 1,
+            },
+        ))
+    }
+
     /// A new priority, set by the support side: the lists, the service-level targets (from
     /// the ticket's start, with the time already stood still) and on-call for urgent ones.
     fn plan_priority_change(
