@@ -452,3 +452,39 @@ on_both_engines!(
     a_high_case_filed_on_friday_evening_is_warned_breached_and_answered_late,
     the_vendor_desk_hands_cases_between_levels,
 );
+
+/// A deployment's own calendar and targets (the local server's `--service-levels FILE`;
+/// `SERVICE_LEVELS` on AWS, read by `claimdesk_aws::config`): a desk in Madrid open
+/// 9:00–14:00 on weekdays, whose ACME answers High cases within one business hour. A file
+/// that does not make sense stops the server before it serves anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_sets_its_own_calendar_and_targets() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("service_levels.json");
+    let mut levels: Value = serde_json::from_str(include_str!("../shared/core/service_levels.json")).unwrap();
+    levels["time_zone"] = json!("Europe/Madrid");
+    for day in ["monday", "tuesday", "wednesday", "thursday", "friday"] {
+        levels["hours"][day] = json!({"open": "09:00", "close": "14:00"});
+    }
+    levels["companies"] = json!({"ACME": {"high": {
+        "first_response": {"minutes": 60, "clock": "business"},
+        "resolution": {"days": 2, "clock": "business"},
+    }}});
+    std::fs::write(&path, levels.to_string()).unwrap();
+    let desk = Desk::local_with(|config| config.service_levels_file = Some(path.clone())).await;
+    let cast = company_with_cast(&desk).await;
+    // Day one, Monday 2 November 09:00 UTC, is 10:00 in Madrid.
+    let high = file(&desk, &cast.admin, "high", "Madrid hours").await;
+    assert_eq!(high["sla"]["first_response"]["due_at"], "2026-11-02T10:00:00Z");
+    // Two business days of five hours: Monday 10:00–14:00, Tuesday 9:00–14:00, Wednesday 9:00–10:00.
+    assert_eq!(high["sla"]["resolution"]["due_at"], "2026-11-04T09:00:00Z");
+
+    std::fs::write(&path, levels.to_string().replace("Europe/Madrid", "Europe/Atlantis")).unwrap();
+    let mut config = claimdesk::Config::new(folder.path(), "127.0.0.1:0".parse().unwrap());
+    config.service_levels_file = Some(path.clone());
+    let refused = claimdesk::start(config)
+        .await
+        .err()
+        .expect("the server refuses a bad file");
+    assert!(refused.to_string().contains("Europe/Atlantis"), "{refused}");
+}

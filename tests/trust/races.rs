@@ -136,7 +136,43 @@ async fn overlapping_deliveries_send_each_mail_once(desk: Desk) {
     assert_eq!(ids.len(), mails.len(), "a mail went twice");
 }
 
+/// Three sweeps at once when a service-level warning and breach fall due: each alarm is
+/// marked on the ticket by a version-checked write, so each mail and event goes once.
+async fn concurrent_sweeps_fire_each_service_level_alarm_once(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(vendor_ticket(&desk, &cast).await);
+    }
+    // Day one is Monday 03:00 Central: a High case is warned at 10:00 and breached at 11:00.
+    desk.advance_seconds(7 * 3600 + 60);
+    let _ = tokio::join!(desk.sweep_now(), desk.sweep_now(), desk.sweep_now());
+    desk.advance_seconds(3600);
+    let _ = tokio::join!(desk.sweep_now(), desk.sweep_now(), desk.sweep_now());
+    desk.deliver_now().await;
+    assert_eq!(desk.mails_of("sla_warning").await.len(), 5);
+    assert_eq!(desk.mails_of("sla_breached").await.len(), 5);
+    let events = desk.published_events().await;
+    for kind in ["ticket.sla_warning", "ticket.sla_breached"] {
+        assert_eq!(events.iter().filter(|(k, _, _)| k == kind).count(), 5, "{kind}");
+    }
+    for id in &ids {
+        let (_, ticket) = desk
+            .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+            .await;
+        let notes = ticket["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["note"] == true)
+            .count();
+        assert_eq!(notes, 2, "{ticket}");
+        assert_consistent(&ticket);
+    }
+}
+
 on_both_engines!(
+    concurrent_sweeps_fire_each_service_level_alarm_once,
     overlapping_deliveries_send_each_mail_once,
     a_reply_and_two_sweeps_racing_on_a_waiting_ticket_always_end_consistent,
     fifty_concurrent_replies_all_land_with_a_consistent_version_and_history,

@@ -195,6 +195,7 @@ mod tests {
                 match n {
                     RESOLVED_DAYS => "three",
                     MAIL_SECRET => "0123456789abcdef0123456789abcdef",
+                    SERVICE_LEVELS => "",
                     _ => "1",
                 }
                 .to_string(),
@@ -202,5 +203,26 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(bad, ConfigError::NotANumber(RESOLVED_DAYS));
+    }
+
+    #[test]
+    fn service_levels_come_as_json_text_and_a_bad_one_is_named() {
+        let mut env = HashMap::from([
+            (TABLE_NAME, "t".to_string()),
+            (BUCKET_NAME, "b".to_string()),
+            (EVENT_BUS_NAME, "bus".to_string()),
+            (MAIL_SECRET, "0123456789abcdef0123456789abcdef".to_string()),
+        ]);
+        let defaults = read(|n| env.get(n).cloned()).unwrap().1;
+        assert_eq!(defaults.service_levels.calendar.zone_name(), "America/Chicago");
+        let own = include_str!("../../core/service_levels.json").replace("America/Chicago", "Europe/Madrid");
+        env.insert(SERVICE_LEVELS, own);
+        let (_, settings) = read(|n| env.get(n).cloned()).unwrap();
+        assert_eq!(settings.service_levels.calendar.zone_name(), "Europe/Madrid");
+        env.insert(SERVICE_LEVELS, "{\"time_zone\": \"Nowhere\"}".to_string());
+        match read(|n| env.get(n).cloned()) {
+            Err(ConfigError::Invalid(name, _)) => assert_eq!(name, SERVICE_LEVELS),
+            other => panic!("{other:?}"),
+        }
     }
 }
