@@ -187,7 +187,7 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
     if let Some(path) = &config.service_levels_file {
         let levels = claimdesk_core::domain::service_levels::ServiceLevels::from_json(&std::fs::read_to_string(path)?)
             .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
-        settings.service_levels = Arc::new(levels);
+        settings.service_levels = Arc::new(claimdesk_core::domain::service_levels::SharedLevels::new(levels));
     }
     if settings.public_base_url == Settings::default().public_base_url {
         settings.public_base_url = public_base_url.to_string();

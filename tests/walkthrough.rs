@@ -130,6 +130,12 @@ async fn an_internal_ticket_escalates_waits_resolves_on_day_five_closes_on_day_e
     assert_eq!(follow_up["number"], "ACME-000002");
     assert_eq!(follow_up["status"], "new");
     assert_eq!(follow_up["messages"][0]["body"], "It broke again.");
+    // Its own service-level clocks start now, whatever the closed case's did.
+    assert_eq!(follow_up["sla"]["started_at"], follow_up["created_at"]);
+    assert!(
+        follow_up["sla"]["first_response"].get("breached_at").is_none(),
+        "{follow_up}"
+    );
     let (_, old) = desk
         .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.client), None)
         .await;

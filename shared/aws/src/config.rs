@@ -140,7 +140,8 @@ pub fn read(lookup: impl Fn(&str) -> Option<String>) -> Result<(Names, Settings)
     if let Some(text) = optional(SERVICE_LEVELS) {
         let levels = claimdesk_core::domain::service_levels::ServiceLevels::from_json(&text)
             .map_err(|e| ConfigError::Invalid(SERVICE_LEVELS, e))?;
-        settings.service_levels = std::sync::Arc::new(levels);
+        settings.service_levels =
+            std::sync::Arc::new(claimdesk_core::domain::service_levels::SharedLevels::new(levels));
     }
     settings.timers.waiting_days = number(WAITING_DAYS, settings.timers.waiting_days)?;
     settings.claim_filing_days = number(CLAIM_FILING_DAYS, settings.claim_filing_days)?.max(1);

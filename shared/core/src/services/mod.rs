@@ -72,7 +72,7 @@ pub struct Settings {
     /// The reasons a claim's line may be approved for less (`adjustment_reasons.json`).
     pub adjustment_reasons: Arc<crate::domain::warranty_claim::Reasons>,
     /// The business calendar and the targets per priority (`service_levels.json`).
-    pub service_levels: Arc<crate::domain::service_levels::ServiceLevels>,
+    pub service_levels: Arc<crate::domain::service_levels::SharedLevels>,
 }
 
 impl Default for Settings {
@@ -100,7 +100,7 @@ impl Default for Settings {
             mail_send_rate: 14.0,
             claim_filing_days: 30,
             adjustment_reasons: Arc::new(crate::domain::warranty_claim::Reasons::defaults()),
-            service_levels: Arc::new(crate::domain::service_levels::ServiceLevels::defaults()),
+            service_levels: Arc::default(),
         }
     }
 }

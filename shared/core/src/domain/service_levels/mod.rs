@@ -15,6 +15,7 @@ use calendar::{parse_clock, Calendar, Hours};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// Which time a target counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -130,6 +131,26 @@ impl ServiceLevels {
             policy,
             companies,
         })
+    }
+}
+
+/// A deployment's service levels as the settings hold them: its own, or the seeds' read on
+/// first use, so a function that never needs them does not parse them at start (a tenth
+/// of a millisecond, the time-zone database's rules included).
+#[derive(Debug, Default)]
+pub struct SharedLevels(OnceLock<ServiceLevels>);
+
+impl SharedLevels {
+    pub fn new(levels: ServiceLevels) -> SharedLevels {
+        SharedLevels(OnceLock::from(levels))
+    }
+}
+
+impl std::ops::Deref for SharedLevels {
+    type Target = ServiceLevels;
+
+    fn deref(&self) -> &ServiceLevels {
+        self.0.get_or_init(ServiceLevels::defaults)
     }
 }
 
