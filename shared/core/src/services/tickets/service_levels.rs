@@ -96,9 +96,9 @@ pub struct ServiceLevelReport {
     pub unmeasured: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportRow {
-    pub priority: Option<Priority>,
+    pub priority: Priority,
     pub tickets: u64,
     pub first_response_met: u64,
     pub first_response_missed: u64,
@@ -110,6 +110,19 @@ pub struct ReportRow {
 }
 
 impl ReportRow {
+    fn new(priority: Priority) -> ReportRow {
+        ReportRow {
+            priority,
+            tickets: 0,
+            first_response_met: 0,
+            first_response_missed: 0,
+            first_response_open: 0,
+            resolution_met: 0,
+            resolution_missed: 0,
+            resolution_open: 0,
+        }
+    }
+
     fn count(&mut self, service: &ServiceSummary) {
         self.tickets += 1;
         for (outcome, met, missed, open) in [
@@ -167,10 +180,7 @@ impl ServiceLevelReport {
                 row.resolution_missed,
                 row.resolution_open,
             ];
-            let mut record = vec![
-                self.month.clone(),
-                row.priority.map(|p| serde_name(&p)).unwrap_or_default(),
-            ];
+            let mut record = vec![self.month.clone(), serde_name(&row.priority)];
             record.extend(numbers.iter().map(u64::to_string));
             writer.write_record(&record).map_err(failed)?;
         }
@@ -213,13 +223,7 @@ impl Core {
             }
             None => self.every_company_code().await?,
         };
-        let mut rows: Vec<ReportRow> = REPORT_PRIORITIES
-            .iter()
-            .map(|p| ReportRow {
-                priority: Some(*p),
-                ..ReportRow::default()
-            })
-            .collect();
+        let mut rows: Vec<ReportRow> = REPORT_PRIORITIES.iter().map(|p| ReportRow::new(*p)).collect();
         let mut unmeasured = 0;
         for code in &companies {
             for open in [true, false] {
