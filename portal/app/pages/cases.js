@@ -2,7 +2,7 @@
 // signed-in people, and the guest page that a mailed access key opens (seed 003).
 import * as api from "../api.js";
 import { t } from "../i18n.js";
-import { h, field, onSubmit, announce, time, statusBadge, bytes, showProblem } from "../ui.js";
+import { h, field, onSubmit, announce, time, statusBadge, bytes, showProblem, saveFile } from "../ui.js";
 import { heading, go } from "../main.js";
 import { pickFiles, uploadFiles } from "./files.js";
 import { serviceLevelCard, dueCell } from "./service-levels.js";
@@ -115,17 +115,6 @@ function messageItem(message) {
   );
 }
 
-async function download(ticketId, attachment) {
-  const url = URL.createObjectURL(
-    await api.blob(`/v1/tickets/${encodeURIComponent(ticketId)}/attachments/${encodeURIComponent(attachment.id)}`),
-  );
-  const a = h("a", { href: url, download: attachment.filename, hidden: true });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
 /**
  * Renders a ticket view into `root`. `actions` gives what the reader may do; each change
  * reloads the view in place (no page reload), keeping focus where the person was.
@@ -218,7 +207,10 @@ function renderView(root, view, { me, guestKey, reload, types }) {
                         {
                           type: "button",
                           class: "link",
-                          onclick: (e) => download(ticket.id, a).catch((p) => showProblem(e.target.closest("section"), p)),
+                          onclick: (e) =>
+                            saveFile(`/v1/tickets/${encodeURIComponent(ticket.id)}/attachments/${encodeURIComponent(a.id)}`, a.filename).catch((p) =>
+                              showProblem(e.target.closest("section"), p),
+                            ),
                         },
                         t("case.download", { name: a.filename }),
                       ),

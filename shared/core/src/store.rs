@@ -537,36 +537,32 @@ pub fn outbox_key(id: &str, at: DateTime<Utc>) -> IndexKey {
 pub fn ticket_item(ticket: &Ticket, version: u64, timers: &Timers) -> Item {
     let open = ticket.lifecycle.status.is_open();
     let created = format!("{}#{}", ts(ticket.created_at), ticket.id);
+    let listing = Listing::of(ticket);
+    // Open work sorts by its next service-level target (none last), then when it was filed.
+    let work = match listing.service.and_then(|s| s.next_due_at) {
+        Some(due) => format!("{}#{created}", ts(due)),
+        None => format!("~#{created}"),
+    };
     let mut item = Item::new(ticket_pk(&ticket.id), META, to_data(ticket));
-    item.summary = Some(to_data(&Listing::of(ticket)));
+    item.summary = Some(to_data(&listing));
     item.version = version;
     item.gsi1 = Some(IndexKey::new(requester_view(&ticket.requester.user_id, open), &created));
     item.gsi2 = Some(IndexKey::new(company_view(&ticket.company, open), &created));
     item.gsi3 = match (&ticket.lifecycle.assignee, open) {
-        (Some(assignee), true) => Some(IndexKey::new(agent_view(assignee, true), work_sk(ticket, &created))),
+        (Some(assignee), true) => Some(IndexKey::new(agent_view(assignee, true), &work)),
         (Some(assignee), false) => Some(IndexKey::new(agent_view(assignee, false), &created)),
         (None, true) => Some(IndexKey::new(
             match ticket.lifecycle.desk {
                 Desk::Vendor => level_queue_view(ticket.lifecycle.level),
                 Desk::Internal => queue_view(Desk::Internal, &ticket.company),
             },
-            work_sk(ticket, &created),
+            &work,
         )),
         (None, false) => None,
     };
     item.due = next_due(ticket, timers)
         .map(|at| IndexKey::new(due_pk(shard_of(&ticket.id)), format!("{}#{}", ts(at), ticket.id)));
     item
-}
-
-/// The sort key of an open case on a work list (an agent's, a queue): its next
-/// service-level target first, soonest first (a case with none running sorts last), then
-/// when it was filed.
-fn work_sk(ticket: &Ticket, created: &str) -> String {
-    match ticket.sla.as_ref().and_then(|sla| sla.summary().next_due_at) {
-        Some(due) => format!("{}#{created}", ts(due)),
-        None => format!("~#{created}"),
-    }
 }
 
 /// When the sweep must next look at the ticket: its lifecycle timer or its next

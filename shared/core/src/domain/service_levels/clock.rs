@@ -145,9 +145,11 @@ impl Note {
             Note::MetLate { metric, due_at } => {
                 format!("{} target missed (due {})", metric.label(), crate::store::ts(*due_at))
             }
-            Note::Retargeted { from, to } => {
-                format!("service-level targets of {from:?} replaced by {to:?}'s").to_lowercase()
-            }
+            Note::Retargeted { from, to } => format!(
+                "service-level targets of {} replaced by {}'s",
+                crate::slugs::serde_name(from),
+                crate::slugs::serde_name(to)
+            ),
         }
     }
 }

@@ -123,6 +123,29 @@ impl ReportRow {
         }
     }
 
+    /// The counts' names, in the order of `counts` (the CSV's columns after month and priority).
+    const COLUMNS: [&'static str; 7] = [
+        "tickets",
+        "first_response_met",
+        "first_response_missed",
+        "first_response_open",
+        "resolution_met",
+        "resolution_missed",
+        "resolution_open",
+    ];
+
+    fn counts(&self) -> [u64; 7] {
+        [
+            self.tickets,
+            self.first_response_met,
+            self.first_response_missed,
+            self.first_response_open,
+            self.resolution_met,
+            self.resolution_missed,
+            self.resolution_open,
+        ]
+    }
+
     fn count(&mut self, service: &ServiceSummary) {
         self.tickets += 1;
         for (outcome, met, missed, open) in [
@@ -158,30 +181,11 @@ impl ServiceLevelReport {
             .from_writer(Vec::new());
         let failed = |e: csv::Error| ServiceError::Internal(format!("csv: {e}"));
         writer
-            .write_record([
-                "month",
-                "priority",
-                "tickets",
-                "first_response_met",
-                "first_response_missed",
-                "first_response_open",
-                "resolution_met",
-                "resolution_missed",
-                "resolution_open",
-            ])
+            .write_record(["month", "priority"].into_iter().chain(ReportRow::COLUMNS))
             .map_err(failed)?;
         for row in &self.rows {
-            let numbers = [
-                row.tickets,
-                row.first_response_met,
-                row.first_response_missed,
-                row.first_response_open,
-                row.resolution_met,
-                row.resolution_missed,
-                row.resolution_open,
-            ];
             let mut record = vec![self.month.clone(), serde_name(&row.priority)];
-            record.extend(numbers.iter().map(u64::to_string));
+            record.extend(row.counts().iter().map(u64::to_string));
             writer.write_record(&record).map_err(failed)?;
         }
         writer

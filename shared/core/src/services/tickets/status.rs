@@ -97,13 +97,7 @@ impl Core {
             .apply(&event, viewer.side, &viewer.email, now, &self.settings.timers)
             .map_err(lifecycle_problem)?;
         let (next, writes) = self.lifecycle_writes(loaded, lifecycle, &effects, now).await?;
-        Ok(Plan::new(
-            writes,
-            StatusChanged {
-                ticket: next,
-                version: loaded.version + 1,
-            },
-        ))
+        Ok(changed(writes, next, loaded))
     }
 }
 
@@ -116,19 +110,9 @@ impl Core {
         viewer: &Viewer,
         level: Level,
     ) -> Result<Plan<StatusChanged>, ServiceError> {
-        if viewer.side != Side::Support {
-            return Err(ServiceError::forbidden(
-                ProblemKind::NotYourSide,
-                "only the support side assigns a ticket",
-            ));
-        }
+        support_side(viewer, "only the support side assigns a ticket")?;
         let ticket = &loaded.record;
-        if !ticket.lifecycle.status.is_open() {
-            return Err(ServiceError::conflict(
-                ProblemKind::TicketClosed,
-                "the ticket is closed",
-            ));
-        }
+        still_open(ticket)?;
         if ticket.lifecycle.desk != Desk::Vendor {
             return Err(Invalid::new("level", "only the vendor's help desk has levels").into());
         }
@@ -145,15 +129,7 @@ impl Core {
             "ticket.level_assigned",
             serde_json::json!({ "ticket": next.id, "level": level, "by": viewer.email }),
         );
-        let mut writes = vec![self.ticket_write(&mut next, loaded.version)];
-        writes.extend(outbox.into_writes());
-        Ok(Plan::new(
-            writes,
-            StatusChanged {
-                ticket: next,
-                version: loaded.version + 1,
-            },
-        ))
+        Ok(self.plan_noted_change(loaded, next, outbox))
     }
 
     /// A new priority, set by the support side: the lists, the service-level targets (from
@@ -164,20 +140,10 @@ impl Core {
         viewer: &Viewer,
         priority: Option<Priority>,
     ) -> Result<Plan<StatusChanged>, ServiceError> {
-        if viewer.side != Side::Support {
-            return Err(ServiceError::forbidden(
-                ProblemKind::NotYourSide,
-                "only the support side changes a ticket's priority",
-            ));
-        }
+        support_side(viewer, "only the support side changes a ticket's priority")?;
         let priority = priority.ok_or_else(|| Invalid::new("priority", "required: low, medium, high or urgent"))?;
         let ticket = &loaded.record;
-        if !ticket.lifecycle.status.is_open() {
-            return Err(ServiceError::conflict(
-                ProblemKind::TicketClosed,
-                "the ticket is closed",
-            ));
-        }
+        still_open(ticket)?;
         let now = self.now();
         let mut next = ticket.clone();
         next.priority = priority;
@@ -194,16 +160,46 @@ impl Core {
         );
         let mut outbox = Outbox::new(self);
         outbox.priority_changed(&next, ticket.priority);
+        Ok(self.plan_noted_change(loaded, next, outbox))
+    }
+
+    /// A change that leaves the status as it is: the ticket (its clocks settled) and what
+    /// the outbox holds, in one write.
+    fn plan_noted_change(&self, loaded: &Loaded<Ticket>, mut next: Ticket, outbox: Outbox<'_>) -> Plan<StatusChanged> {
         let mut writes = vec![self.ticket_write(&mut next, loaded.version)];
         writes.extend(outbox.into_writes());
-        Ok(Plan::new(
-            writes,
-            StatusChanged {
-                ticket: next,
-                version: loaded.version + 1,
-            },
+        changed(writes, next, loaded)
+    }
+}
+
+fn support_side(viewer: &Viewer, refusal: &str) -> Result<(), ServiceError> {
+    if viewer.side == Side::Support {
+        Ok(())
+    } else {
+        Err(ServiceError::forbidden(ProblemKind::NotYourSide, refusal))
+    }
+}
+
+fn still_open(ticket: &Ticket) -> Result<(), ServiceError> {
+    if ticket.lifecycle.status.is_open() {
+        Ok(())
+    } else {
+        Err(ServiceError::conflict(
+            ProblemKind::TicketClosed,
+            "the ticket is closed",
         ))
     }
+}
+
+/// The answer of a status change: the ticket as written, at its next version.
+fn changed(writes: Vec<crate::ports::Write>, ticket: Ticket, loaded: &Loaded<Ticket>) -> Plan<StatusChanged> {
+    Plan::new(
+        writes,
+        StatusChanged {
+            ticket,
+            version: loaded.version + 1,
+        },
+    )
 }
 
 fn lifecycle_problem(e: LifecycleError) -> ServiceError {
