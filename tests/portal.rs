@@ -298,6 +298,11 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("handed to level 2 support").await;
     browser.press_in("main", "Assign to me").await;
     browser.hears("Status is now Assigned").await;
+    // The same words were announced a moment ago: wait for the page drawn after this
+    // assignment (nobody-yet gone) before typing into it.
+    browser
+        .wait_until("!document.querySelector('main').innerText.includes('Level 2 (nobody yet)')")
+        .await;
     browser
         .fill(
             "Your message",
