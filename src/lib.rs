@@ -197,7 +197,9 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
         Some(path) => Catalogue::from_json(&std::fs::read_to_string(path)?).map_err(std::io::Error::other)?,
         None => Catalogue::defaults(),
     };
-    let table: Arc<dyn claimdesk_core::ports::Table> = Arc::new(table);
+    let table = Arc::new(table);
+    let search: Arc<dyn claimdesk_core::ports::Search> = table.clone();
+    let table: Arc<dyn claimdesk_core::ports::Table> = table;
     let accounts = LocalAccounts::new(
         table.clone(),
         config.clock.clone(),
@@ -208,6 +210,7 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
         table,
         blobs: Arc::new(blobs),
         accounts: Arc::new(accounts),
+        search,
         clock: config.clock.clone(),
         numbers: NumberPool::new(settings.number_block_max),
         settings: Arc::new(settings),

@@ -10,6 +10,7 @@
 //! - `lambda_runtime`: a real release-built function under a local Lambda Runtime API.
 //! - `migration`: a table of the first item layout brought to the current one.
 //! - `directory`: invitations, access requests, account management, password resets.
+//! - `knowledge`: articles, solutions, suggestions and search on both engines.
 //! - `people`: signing in, refreshing and signing out; failed sign-ins paused.
 //! - `portal`: the web portal in a real browser (chromium), the seeds' flows end to end.
 //! - `service_levels`: business-hours targets, warnings and breaches through the sweep.
@@ -23,6 +24,7 @@ mod common;
 
 mod aws_engine;
 mod directory;
+mod knowledge;
 mod lambda_runtime;
 mod mail;
 mod migration;

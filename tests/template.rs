@@ -220,19 +220,22 @@ fn each_function_has_its_own_role_naming_only_what_it_uses() {
         let mail = binary == "inbound-email";
         // Exports are written to S3 and fetched through a presigned GET.
         let export = binary == "export-warranty-claims" || binary == "export-rmas";
+        // The search index: its indexer publishes versions; search and suggestions fetch them.
+        let indexer = binary == "search-indexer";
+        let index_reader = binary == "search" || binary == "suggest";
         assert_eq!(
             actions.contains("s3:PutObject"),
-            binary == "upload-attachment" || mail || export,
+            binary == "upload-attachment" || mail || export || indexer,
             "{binary} and uploads"
         );
         assert_eq!(
             actions.contains("s3:GetObject"),
-            binary == "get-attachment" || mail || export,
+            binary == "get-attachment" || mail || export || indexer || index_reader,
             "{binary}"
         );
         assert_eq!(
             actions.contains("s3:DeleteObject"),
-            binary == "attachment-confirmed" || mail,
+            binary == "attachment-confirmed" || mail || indexer,
             "{binary}"
         );
         // An API function reaches the table only if its declaration grants it.

@@ -143,6 +143,7 @@ impl Desk {
                 secret,
                 instances: Vec::new(),
                 next_instance: Default::default(),
+                stream_position: Default::default(),
             })),
             clock,
             dir: tempfile::tempdir().unwrap(),
@@ -432,6 +433,14 @@ impl Desk {
                     .await
                     .expect("delivery");
             }
+        }
+    }
+
+    /// The search index caught up: locally it changes with each commit; on AWS the stream's
+    /// records so far go to `search-indexer`.
+    pub async fn index_now(&self) {
+        if let Engine::Aws(aws) = &self.engine {
+            aws.index_stream().await;
         }
     }
 

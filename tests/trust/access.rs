@@ -126,6 +126,20 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("GET",  "/v1/rmas",                                      [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/rmas/{id}",                                 [200, 200, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/rmas/{id}/actions",                         [200, 409, 403, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    // Help resources. The row's article is published for staff only, and carries the
+    // internal note's secret: nobody but the agent may see a byte of it through any route
+    // (list, get, vote, change, search, suggestions). Search looks for the secret and the
+    // ticket's canary; suggestions are asked with both. The fixture's case is not resolved,
+    // so publishing its solution is 409 for the agent, and it has none to read.
+    ("POST", "/v1/articles",                                  [403, 403, 201, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/articles",                                  [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/articles/{id}",                             [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("PATCH", "/v1/articles/{id}",                            [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/articles/{id}/votes",                       [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("PUT",  "/v1/tickets/{id}/solution",                     [403, 403, 409, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/solutions/{id}",                            [404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/search",                                    [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/suggestions",                               [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // People. The owner and OTHER's administrator manage their own company's accounts;
@@ -187,6 +201,8 @@ struct Fixture {
     claim_id: String,
     /// An RMA issued on a claim on the last serial (RMA rows only).
     rma_id: String,
+    /// A staff-only published article that names `secret` (help-resource rows only).
+    article_id: String,
 }
 
 const COLLABORATOR: &str = "partner@broker.test";
@@ -214,7 +230,14 @@ async fn issued_rma(desk: &Desk, cast: &Cast, serial: &str) -> String {
     rma["id"].as_str().unwrap().to_string()
 }
 
-async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool, with_rma: bool) -> Fixture {
+async fn fixture(
+    desk: &Desk,
+    tokens: &Tokens,
+    row: usize,
+    with_serials: bool,
+    with_rma: bool,
+    with_knowledge: bool,
+) -> Fixture {
     let cast = &tokens.cast;
     let canary = format!("Canary{:016x}", rand::random::<u64>());
     let mut body = ticket_body(Some("vendor"));
@@ -288,7 +311,29 @@ async fn fixture(desk: &Desk, tokens: &Tokens, row: usize, with_serials: bool, w
         Some(serial) if with_rma => issued_rma(desk, cast, serial).await,
         _ => String::new(),
     };
+    let article_id = if with_knowledge {
+        let (status, article) = desk
+            .call(
+                "POST",
+                "/v1/articles",
+                Some(&cast.agent),
+                Some(json!({
+                    "title": format!("Staff runbook {secret}"),
+                    "body": format!("<p>Only for staff: {secret}</p>"),
+                    "category": "Runbooks",
+                    "visibility": "staff",
+                    "state": "published",
+                })),
+            )
+            .await;
+        assert_eq!(status, 201, "{article}");
+        desk.index_now().await;
+        article["id"].as_str().unwrap().to_string()
+    } else {
+        String::new()
+    };
     Fixture {
+        article_id,
         claim_id,
         rma_id,
         id,
@@ -344,6 +389,8 @@ fn request(
         &fixture.claim_id
     } else if pattern.starts_with("/v1/rmas/") {
         &fixture.rma_id
+    } else if pattern.starts_with("/v1/articles/") {
+        &fixture.article_id
     } else {
         &fixture.id
     };
@@ -354,6 +401,9 @@ fn request(
         .replace("{code}", "ACME");
     if let Some(key) = key {
         path.push_str(&format!("?key={key}"));
+    }
+    if pattern == "/v1/search" {
+        path.push_str(&format!("?q={}%20{}", fixture.secret, fixture.canary));
     }
     let json_body = |v: Value| Some(v.to_string().into_bytes());
     let body = match (method, pattern) {
@@ -415,6 +465,15 @@ fn request(
             json_body(json!({"current_password": "Correct-Horse-7", "new_password": "Second-Horse-8"}))
         }
         ("POST", "/v1/me/email") => json_body(json!({"email": format!("moved{actor_no}@acme.test")})),
+        ("POST", "/v1/articles") => json_body(json!({
+            "title": format!("Article by {actor:?}"),
+            "body": "<p>How to</p>",
+            "category": "Guides",
+        })),
+        ("PATCH", "/v1/articles/{id}") => json_body(json!({"category": format!("Moved by {actor:?}")})),
+        ("POST", "/v1/articles/{id}/votes") => json_body(json!({"helpful": true})),
+        ("PUT", "/v1/tickets/{id}/solution") => json_body(json!({"title": "Fixed", "body": "Rebilled."})),
+        ("POST", "/v1/suggestions") => json_body(json!({"subject": fixture.secret, "description": fixture.canary})),
         ("POST", "/v1/email-confirmations") => json_body(json!({"token": "not-a-link"})),
         ("PATCH", "/v1/companies/{code}") => json_body(json!({"name": format!("Renamed by {actor:?}")})),
         ("PATCH", "/v1/users/{id}") => json_body(json!({"roles": ["adjuster", "team_lead"]})),
@@ -445,7 +504,7 @@ fn request(
 fn content_type_of(method: &str, pattern: &str) -> &'static str {
     match (method, pattern) {
         ("POST", "/v1/inbound-email") => "message/rfc822",
-        ("PUT", _) => "application/octet-stream",
+        ("PUT", "/v1/uploads/{id}/{attachment_id}") => "application/octet-stream",
         _ => "application/json",
     }
 }
@@ -508,7 +567,10 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
         let absent = desk.is_aws() && function.deploy == Deploy::LocalOnly;
         let with_rma = pattern.contains("/rmas");
         let with_serials = with_rma || pattern.contains("serial") || pattern.contains("warrant");
-        let fixture = fixture(&desk, &tokens, row, with_serials, with_rma).await;
+        let with_knowledge = ["article", "search", "suggestion", "solution"]
+            .iter()
+            .any(|w| pattern.contains(w));
+        let fixture = fixture(&desk, &tokens, row, with_serials, with_rma, with_knowledge).await;
         let before = version(&desk, &tokens, &fixture.id).await;
         // Those who may not know the ticket go first: afterwards, it must be unchanged.
         let mut order: Vec<usize> = (0..ACTORS.len()).collect();
@@ -611,6 +673,7 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                 request_id: "ar_0000000000000000000000".into(),
                 claim_id: "wc_0000000000000000000000".into(),
                 rma_id: "rma_0000000000000000000000".into(),
+                article_id: "art_0000000000000000000000".into(),
                 ..fixture.clone()
             };
             for (n, actor) in ACTORS.iter().enumerate() {

@@ -1020,7 +1020,159 @@ async fn service_levels_refuse_hostile_queries_and_priorities(desk: Desk) {
     assert_eq!(after["priority"], "high");
 }
 
+/// Help resources: script in article HTML is removed on every write; hostile search text
+/// (FTS5 syntax, markup, a 10,000-word paste) is words or a clear 422 naming the field, and
+/// bad article drafts and votes are refused by field with nothing written.
+async fn help_resources_clean_html_and_read_query_syntax_as_words(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let hostile_html = r#"<p onmouseover="steal()">Reset steps</p><script>fetch('//x')</script><a href="javascript:alert(1)">go</a><iframe src="//x"></iframe><img src="x" onerror="alert(1)"><style>*{}</style>"#;
+    let (status, article) = desk
+        .call(
+            "POST",
+            "/v1/articles",
+            Some(&cast.agent),
+            Some(json!({"title": "Reset <b>steps</b>", "body": hostile_html, "category": "Guides", "state": "published"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{article}");
+    let body = article["body"].as_str().unwrap();
+    for bad in ["<script", "onmouseover", "onerror", "javascript:", "<iframe", "<style"] {
+        assert!(!body.contains(bad), "{bad} survived: {body}");
+    }
+    assert!(body.contains("Reset steps"), "{body}");
+    let id = article["id"].as_str().unwrap();
+    let (status, changed) = desk
+        .call(
+            "PATCH",
+            &format!("/v1/articles/{id}"),
+            Some(&cast.agent),
+            Some(json!({"body": "<p>Now</p><svg onload=alert(1)></svg><script>x</script>"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert!(
+        !changed["body"].as_str().unwrap().contains("onload") && !changed["body"].as_str().unwrap().contains("script")
+    );
+    // Refused by field, nothing written.
+    for (draft, field) in [
+        (json!({"body": "<p>x</p>", "category": "C"}), "title"),
+        (
+            json!({"title": "T", "body": "<script>only()</script>", "category": "C"}),
+            "body",
+        ),
+        (json!({"title": "T", "body": "<p>x</p>"}), "category"),
+        (json!({"title": "T\u{7}", "body": "<p>x</p>", "category": "C"}), "title"),
+        (
+            json!({"title": "T", "body": "<p>x</p>", "category": "C", "tags": ["a\nb"]}),
+            "tags[0]",
+        ),
+        (
+            json!({"title": "T", "body": "<p>x</p>", "category": "C", "visibility": "world"}),
+            "visibility",
+        ),
+        (
+            json!({"title": "T", "body": "<p>x</p>", "category": "C", "author": "me"}),
+            "author",
+        ),
+        (
+            json!({"title": "x".repeat(201), "body": "<p>x</p>", "category": "C"}),
+            "title",
+        ),
+    ] {
+        let (status, problem) = desk
+            .call("POST", "/v1/articles", Some(&cast.agent), Some(draft.clone()))
+            .await;
+        assert!(status == 422 || status == 400, "{draft}: {status} {problem}");
+        assert!(problem.to_string().contains(field), "{draft}: {problem}");
+    }
+    let (_, list) = desk.call("GET", "/v1/articles", Some(&cast.client), None).await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing else was written: {list}"
+    );
+    let (status, problem) = desk
+        .call(
+            "POST",
+            &format!("/v1/articles/{id}/votes"),
+            Some(&cast.client),
+            Some(json!({"helpful": "yes"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+
+    desk.index_now().await;
+    // Query syntax is words: every one of these is a 200 (never a 500 from FTS5).
+    for q in [
+        "\"",
+        "*",
+        "reset*",
+        "NEAR(reset steps)",
+        "reset OR steps",
+        "reset AND NOT steps",
+        "title:reset",
+        "^reset",
+        "(((",
+        "reset\" OR \"x",
+        "-reset",
+        "<script>alert(1)</script>",
+        "'; DROP TABLE items; --",
+        "%00",
+    ] {
+        let path = format!("/v1/search?q={}", url_encoded(q));
+        let (status, page) = desk.call("GET", &path, Some(&cast.client), None).await;
+        assert_eq!(status, 200, "{q}: {page}");
+        let (status, found) = desk
+            .call(
+                "POST",
+                "/v1/suggestions",
+                Some(&cast.client),
+                Some(json!({"subject": q, "description": q})),
+            )
+            .await;
+        assert_eq!(status, 200, "{q}: {found}");
+    }
+    // A 10,000-word paste: too long for a search box (422 naming q), read for suggestions
+    // (its first words and the last one).
+    let paste = "reset ".repeat(10_000);
+    let (status, problem) = desk
+        .call(
+            "GET",
+            &format!("/v1/search?q={}", url_encoded(&paste[..4_000])),
+            Some(&cast.client),
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem.to_string().contains("q:"), "{problem}");
+    let (status, found) = desk
+        .call(
+            "POST",
+            "/v1/suggestions",
+            Some(&cast.client),
+            Some(json!({"description": paste})),
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["articles"][0]["id"], article["id"], "{found}");
+    let (status, problem) = desk
+        .call(
+            "POST",
+            "/v1/suggestions",
+            Some(&cast.client),
+            Some(json!({"description": "x".repeat(100_001)})),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem.to_string().contains("description"), "{problem}");
+}
+
+fn url_encoded(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 on_both_engines!(
+    help_resources_clean_html_and_read_query_syntax_as_words,
     service_levels_refuse_hostile_queries_and_priorities,
     sign_in_refuses_hostile_input_before_looking_at_any_account,
     warranty_claims_refuse_hostile_drafts_and_write_nothing,

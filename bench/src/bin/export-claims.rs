@@ -111,8 +111,8 @@ async fn main() {
         .collect();
     let dir = tempfile::tempdir().expect("a folder");
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let table: Arc<dyn Table> =
-        Arc::new(SqliteTable::open(&dir.path().join("bench.db"), clock.clone()).expect("a table"));
+    let sqlite = Arc::new(SqliteTable::open(&dir.path().join("bench.db"), clock.clone()).expect("a table"));
+    let table: Arc<dyn Table> = sqlite.clone();
     let settings = Settings::default();
     let core = Core {
         table: table.clone(),
@@ -123,6 +123,7 @@ async fn main() {
             Arc::new(vec![7; 32]),
             TokenRules::default(),
         )),
+        search: sqlite,
         clock,
         numbers: NumberPool::new(settings.number_block_max),
         settings: Arc::new(settings),

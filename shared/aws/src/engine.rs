@@ -7,6 +7,7 @@ use crate::config::{self, ConfigError, Names};
 use crate::events::BusPublisher;
 use crate::lazy::LazyClient;
 use crate::mail::SesMailer;
+use crate::search::S3Search;
 use crate::table::DynamoTable;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -27,6 +28,8 @@ pub struct Engine {
     /// Reads the raw inbound mail SES stored (a bucket of its own, named by each event); the
     /// attachments' client too. Built on first use, like SES's and EventBridge's.
     pub s3: Arc<LazyClient<aws_sdk_s3::Client>>,
+    /// The search index's copy in local storage (and, in `search-indexer`, its publisher).
+    pub search: Arc<S3Search>,
     pub names: Names,
 }
 
@@ -43,10 +46,12 @@ impl Engine {
             LazyClient::of(sdk, aws_sdk_cognitoidentityprovider::Client::new),
             names.user_pool.clone(),
         );
+        let search = Arc::new(S3Search::new(dynamo.clone(), s3.clone(), &names.bucket, &names.table));
         let core = Core {
             table: dynamo.clone(),
             blobs: Arc::new(blobs),
             accounts: Arc::new(accounts),
+            search: search.clone(),
             clock,
             numbers: NumberPool::new(settings.number_block_max),
             settings: Arc::new(settings),
@@ -65,6 +70,7 @@ impl Engine {
                 &names.bus,
             )),
             s3,
+            search,
             names,
         }
     }

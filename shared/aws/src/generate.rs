@@ -17,6 +17,7 @@ pub const EVENT_FUNCTIONS: &[&str] = &[
     "lifecycle-sweep",
     "inbound-email",
     "mail-feedback",
+    "search-indexer",
 ];
 
 const TEMPLATE: &str = "infra/template.yaml";
@@ -137,6 +138,12 @@ fn role(function: &Function, stem: &str) -> String {
             "              - Effect: Allow\n                Action: [s3:GetObject]\n                Resource:\n                  - {bucket}/tickets/*\n                  - {bucket}/mail/*\n"
         );
     }
+    if function.may(Grant::ReadSearchIndex) {
+        let _ = write!(
+            statements,
+            "              - Effect: Allow\n                Action: [s3:GetObject]\n                Resource:\n                  - {bucket}/search/*\n"
+        );
+    }
     if function.may(Grant::Exports) {
         let _ = write!(
             statements,
@@ -200,6 +207,9 @@ pub fn function_resources(function: &Function) -> String {
         // limit: a full vCPU (1,769 MB) writes 100,000 rows in a few seconds.
         sizing = if function.may(Grant::Exports) {
             "      MemorySize: 1769\n      Timeout: 29\n"
+        } else if function.may(Grant::ReadSearchIndex) {
+            // A copy of the search index in local storage, and the page cache to read it.
+            "      MemorySize: 1024\n      EphemeralStorage: { Size: 4096 }\n"
         } else {
             ""
         },

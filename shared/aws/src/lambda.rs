@@ -415,3 +415,43 @@ mod tests {
         assert_eq!(attachment_of_key("tickets/t_1/att_2/x"), None);
     }
 }
+
+/// What `search-indexer` did with a stream batch.
+#[derive(Debug, Default, Serialize)]
+pub struct IndexReport {
+    pub records: usize,
+    pub changes: usize,
+    /// The index version published (none when nothing searchable changed).
+    pub version: Option<u64>,
+}
+
+/// The table's stream → the search index (`search.rs`): the batch's changes applied to the
+/// working copy and published as the next version. A failure fails the batch, which Lambda
+/// retries (applying a change twice changes nothing).
+pub async fn handle_index(engine: &Engine, event: &serde_json::Value) -> Result<IndexReport, Error> {
+    let now = engine.core.clock.now().timestamp();
+    let changes = crate::search::changes_of_stream(event, now);
+    let version = engine
+        .search
+        .index(&changes)
+        .await
+        .map_err(|e| Error::from(e.to_string()))?;
+    let report = IndexReport {
+        records: event["Records"].as_array().map_or(0, Vec::len),
+        changes: changes.len(),
+        version,
+    };
+    if report.changes > 0 {
+        tracing::info!(records = report.records, changes = report.changes, version = ?report.version, "indexed");
+    }
+    Ok(report)
+}
+
+pub async fn run_index() -> Result<(), Error> {
+    let engine = engine().await?;
+    let engine = &engine;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move { handle_index(engine, &event.payload).await },
+    ))
+    .await
+}

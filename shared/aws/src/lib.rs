@@ -14,6 +14,7 @@ pub mod lazy;
 pub mod mail;
 pub mod metering;
 pub mod provision;
+pub mod search;
 pub mod table;
 pub mod tls;
 pub mod tools;

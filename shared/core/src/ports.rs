@@ -1,5 +1,5 @@
 //! The few traits each engine implements: a single table of items (DynamoDB's model), blob
-//! storage, mail, events, accounts (passwords and sessions) and the clock. Services see
+//! storage, mail, events, accounts (passwords and sessions), the search index and the clock. Services see
 //! nothing else of the outside world.
 
 use crate::domain::ids::{CompanyCode, Email, TicketId, UserId};
@@ -450,6 +450,22 @@ pub trait Mailer: Send + Sync {
 #[async_trait]
 pub trait Publisher: Send + Sync {
     async fn publish(&self, event: &DomainEvent) -> Result<(), DeliveryError>;
+}
+
+/// The search index (`domain::search`): kept current from the table's changes by the
+/// engine (locally in the same transaction, on AWS by the stream's indexer), read here.
+#[async_trait]
+pub trait Search: Send + Sync {
+    /// Up to `request.limit + 1` hits from `request.offset`, best first (the extra one says
+    /// there is a next page).
+    async fn search(
+        &self,
+        request: &crate::domain::search::SearchRequest,
+    ) -> Result<Vec<crate::domain::search::Hit>, StoreError>;
+    async fn suggest(
+        &self,
+        request: &crate::domain::search::SuggestRequest,
+    ) -> Result<crate::domain::search::Suggestions, StoreError>;
 }
 
 pub trait Clock: Send + Sync {

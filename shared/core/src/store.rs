@@ -125,6 +125,8 @@ pub const MAIL_FEEDBACK_PREFIX: &str = "MAILFB#";
 /// A serial's partition: the tickets that name it.
 pub const SERIAL_CLAIM_PREFIX: &str = "TICKET#";
 const TICKET_PK_PREFIX: &str = "TICKET#";
+/// Every ticket's partition starts so (the search index picks its items out by it).
+pub const TICKET_PREFIX: &str = TICKET_PK_PREFIX;
 
 /// The ticket id of a ticket partition's key.
 pub fn ticket_id_of(pk: &str) -> &str {
@@ -349,6 +351,57 @@ pub fn rma_item(rma: &crate::domain::warranty_claim::rma::Rma, version: u64) -> 
             rma_queue_view(&state),
             format!("{}#{}", ts(rma.updated_at), rma.id),
         ));
+    }
+    item
+}
+
+pub const ARTICLE_PREFIX: &str = "ARTICLE#";
+pub const SOLUTION_PREFIX: &str = "SOLUTION#";
+pub const VOTE_PREFIX: &str = "VOTE#";
+
+pub fn article_pk(id: &str) -> String {
+    format!("{ARTICLE_PREFIX}{id}")
+}
+pub fn solution_pk(id: &str) -> String {
+    format!("{SOLUTION_PREFIX}{id}")
+}
+/// A reader's vote on an article, in the article's partition.
+pub fn vote_sk(user_id: &str) -> String {
+    format!("{VOTE_PREFIX}{user_id}")
+}
+/// Staff's list of the articles in one state (gsi2).
+pub fn articles_view(state: crate::domain::knowledge::ArticleState) -> String {
+    format!("ARTICLES#{}", state.as_str())
+}
+/// The published articles written for clients (gsi3): what everyone else lists.
+pub const CLIENT_ARTICLES: &str = "ARTICLES#CLIENTS";
+
+/// An article's list sort key: by category, then title.
+pub fn article_sort(category: &str) -> String {
+    format!("{}#", category.to_lowercase())
+}
+
+/// An article's item: on staff's list of its state (gsi2) and, published for clients, on
+/// everyone's (gsi3), by category then title; the list summary is the article without its
+/// body.
+pub fn article_item(article: &crate::domain::knowledge::Article, version: u64) -> Item {
+    use crate::domain::knowledge::{ArticleState, Visibility};
+    let mut item = Item::new(article_pk(&article.id), META, to_data(article));
+    item.version = version;
+    let mut summary = to_data(article);
+    if let Some(fields) = summary.as_object_mut() {
+        fields.remove("body");
+    }
+    item.summary = Some(summary);
+    let sort = format!(
+        "{}{}#{}",
+        article_sort(&article.category),
+        article.title.to_lowercase(),
+        article.id
+    );
+    item.gsi2 = Some(IndexKey::new(articles_view(article.state), sort.clone()));
+    if article.state == ArticleState::Published && article.visibility == Visibility::Clients {
+        item.gsi3 = Some(IndexKey::new(CLIENT_ARTICLES, sort));
     }
     item
 }

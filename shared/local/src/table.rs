@@ -3,6 +3,7 @@
 //! checked inside one IMMEDIATE transaction, and pages end in the same cursors.
 
 use async_trait::async_trait;
+use claimdesk_core::domain::search::{self, Change};
 use claimdesk_core::ports::{
     Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write,
 };
@@ -133,6 +134,7 @@ impl SqliteTable {
                 .map_err(unavailable)?;
         }
         connection.execute_batch(INDEXES).map_err(unavailable)?;
+        open_search_index(&connection)?;
         Ok(SqliteTable {
             connection: Mutex::new(connection),
             items_read: AtomicU64::new(0),
@@ -140,7 +142,7 @@ impl SqliteTable {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.connection.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -151,6 +153,39 @@ impl SqliteTable {
     fn count(&self, n: usize) {
         self.items_read.fetch_add(n as u64, Ordering::Relaxed);
     }
+}
+
+/// The search index's tables in the same database. A data folder from before them is
+/// indexed whole the first time (one transaction, every searchable item).
+fn open_search_index(connection: &Connection) -> Result<(), StoreError> {
+    let existed: bool = connection
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'search_docs'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .map_err(unavailable)?
+        > 0;
+    claimdesk_search::ensure_schema(connection).map_err(unavailable)?;
+    if existed {
+        return Ok(());
+    }
+    let transaction = connection.unchecked_transaction().map_err(unavailable)?;
+    {
+        let mut statement = transaction
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM items WHERE pk LIKE 'TICKET#%' OR pk LIKE 'ARTICLE#%' OR pk LIKE 'SOLUTION#%'"
+            ))
+            .map_err(unavailable)?;
+        let mut rows = statement.query([]).map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let item = row_to_item(row).map_err(unavailable)?;
+            if let Some(change) = search::changes_of(&item) {
+                claimdesk_search::apply(&transaction, &[change]).map_err(unavailable)?;
+            }
+        }
+    }
+    transaction.commit().map_err(unavailable)
 }
 
 fn index_columns(index: Index) -> (&'static str, &'static str) {
@@ -376,6 +411,15 @@ impl Table for SqliteTable {
                 }
             }
         }
+        // The search index changes with the items it comes from, in the same transaction.
+        let changes: Vec<Change> = writes
+            .iter()
+            .filter_map(|write| match write {
+                Write::Put { item, .. } => search::changes_of(item),
+                Write::Delete { pk, sk, .. } => search::removal_of(pk, sk),
+            })
+            .collect();
+        claimdesk_search::apply(&transaction, &changes).map_err(unavailable)?;
         transaction.commit().map_err(unavailable)
     }
 
@@ -404,5 +448,18 @@ impl Table for SqliteTable {
 
     fn items_read(&self) -> u64 {
         self.items_read.load(Ordering::Relaxed)
+    }
+}
+
+/// The search index lives in the table's database (`open_search_index`), so a search reads
+/// what the last commit wrote.
+#[async_trait]
+impl claimdesk_core::ports::Search for SqliteTable {
+    async fn search(&self, request: &search::SearchRequest) -> Result<Vec<search::Hit>, StoreError> {
+        claimdesk_search::search(&self.lock(), request).map_err(unavailable)
+    }
+
+    async fn suggest(&self, request: &search::SuggestRequest) -> Result<search::Suggestions, StoreError> {
+        claimdesk_search::suggest(&self.lock(), request).map_err(unavailable)
     }
 }

@@ -54,6 +54,9 @@ pub enum Grant {
     /// s3:PutObject and s3:GetObject under the attachment bucket's `exports/` (a finished
     /// export, and the link that fetches it).
     Exports,
+    /// s3:GetObject of the search index (`search/`): the search and suggestion functions
+    /// copy the newest index to their local storage.
+    ReadSearchIndex,
     /// Cognito's admin calls on the user pool (create, set a password, groups, disable,
     /// enable, sign out everywhere): the functions that manage accounts.
     ManageUsers,

@@ -4,6 +4,7 @@
 //! its notifications (the outbox) and its idempotency record land together or not at all.
 
 pub mod commit;
+pub mod knowledge;
 /// Mail and events: the intake of inbound mail, the outbox and what each change mails,
 /// bounces and complaints, a ticket's email history.
 pub mod mail;
@@ -112,6 +113,8 @@ pub struct Core {
     pub blobs: Arc<dyn Blobs>,
     /// Passwords and sessions (the local engine's own, or Cognito).
     pub accounts: Arc<dyn Accounts>,
+    /// The search index (the engine's: SQLite FTS5 on both).
+    pub search: Arc<dyn crate::ports::Search>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub catalogue: Arc<Catalogue>,

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod conversation;
 pub mod exports;
 pub mod files;
+pub mod knowledge;
 pub mod mail;
 pub mod meta;
 pub mod people;
@@ -29,5 +30,6 @@ pub const AREAS: &[&[&Function]] = &[
     claims::FUNCTIONS,
     rmas::FUNCTIONS,
     exports::FUNCTIONS,
+    knowledge::FUNCTIONS,
     mail::FUNCTIONS,
 ];

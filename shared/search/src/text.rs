@@ -1,0 +1,306 @@
+//! Words as the index keeps them: lower case, English and Spanish stop words dropped, each
+//! word stemmed (Snowball, by `rust-stemmers`) in the language the text is written in, then
+//! accents folded (so "impresión" and "impresion" meet). A query's word is stemmed in both
+//! languages and either form matches, so a Spanish question finds an English article's
+//! shared words and the other way round.
+//!
+//! User text never reaches FTS5's query language: a query is built only from these words,
+//! each quoted, so `"`, `*`, `NEAR`, `OR`, `AND`, `NOT`, `^`, `:` and brackets in what
+//! somebody typed are plain text (or nothing).
+
+use rust_stemmers::{Algorithm, Stemmer};
+use std::sync::OnceLock;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// Longer "words" are not words (hashes, base64): they are not indexed or looked for.
+pub const MAX_WORD_CHARS: usize = 40;
+/// A query looks for at most this many distinct words (a 10,000-word paste costs what 32 do).
+pub const MAX_QUERY_WORDS: usize = 32;
+/// The shortest prefix the word being typed matches as.
+pub const MIN_PREFIX_CHARS: usize = 2;
+
+const ENGLISH_STOP: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
+    "please",
+    "hi",
+    "hello",
+    "thanks",
+    "thank",
+];
+
+const SPANISH_STOP: &[&str] = &[
+    "a", "al", "algo", "algunas", "algunos", "ante", "antes", "como", "con", "contra", "cual", "cuando", "de", "del",
+    "desde", "donde", "durante", "e", "el", "ella", "ellas", "ellos", "en", "entre", "era", "es", "esa", "esas", "ese",
+    "eso", "esos", "esta", "estaba", "estado", "estan", "están", "estas", "este", "esto", "estos", "fue", "ha", "hay",
+    "la", "las", "le", "les", "lo", "los", "mas", "más", "me", "mi", "mis", "mucho", "muy", "nada", "ni", "no", "nos",
+    "nosotros", "o", "os", "otra", "otro", "para", "pero", "poco", "por", "porque", "que", "qué", "quien", "se", "sea",
+    "ser", "si", "sí", "sin", "sobre", "son", "su", "sus", "también", "te", "tengo", "ti", "tiene", "todo", "todos",
+    "tu", "tus", "un", "una", "uno", "unos", "y", "ya", "yo", "hola", "gracias", "favor",
+];
+
+/// Which stemmer a text's words go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    English,
+    Spanish,
+}
+
+fn stemmer(language: Language) -> &'static Stemmer {
+    static ENGLISH: OnceLock<Stemmer> = OnceLock::new();
+    static SPANISH: OnceLock<Stemmer> = OnceLock::new();
+    match language {
+        Language::English => ENGLISH.get_or_init(|| Stemmer::create(Algorithm::English)),
+        Language::Spanish => SPANISH.get_or_init(|| Stemmer::create(Algorithm::Spanish)),
+    }
+}
+
+fn is_stop(word: &str) -> bool {
+    ENGLISH_STOP.contains(&word) || SPANISH_STOP.contains(&word)
+}
+
+/// The lower-case words of a text (letters and digits; anything else separates them).
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.chars().count() <= MAX_WORD_CHARS)
+        .map(str::to_lowercase)
+}
+
+/// A text's language, by which list of stop words it uses more (English when neither).
+pub fn language_of(text: &str) -> Language {
+    let (mut english, mut spanish) = (0usize, 0usize);
+    for word in words(text).take(400) {
+        english += usize::from(ENGLISH_STOP.contains(&word.as_str()));
+        spanish += usize::from(SPANISH_STOP.contains(&word.as_str()));
+    }
+    if spanish > english {
+        Language::Spanish
+    } else {
+        Language::English
+    }
+}
+
+/// Accents off: "impresión" → "impresion", "año" → "ano".
+pub fn fold(word: &str) -> String {
+    word.nfd().filter(|c| !is_combining_mark(*c)).collect()
+}
+
+fn stem(word: &str, language: Language) -> String {
+    fold(&stemmer(language).stem(word))
+}
+
+/// A document's text as the index keeps it: its stems, space-separated.
+pub fn index_text(text: &str) -> String {
+    let language = language_of(text);
+    let mut out = String::with_capacity(text.len());
+    for word in words(text).filter(|w| !is_stop(w)) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&stem(&word, language));
+    }
+    out
+}
+
+/// An FTS5 query for `text`: any of its words (each as its English or Spanish stem), the
+/// last one also as a prefix of what is indexed when `typing`. `None` when nothing is left
+/// to look for.
+pub fn match_expression(text: &str, typing: bool) -> Option<String> {
+    let all: Vec<String> = words(text).collect();
+    let last = if typing { all.last().cloned() } else { None };
+    let mut seen: Vec<String> = Vec::new();
+    for word in all.iter().filter(|w| !is_stop(w)) {
+        if !seen.contains(word) {
+            seen.push(word.clone());
+        }
+    }
+    // Keep the first words and the one being typed.
+    if seen.len() > MAX_QUERY_WORDS {
+        let tail = seen.last().cloned();
+        seen.truncate(MAX_QUERY_WORDS - 1);
+        seen.extend(tail);
+    }
+    let mut terms: Vec<String> = Vec::new();
+    let mut add = |term: String| {
+        if !terms.contains(&term) {
+            terms.push(term);
+        }
+    };
+    for word in &seen {
+        add(format!("\"{}\"", stem(word, Language::English)));
+        add(format!("\"{}\"", stem(word, Language::Spanish)));
+    }
+    if let Some(last) = last.map(|w| fold(&w)).filter(|w| w.chars().count() >= MIN_PREFIX_CHARS) {
+        add(format!("\"{last}\"*"));
+    }
+    (!terms.is_empty()).then(|| terms.join(" OR "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_meet_across_forms_and_accents() {
+        assert_eq!(index_text("Printing printers printed"), "print printer print");
+        let spanish = index_text("La impresora no imprime las facturas de la clínica");
+        assert!(spanish.contains("impresor"), "{spanish}");
+        assert!(spanish.contains("clinic"), "{spanish}");
+        assert!(!spanish.split(' ').any(|w| w == "la" || w == "de"), "{spanish}");
+    }
+
+    #[test]
+    fn query_syntax_in_user_text_is_plain_words() {
+        let q = match_expression(r#"printer" OR NEAR(a b) * ^col: "x AND NOT y"#, false).unwrap();
+        // Only quoted terms joined by our own ORs: no operator of the user's survives.
+        for part in q.split(" OR ") {
+            assert!(
+                part.starts_with('"') && (part.ends_with('"') || part.ends_with("\"*")),
+                "{part} in {q}"
+            );
+            assert_eq!(part.matches('"').count(), 2, "{part}");
+        }
+        assert!(match_expression("the of and", false).is_none());
+        assert!(match_expression("\"*\"", true).is_none());
+    }
+
+    #[test]
+    fn a_huge_query_looks_for_a_bounded_number_of_words() {
+        let text: String = (0..10_000).map(|i| format!("word{i} ")).collect();
+        let q = match_expression(&text, true).unwrap();
+        assert!(q.split(" OR ").count() <= MAX_QUERY_WORDS * 2 + 1, "{}", q.len());
+        assert!(q.contains("\"word9999\"*"));
+    }
+
+    #[test]
+    fn the_word_being_typed_is_a_prefix() {
+        let q = match_expression("reset pass", true).unwrap();
+        assert!(q.ends_with("\"pass\"*"), "{q}");
+        assert!(!match_expression("reset pass", false).unwrap().contains('*'));
+    }
+}

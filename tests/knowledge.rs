@@ -1,0 +1,475 @@
+//! Help resources (issue 16): the knowledge base, solutions published from resolved cases,
+//! suggestions while a case is typed and one search, on both engines (on AWS the index is
+//! the stream's: `Desk::index_now` hands the stream's records to `search-indexer`, and the
+//! search functions fetch the version it published).
+
+use crate::common::*;
+use serde_json::{json, Value};
+
+async fn write_article(desk: &Desk, agent: &str, body: Value) -> Value {
+    let (status, article) = desk.call("POST", "/v1/articles", Some(agent), Some(body)).await;
+    assert_eq!(status, 201, "{article}");
+    article
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn search(desk: &Desk, token: &str, query: &str) -> Value {
+    let (status, page) = desk
+        .call("GET", &format!("/v1/search?{query}"), Some(token), None)
+        .await;
+    assert_eq!(status, 200, "{query}: {page}");
+    page
+}
+
+async fn suggest(desk: &Desk, token: &str, body: Value) -> Value {
+    let (status, found) = desk.call("POST", "/v1/suggestions", Some(token), Some(body)).await;
+    assert_eq!(status, 200, "{found}");
+    found
+}
+
+/// A case of OTHER's, resolved by the vendor's agent, with an internal note; its id.
+async fn resolved_case(desk: &Desk, cast: &Cast, subject: &str, description: &str) -> String {
+    let mut body = ticket_body(Some("vendor"));
+    body["subject"] = json!(subject);
+    body["description"] = json!(description);
+    body["contact"]["email"] = json!("boss@other.test");
+    let id = file_ticket(desk, &cast.other_admin, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(desk.act(&id, &cast.agent, "assign").await.0, 200);
+    let (status, note) = desk
+        .post_message(
+            &id,
+            &cast.agent,
+            json!({ "body": "Zanzibarquux escalation note for staff", "internal": true }),
+        )
+        .await;
+    assert_eq!(status, 201, "{note}");
+    let (status, resolved) = desk.act(&id, &cast.agent, "resolve").await;
+    assert_eq!(status, 200, "{resolved}");
+    id
+}
+
+/// The issue's test: a case is filed whose description matches another company's published
+/// solution and an internal article. The solution is suggested; the internal article and
+/// the other company's raw case are not, through any route.
+async fn suggestions_show_solutions_never_internal_articles_or_other_companies_cases(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let internal = write_article(
+        &desk,
+        &cast.agent,
+        json!({
+            "title": "Remittance CARC 45 internal workaround",
+            "body": "<p>Staff only: patch the remittance CARC 45 adjustment by hand.</p>",
+            "category": "Billing",
+            "visibility": "staff",
+            "state": "published"
+        }),
+    )
+    .await;
+    let public = write_article(
+        &desk,
+        &cast.agent,
+        json!({
+            "title": "Reading a remittance advice",
+            "body": "<p>Each remittance line shows the CARC code.<script>alert(1)</script></p>",
+            "category": "Billing",
+            "tags": ["ERA", "835"],
+            "visibility": "clients",
+            "state": "published"
+        }),
+    )
+    .await;
+    assert!(!public["body"].as_str().unwrap().contains("script"), "{public}");
+
+    let case = resolved_case(
+        &desk,
+        &cast,
+        "Remittance denied with CARC 45 on every line",
+        "Our remittance shows CARC 45 charge exceeds fee schedule, Medicaid patient Zelda Quixote.",
+    )
+    .await;
+    let (status, solution) = desk
+        .call(
+            "PUT",
+            &format!("/v1/tickets/{case}/solution"),
+            Some(&cast.agent),
+            Some(json!({
+                "title": "CARC 45 on a remittance: fee schedule above the allowed amount",
+                "body": "Rebill at the contracted fee schedule; CARC 45 clears on the corrected remittance."
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{solution}");
+    desk.index_now().await;
+
+    // ACME's client types a new case.
+    let found = suggest(
+        &desk,
+        &cast.client,
+        json!({ "subject": "CARC 45 remittance", "description": "Every remittance line is denied with CARC 45 fee sched" }),
+    )
+    .await;
+    assert_eq!(ids(&found["solutions"]), vec![case.clone()], "{found}");
+    let articles = ids(&found["articles"]);
+    assert!(
+        articles.contains(&public["id"].as_str().unwrap().to_string()),
+        "{found}"
+    );
+    assert!(
+        !articles.contains(&internal["id"].as_str().unwrap().to_string()),
+        "{found}"
+    );
+    let text = found.to_string();
+    assert!(
+        !text.contains("Zelda") && !text.contains("Medicaid"),
+        "no raw case: {text}"
+    );
+
+    // Search: the solution, not OTHER's case; the staff article only for staff.
+    let hits = search(&desk, &cast.client, "q=CARC%2045%20remittance").await;
+    let kinds: Vec<&str> = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"solution") && kinds.contains(&"article"), "{hits}");
+    assert!(!kinds.contains(&"ticket"), "{hits}");
+    assert!(!hits.to_string().contains("Zelda"), "{hits}");
+    assert!(!ids(&hits["hits"]).contains(&internal["id"].as_str().unwrap().to_string()));
+
+    // OTHER's own user finds their case; the agent finds it with its note; nobody else the note.
+    let own = search(&desk, &cast.other_user, "q=Zelda&kind=ticket").await;
+    assert_eq!(ids(&own["hits"]), vec![case.clone()], "{own}");
+    assert!(
+        own["hits"][0]["number"].as_str().unwrap().starts_with("OTHER-"),
+        "{own}"
+    );
+    let note = search(&desk, &cast.agent, "q=zanzibarquux").await;
+    assert_eq!(ids(&note["hits"]), vec![case.clone()], "{note}");
+    assert!(ids(&search(&desk, &cast.other_user, "q=zanzibarquux").await["hits"]).is_empty());
+    let staff = search(&desk, &cast.agent, "q=CARC&kind=article").await;
+    assert_eq!(ids(&staff["hits"]).len(), 2, "{staff}");
+
+    // The internal article by every other route: 404 to read, absent from the list.
+    let internal_id = internal["id"].as_str().unwrap();
+    let (status, _) = desk
+        .call("GET", &format!("/v1/articles/{internal_id}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, list) = desk.call("GET", "/v1/articles", Some(&cast.client), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        ids(&list["items"]),
+        [public["id"].as_str().unwrap().to_string()],
+        "{list}"
+    );
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/articles/{internal_id}/votes"),
+            Some(&cast.client),
+            Some(json!({"helpful": true})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // The solution reads for anyone; the case behind it stays OTHER's.
+    let (status, read) = desk
+        .call("GET", &format!("/v1/solutions/{case}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 200, "{read}");
+    assert!(!read.to_string().contains("Zelda"));
+    let (status, _) = desk
+        .call("GET", &format!("/v1/tickets/{case}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// Articles through their life: a draft only staff see, published, voted on (one vote
+/// each, changeable), archived out of the clients' list; an edit shows in search.
+async fn articles_are_written_published_voted_and_archived(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let draft = write_article(
+        &desk,
+        &cast.agent,
+        json!({ "title": "Setting up two-factor sign-in", "body": "<p>Open your profile.</p>", "category": "Accounts" }),
+    )
+    .await;
+    assert_eq!(draft["state"], "draft");
+    let id = draft["id"].as_str().unwrap().to_string();
+    let (status, _) = desk
+        .call("GET", &format!("/v1/articles/{id}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 404, "a draft is staff's");
+    let (status, drafts) = desk
+        .call("GET", "/v1/articles?state=draft", Some(&cast.agent), None)
+        .await;
+    assert_eq!((status, ids(&drafts["items"])), (200, vec![id.clone()]));
+    let (status, refused) = desk
+        .call("GET", "/v1/articles?state=draft", Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, published) = desk
+        .call(
+            "PATCH",
+            &format!("/v1/articles/{id}"),
+            Some(&cast.agent),
+            Some(json!({ "state": "published", "body": "<p>Open your profile, then <b>Security</b>.</p>" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!(published["updated_by"], "agent@vendor.test");
+    let (status, list) = desk
+        .call("GET", "/v1/articles?category=accounts", Some(&cast.client), None)
+        .await;
+    assert_eq!((status, ids(&list["items"])), (200, vec![id.clone()]), "{list}");
+    assert!(list["items"][0].get("body").is_none(), "lists carry no bodies");
+
+    let vote = |token: String, helpful: bool| {
+        let desk = &desk;
+        let id = id.clone();
+        async move {
+            let (status, article) = desk
+                .call(
+                    "POST",
+                    &format!("/v1/articles/{id}/votes"),
+                    Some(&token),
+                    Some(json!({ "helpful": helpful })),
+                )
+                .await;
+            assert_eq!(status, 200, "{article}");
+            (
+                article["helpful"].as_u64().unwrap(),
+                article["not_helpful"].as_u64().unwrap(),
+            )
+        }
+    };
+    assert_eq!(vote(cast.client.clone(), true).await, (1, 0));
+    assert_eq!(vote(cast.client.clone(), true).await, (1, 0), "one vote each");
+    assert_eq!(vote(cast.other_user.clone(), true).await, (2, 0));
+    assert_eq!(
+        vote(cast.client.clone(), false).await,
+        (1, 1),
+        "a changed mind moves the vote"
+    );
+
+    desk.index_now().await;
+    let found = search(&desk, &cast.client, "q=security&kind=article").await;
+    assert_eq!(ids(&found["hits"]), vec![id.clone()], "{found}");
+
+    let (status, archived) = desk
+        .call(
+            "PATCH",
+            &format!("/v1/articles/{id}"),
+            Some(&cast.agent),
+            Some(json!({ "state": "archived" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{archived}");
+    let (_, list) = desk.call("GET", "/v1/articles", Some(&cast.client), None).await;
+    assert!(ids(&list["items"]).is_empty(), "{list}");
+    desk.index_now().await;
+    assert!(ids(&search(&desk, &cast.client, "q=security").await["hits"]).is_empty());
+    // Clients write nothing.
+    let (status, _) = desk
+        .call(
+            "POST",
+            "/v1/articles",
+            Some(&cast.admin),
+            Some(json!({ "title": "x", "body": "y", "category": "z" })),
+        )
+        .await;
+    assert_eq!(status, 403);
+}
+
+/// Search pages, filters and the limits on what is typed.
+async fn search_pages_filters_and_refuses_what_it_cannot_read(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    for n in 0..5 {
+        let mut body = ticket_body(Some("vendor"));
+        body["subject"] = json!(format!("Eligibility response {n} missing"));
+        file_ticket(&desk, &cast.admin, body).await;
+    }
+    desk.index_now().await;
+    let first = search(&desk, &cast.client, "q=eligibility&limit=2").await;
+    assert_eq!(first["hits"].as_array().unwrap().len(), 2);
+    let cursor = first["next"].as_str().unwrap().to_string();
+    let second = search(&desk, &cast.client, &format!("q=eligibility&limit=2&cursor={cursor}")).await;
+    let third = search(
+        &desk,
+        &cast.client,
+        &format!("q=eligibility&limit=2&cursor={}", second["next"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(third["hits"].as_array().unwrap().len(), 1);
+    assert!(third.get("next").is_none(), "{third}");
+    let mut all: Vec<String> = [&first, &second, &third].iter().flat_map(|p| ids(&p["hits"])).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 5, "pages do not repeat");
+    // Filters: the status, and a date range that holds none.
+    assert_eq!(
+        search(&desk, &cast.client, "q=eligibility&state=new").await["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert!(search(&desk, &cast.client, "q=eligibility&state=closed").await["hits"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(
+        search(&desk, &cast.client, "q=eligibility&from=2030-01-01").await["hits"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        search(&desk, &cast.client, "q=eligibility&to=2030-01-01&limit=50").await["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    // The other company sees none of it.
+    assert!(search(&desk, &cast.other_user, "q=eligibility").await["hits"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Spanish words find Spanish text through their stems.
+    let mut body = ticket_body(Some("vendor"));
+    body["subject"] = json!("La impresora no imprime las facturas");
+    body["description"] = json!("Desde ayer la impresión de facturas falla en la clínica.");
+    file_ticket(&desk, &cast.admin, body).await;
+    desk.index_now().await;
+    assert_eq!(
+        search(&desk, &cast.client, "q=impresoras%20factura").await["hits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    for (query, field) in [
+        ("q=", "q"),
+        ("kind=nothing&q=x", "kind"),
+        ("q=x&limit=500", "limit"),
+        ("q=x&cursor=garbage", "cursor"),
+        ("q=x&from=yesterday", "from"),
+    ] {
+        let (status, problem) = desk
+            .call("GET", &format!("/v1/search?{query}"), Some(&cast.client), None)
+            .await;
+        assert_eq!(status, 422, "{query}: {problem}");
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
+    }
+}
+
+on_both_engines!(
+    suggestions_show_solutions_never_internal_articles_or_other_companies_cases,
+    articles_are_written_published_voted_and_archived,
+    search_pages_filters_and_refuses_what_it_cannot_read,
+);
+
+/// The same data gives the same results on both engines: one walk on each, then the same
+/// searches and suggestions compared hit for hit (by title, since ids are each desk's own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_engines_find_the_same_things_in_the_same_order() {
+    let local = Desk::local().await;
+    let aws = Desk::aws().await;
+    let mut answers: Vec<Vec<Value>> = Vec::new();
+    for desk in [&local, &aws] {
+        let cast = company_with_cast(desk).await;
+        for (title, body, visibility) in [
+            (
+                "Claim rejected for a missing modifier",
+                "Add modifier 25 and rebill the claim.",
+                "clients",
+            ),
+            (
+                "Claim rejected: duplicate claim",
+                "A duplicate claim is rejected; check the original first.",
+                "clients",
+            ),
+            (
+                "Rejected claims queue for staff",
+                "Staff sweep rejected claims each morning.",
+                "staff",
+            ),
+            (
+                "Printing remittance advice",
+                "Print the remittance from the ERA screen.",
+                "clients",
+            ),
+        ] {
+            write_article(
+                desk,
+                &cast.agent,
+                json!({ "title": title, "body": body, "category": "Claims", "visibility": visibility, "state": "published" }),
+            )
+            .await;
+        }
+        let case = resolved_case(
+            desk,
+            &cast,
+            "Rejected claim with modifier 59",
+            "Claims with modifier 59 are rejected.",
+        )
+        .await;
+        let (status, _) = desk
+            .call(
+                "PUT",
+                &format!("/v1/tickets/{case}/solution"),
+                Some(&cast.agent),
+                Some(json!({ "title": "Modifier 59 rejections", "body": "Use XS instead of modifier 59 on the rejected claim." })),
+            )
+            .await;
+        assert_eq!(status, 200);
+        desk.index_now().await;
+        let mut seen = Vec::new();
+        for (token, query) in [
+            (&cast.client, "q=rejected%20claim"),
+            (&cast.agent, "q=rejected%20claim"),
+            (&cast.other_user, "q=modifier"),
+            (&cast.client, "q=remit"),
+        ] {
+            let page = search(desk, token, query).await;
+            seen.push(json!(page["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["title"].clone())
+                .collect::<Vec<_>>()));
+        }
+        let found = suggest(
+            desk,
+            &cast.client,
+            json!({ "subject": "claim rejected", "description": "modifier rej" }),
+        )
+        .await;
+        for list in ["articles", "solutions"] {
+            seen.push(json!(found[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["title"].clone())
+                .collect::<Vec<_>>()));
+        }
+        answers.push(seen);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert!(answers[0]
+        .iter()
+        .all(|a| !a.as_array().unwrap().is_empty() || a == &json!([])));
+    assert!(!answers[0][0].as_array().unwrap().is_empty(), "{:?}", answers[0]);
+}
