@@ -8,6 +8,8 @@
 #   bash bench/run.sh load       the local server under wrk on loopback
 #   bash bench/run.sh signin     a local sign-in's CPU time; wrong passwords and unknown accounts alike
 #   bash bench/run.sh export     10,000 and 100,000 warranty claims exported as CSV and Excel: time, peak heap
+#   bash bench/run.sh search     10,000 articles + 100,000 solutions: suggestion and search p50/p99, index
+#                                build time and size; the AWS indexer's requests per change and freshness
 # Needs what scripts/test.sh installs (.venv with moto) and wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +35,7 @@ wait_for() {
     return 1
 }
 
-if [ "$which" = all ] || [ "$which" = lambda ] || [ "$which" = dynamo ] || [ "$which" = scale ]; then
+if [ "$which" = all ] || [ "$which" = lambda ] || [ "$which" = dynamo ] || [ "$which" = scale ] || [ "$which" = search ]; then
     port=$(free_port)
     .venv/bin/python scripts/emulator.py "$port" > target/bench-emulator.log 2>&1 &
     cleanup+=($!)
@@ -59,6 +61,13 @@ fi
 if [ "$which" = all ] || [ "$which" = export ]; then
     echo "== claim exports: target/release/export-claims --sizes 10000,100000"
     target/release/export-claims --sizes 10000,100000
+fi
+
+if [ "$which" = all ] || [ "$which" = search ]; then
+    echo "== search: target/release/search-bench --articles 10000 --solutions 100000 --queries 1000"
+    target/release/search-bench --articles 10000 --solutions 100000 --queries 1000
+    echo "== search on AWS (the emulator): target/release/search-bench --aws --aws-docs 10000"
+    target/release/search-bench --aws --aws-docs 10000
 fi
 
 if [ "$which" = all ] || [ "$which" = signin ]; then

@@ -132,3 +132,80 @@ pub async fn seed_items(sdk: &SdkConfig, table: &str, items: impl IntoIterator<I
         }
     }
 }
+
+/// A table's stream as Lambda's event source mapping reads it: every record after
+/// `after` (a sequence number; from the start when `None`), through the emulator's DynamoDB
+/// Streams API (its own JSON protocol), as one event with the fields Lambda adds
+/// (`eventSourceARN`, `awsRegion`) — the shape of `events/table-stream.json`. Also the last
+/// record's sequence number, to go on from.
+pub async fn stream_batch(
+    sdk: &SdkConfig,
+    endpoint: &str,
+    table: &str,
+    after: Option<&str>,
+) -> (serde_json::Value, Option<String>) {
+    use serde_json::{json, Value};
+    let arn = aws_sdk_dynamodb::Client::new(sdk)
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .expect("the table")
+        .table
+        .and_then(|t| t.latest_stream_arn)
+        .expect("the table has a stream");
+    let http = reqwest::Client::new();
+    let call = |target: &'static str, body: Value| {
+        let request = http
+            .post(endpoint)
+            .header("x-amz-target", format!("DynamoDBStreams_20120810.{target}"))
+            .header("content-type", "application/x-amz-json-1.0")
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body(body.to_string());
+        async move {
+            let response = request.send().await.expect("the emulator answers");
+            let status = response.status();
+            let text = response.text().await.expect("an answer");
+            let answer: Value = serde_json::from_str(&text).expect("JSON");
+            assert!(status.is_success(), "{target}: {answer}");
+            answer
+        }
+    };
+    let stream = call("DescribeStream", json!({ "StreamArn": arn })).await;
+    let shard = stream["StreamDescription"]["Shards"][0]["ShardId"]
+        .as_str()
+        .expect("a shard")
+        .to_string();
+    let request = match after {
+        Some(sequence) => {
+            json!({ "StreamArn": arn, "ShardId": shard, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sequence })
+        }
+        None => json!({ "StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON" }),
+    };
+    let mut iterator = call("GetShardIterator", request).await["ShardIterator"]
+        .as_str()
+        .expect("an iterator")
+        .to_string();
+    let mut records: Vec<Value> = Vec::new();
+    loop {
+        let page = call("GetRecords", json!({ "ShardIterator": iterator, "Limit": 1000 })).await;
+        let batch = page["Records"].as_array().cloned().unwrap_or_default();
+        if batch.is_empty() {
+            break;
+        }
+        records.extend(batch);
+        iterator = page["NextShardIterator"].as_str().expect("a next iterator").to_string();
+    }
+    let last = records
+        .last()
+        .and_then(|r| r["dynamodb"]["SequenceNumber"].as_str().map(str::to_string))
+        .or_else(|| after.map(str::to_string));
+    for record in &mut records {
+        record["eventSourceARN"] = json!(arn);
+        record["awsRegion"] = json!("us-east-1");
+    }
+    (json!({ "Records": records }), last)
+}

@@ -117,69 +117,11 @@ impl AwsDesk {
     /// `search-indexer` in one batch with the fields Lambda adds (`eventSourceARN`,
     /// `awsRegion`), as in `events/table-stream.json`.
     pub async fn index_stream(&self) -> claimdesk_aws::lambda::IndexReport {
-        let dynamo = aws_sdk_dynamodb::Client::new(&self.sdk);
-        let arn = dynamo
-            .describe_table()
-            .table_name(&self.names.table)
-            .send()
-            .await
-            .expect("the table")
-            .table
-            .and_then(|t| t.latest_stream_arn)
-            .expect("the table has a stream");
-        let http = reqwest::Client::new();
-        let call = |target: &'static str, body: Value| {
-            let request = http
-                .post(&self.endpoint)
-                .header("x-amz-target", format!("DynamoDBStreams_20120810.{target}"))
-                .header("content-type", "application/x-amz-json-1.0")
-                .header(
-                    "authorization",
-                    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
-                )
-                .body(body.to_string());
-            async move {
-                let response = request.send().await.expect("the emulator answers");
-                let status = response.status();
-                let answer: Value = response.json().await.expect("JSON");
-                assert!(status.is_success(), "{target}: {answer}");
-                answer
-            }
-        };
-        let stream = call("DescribeStream", json!({ "StreamArn": arn })).await;
-        let shard = stream["StreamDescription"]["Shards"][0]["ShardId"]
-            .as_str()
-            .expect("a shard")
-            .to_string();
         let after = self.stream_position.lock().unwrap().clone();
-        let request = match &after {
-            Some(sequence) => {
-                json!({ "StreamArn": arn, "ShardId": shard, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sequence })
-            }
-            None => json!({ "StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON" }),
-        };
-        let mut iterator = call("GetShardIterator", request).await["ShardIterator"]
-            .as_str()
-            .expect("an iterator")
-            .to_string();
-        let mut records: Vec<Value> = Vec::new();
-        loop {
-            let page = call("GetRecords", json!({ "ShardIterator": iterator, "Limit": 1000 })).await;
-            let batch = page["Records"].as_array().cloned().unwrap_or_default();
-            if batch.is_empty() {
-                break;
-            }
-            records.extend(batch);
-            iterator = page["NextShardIterator"].as_str().expect("a next iterator").to_string();
-        }
-        if let Some(last) = records.last() {
-            *self.stream_position.lock().unwrap() = last["dynamodb"]["SequenceNumber"].as_str().map(str::to_string);
-        }
-        for record in &mut records {
-            record["eventSourceARN"] = json!(arn);
-            record["awsRegion"] = json!("us-east-1");
-        }
-        claimdesk_aws::lambda::handle_index(&self.engine, &json!({ "Records": records }))
+        let (event, last) =
+            claimdesk_bench::stream_batch(&self.sdk, &self.endpoint, &self.names.table, after.as_deref()).await;
+        *self.stream_position.lock().unwrap() = last;
+        claimdesk_aws::lambda::handle_index(&self.engine, &event)
             .await
             .expect("the indexer takes the batch")
     }

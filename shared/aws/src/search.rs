@@ -51,6 +51,7 @@ pub struct S3Search {
     /// This instance's files: `<temp>/claimdesk-search-<table>-<pid>/`.
     dir: PathBuf,
     copy: Mutex<Option<Copy>>,
+    term_stats: claimdesk_search::TermStats,
     /// S3 requests made (the benchmark prints them per change).
     pub s3_requests: AtomicU64,
 }
@@ -86,6 +87,7 @@ impl S3Search {
             bucket: bucket.to_string(),
             dir,
             copy: Mutex::new(None),
+            term_stats: Default::default(),
             s3_requests: AtomicU64::new(0),
         }
     }
@@ -143,7 +145,7 @@ impl S3Search {
         let connection = Connection::open(&path).map_err(sqlite)?;
         // One self-contained file to upload after each batch.
         connection
-            .execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;")
+            .execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;")
             .map_err(sqlite)?;
         claimdesk_search::ensure_schema(&connection).map_err(sqlite)?;
         *copy = Some(Copy {
@@ -212,7 +214,7 @@ impl S3Search {
                         .map_err(|e| failed("local storage")(e.to_string()))?;
                     let connection = Connection::open(self.path_of(next)).map_err(sqlite)?;
                     connection
-                        .execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;")
+                        .execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;")
                         .map_err(sqlite)?;
                     *copy = Some(Copy {
                         version: next,
@@ -265,11 +267,13 @@ fn rand_suffix() -> u64 {
 #[async_trait]
 impl Search for S3Search {
     async fn search(&self, request: &SearchRequest) -> Result<Vec<Hit>, StoreError> {
-        self.read(|c| claimdesk_search::search(c, request)).await
+        self.read(|c| claimdesk_search::search(c, &self.term_stats, request))
+            .await
     }
 
     async fn suggest(&self, request: &SuggestRequest) -> Result<Suggestions, StoreError> {
-        self.read(|c| claimdesk_search::suggest(c, request)).await
+        self.read(|c| claimdesk_search::suggest(c, &self.term_stats, request))
+            .await
     }
 }
 

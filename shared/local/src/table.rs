@@ -18,6 +18,8 @@ pub struct SqliteTable {
     items_read: AtomicU64,
     /// TTL is judged by the deployment's clock, so a test's clock moves expiry too.
     clock: Arc<dyn Clock>,
+    /// The search index's remembered term counts (`claimdesk_search::TermStats`).
+    term_stats: claimdesk_search::TermStats,
 }
 
 const SCHEMA: &str = "
@@ -87,10 +89,12 @@ impl SqliteTable {
         connection
             // 16 KB pages hold a dozen items each (with 4 KB ones, a third of a page of
             // two-kilobyte items was left empty); a page size takes effect on a new file, or
-            // at the VACUUM that ends the conversion from the first layout.
+            // at the VACUUM that ends the conversion from the first layout. Reads go through a
+            // memory map and a 64 MB page cache: searches read the index's pages over and
+            // over, and through pread each read was a system call (a fifth of a search's time).
             .execute_batch(
                 "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = 5000;",
+                 PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;",
             )
             .map_err(unavailable)?;
         let without_rowid: bool = connection
@@ -139,6 +143,7 @@ impl SqliteTable {
             connection: Mutex::new(connection),
             items_read: AtomicU64::new(0),
             clock,
+            term_stats: Default::default(),
         })
     }
 
@@ -456,10 +461,10 @@ impl Table for SqliteTable {
 #[async_trait]
 impl claimdesk_core::ports::Search for SqliteTable {
     async fn search(&self, request: &search::SearchRequest) -> Result<Vec<search::Hit>, StoreError> {
-        claimdesk_search::search(&self.lock(), request).map_err(unavailable)
+        claimdesk_search::search(&self.lock(), &self.term_stats, request).map_err(unavailable)
     }
 
     async fn suggest(&self, request: &search::SuggestRequest) -> Result<search::Suggestions, StoreError> {
-        claimdesk_search::suggest(&self.lock(), request).map_err(unavailable)
+        claimdesk_search::suggest(&self.lock(), &self.term_stats, request).map_err(unavailable)
     }
 }

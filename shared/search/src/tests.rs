@@ -93,6 +93,7 @@ fn viewer(company: &str, role: Role) -> (Identity, Viewer) {
 fn found(connection: &Connection, viewer: &Viewer, text: &str, kinds: Vec<Kind>) -> Vec<String> {
     search(
         connection,
+        &TermStats::default(),
         &SearchRequest {
             viewer: viewer.clone(),
             text: text.into(),
@@ -188,6 +189,7 @@ fn clients_find_published_client_articles_only() {
     assert_eq!(found(&connection, &agent, "password", vec![]).len(), 3);
     let suggested = suggest(
         &connection,
+        &TermStats::default(),
         &SuggestRequest {
             viewer: agent,
             text: "passw".into(),

@@ -227,10 +227,18 @@ pub fn index_text(text: &str) -> String {
     out
 }
 
-/// An FTS5 query for `text`: any of its words (each as its English or Spanish stem), the
-/// last one also as a prefix of what is indexed when `typing`. `None` when nothing is left
-/// to look for.
-pub fn match_expression(text: &str, typing: bool) -> Option<String> {
+/// What a query looks for: each word's English and Spanish stems, and the word being typed
+/// (folded, unstemmed) as a prefix of indexed terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryTerms {
+    pub terms: Vec<String>,
+    pub prefix: Option<String>,
+}
+
+/// The terms of `text`: its words but the stop words, at most `MAX_QUERY_WORDS` of them (the
+/// first ones, and the one being typed), each as its English and its Spanish stem; the last
+/// word also as a prefix when `typing`. `None` when nothing is left to look for.
+pub fn query_terms(text: &str, typing: bool) -> Option<QueryTerms> {
     let all: Vec<String> = words(text).collect();
     let last = if typing { all.last().cloned() } else { None };
     let mut seen: Vec<String> = Vec::new();
@@ -239,26 +247,43 @@ pub fn match_expression(text: &str, typing: bool) -> Option<String> {
             seen.push(word.clone());
         }
     }
-    // Keep the first words and the one being typed.
     if seen.len() > MAX_QUERY_WORDS {
         let tail = seen.last().cloned();
         seen.truncate(MAX_QUERY_WORDS - 1);
         seen.extend(tail);
     }
     let mut terms: Vec<String> = Vec::new();
-    let mut add = |term: String| {
-        if !terms.contains(&term) {
-            terms.push(term);
-        }
-    };
     for word in &seen {
-        add(format!("\"{}\"", stem(word, Language::English)));
-        add(format!("\"{}\"", stem(word, Language::Spanish)));
+        for language in [Language::English, Language::Spanish] {
+            let term = stem(word, language);
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        }
     }
-    if let Some(last) = last.map(|w| fold(&w)).filter(|w| w.chars().count() >= MIN_PREFIX_CHARS) {
-        add(format!("\"{last}\"*"));
+    let prefix = last.map(|w| fold(&w)).filter(|w| w.chars().count() >= MIN_PREFIX_CHARS);
+    (!terms.is_empty() || prefix.is_some()).then_some(QueryTerms { terms, prefix })
+}
+
+/// An FTS5 expression matching any of `terms`, each quoted: the only syntax in it is ours
+/// (terms hold letters and digits only).
+pub fn any_of(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{t}\""))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// `match_expression` as one string (every term, the prefix with `*`), for the tests.
+pub fn match_expression(text: &str, typing: bool) -> Option<String> {
+    let q = query_terms(text, typing)?;
+    let mut parts = vec![any_of(&q.terms)];
+    parts.retain(|p| !p.is_empty());
+    if let Some(prefix) = q.prefix {
+        parts.push(format!("\"{prefix}\"*"));
     }
-    (!terms.is_empty()).then(|| terms.join(" OR "))
+    Some(parts.join(" OR "))
 }
 
 #[cfg(test)]
