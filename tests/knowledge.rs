@@ -4,6 +4,7 @@
 //! search functions fetch the version it published).
 
 use crate::common::*;
+use claimdesk_core::ports::Clock;
 use serde_json::{json, Value};
 
 async fn write_article(desk: &Desk, agent: &str, body: Value) -> Value {
@@ -379,6 +380,8 @@ on_both_engines!(
     suggestions_show_solutions_never_internal_articles_or_other_companies_cases,
     articles_are_written_published_voted_and_archived,
     search_pages_filters_and_refuses_what_it_cannot_read,
+    announcements_reach_their_audience_while_they_run_and_can_be_dismissed,
+    notifications_ring_for_replies_and_status_changes_and_are_seen,
 );
 
 /// The same data gives the same results on both engines: one walk on each, then the same
@@ -472,4 +475,221 @@ async fn both_engines_find_the_same_things_in_the_same_order() {
         .iter()
         .all(|a| !a.as_array().unwrap().is_empty() || a == &json!([])));
     assert!(!answers[0][0].as_array().unwrap().is_empty(), "{:?}", answers[0]);
+}
+
+/// Announcements: staff post for everyone, one company and staff; each reader sees what is
+/// meant for them while it runs, and puts away what may be put away.
+async fn announcements_reach_their_audience_while_they_run_and_can_be_dismissed(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let now = desk.clock.now();
+    let post = |body: Value| {
+        let desk = &desk;
+        let agent = cast.agent.clone();
+        async move {
+            let (status, posted) = desk.call("POST", "/v1/announcements", Some(&agent), Some(body)).await;
+            assert_eq!(status, 201, "{posted}");
+            posted["id"].as_str().unwrap().to_string()
+        }
+    };
+    let hour = |h: i64| json!((now + chrono::Duration::hours(h)).to_rfc3339());
+    let everyone =
+        post(json!({"title": "Maintenance tonight", "body": "Down 22:00–23:00.", "ends_at": hour(24)})).await;
+    let outage = post(json!({"title": "Claims export delayed", "body": "Exports run late.", "ends_at": hour(24), "dismissible": false})).await;
+    let acme = post(json!({"title": "ACME: new fee schedule", "body": "From Monday.", "audience": "company", "company": "ACME", "ends_at": hour(24)})).await;
+    let staff = post(
+        json!({"title": "Staff: on-call rota", "body": "See the wiki.", "audience": "staff", "ends_at": hour(24)}),
+    )
+    .await;
+    let later =
+        post(json!({"title": "Next week", "body": "Upgrade.", "starts_at": hour(48), "ends_at": hour(72)})).await;
+
+    let current = |token: String| {
+        let desk = &desk;
+        async move {
+            let (status, page) = desk.call("GET", "/v1/announcements", Some(&token), None).await;
+            assert_eq!(status, 200, "{page}");
+            let mut ids = ids(&page["items"]);
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        current(cast.client.clone()).await,
+        sorted(vec![everyone.clone(), outage.clone(), acme.clone()])
+    );
+    assert_eq!(
+        current(cast.other_user.clone()).await,
+        sorted(vec![everyone.clone(), outage.clone()])
+    );
+    assert_eq!(
+        current(cast.agent.clone()).await,
+        sorted(vec![everyone.clone(), outage.clone(), staff.clone()])
+    );
+
+    // Dismissed by one reader, still shown to the next; an outage notice insists.
+    let dismiss = |id: String, token: String| {
+        let desk = &desk;
+        async move {
+            desk.call("POST", &format!("/v1/announcements/{id}/dismiss"), Some(&token), None)
+                .await
+        }
+    };
+    assert_eq!(dismiss(everyone.clone(), cast.client.clone()).await.0, 200);
+    assert_eq!(
+        dismiss(everyone.clone(), cast.client.clone()).await.0,
+        200,
+        "twice is once"
+    );
+    assert_eq!(dismiss(outage.clone(), cast.client.clone()).await.0, 409);
+    assert_eq!(
+        dismiss(staff.clone(), cast.client.clone()).await.0,
+        404,
+        "not meant for clients"
+    );
+    assert_eq!(
+        current(cast.client.clone()).await,
+        sorted(vec![outage.clone(), acme.clone()])
+    );
+    assert!(current(cast.admin.clone()).await.contains(&everyone));
+
+    // The scheduled one starts; staff end one early; staff list them all.
+    desk.advance_seconds(49 * 3600);
+    assert_eq!(current(cast.other_user.clone()).await, vec![later.clone()]);
+    let (status, ended) = desk
+        .call(
+            "PATCH",
+            &format!("/v1/announcements/{later}"),
+            Some(&cast.agent),
+            Some(json!({"ends_at": desk.clock.now().to_rfc3339()})),
+        )
+        .await;
+    assert_eq!(status, 200, "{ended}");
+    assert!(current(cast.other_user.clone()).await.is_empty());
+    let (status, all) = desk
+        .call("GET", "/v1/announcements?scope=all", Some(&cast.agent), None)
+        .await;
+    assert_eq!((status, all["items"].as_array().unwrap().len()), (200, 5), "{all}");
+    let (status, _) = desk
+        .call("GET", "/v1/announcements?scope=all", Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 403);
+    let now = desk.clock.now();
+    let at = |h: i64| json!((now + chrono::Duration::hours(h)).to_rfc3339());
+    for (body, field) in [
+        (json!({"title": "x", "body": "y"}), "ends_at"),
+        (
+            json!({"title": "x", "body": "y", "ends_at": at(1), "audience": "company"}),
+            "company",
+        ),
+        (
+            json!({"title": "x", "body": "y", "ends_at": at(1), "audience": "company", "company": "NOPE"}),
+            "company",
+        ),
+        (
+            json!({"title": "x", "body": "y", "starts_at": at(5), "ends_at": at(1)}),
+            "ends_at",
+        ),
+        (json!({"title": "x", "body": "y", "ends_at": at(24 * 400)}), "ends_at"),
+        (json!({"title": "x\u{7}", "body": "y", "ends_at": at(1)}), "title"),
+    ] {
+        let (status, problem) = desk
+            .call("POST", "/v1/announcements", Some(&cast.agent), Some(body.clone()))
+            .await;
+        assert_eq!(status, 422, "{body}: {problem}");
+        assert!(problem.to_string().contains(field), "{body}: {problem}");
+    }
+}
+
+/// The bell: replies and status changes on one's cases ring it, one read counts them, and
+/// they are seen one at a time or all at once.
+async fn notifications_ring_for_replies_and_status_changes_and_are_seen(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let mut body = ticket_body(Some("vendor"));
+    body["contact"]["email"] = json!("owner@acme.test");
+    let id = file_ticket(&desk, &cast.admin, body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    desk.deliver_now().await;
+    let count = |token: String| {
+        let desk = &desk;
+        async move {
+            let (status, count) = desk.call("GET", "/v1/notifications/count", Some(&token), None).await;
+            assert_eq!(status, 200, "{count}");
+            count["unseen"].as_u64().unwrap()
+        }
+    };
+    assert_eq!(count(cast.admin.clone()).await, 0, "filing rings nothing");
+    assert_eq!(desk.act(&id, &cast.agent, "assign").await.0, 200);
+    assert_eq!(
+        desk.say(&id, &cast.agent, "Could you send the remittance?").await.0,
+        201
+    );
+    assert_eq!(desk.act(&id, &cast.agent, "wait_for_customer").await.0, 200);
+    desk.deliver_now().await;
+    desk.deliver_now().await;
+    let unseen = count(cast.admin.clone()).await;
+    assert!(unseen >= 2, "a reply and a status change: {unseen}");
+    let (status, page) = desk.call("GET", "/v1/notifications", Some(&cast.admin), None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["unseen"].as_u64().unwrap(), unseen);
+    let items = page["items"].as_array().unwrap();
+    assert!(items.iter().all(|n| n["ticket_id"] == json!(id)), "{page}");
+    assert!(items.iter().any(|n| n["kind"] == "reply"), "{page}");
+    // The customer's answer rings the agent's bell.
+    assert_eq!(desk.say(&id, &cast.admin, "Attached.").await.0, 201);
+    desk.deliver_now().await;
+    assert_eq!(count(cast.agent.clone()).await, 1);
+    // Others' bells stay silent, and one cannot see another's notification.
+    assert_eq!(count(cast.other_user.clone()).await, 0);
+    let first = items[0]["id"].as_str().unwrap();
+    let (status, _) = desk
+        .call(
+            "POST",
+            &format!("/v1/notifications/{first}/seen"),
+            Some(&cast.other_user),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, left) = desk
+        .call(
+            "POST",
+            &format!("/v1/notifications/{first}/seen"),
+            Some(&cast.admin),
+            None,
+        )
+        .await;
+    assert_eq!((status, left["unseen"].as_u64().unwrap()), (200, unseen - 1), "{left}");
+    let (_, again) = desk
+        .call(
+            "POST",
+            &format!("/v1/notifications/{first}/seen"),
+            Some(&cast.admin),
+            None,
+        )
+        .await;
+    assert_eq!(again["unseen"].as_u64().unwrap(), unseen - 1, "seen twice is once");
+    let (status, left) = desk
+        .call("POST", "/v1/notifications/seen-all", Some(&cast.admin), None)
+        .await;
+    assert_eq!((status, left["unseen"].as_u64().unwrap()), (200, 0), "{left}");
+    assert_eq!(count(cast.admin.clone()).await, 0);
+    let (_, page) = desk.call("GET", "/v1/notifications", Some(&cast.admin), None).await;
+    assert!(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["seen_at"].is_string()),
+        "{page}"
+    );
+    let (status, _) = desk
+        .call("POST", "/v1/notifications/not-an-id/seen", Some(&cast.admin), None)
+        .await;
+    assert_eq!(status, 404);
 }

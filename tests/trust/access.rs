@@ -140,6 +140,18 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("GET",  "/v1/solutions/{id}",                            [404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/search",                                    [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/suggestions",                               [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    // Announcements: the row's is for ACME's people (so not for staff's banner, nor OTHER's,
+    // nor the broker's collaborator, who is no ACME user).
+    ("POST", "/v1/announcements",                             [403, 403, 201, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/announcements",                             [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("PATCH", "/v1/announcements/{id}",                       [403, 403, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/announcements/{id}/dismiss",                [200, 200, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    // Notifications are each person's own: the row's is the client user's (the contact,
+    // told of the agent's reply); nobody else can see or mark it.
+    ("GET",  "/v1/notifications",                             [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/notifications/count",                       [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/notifications/{id}/seen",                   [200, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/v1/notifications/seen-all",                    [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/held-mail",                                 [403, 403, 200, 403, 403, 403, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/inbound-email",                             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // People. The owner and OTHER's administrator manage their own company's accounts;
@@ -203,6 +215,10 @@ struct Fixture {
     rma_id: String,
     /// A staff-only published article that names `secret` (help-resource rows only).
     article_id: String,
+    /// An announcement for ACME's people (announcement rows only).
+    announcement_id: String,
+    /// The client user's notification of the agent's reply (notification rows only).
+    notification_id: String,
 }
 
 const COLLABORATOR: &str = "partner@broker.test";
@@ -237,6 +253,8 @@ async fn fixture(
     with_serials: bool,
     with_rma: bool,
     with_knowledge: bool,
+    // The row's path: the fixture makes only what its row needs.
+    extras: &str,
 ) -> Fixture {
     let cast = &tokens.cast;
     let canary = format!("Canary{:016x}", rand::random::<u64>());
@@ -332,7 +350,37 @@ async fn fixture(
     } else {
         String::new()
     };
+    let announcement_id = if extras.contains("announcement") {
+        let ends = (claimdesk_core::ports::Clock::now(desk.clock.as_ref()) + chrono::Duration::days(1)).to_rfc3339();
+        let (status, posted) = desk
+            .call(
+                "POST",
+                "/v1/announcements",
+                Some(&cast.agent),
+                Some(json!({"title": "ACME news", "body": "For ACME", "audience": "company", "company": "ACME", "ends_at": ends})),
+            )
+            .await;
+        assert_eq!(status, 201, "{posted}");
+        posted["id"].as_str().unwrap().to_string()
+    } else {
+        String::new()
+    };
+    let notification_id = if extras.contains("notification") {
+        let (status, reply) = desk.say(&id, &cast.agent, "Which claim?").await;
+        assert_eq!(status, 201, "{reply}");
+        desk.deliver_now().await;
+        let (status, page) = desk.call("GET", "/v1/notifications", Some(&cast.client), None).await;
+        assert_eq!(status, 200, "{page}");
+        page["items"][0]["id"]
+            .as_str()
+            .expect("the client was notified")
+            .to_string()
+    } else {
+        String::new()
+    };
     Fixture {
+        announcement_id,
+        notification_id,
         article_id,
         claim_id,
         rma_id,
@@ -391,6 +439,10 @@ fn request(
         &fixture.rma_id
     } else if pattern.starts_with("/v1/articles/") {
         &fixture.article_id
+    } else if pattern.starts_with("/v1/announcements/") {
+        &fixture.announcement_id
+    } else if pattern.starts_with("/v1/notifications/") {
+        &fixture.notification_id
     } else {
         &fixture.id
     };
@@ -465,6 +517,13 @@ fn request(
             json_body(json!({"current_password": "Correct-Horse-7", "new_password": "Second-Horse-8"}))
         }
         ("POST", "/v1/me/email") => json_body(json!({"email": format!("moved{actor_no}@acme.test")})),
+        ("POST", "/v1/announcements") => json_body(json!({
+            "title": format!("News by {actor:?}"),
+            "body": "Hello",
+            "ends_at": "2030-01-01T00:00:00Z",
+            "starts_at": "2029-12-01T00:00:00Z",
+        })),
+        ("PATCH", "/v1/announcements/{id}") => json_body(json!({"title": format!("Changed by {actor:?}")})),
         ("POST", "/v1/articles") => json_body(json!({
             "title": format!("Article by {actor:?}"),
             "body": "<p>How to</p>",
@@ -570,7 +629,7 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
         let with_knowledge = ["article", "search", "suggestion", "solution"]
             .iter()
             .any(|w| pattern.contains(w));
-        let fixture = fixture(&desk, &tokens, row, with_serials, with_rma, with_knowledge).await;
+        let fixture = fixture(&desk, &tokens, row, with_serials, with_rma, with_knowledge, pattern).await;
         let before = version(&desk, &tokens, &fixture.id).await;
         // Those who may not know the ticket go first: afterwards, it must be unchanged.
         let mut order: Vec<usize> = (0..ACTORS.len()).collect();
@@ -674,6 +733,8 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                 claim_id: "wc_0000000000000000000000".into(),
                 rma_id: "rma_0000000000000000000000".into(),
                 article_id: "art_0000000000000000000000".into(),
+                announcement_id: "ann_0000000000000000000000".into(),
+                notification_id: "1795775400000000_m_0000000000000000000000".into(),
                 ..fixture.clone()
             };
             for (n, actor) in ACTORS.iter().enumerate() {

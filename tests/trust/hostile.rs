@@ -1167,12 +1167,95 @@ async fn help_resources_clean_html_and_read_query_syntax_as_words(desk: Desk) {
     assert!(problem.to_string().contains("description"), "{problem}");
 }
 
+/// Announcements and notifications: markup is text, limits and unknown fields are refused by
+/// field with nothing written, and ids that are no ids are simply not found.
+async fn announcements_and_notifications_refuse_hostile_input(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let ends = "2027-01-01T00:00:00Z";
+    let (status, posted) = desk
+        .call(
+            "POST",
+            "/v1/announcements",
+            Some(&cast.agent),
+            Some(
+                json!({"title": "<img src=x onerror=alert(1)>", "body": "<script>alert(1)</script>", "ends_at": ends}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    // Kept as the text it is: the portal shows it with textContent, never as markup.
+    assert_eq!(posted["body"], "<script>alert(1)</script>");
+    for (body, field) in [
+        (json!({"title": "x".repeat(201), "body": "y", "ends_at": ends}), "title"),
+        (
+            json!({"title": "x", "body": "y".repeat(5_001), "ends_at": ends}),
+            "body",
+        ),
+        (json!({"title": "x", "body": "y", "ends_at": "tomorrow"}), "ends_at"),
+        (
+            json!({"title": "x", "body": "y", "ends_at": ends, "audience": "martians"}),
+            "audience",
+        ),
+        (
+            json!({"title": "x", "body": "y", "ends_at": ends, "company": "ACME"}),
+            "company",
+        ),
+        (
+            json!({"title": "x", "body": "y", "ends_at": ends, "created_by": "me"}),
+            "created_by",
+        ),
+        (
+            json!({"title": "x\r\nBcc: a@b.test", "body": "y", "ends_at": ends}),
+            "title",
+        ),
+    ] {
+        let (status, problem) = desk
+            .call("POST", "/v1/announcements", Some(&cast.agent), Some(body.clone()))
+            .await;
+        assert!(status == 422 || status == 400, "{body}: {status} {problem}");
+        assert!(problem.to_string().contains(field), "{body}: {problem}");
+    }
+    let (_, all) = desk
+        .call("GET", "/v1/announcements?scope=all", Some(&cast.agent), None)
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1, "nothing else written: {all}");
+    let (status, problem) = desk
+        .call("GET", "/v1/announcements?scope=everything", Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    for id in [
+        "..%2F..%2Fetc",
+        "1_m_x%27%20OR%201%3D1",
+        "-5_m_abc",
+        "99999999999999999999999_m_a",
+        "x",
+        "1_",
+    ] {
+        let (status, problem) = desk
+            .call(
+                "POST",
+                &format!("/v1/notifications/{id}/seen"),
+                Some(&cast.client),
+                None,
+            )
+            .await;
+        assert_eq!(status, 404, "{id}: {problem}");
+    }
+    for query in ["limit=0", "limit=1000", "cursor=garbage"] {
+        let (status, problem) = desk
+            .call("GET", &format!("/v1/notifications?{query}"), Some(&cast.client), None)
+            .await;
+        assert_eq!(status, 422, "{query}: {problem}");
+    }
+}
+
 fn url_encoded(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 on_both_engines!(
     help_resources_clean_html_and_read_query_syntax_as_words,
+    announcements_and_notifications_refuse_hostile_input,
     service_levels_refuse_hostile_queries_and_priorities,
     sign_in_refuses_hostile_input_before_looking_at_any_account,
     warranty_claims_refuse_hostile_drafts_and_write_nothing,

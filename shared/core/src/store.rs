@@ -406,6 +406,53 @@ pub fn article_item(article: &crate::domain::knowledge::Article, version: u64) -
     item
 }
 
+/// A person's notifications and their unseen count, by email (collaborators have no
+/// account of ours, and a person's email is what mail reaches).
+pub fn notify_pk(email: &str) -> String {
+    format!("NOTIFY#{}", email.to_ascii_lowercase())
+}
+pub const NOTIFY_COUNT: &str = "COUNT";
+
+pub const ANNOUNCEMENT_PREFIX: &str = "NEWS#";
+pub const DISMISSED_PREFIX: &str = "DISMISSED#";
+/// Every announcement, by start (gsi3): staff's list.
+pub const ALL_ANNOUNCEMENTS: &str = "NEWS";
+
+pub fn announcement_pk(id: &str) -> String {
+    format!("{ANNOUNCEMENT_PREFIX}{id}")
+}
+/// Who an announcement is for, as its list (gsi2): everyone's, staff's, or a company's.
+pub fn audience_view(audience: crate::domain::announcement::Audience, company: Option<&str>) -> String {
+    use crate::domain::announcement::Audience;
+    match audience {
+        Audience::Everyone => "NEWS#ALL".to_string(),
+        Audience::Staff => "NEWS#STAFF".to_string(),
+        Audience::Company => format!("NEWS#CO#{}", company.unwrap_or_default()),
+    }
+}
+/// A reader's dismissal of an announcement, in the reader's partition.
+pub fn dismissed_sk(announcement: &str) -> String {
+    format!("{DISMISSED_PREFIX}{announcement}")
+}
+/// How long an ended announcement (and its dismissals) stays listed for staff.
+pub const ENDED_ANNOUNCEMENT_DAYS: i64 = 30;
+
+/// An announcement's item: on its audience's list (gsi2) and staff's (gsi3), newest start
+/// first; gone a month after it ends.
+pub fn announcement_item(announcement: &crate::domain::announcement::Announcement, version: u64) -> Item {
+    let mut item = Item::new(announcement_pk(&announcement.id), META, to_data(announcement));
+    item.version = version;
+    item.summary = Some(to_data(announcement));
+    let sort = format!("{}#{}", ts(announcement.starts_at), announcement.id);
+    item.gsi2 = Some(IndexKey::new(
+        audience_view(announcement.audience, announcement.company.as_deref()),
+        sort.clone(),
+    ));
+    item.gsi3 = Some(IndexKey::new(ALL_ANNOUNCEMENTS, sort));
+    item.expires_at = Some((announcement.ends_at + chrono::Duration::days(ENDED_ANNOUNCEMENT_DAYS)).timestamp());
+    item
+}
+
 /// A user's directory item: on gsi2 under their company, ordered by name, with the record
 /// itself as the listing's summary (a few hundred bytes).
 pub fn user_item(user: &User, version: u64) -> Item {

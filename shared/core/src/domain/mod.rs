@@ -1,6 +1,7 @@
 //! The pure domain: types, validation, the lifecycle, access rules. No I/O, no AWS types.
 
 pub mod access;
+pub mod announcement;
 pub mod catalogue;
 pub mod claims;
 pub mod company;

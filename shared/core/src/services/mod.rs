@@ -3,6 +3,7 @@
 //! (the HTTP layer, the sweep, the outbox) commits the plan as one transaction, so a change,
 //! its notifications (the outbox) and its idempotency record land together or not at all.
 
+pub mod announcements;
 pub mod commit;
 pub mod knowledge;
 /// Mail and events: the intake of inbound mail, the outbox and what each change mails,
@@ -11,6 +12,7 @@ pub mod mail;
 /// Brings a table written by an earlier release to the current item layout (one-off,
 /// resumable, in pages).
 pub mod migrate;
+pub mod notifications;
 pub mod people;
 /// Every kind of problem the API answers with.
 pub mod problems;

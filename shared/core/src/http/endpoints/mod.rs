@@ -3,6 +3,7 @@
 //! answer. Adding an endpoint to an area touches only that area's module; a new area adds
 //! its module here and to `AREAS`.
 
+pub mod announcements;
 pub mod claims;
 pub mod conversation;
 pub mod exports;
@@ -10,6 +11,7 @@ pub mod files;
 pub mod knowledge;
 pub mod mail;
 pub mod meta;
+pub mod notifications;
 pub mod people;
 pub mod rmas;
 pub mod sessions;
@@ -31,5 +33,7 @@ pub const AREAS: &[&[&Function]] = &[
     rmas::FUNCTIONS,
     exports::FUNCTIONS,
     knowledge::FUNCTIONS,
+    announcements::FUNCTIONS,
+    notifications::FUNCTIONS,
     mail::FUNCTIONS,
 ];

@@ -202,14 +202,15 @@ impl Core {
             _ => return Ok(None),
         }
         let now = self.now();
-        // Claim: push the notice past the lease, conditioned on the version read.
+        // Claim: push the notice past the lease, conditioned on the version read. The first
+        // claim also rings the recipients' bells (`notifications.rs`), in the same write.
         let mut claimed = item.clone();
         claimed.outbox = Some(store::outbox_key(&notice.id, now + Duration::minutes(LEASE_MINUTES)));
-        match self
-            .table
-            .write(vec![Write::replace(claimed.clone(), item.version)])
-            .await
-        {
+        let mut claim = vec![Write::replace(claimed.clone(), item.version)];
+        if notice.attempts == 0 {
+            claim.extend(self.notification_writes(&notice).await?);
+        }
+        match self.table.write(claim).await {
             Ok(()) => claimed.version = item.version + 1,
             Err(StoreError::ConditionFailed(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
