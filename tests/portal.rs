@@ -597,6 +597,93 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sign_out().await;
     desk.advance_seconds(47 * 60);
 
+    // Help resources (issue 16). The agent writes an article (its script is removed) and
+    // posts an announcement for ACME.
+    browser.sign_in("agent@vendor.test", PASSWORD).await;
+    browser.open("/portal/help").await;
+    browser.press_in("main", "New article").await;
+    browser.fill("Title", "Finding a missing ERA").await;
+    browser.fill("Category", "Remittances").await;
+    browser.fill("Tags", "era, 835").await;
+    browser
+        .fill(
+            "Article",
+            "<p>Ask the payer to <b>resend the ERA</b> to your clearinghouse.</p><script>alert(1)</script>",
+        )
+        .await;
+    browser.choose("State", "published").await;
+    browser.press_in("main", "Save").await;
+    browser.sees("resend the ERA").await;
+    browser
+        .wait_until("!document.querySelector('.article-body script') && !!document.querySelector('.article-body b')")
+        .await;
+    pages.push(browser.check_page("article").await);
+    browser.open("/portal/announcements").await;
+    browser.fill("Title", "Clearinghouse maintenance").await;
+    browser.fill("Message", "ERAs arrive late on Saturday.").await;
+    browser.choose("For", "company").await;
+    browser.fill("Company code", "ACME").await;
+    browser.press_in("main", "Post announcement").await;
+    browser.hears("Announcement posted").await;
+    browser.sees("Clearinghouse maintenance").await;
+    pages.push(browser.check_page("announcements").await);
+    browser.sign_out().await;
+
+    // ACME's adjuster sees the banner and puts it away; typing a new case suggests the
+    // article; the search box and the knowledge base find it; he says it helped.
+    browser.sign_in("adam@acme.test", PASSWORD).await;
+    browser
+        .wait_until("document.querySelector('#banner')?.innerText.includes('Clearinghouse maintenance')")
+        .await;
+    pages.push(browser.check_page("home-with-banner").await);
+    browser.press_in("#banner", "Dismiss").await;
+    browser.hears("Announcement dismissed").await;
+    browser.open("/portal/new").await;
+    browser.fill("Subject", "Missing ERA").await;
+    browser.fill("Description", "We never received the remittance ER").await;
+    browser
+        .wait_until("document.querySelector('#suggestions')?.innerText.includes('Finding a missing ERA')")
+        .await;
+    pages.push(browser.check_page("new-case-suggestions").await);
+    browser.open("/portal/search?q=missing%20ERA").await;
+    browser.sees("Finding a missing ERA").await;
+    pages.push(browser.check_page("search").await);
+    browser.open("/portal/help").await;
+    browser.sees("Remittances").await;
+    pages.push(browser.check_page("help").await);
+    browser.press_in("main", "Finding a missing ERA").await;
+    browser.press_in("main", "Yes").await;
+    browser.hears("Thank you for your answer").await;
+    browser.sees("1 found this helpful").await;
+    assert!(
+        !browser.main_text().await.contains("Clearinghouse maintenance")
+            && browser
+                .client
+                .execute("return document.querySelector('#banner').innerText", vec![])
+                .await
+                .unwrap()
+                .as_str()
+                .is_some_and(|t| !t.contains("Clearinghouse maintenance")),
+        "a dismissed announcement stays away"
+    );
+    browser.sign_out().await;
+
+    // Cleo's bell rings for the agent's answers on her case; she reads and marks them.
+    desk.deliver_now().await;
+    browser.sign_in("cleo@acme.test", PASSWORD).await;
+    browser
+        .wait_until("!document.querySelector('#bell .badge').hidden")
+        .await;
+    browser.open("/portal/notifications").await;
+    browser.sees("ACME-000001").await;
+    pages.push(browser.check_page("notifications").await);
+    browser.press_in("main", "Mark all as seen").await;
+    browser.hears("All notifications are marked as seen").await;
+    browser
+        .wait_until("document.querySelector('#bell .badge').hidden")
+        .await;
+    browser.sign_out().await;
+
     // Every page loads the same files (the shell imports every page's module), so the
     // first load, with an empty cache, is every page's first load; later ones revalidate.
     let slowest = pages.iter().max_by(|a, b| a.ready_ms.total_cmp(&b.ready_ms)).unwrap();

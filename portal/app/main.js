@@ -11,6 +11,7 @@ import * as people from "./pages/people.js";
 import * as warranty from "./pages/warranty.js";
 import * as claims from "./pages/claims.js";
 import * as serviceLevels from "./pages/service-levels.js";
+import * as help from "./pages/help.js";
 
 /** What the signed-in person is (`GET /v1/me`), or null. */
 export let me = null;
@@ -39,6 +40,13 @@ const ROUTES = [
   { path: /^\/portal\/claims\/([^/]+)$/, page: claims.claimPage },
   { path: /^\/portal\/rmas$/, page: claims.rmaList },
   { path: /^\/portal\/rmas\/([^/]+)$/, page: claims.rmaPage },
+  { path: /^\/portal\/help$/, page: help.knowledgeBase },
+  { path: /^\/portal\/help\/new$/, page: help.newArticle },
+  { path: /^\/portal\/help\/articles\/([^/]+)$/, page: help.articlePage },
+  { path: /^\/portal\/help\/solutions\/([^/]+)$/, page: help.solutionPage },
+  { path: /^\/portal\/search$/, page: help.searchPage },
+  { path: /^\/portal\/notifications$/, page: help.notifications },
+  { path: /^\/portal\/announcements$/, page: help.announcements },
 ];
 
 const main = document.getElementById("main");
@@ -70,6 +78,8 @@ function navLinks() {
   if (agentSide || me.standing === "client_admin") links.push(["/portal/queue", "nav.queue"]);
   if (agentSide) links.push(["/portal/held-mail", "nav.held"], ["/portal/reports", "nav.reports"]);
   links.push(["/portal/warranty", "nav.warranty"], ["/portal/claims", "nav.claims"], ["/portal/rmas", "nav.rmas"]);
+  links.push(["/portal/help", "nav.help"]);
+  if (agentSide) links.push(["/portal/announcements", "nav.announcements"]);
   if (me.manages_accounts || agentSide) {
     links.push(["/portal/people", "nav.people"], ["/portal/access-requests", "nav.requests"]);
   }
@@ -100,7 +110,7 @@ function renderHeader() {
     { id: "language", "aria-label": t("app.language"), onchange: (e) => { setLanguage(e.target.value); render(); } },
     Object.entries(LANGUAGES).map(([code, name]) => h("option", { value: code, selected: code === language(), lang: code }, name)),
   );
-  const parts = [h("a", { href: "/portal", class: "brand" }, t("app.name")), me ? h("span", { class: "who" }, me.name || me.email) : null, nav, picker];
+  const parts = [h("a", { href: "/portal", class: "brand" }, t("app.name")), me ? h("span", { class: "who" }, me.name || me.email) : null, ...help.headerTools(me), nav, picker];
   header.replaceChildren(...parts.filter(Boolean));
 }
 
@@ -145,6 +155,7 @@ export async function render() {
   }
   if (turn !== rendering) return;
   renderHeader();
+  help.banner(document.getElementById("banner"), route.open ? null : me);
   main.replaceChildren();
   main.setAttribute("aria-busy", "true");
   const params = path.match(route.path).slice(1).map(decodeURIComponent);

@@ -1132,8 +1132,9 @@ async fn help_resources_clean_html_and_read_query_syntax_as_words(desk: Desk) {
             .await;
         assert_eq!(status, 200, "{q}: {found}");
     }
-    // A 10,000-word paste: too long for a search box (422 naming q), read for suggestions
-    // (its first words and the last one).
+    // A 10,000-word paste: too long for a search box (422 naming q) and for a case's
+    // description (422 naming it); 3,000 words are read for suggestions (the first words
+    // and the last one).
     let paste = "reset ".repeat(10_000);
     let (status, problem) = desk
         .call(
@@ -1150,7 +1151,7 @@ async fn help_resources_clean_html_and_read_query_syntax_as_words(desk: Desk) {
             "POST",
             "/v1/suggestions",
             Some(&cast.client),
-            Some(json!({"description": paste})),
+            Some(json!({"description": "reset ".repeat(3_000)})),
         )
         .await;
     assert_eq!(status, 200, "{found}");
@@ -1160,11 +1161,16 @@ async fn help_resources_clean_html_and_read_query_syntax_as_words(desk: Desk) {
             "POST",
             "/v1/suggestions",
             Some(&cast.client),
-            Some(json!({"description": "x".repeat(100_001)})),
+            Some(json!({"description": paste})),
         )
         .await;
     assert_eq!(status, 422, "{problem}");
     assert!(problem.to_string().contains("description"), "{problem}");
+    // No body at all is a malformed request, not an empty question.
+    let answer = desk
+        .send("POST", "/v1/suggestions", Some(&cast.client), Vec::new(), None)
+        .await;
+    assert_eq!(answer.status, 400);
 }
 
 /// Announcements and notifications: markup is text, limits and unknown fields are refused by

@@ -81,7 +81,9 @@ async fn the_portal_serves_its_own_files_only_with_its_security_headers() {
 }
 
 /// The portal writes what people typed as text: no script of it parses HTML from strings
-/// or runs strings as code.
+/// or runs strings as code. One place reads HTML, an article's body (which the API cleaned
+/// when it was written): `pages/help.js::articleNodes` parses it inert with `DOMParser` and
+/// builds the page from its own allow-list of elements and attributes.
 #[test]
 fn the_portal_never_turns_strings_into_markup_or_code() {
     fn walk(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
@@ -112,6 +114,13 @@ fn the_portal_never_turns_strings_into_markup_or_code() {
             "<script>",
         ] {
             assert!(!text.contains(sink), "{} uses {sink}", file.display());
+        }
+        let parses = text.matches("DOMParser").count();
+        if file.ends_with("app/pages/help.js") {
+            assert_eq!(parses, 1, "help.js parses HTML in articleNodes only");
+            assert!(text.contains("function articleNodes(html)") && text.contains("const ALLOWED = {"));
+        } else {
+            assert_eq!(parses, 0, "{} parses HTML", file.display());
         }
     }
 }

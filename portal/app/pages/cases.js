@@ -1,6 +1,7 @@
 // The home lists (seed 002's four views with seed 001's unseen badges), the case page for
 // signed-in people, and the guest page that a mailed access key opens (seed 003).
 import * as api from "../api.js";
+import { solutionForm } from "./help.js";
 import { t } from "../i18n.js";
 import { h, field, onSubmit, announce, time, statusBadge, bytes, showProblem, saveFile } from "../ui.js";
 import { heading, go } from "../main.js";
@@ -155,6 +156,9 @@ function renderView(root, view, { me, guestKey, reload, types }) {
       h("section", { "aria-labelledby": "notes-h", class: "notes" }, h("h2", { id: "notes-h" }, t("case.notes")), h("ol", { class: "messages" }, notes.map(messageItem))),
     );
   }
+
+  // The vendor's staff publish what solved a resolved case, for every client to find.
+  if (support && me?.standing === "agent" && ["resolved", "closed"].includes(ticket.status)) parts.push(solutionForm(view));
 
   // Share an update (a guest's goes through the key).
   const files = pickFiles(ticket.attachment_bytes || 0);

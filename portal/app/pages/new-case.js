@@ -5,6 +5,7 @@ import { t } from "../i18n.js";
 import { h, field, onSubmit, announce, showProblem } from "../ui.js";
 import { heading } from "../main.js";
 import { pickFiles, uploadFiles } from "./files.js";
+import { suggestionsFor } from "./help.js";
 
 const INPUT_OF_KIND = { date: "date", money: "text", number: "text", email: "email" };
 
@@ -54,6 +55,7 @@ export async function page(main, _params, me) {
     perType,
     field({ name: "subject", label: t("new.subject"), required: true, attrs: { maxlength: 200 } }),
     field({ name: "description", label: t("new.description"), kind: "textarea", required: true }),
+    suggestionsFor(form),
     field({
       name: "priority",
       label: t("new.priority"),

@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 
 /// The longest search text accepted (a query is at most `MAX_QUERY_WORDS` words anyway).
 pub const QUERY_MAX: usize = 2_000;
-/// A suggestion reads the new case's subject and description as typed so far.
-pub const SUGGEST_TEXT_MAX: usize = 100_000;
+/// A suggestion reads the new case's subject and description as typed so far: a case's
+/// description is at most 20,000 characters, and so is what is read.
+pub const SUGGEST_SUBJECT_MAX: usize = 1_000;
+pub const SUGGEST_DESCRIPTION_MAX: usize = 20_000;
 pub const SUGGESTIONS: usize = 5;
 pub const SEARCH_PAGE_MAX: usize = 50;
 
@@ -96,9 +98,9 @@ pub struct SearchQuery {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuggestionDraft {
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 1000)]
     pub subject: Option<String>,
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 20000)]
     pub description: Option<String>,
     #[schema(max_length = 100)]
     pub ticket_type: Option<String>,
@@ -368,8 +370,8 @@ impl Core {
 
     /// The best articles and solutions for a case being written.
     pub async fn suggest(&self, who: &Identity, draft: &SuggestionDraft) -> Result<Suggestions, ServiceError> {
-        let subject = bounded("subject", draft.subject.as_deref(), SUGGEST_TEXT_MAX)?;
-        let description = bounded("description", draft.description.as_deref(), SUGGEST_TEXT_MAX)?;
+        let subject = bounded("subject", draft.subject.as_deref(), SUGGEST_SUBJECT_MAX)?;
+        let description = bounded("description", draft.description.as_deref(), SUGGEST_DESCRIPTION_MAX)?;
         let ticket_type = bounded("ticket_type", draft.ticket_type.as_deref(), 100)?;
         let product = bounded("product", draft.product.as_deref(), 64)?;
         // The words typed last are the description's, so it comes last.

@@ -63,8 +63,7 @@ declare! {
     DISMISS_ANNOUNCEMENT = "dismiss-announcement", "a reader puts an announcement away", grants [WriteTable] {
         POST "/v1/announcements/{id}/dismiss" Token => dismiss_announcement,
             Doc::new("dismissAnnouncement", "Stop showing an announcement to the caller (409 for one that cannot be dismissed)")
-                .answers(200, "Dismissed", json::<Announcement>)
-                .idempotent(),
+                .answers(200, "Dismissed", json::<Announcement>),
     }
 }
 
@@ -79,6 +78,7 @@ async fn create_announcement(api: &Api, request: &ApiRequest, _: Params) -> Resu
 
 async fn list_announcements(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
+    let limit = request.limit_param()?;
     let page = match request.query_param("scope") {
         None | Some("") | Some("current") => AnnouncementPage {
             items: api.core.current_announcements(who).await?,
@@ -86,7 +86,7 @@ async fn list_announcements(api: &Api, request: &ApiRequest, _: Params) -> Resul
         },
         Some("all") => {
             api.core
-                .all_announcements(who, request.query_param("cursor"), request.limit_param()?)
+                .all_announcements(who, request.query_param("cursor"), limit)
                 .await?
         }
         Some(_) => {

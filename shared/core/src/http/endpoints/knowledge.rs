@@ -187,6 +187,15 @@ async fn search(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiRespons
 
 async fn suggest(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
+    if request.body.iter().all(u8::is_ascii_whitespace) {
+        // Every field may be left out, but not the body: `{}` asks for nothing.
+        return Err(Problem::new(
+            400,
+            crate::services::problems::ProblemKind::MalformedBody,
+            "Malformed body",
+            "a JSON object is required",
+        ));
+    }
     let draft: SuggestionDraft = parse_body(&request.body)?;
     Ok(ApiResponse::json(200, &api.core.suggest(who, &draft).await?))
 }

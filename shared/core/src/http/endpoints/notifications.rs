@@ -41,12 +41,10 @@ declare! {
     SEE_NOTIFICATIONS = "see-notifications", "marks notifications seen", grants [WriteTable] {
         POST "/v1/notifications/{id}/seen" Token => see_one,
             Doc::new("seeNotification", "Mark one notification seen")
-                .answers(200, "The unseen count left", json::<UnseenCount>)
-                .idempotent(),
+                .answers(200, "The unseen count left", json::<UnseenCount>),
         POST "/v1/notifications/seen-all" Token => see_all,
             Doc::new("seeAllNotifications", "Mark the newest unseen notifications seen (90 at a time; the answer says how many are left)")
-                .answers(200, "The unseen count left", json::<UnseenCount>)
-                .idempotent(),
+                .answers(200, "The unseen count left", json::<UnseenCount>),
     }
 }
 

@@ -206,15 +206,25 @@ impl Core {
         // claim also rings the recipients' bells (`notifications.rs`), in the same write.
         let mut claimed = item.clone();
         claimed.outbox = Some(store::outbox_key(&notice.id, now + Duration::minutes(LEASE_MINUTES)));
-        let mut claim = vec![Write::replace(claimed.clone(), item.version)];
-        if notice.attempts == 0 {
-            claim.extend(self.notification_writes(&notice).await?);
+        // A bell's count that moved meanwhile (another notice to the same person) fails
+        // only its own write: counted afresh and claimed again, a few times.
+        let mut tries = 0;
+        loop {
+            let mut claim = vec![Write::replace(claimed.clone(), item.version)];
+            if notice.attempts == 0 {
+                claim.extend(self.notification_writes(&notice).await?);
+            }
+            match self.table.write(claim).await {
+                Ok(()) => break,
+                Err(StoreError::ConditionFailed(position)) if position > 0 && tries < 8 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(5 + 20 * tries)).await;
+                }
+                Err(StoreError::ConditionFailed(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
         }
-        match self.table.write(claim).await {
-            Ok(()) => claimed.version = item.version + 1,
-            Err(StoreError::ConditionFailed(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        }
+        claimed.version = item.version + 1;
         notice.attempts += 1;
         let mut report = DeliveryReport::default();
         let context = rendering_context(&notice, known);
