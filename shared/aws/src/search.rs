@@ -325,3 +325,31 @@ pub fn changes_of_stream(event: &serde_json::Value, now_epoch: i64) -> Vec<Chang
     }
     changes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `events/table-stream.json`: an article put (its record deflated in `data`, as the
+    /// table keeps it), a solution removed, and an item search does not hold.
+    #[test]
+    fn a_stream_batch_becomes_index_changes() {
+        let event: serde_json::Value = serde_json::from_str(include_str!("../../../events/table-stream.json")).unwrap();
+        let changes = changes_of_stream(&event, 0);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        match &changes[0] {
+            Change::Put(document) => {
+                assert_eq!(document.kind, search::Kind::Article);
+                assert_eq!(document.hit.title, "Finding a missing ERA");
+                assert!(document.body.contains("resend the ERA"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            changes[1],
+            Change::Remove {
+                item: "SOLUTION#t_examplexxxxxxxxxxxxxxxxxxxx|META".into()
+            }
+        );
+    }
+}
