@@ -1225,10 +1225,12 @@ async fn announcements_and_notifications_refuse_hostile_input(desk: Desk) {
         .call("GET", "/v1/announcements?scope=all", Some(&cast.agent), None)
         .await;
     assert_eq!(all["items"].as_array().unwrap().len(), 1, "nothing else written: {all}");
-    let (status, problem) = desk
-        .call("GET", "/v1/announcements?scope=everything", Some(&cast.client), None)
-        .await;
-    assert_eq!(status, 422, "{problem}");
+    for query in ["scope=everything", "limit=0", "limit=x", "cursor=garbage"] {
+        let (status, problem) = desk
+            .call("GET", &format!("/v1/announcements?{query}"), Some(&cast.client), None)
+            .await;
+        assert_eq!(status, 422, "{query}: {problem}");
+    }
     for id in [
         "..%2F..%2Fetc",
         "1_m_x%27%20OR%201%3D1",

@@ -255,6 +255,13 @@ impl S3Search {
     }
 }
 
+/// The instance's copies go with it (a test makes many instances; Lambda keeps one).
+impl Drop for S3Search {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn rand_suffix() -> u64 {
     use std::time::{SystemTime, UNIX_EPOCH};
     static NEXT: AtomicU64 = AtomicU64::new(0);
