@@ -366,7 +366,14 @@ async fn handle(
             .unwrap_or_default(),
         headers: headers
             .iter()
-            .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+            // A value that is not visible ASCII is kept (lossily), not dropped: an
+            // Idempotency-Key of other bytes must be refused, not taken for no key.
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: body.to_vec(),
         caller,

@@ -693,3 +693,24 @@ async fn notifications_ring_for_replies_and_status_changes_and_are_seen(desk: De
         .await;
     assert_eq!(status, 404);
 }
+
+/// An AWS table written before its index (or an index lost): `search-indexer` invoked with
+/// `{"rebuild": true}` reads every searchable item and publishes them as one version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_aws_index_is_rebuilt_from_the_table() {
+    let desk = Desk::aws().await;
+    let cast = company_with_cast(&desk).await;
+    write_article(
+        &desk,
+        &cast.agent,
+        json!({ "title": "Rebuilding indexes", "body": "<p>Quokka paragraphs.</p>", "category": "Ops", "state": "published" }),
+    )
+    .await;
+    // Nothing read the stream: the index does not know the article.
+    assert!(ids(&search(&desk, &cast.client, "q=quokka").await["hits"]).is_empty());
+    let report = claimdesk_aws::lambda::handle_index(&desk.aws_desk().engine, &json!({ "rebuild": true }))
+        .await
+        .expect("rebuilt");
+    assert!(report.changes >= 1 && report.version.is_some(), "{report:?}");
+    assert_eq!(ids(&search(&desk, &cast.client, "q=quokka").await["hits"]).len(), 1);
+}

@@ -209,3 +209,36 @@ pub async fn stream_batch(
     }
     (json!({ "Records": records }), last)
 }
+
+/// The core over the embedded engine in `dir` (a SQLite table that is also the search
+/// index, file blobs, local accounts) on `clock`: what the local benchmarks measure without
+/// HTTP. Also the table, for what only it has.
+pub fn local_core(
+    dir: &std::path::Path,
+    clock: std::sync::Arc<claimdesk_core::ports::ManualClock>,
+) -> (
+    claimdesk_core::services::Core,
+    std::sync::Arc<claimdesk_local::SqliteTable>,
+) {
+    use claimdesk_core::services::{Core, NumberPool, Settings};
+    use std::sync::Arc;
+    let sqlite = Arc::new(claimdesk_local::SqliteTable::open(&dir.join("bench.db"), clock.clone()).expect("a table"));
+    let table: Arc<dyn claimdesk_core::ports::Table> = sqlite.clone();
+    let settings = Settings::default();
+    let core = Core {
+        table: table.clone(),
+        blobs: Arc::new(claimdesk_local::FileBlobs::new(&dir.join("files"), "http://127.0.0.1").expect("blobs")),
+        accounts: Arc::new(claimdesk_local::LocalAccounts::new(
+            table,
+            clock.clone(),
+            Arc::new(vec![7; 32]),
+            claimdesk_core::http::auth::TokenRules::default(),
+        )),
+        search: sqlite.clone(),
+        clock,
+        numbers: NumberPool::new(settings.number_block_max),
+        settings: Arc::new(settings),
+        catalogue: Arc::new(claimdesk_core::domain::catalogue::Catalogue::defaults()),
+    };
+    (core, sqlite)
+}

@@ -6,16 +6,13 @@
 //!
 //! Usage: export-claims [--sizes 10000,100000]
 
-use claimdesk_bench::{argument, identity};
+use claimdesk_bench::{argument, identity, local_core};
 use claimdesk_core::domain::roles::Role;
 use claimdesk_core::domain::warranty_claim::Claim;
-use claimdesk_core::http::auth::TokenRules;
 use claimdesk_core::ports::{ManualClock, Table, Write};
 use claimdesk_core::services::warranty::claims::ClaimQuery;
 use claimdesk_core::services::warranty::export::ExportFormat;
-use claimdesk_core::services::{Core, NumberPool, Settings};
 use claimdesk_core::store;
-use claimdesk_local::{FileBlobs, LocalAccounts, SqliteTable};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -111,24 +108,8 @@ async fn main() {
         .collect();
     let dir = tempfile::tempdir().expect("a folder");
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let sqlite = Arc::new(SqliteTable::open(&dir.path().join("bench.db"), clock.clone()).expect("a table"));
-    let table: Arc<dyn Table> = sqlite.clone();
-    let settings = Settings::default();
-    let core = Core {
-        table: table.clone(),
-        blobs: Arc::new(FileBlobs::new(&dir.path().join("files"), "http://127.0.0.1").expect("blobs")),
-        accounts: Arc::new(LocalAccounts::new(
-            table.clone(),
-            clock.clone(),
-            Arc::new(vec![7; 32]),
-            TokenRules::default(),
-        )),
-        search: sqlite,
-        clock,
-        numbers: NumberPool::new(settings.number_block_max),
-        settings: Arc::new(settings),
-        catalogue: Arc::new(claimdesk_core::domain::catalogue::Catalogue::defaults()),
-    };
+    let (core, _) = local_core(dir.path(), clock);
+    let table = core.table.clone();
     let dealers: Vec<String> = (0..sizes.len()).map(|n| format!("D{n}")).collect();
     for (dealer, size) in dealers.iter().zip(&sizes) {
         seed(table.as_ref(), dealer, *size).await;

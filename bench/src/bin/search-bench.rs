@@ -14,15 +14,13 @@
 //!                     [--aws] [--aws-docs 2000]
 
 use chrono::{Duration, TimeZone, Utc};
-use claimdesk_bench::{argument, emulator_sdk, fresh_names, identity, stream_batch, ENDPOINT_VARIABLE};
+use claimdesk_bench::{argument, emulator_sdk, fresh_names, identity, local_core, stream_batch, ENDPOINT_VARIABLE};
 use claimdesk_core::domain::knowledge::{Article, ArticleState, Solution, Visibility};
 use claimdesk_core::domain::roles::Role;
-use claimdesk_core::http::auth::TokenRules;
-use claimdesk_core::ports::{ManualClock, Table, Write};
+use claimdesk_core::ports::{ManualClock, Write};
 use claimdesk_core::services::knowledge::{SearchQuery, SuggestionDraft};
-use claimdesk_core::services::{item_of, Core, NumberPool, Settings};
+use claimdesk_core::services::{item_of, Settings};
 use claimdesk_core::store;
-use claimdesk_local::{FileBlobs, LocalAccounts, SqliteTable};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
@@ -170,25 +168,8 @@ async fn local(articles: usize, solutions: usize, queries: usize) {
     let dir = tempfile::tempdir().expect("a folder");
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let path = dir.path().join("bench.db");
-    let sqlite = Arc::new(SqliteTable::open(&path, clock.clone()).expect("a table"));
-    let table: Arc<dyn Table> = sqlite.clone();
-    let settings = Settings::default();
-    let core = Core {
-        table: table.clone(),
-        blobs: Arc::new(FileBlobs::new(&dir.path().join("files"), "http://127.0.0.1").expect("blobs")),
-        accounts: Arc::new(LocalAccounts::new(
-            table.clone(),
-            clock.clone(),
-            Arc::new(vec![7; 32]),
-            TokenRules::default(),
-        )),
-        search: sqlite.clone(),
-        clock,
-        numbers: NumberPool::new(settings.number_block_max),
-        settings: Arc::new(settings),
-        catalogue: Arc::new(claimdesk_core::domain::catalogue::Catalogue::defaults()),
-    };
-
+    let (core, _) = local_core(dir.path(), clock);
+    let table = core.table.clone();
     let started = Instant::now();
     let mut batch = Vec::new();
     for n in 0..articles + solutions {

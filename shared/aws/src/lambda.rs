@@ -75,7 +75,14 @@ pub fn api_request(request: Request) -> ApiRequest {
     let headers = request
         .headers()
         .iter()
-        .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+        // A value that is not visible ASCII is kept (lossily), not dropped: an
+        // Idempotency-Key of other bytes must be refused, not taken for no key.
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let source = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
@@ -429,6 +436,9 @@ pub struct IndexReport {
 /// working copy and published as the next version. A failure fails the batch, which Lambda
 /// retries (applying a change twice changes nothing).
 pub async fn handle_index(engine: &Engine, event: &serde_json::Value) -> Result<IndexReport, Error> {
+    if event["rebuild"] == true {
+        return rebuild_index(engine).await;
+    }
     let now = engine.core.clock.now().timestamp();
     let changes = crate::search::changes_of_stream(event, now);
     let version = engine
@@ -445,6 +455,48 @@ pub async fn handle_index(engine: &Engine, event: &serde_json::Value) -> Result<
         tracing::info!(records = report.records, changes = report.changes, version = ?report.version, "indexed");
     }
     Ok(report)
+}
+
+/// `{"rebuild": true}` (an operator's one-off, `aws lambda invoke`): every searchable item
+/// of the table, read a page at a time, put into the index and published as one new
+/// version: a table written before the index existed, or an index to start afresh. Changes
+/// arriving meanwhile are applied by the stream's next batches on top (putting a document
+/// again replaces it, so the order between the two does not matter).
+async fn rebuild_index(engine: &Engine) -> Result<IndexReport, Error> {
+    let now = engine.core.clock.now();
+    let mut changes = Vec::new();
+    let mut records = 0;
+    let mut after = None;
+    loop {
+        let page = engine
+            .core
+            .table
+            .scan(after.as_ref(), 500)
+            .await
+            .map_err(|e| Error::from(e.to_string()))?;
+        records += page.items.len();
+        changes.extend(
+            page.items
+                .iter()
+                .filter(|item| !item.is_expired(now))
+                .filter_map(claimdesk_core::domain::search::changes_of),
+        );
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    let version = engine
+        .search
+        .index(&changes)
+        .await
+        .map_err(|e| Error::from(e.to_string()))?;
+    tracing::info!(records, changes = changes.len(), version = ?version, "index rebuilt");
+    Ok(IndexReport {
+        records,
+        changes: changes.len(),
+        version,
+    })
 }
 
 pub async fn run_index() -> Result<(), Error> {

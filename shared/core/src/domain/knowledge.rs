@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub const TITLE_MAX: usize = 200;
-pub const BODY_MAX: usize = 100_000;
+/// As a case's description: the longest body whose JSON, every character escaped, still
+/// fits the API's 256 KB request limit (so an overlong one is a 422 naming `body`).
+pub const BODY_MAX: usize = 20_000;
 pub const CATEGORY_MAX: usize = 80;
 pub const TAG_MAX: usize = 40;
 pub const TAGS_MAX: usize = 20;
@@ -84,7 +86,7 @@ pub struct ArticleDraft {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
     /// HTML; script, event handlers and `javascript:` links are removed.
-    #[schema(min_length = 1, max_length = 100000, pattern = "\\S")]
+    #[schema(min_length = 1, max_length = 20000, pattern = "\\S")]
     pub body: Option<String>,
     #[schema(min_length = 1, max_length = 80, pattern = "\\S")]
     pub category: Option<String>,
@@ -105,7 +107,7 @@ pub struct ArticleDraft {
 pub struct ArticlePatch {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub title: Option<String>,
-    #[schema(min_length = 1, max_length = 100000, pattern = "\\S")]
+    #[schema(min_length = 1, max_length = 20000, pattern = "\\S")]
     pub body: Option<String>,
     #[schema(min_length = 1, max_length = 80, pattern = "\\S")]
     pub category: Option<String>,
