@@ -202,16 +202,20 @@ impl Core {
             _ => return Ok(None),
         }
         let now = self.now();
-        // Claim: push the notice past the lease, conditioned on the version read. The first
-        // claim also rings the recipients' bells (`notifications.rs`), in the same write.
+        // Claim: push the notice past the lease and count the attempt, conditioned on the
+        // version read. The first claim also rings the recipients' bells
+        // (`notifications.rs`) in the same write; the attempt counted with it means a run
+        // that dies before the end does not ring them again at the next claim.
+        notice.attempts += 1;
         let mut claimed = item.clone();
         claimed.outbox = Some(store::outbox_key(&notice.id, now + Duration::minutes(LEASE_MINUTES)));
+        claimed.data = store::to_data(&notice);
         // A bell's count that moved meanwhile (another notice to the same person) fails
         // only its own write: counted afresh and claimed again, a few times.
         let mut tries = 0;
         loop {
             let mut claim = vec![Write::replace(claimed.clone(), item.version)];
-            if notice.attempts == 0 {
+            if notice.attempts == 1 {
                 claim.extend(self.notification_writes(&notice).await?);
             }
             match self.table.write(claim).await {
@@ -225,7 +229,6 @@ impl Core {
             }
         }
         claimed.version = item.version + 1;
-        notice.attempts += 1;
         let mut report = DeliveryReport::default();
         let context = rendering_context(&notice, known);
         for position in 0..notice.mails.len() {
