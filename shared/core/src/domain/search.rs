@@ -145,20 +145,26 @@ fn item_key(pk: &str, sk: &str) -> String {
     format!("{pk}|{sk}")
 }
 
+/// An item's record, read in place: every local write passes here, so the JSON is not
+/// copied first.
+fn record<T: serde::de::DeserializeOwned>(item: &Item) -> Option<T> {
+    T::deserialize(&item.data).ok()
+}
+
 /// The index change an item makes, or `None` for an item search does not hold.
 pub fn changes_of(item: &Item) -> Option<Change> {
     let key = item_key(&item.pk, &item.sk);
     if let Some(ticket) = item.pk.strip_prefix(crate::store::TICKET_PREFIX) {
         if item.sk == crate::store::META {
-            let ticket: Ticket = serde_json::from_value(item.data.clone()).ok()?;
+            let ticket: Ticket = record(item)?;
             return Some(Change::Put(Box::new(ticket_document(key, &ticket))));
         }
         if item.sk.starts_with(crate::store::MESSAGE_PREFIX) {
-            let message: Message = serde_json::from_value(item.data.clone()).ok()?;
+            let message: Message = record(item)?;
             return Some(Change::Put(Box::new(message_document(key, ticket, &message))));
         }
         if item.sk.starts_with(crate::store::COLLABORATOR_PREFIX) {
-            let collaborator: Collaborator = serde_json::from_value(item.data.clone()).ok()?;
+            let collaborator: Collaborator = record(item)?;
             return Some(Change::Collaborator {
                 ticket: ticket.to_string(),
                 email: collaborator.email,
@@ -167,11 +173,11 @@ pub fn changes_of(item: &Item) -> Option<Change> {
         return None;
     }
     if item.pk.starts_with(crate::store::ARTICLE_PREFIX) && item.sk == crate::store::META {
-        let article: Article = serde_json::from_value(item.data.clone()).ok()?;
+        let article: Article = record(item)?;
         return Some(Change::Put(Box::new(article_document(key, &article))));
     }
     if item.pk.starts_with(crate::store::SOLUTION_PREFIX) && item.sk == crate::store::META {
-        let solution: Solution = serde_json::from_value(item.data.clone()).ok()?;
+        let solution: Solution = record(item)?;
         return Some(Change::Put(Box::new(solution_document(key, &solution))));
     }
     None
