@@ -376,12 +376,128 @@ async fn search_pages_filters_and_refuses_what_it_cannot_read(desk: Desk) {
     }
 }
 
+/// An article's files (manuals, forms): staff upload them as a ticket's, readers of the
+/// article download them, nobody else learns of them, and staff take them off again.
+async fn article_files_follow_their_article_and_are_removed_with_their_bytes(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let public = write_article(
+        &desk,
+        &cast.agent,
+        json!({ "title": "Claim form guide", "body": "<p>Fill in the form.</p>", "category": "Forms", "state": "published" }),
+    )
+    .await;
+    let internal = write_article(
+        &desk,
+        &cast.agent,
+        json!({ "title": "Adjuster rate sheet", "body": "<p>Staff rates.</p>", "category": "Forms", "state": "published", "visibility": "staff" }),
+    )
+    .await;
+    let (public_id, internal_id) = (public["id"].as_str().unwrap(), internal["id"].as_str().unwrap());
+    let grant_for = |article: &str, token: &str, size: usize| {
+        let (desk, path, token) = (&desk, format!("/v1/articles/{article}/attachments"), token.to_string());
+        async move {
+            desk.call(
+                "POST",
+                &path,
+                Some(&token),
+                Some(json!({ "filename": "../Claim form.pdf", "content_type": "application/pdf", "size": size })),
+            )
+            .await
+        }
+    };
+    let form = b"%PDF-1.7 claim form".to_vec();
+
+    // Only staff add files; a client does not learn the internal article exists.
+    assert_eq!(grant_for(public_id, &cast.client, form.len()).await.0, 403);
+    assert_eq!(grant_for(internal_id, &cast.client, form.len()).await.0, 404);
+    let (status, problem) = grant_for(public_id, &cast.agent, 20 * 1024 * 1024 + 1).await;
+    assert_eq!(status, 413, "{problem}");
+    assert!(
+        problem.to_string().contains("an article holds at most 20 MB"),
+        "{problem}"
+    );
+
+    let (status, grant) = grant_for(public_id, &cast.agent, form.len()).await;
+    assert_eq!(status, 201, "{grant}");
+    assert_eq!(grant["file"]["state"], "pending");
+    assert_eq!(grant["file"]["filename"], "Claim form.pdf", "the path is not kept");
+    let file_id = grant["file"]["id"].as_str().unwrap().to_string();
+    let file_path = format!("/v1/articles/{public_id}/attachments/{file_id}");
+    let (status, pending) = desk.download(&file_path, &cast.client).await;
+    assert_eq!(status, 409, "{}", String::from_utf8_lossy(&pending));
+    let (_, article) = desk
+        .call("GET", &format!("/v1/articles/{public_id}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(article["files"], json!([]), "a pending file is not listed");
+
+    assert!(desk.upload(&grant, form.clone()).await, "the file arrived");
+    let (status, article) = desk
+        .call("GET", &format!("/v1/articles/{public_id}"), Some(&cast.client), None)
+        .await;
+    assert_eq!(status, 200, "{article}");
+    assert_eq!(article["files"].as_array().unwrap().len(), 1, "{article}");
+    assert_eq!(article["files"][0]["id"], file_id.as_str());
+    assert_eq!(article["files"][0]["size"], form.len());
+    assert_eq!(article["files"][0]["state"], "stored");
+    let (_, list) = desk
+        .call("GET", "/v1/articles?category=forms", Some(&cast.client), None)
+        .await;
+    assert!(list["items"][0].get("files").is_none(), "lists carry no files: {list}");
+    for reader in [&cast.client, &cast.other_user, &cast.agent] {
+        assert_eq!(desk.download(&file_path, reader).await, (200, form.clone()));
+    }
+
+    // The internal article's file: staff only, a 404 for everyone else.
+    let (status, grant) = grant_for(internal_id, &cast.agent, 5).await;
+    assert_eq!(status, 201, "{grant}");
+    assert!(desk.upload(&grant, b"rates".to_vec()).await);
+    let internal_file = format!(
+        "/v1/articles/{internal_id}/attachments/{}",
+        grant["file"]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        desk.download(&internal_file, &cast.agent).await,
+        (200, b"rates".to_vec())
+    );
+    for outsider in [&cast.client, &cast.admin, &cast.other_user] {
+        assert_eq!(desk.download(&internal_file, outsider).await.0, 404);
+    }
+    // A file is found only under its own article.
+    let crossed = format!(
+        "/v1/articles/{public_id}/attachments/{}",
+        grant["file"]["id"].as_str().unwrap()
+    );
+    assert_eq!(desk.download(&crossed, &cast.client).await.0, 404);
+
+    // Taken off: no longer listed, no longer downloadable, its bytes gone (on AWS the link
+    // handed out before the removal finds nothing).
+    let before = desk.send("GET", &file_path, Some(&cast.client), Vec::new(), None).await;
+    let link = before.header("location").map(str::to_string);
+    if let Some(link) = &link {
+        assert_eq!(reqwest::get(link).await.unwrap().status().as_u16(), 200);
+    }
+    let (status, _) = desk.call("DELETE", &file_path, Some(&cast.client), None).await;
+    assert_eq!(status, 403);
+    let (status, article) = desk.call("DELETE", &file_path, Some(&cast.agent), None).await;
+    assert_eq!(status, 200, "{article}");
+    assert_eq!(article["files"], json!([]));
+    assert_eq!(desk.download(&file_path, &cast.client).await.0, 404);
+    assert_eq!(desk.call("DELETE", &file_path, Some(&cast.agent), None).await.0, 404);
+    if let Some(link) = link {
+        // S3 answers a link to a deleted object 404, or 403 when the signer may not list
+        // the bucket (the emulator says the signature no longer matches).
+        let status = reqwest::get(&link).await.unwrap().status().as_u16();
+        assert!(matches!(status, 403 | 404), "the bytes were deleted: {status}");
+    }
+}
+
 on_both_engines!(
     suggestions_show_solutions_never_internal_articles_or_other_companies_cases,
     articles_are_written_published_voted_and_archived,
     search_pages_filters_and_refuses_what_it_cannot_read,
     announcements_reach_their_audience_while_they_run_and_can_be_dismissed,
     notifications_ring_for_replies_and_status_changes_and_are_seen,
+    article_files_follow_their_article_and_are_removed_with_their_bytes,
 );
 
 /// The same data gives the same results on both engines: one walk on each, then the same

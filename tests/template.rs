@@ -225,17 +225,17 @@ fn each_function_has_its_own_role_naming_only_what_it_uses() {
         let index_reader = binary == "search" || binary == "suggest";
         assert_eq!(
             actions.contains("s3:PutObject"),
-            binary == "upload-attachment" || mail || export || indexer,
+            binary == "upload-attachment" || binary == "upload-article-file" || mail || export || indexer,
             "{binary} and uploads"
         );
         assert_eq!(
             actions.contains("s3:GetObject"),
-            binary == "get-attachment" || mail || export || indexer || index_reader,
+            binary == "get-attachment" || binary == "get-article-file" || mail || export || indexer || index_reader,
             "{binary}"
         );
         assert_eq!(
             actions.contains("s3:DeleteObject"),
-            binary == "attachment-confirmed" || mail || indexer,
+            binary == "attachment-confirmed" || binary == "remove-article-file" || mail || indexer,
             "{binary}"
         );
         // An API function reaches the table only if its declaration grants it.

@@ -93,17 +93,24 @@ pub async fn vendor_ticket(desk: &Desk, cast: &Cast) -> String {
 
 /// Attaches a text file to a ticket as `token` would (grant, then upload); its id.
 pub async fn attach_text(desk: &Desk, id: &str, token: &str, filename: &str, bytes: &[u8]) -> String {
+    let grant = upload_text(desk, &format!("/v1/tickets/{id}/attachments"), token, filename, bytes).await;
+    grant["attachment"]["id"].as_str().unwrap().to_string()
+}
+
+/// A text file uploaded through the grant `path` (a ticket's or an article's attachments)
+/// gives: the grant.
+pub async fn upload_text(desk: &Desk, path: &str, token: &str, filename: &str, bytes: &[u8]) -> Value {
     let (status, grant) = desk
         .call(
             "POST",
-            &format!("/v1/tickets/{id}/attachments"),
+            path,
             Some(token),
             Some(json!({"filename": filename, "content_type": "text/plain", "size": bytes.len()})),
         )
         .await;
     assert_eq!(status, 201, "{grant}");
     assert!(desk.upload(&grant, bytes.to_vec()).await, "the upload was accepted");
-    grant["attachment"]["id"].as_str().unwrap().to_string()
+    grant
 }
 
 /// The statuses a ticket went through (its history less its notes).

@@ -136,6 +136,11 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("GET",  "/v1/articles/{id}",                             [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("PATCH", "/v1/articles/{id}",                            [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/articles/{id}/votes",                       [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    // The article's file is named after the secret: only staff learn of it or get it.
+    ("POST", "/v1/articles/{id}/attachments",                 [404, 404, 201, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("GET",  "/v1/articles/{id}/attachments/{attachment_id}", [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("DELETE", "/v1/articles/{id}/attachments/{attachment_id}", [404, 404, 200, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
+    ("PUT",  "/v1/uploads/articles/{id}/{attachment_id}",     [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("PUT",  "/v1/tickets/{id}/solution",                     [403, 403, 409, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/solutions/{id}",                            [404, 404, 404, 404, 404, 404, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/search",                                    [200, 200, 200, 200, 200, 200, 401, 401, 401, 401, 401, 401]),
@@ -215,6 +220,8 @@ struct Fixture {
     rma_id: String,
     /// A staff-only published article that names `secret` (help-resource rows only).
     article_id: String,
+    /// A file of that article, named after `secret` (article file rows only).
+    article_file: String,
     /// An announcement for ACME's people (announcement rows only).
     announcement_id: String,
     /// The client user's notification of the agent's reply (notification rows only).
@@ -350,6 +357,13 @@ async fn fixture(
     } else {
         String::new()
     };
+    let article_file = if with_knowledge && extras.contains("attachment_id") {
+        let path = format!("/v1/articles/{article_id}/attachments");
+        let grant = upload_text(desk, &path, &cast.agent, &format!("{secret}.txt"), b"runbook").await;
+        grant["file"]["id"].as_str().unwrap().to_string()
+    } else {
+        String::new()
+    };
     let announcement_id = if extras.contains("announcement") {
         let ends = (claimdesk_core::ports::Clock::now(desk.clock.as_ref()) + chrono::Duration::days(1)).to_rfc3339();
         let (status, posted) = desk
@@ -382,6 +396,7 @@ async fn fixture(
         announcement_id,
         notification_id,
         article_id,
+        article_file,
         claim_id,
         rma_id,
         id,
@@ -437,7 +452,7 @@ fn request(
         &fixture.claim_id
     } else if pattern.starts_with("/v1/rmas/") {
         &fixture.rma_id
-    } else if pattern.starts_with("/v1/articles/") {
+    } else if pattern.starts_with("/v1/articles/") || pattern.starts_with("/v1/uploads/articles/") {
         &fixture.article_id
     } else if pattern.starts_with("/v1/announcements/") {
         &fixture.announcement_id
@@ -446,9 +461,14 @@ fn request(
     } else {
         &fixture.id
     };
+    let file = if pattern.contains("articles/") {
+        &fixture.article_file
+    } else {
+        &fixture.attachment
+    };
     let mut path = pattern
         .replace("{id}", id)
-        .replace("{attachment_id}", &fixture.attachment)
+        .replace("{attachment_id}", file)
         .replace("{serial}", &serial)
         .replace("{code}", "ACME");
     if let Some(key) = key {
@@ -475,7 +495,12 @@ fn request(
         ("POST", "/v1/tickets/{id}/attachments") => {
             json_body(json!({"filename": "more.txt", "content_type": "text/plain", "size": 3}))
         }
-        ("PUT", "/v1/uploads/{id}/{attachment_id}") => Some(b"sneaky".to_vec()),
+        ("PUT", "/v1/uploads/{id}/{attachment_id}") | ("PUT", "/v1/uploads/articles/{id}/{attachment_id}") => {
+            Some(b"sneaky".to_vec())
+        }
+        ("POST", "/v1/articles/{id}/attachments") => {
+            json_body(json!({"filename": "more.txt", "content_type": "text/plain", "size": 3}))
+        }
         ("POST", "/v1/tickets/{id}/collaborators") => {
             json_body(json!({ "email": format!("friend{actor_no}@acme.test") }))
         }
@@ -563,7 +588,9 @@ fn request(
 fn content_type_of(method: &str, pattern: &str) -> &'static str {
     match (method, pattern) {
         ("POST", "/v1/inbound-email") => "message/rfc822",
-        ("PUT", "/v1/uploads/{id}/{attachment_id}") => "application/octet-stream",
+        ("PUT", "/v1/uploads/{id}/{attachment_id}") | ("PUT", "/v1/uploads/articles/{id}/{attachment_id}") => {
+            "application/octet-stream"
+        }
         _ => "application/json",
     }
 }
@@ -668,7 +695,13 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
             let want = match expected[n] {
                 _ if absent => 404,
                 200 if desk.is_aws()
-                    && ["get-attachment", "export-warranty-claims", "export-rmas"].contains(&function.name) =>
+                    && [
+                        "get-attachment",
+                        "get-article-file",
+                        "export-warranty-claims",
+                        "export-rmas",
+                    ]
+                    .contains(&function.name) =>
                 {
                     302
                 }
@@ -733,6 +766,7 @@ async fn every_route_and_every_caller_get_what_the_matrix_says(desk: Desk) {
                 claim_id: "wc_0000000000000000000000".into(),
                 rma_id: "rma_0000000000000000000000".into(),
                 article_id: "art_0000000000000000000000".into(),
+                article_file: "att_0000000000000000000000".into(),
                 announcement_id: "ann_0000000000000000000000".into(),
                 notification_id: "1795775400000000_m_0000000000000000000000".into(),
                 ..fixture.clone()

@@ -1261,8 +1261,132 @@ fn url_encoded(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
+/// An article's files: names cannot climb out or lie in the download's disposition, bad
+/// sizes, types and fields are refused by field, a forged upload or file id finds nothing,
+/// and an article takes at most 20 files. Nothing refused is listed.
+async fn article_files_refuse_hostile_grants_and_write_nothing(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let (status, article) = desk
+        .call(
+            "POST",
+            "/v1/articles",
+            Some(&cast.agent),
+            Some(json!({"title": "Forms", "body": "<p>Forms</p>", "category": "Forms", "state": "published"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{article}");
+    let id = article["id"].as_str().unwrap();
+    let grants = format!("/v1/articles/{id}/attachments");
+    for (given, stored) in [
+        ("../../../../etc/passwd", "passwd"),
+        ("form\u{0}\r\n.pdf", "form.pdf"),
+        ("invoice\u{202E}fdp.exe", "invoicefdp.exe"),
+        ("a\"; filename=evil.sh", "a; filename=evil.sh"),
+    ] {
+        let grant = upload_text(&desk, &grants, &cast.agent, given, b"ok").await;
+        assert_eq!(grant["file"]["filename"], stored, "{given:?}");
+        let path = format!("{grants}/{}", grant["file"]["id"].as_str().unwrap());
+        let answer = desk.send("GET", &path, Some(&cast.client), Vec::new(), None).await;
+        let disposition = match answer.header("location") {
+            Some(location) => url_query_value(location, "response-content-disposition"),
+            None => answer.header("content-disposition").unwrap_or("").to_string(),
+        };
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        assert!(!disposition.contains(['\r', '\n', '\u{0}']), "{disposition:?}");
+        assert!(!disposition.contains(".."), "{disposition}");
+    }
+    let refused = [
+        (json!({"filename": "../..", "size": 2}), 422, "filename"),
+        (json!({"filename": "x.pdf", "size": 0}), 422, "size"),
+        (json!({"filename": "x.pdf", "size": -1}), 400, "size"),
+        (json!({"filename": "x.pdf", "size": "2"}), 400, "size"),
+        (json!({"filename": "x.pdf"}), 422, "size"),
+        (json!({"filename": "x.pdf", "size": 1_000_000_000_000u64}), 413, "size"),
+        (
+            json!({"filename": "x.pdf", "size": 2, "content_type": "text/html\r\nX-Evil: 1"}),
+            422,
+            "content_type",
+        ),
+        (
+            json!({"filename": "x.pdf", "size": 2, "blob_key": "tickets/t_1/att_1"}),
+            400,
+            "",
+        ),
+    ];
+    for (draft, want, field) in refused {
+        let (status, problem) = desk.call("POST", &grants, Some(&cast.agent), Some(draft.clone())).await;
+        assert_eq!(status, want, "{draft}: {problem}");
+        assert!(problem.to_string().contains(field), "{draft}: {problem}");
+    }
+    // Ids that are no ids, and a forged upload token, find nothing.
+    for file in ["..%2F..%2Fetc", "att_0000000000000000000000", "x"] {
+        let path = format!("{grants}/{file}");
+        assert_eq!(desk.download(&path, &cast.agent).await.0, 404, "{file}");
+        assert_eq!(
+            desk.call("DELETE", &path, Some(&cast.agent), None).await.0,
+            404,
+            "{file}"
+        );
+    }
+    let (status, grant) = desk
+        .call(
+            "POST",
+            &grants,
+            Some(&cast.agent),
+            Some(json!({"filename": "x.txt", "size": 2})),
+        )
+        .await;
+    assert_eq!(status, 201, "{grant}");
+    if !desk.is_aws() {
+        let url = grant["upload"]["url"].as_str().unwrap();
+        let forged = format!("{}?token=forged", url.split('?').next().unwrap());
+        let forged = forged.split("/v1/").nth(1).unwrap();
+        let answer = desk
+            .send(
+                "PUT",
+                &format!("/v1/{forged}"),
+                None,
+                vec![("content-type".into(), "application/octet-stream".into())],
+                Some(b"ok".to_vec()),
+            )
+            .await;
+        assert_eq!(answer.status, 404);
+        // The true token, with bytes of another size than declared: 413, not listed.
+        let mut wrong = grant.clone();
+        wrong["upload"]["headers"] = json!([]);
+        assert_eq!(desk.put_upload(&wrong, b"too long".to_vec()).await, 413);
+    }
+    // Twenty files at most (four are there).
+    for n in 4..20 {
+        upload_text(&desk, &grants, &cast.agent, &format!("f{n}.txt"), b"x").await;
+    }
+    let (status, problem) = desk
+        .call(
+            "POST",
+            &grants,
+            Some(&cast.agent),
+            Some(json!({"filename": "x.txt", "size": 1})),
+        )
+        .await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem.to_string().contains("at most 20 files"), "{problem}");
+    let (_, article) = desk
+        .call("GET", &format!("/v1/articles/{id}"), Some(&cast.client), None)
+        .await;
+    let names: Vec<&str> = article["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 20, "{article}");
+    assert!(!names.contains(&"x.txt") && !names.contains(&"x.pdf"), "{names:?}");
+    assert!(!desk.dir.path().join("etc").exists());
+}
+
 on_both_engines!(
     help_resources_clean_html_and_read_query_syntax_as_words,
+    article_files_refuse_hostile_grants_and_write_nothing,
     announcements_and_notifications_refuse_hostile_input,
     service_levels_refuse_hostile_queries_and_priorities,
     sign_in_refuses_hostile_input_before_looking_at_any_account,

@@ -128,6 +128,7 @@ fn article(n: usize, rng: &mut StdRng, words: &[String], zipf: &Zipf) -> Article
         updated_at: at,
         helpful: 0,
         not_helpful: 0,
+        files: Vec::new(),
     }
 }
 

@@ -182,7 +182,7 @@ mod tests {
         let target = blobs()
             .upload_target(&UploadRequest {
                 key: "tickets/t_1/att_2",
-                ticket_id: "t_1",
+                owner: "t_1",
                 attachment_id: "att_2",
                 token: "unused-on-s3",
                 content_type: "application/pdf",

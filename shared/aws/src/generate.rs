@@ -129,13 +129,19 @@ fn role(function: &Function, stem: &str) -> String {
     if function.may(Grant::PutUploads) {
         let _ = write!(
             statements,
-            "              - Effect: Allow\n                Action: [s3:PutObject]\n                Resource:\n                  - {bucket}/tickets/*\n"
+            "              - Effect: Allow\n                Action: [s3:PutObject]\n                Resource:\n                  - {bucket}/tickets/*\n                  - {bucket}/articles/*\n"
         );
     }
     if function.may(Grant::GetFiles) {
         let _ = write!(
             statements,
-            "              - Effect: Allow\n                Action: [s3:GetObject]\n                Resource:\n                  - {bucket}/tickets/*\n                  - {bucket}/mail/*\n"
+            "              - Effect: Allow\n                Action: [s3:GetObject]\n                Resource:\n                  - {bucket}/tickets/*\n                  - {bucket}/articles/*\n                  - {bucket}/mail/*\n"
+        );
+    }
+    if function.may(Grant::RemoveArticleFiles) {
+        let _ = write!(
+            statements,
+            "              - Effect: Allow\n                Action: [s3:DeleteObject]\n                Resource:\n                  - {bucket}/articles/*\n"
         );
     }
     if function.may(Grant::ReadSearchIndex) {

@@ -166,7 +166,6 @@ pub struct ConfirmReport {
     pub ignored: usize,
 }
 
-/// `tickets/<ticket>/<attachment>` from an S3 event key (URL-encoded, `+` for space).
 /// S3 event keys are URL-encoded, with `+` for spaces.
 fn decode_s3_key(key: &str) -> String {
     let key = key.replace('+', " ");
@@ -175,13 +174,23 @@ fn decode_s3_key(key: &str) -> String {
         .to_string()
 }
 
-fn attachment_of_key(key: &str) -> Option<(String, String)> {
+/// Whose file an uploaded object is: `tickets/<ticket>/<attachment>` or
+/// `articles/<article>/<file>`.
+#[derive(Debug, PartialEq, Eq)]
+enum Upload {
+    Ticket(String, String),
+    Article(String, String),
+}
+
+fn attachment_of_key(key: &str) -> Option<Upload> {
     let key = decode_s3_key(key);
     let mut parts = key.split('/');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("tickets"), Some(ticket), Some(attachment), None) if !ticket.is_empty() && !attachment.is_empty() => {
-            Some((ticket.to_string(), attachment.to_string()))
-        }
+        (Some(area), Some(owner), Some(file), None) if !owner.is_empty() && !file.is_empty() => match area {
+            "tickets" => Some(Upload::Ticket(owner.to_string(), file.to_string())),
+            "articles" => Some(Upload::Article(owner.to_string(), file.to_string())),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -197,20 +206,23 @@ pub async fn handle_object_created(engine: &Engine, event: S3Event) -> Result<Co
             report.ignored += 1;
             continue;
         };
-        let Some((ticket, attachment)) = attachment_of_key(key) else {
-            tracing::warn!(key, "an object outside tickets/ was ignored");
-            report.ignored += 1;
-            continue;
-        };
-        // A malformed ticket id is as unknown as a missing one.
-        let confirmed = match claimdesk_core::services::ticket_id(&ticket) {
-            Ok(ticket) => {
-                engine
-                    .core
-                    .confirm_upload(&ticket, &attachment, size.max(0) as u64)
-                    .await
+        let size = size.max(0) as u64;
+        let confirmed = match attachment_of_key(key) {
+            // A malformed ticket id is as unknown as a missing one.
+            Some(Upload::Ticket(ticket, attachment)) => match claimdesk_core::services::ticket_id(&ticket) {
+                Ok(ticket) => engine.core.confirm_upload(&ticket, &attachment, size).await.map(|_| ()),
+                Err(e) => Err(e),
+            },
+            Some(Upload::Article(article, file)) => engine
+                .core
+                .confirm_article_upload(&article, &file, size)
+                .await
+                .map(|_| ()),
+            None => {
+                tracing::warn!(key, "an object outside tickets/ and articles/ was ignored");
+                report.ignored += 1;
+                continue;
             }
-            Err(e) => Err(e),
         };
         match confirmed {
             Ok(_) => report.stored += 1,
@@ -411,12 +423,17 @@ mod tests {
     fn s3_keys_are_decoded_and_only_attachment_keys_count() {
         assert_eq!(
             attachment_of_key("tickets/t_1/att_2"),
-            Some(("t_1".into(), "att_2".into()))
+            Some(Upload::Ticket("t_1".into(), "att_2".into()))
         );
         assert_eq!(
             attachment_of_key("tickets/t%5F1/att+2"),
-            Some(("t_1".into(), "att 2".into()))
+            Some(Upload::Ticket("t_1".into(), "att 2".into()))
         );
+        assert_eq!(
+            attachment_of_key("articles/art_1/att_2"),
+            Some(Upload::Article("art_1".into(), "att_2".into()))
+        );
+        assert_eq!(attachment_of_key("search/index-3.db"), None);
         assert_eq!(attachment_of_key("tickets/t_1"), None);
         assert_eq!(attachment_of_key("other/t_1/att_2"), None);
         assert_eq!(attachment_of_key("tickets/t_1/att_2/x"), None);

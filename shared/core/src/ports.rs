@@ -298,7 +298,8 @@ pub enum Download {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadRequest<'a> {
     pub key: &'a str,
-    pub ticket_id: &'a str,
+    /// The ticket or article the file belongs to (the local engine's upload URL names it).
+    pub owner: &'a str,
     pub attachment_id: &'a str,
     pub token: &'a str,
     pub content_type: &'a str,

@@ -369,6 +369,11 @@ pub fn solution_pk(id: &str) -> String {
 pub fn vote_sk(user_id: &str) -> String {
     format!("{VOTE_PREFIX}{user_id}")
 }
+/// A file of an article, in the article's partition.
+pub fn article_file_sk(id: &str) -> String {
+    format!("FILE#{id}")
+}
+
 /// Staff's list of the articles in one state (gsi2).
 pub fn articles_view(state: crate::domain::knowledge::ArticleState) -> String {
     format!("ARTICLES#{}", state.as_str())
@@ -383,7 +388,7 @@ pub fn article_sort(category: &str) -> String {
 
 /// An article's item: on staff's list of its state (gsi2) and, published for clients, on
 /// everyone's (gsi3), by category then title; the list summary is the article without its
-/// body.
+/// body and files.
 pub fn article_item(article: &crate::domain::knowledge::Article, version: u64) -> Item {
     use crate::domain::knowledge::{ArticleState, Visibility};
     let mut item = Item::new(article_pk(&article.id), META, to_data(article));
@@ -391,6 +396,7 @@ pub fn article_item(article: &crate::domain::knowledge::Article, version: u64) -
     let mut summary = to_data(article);
     if let Some(fields) = summary.as_object_mut() {
         fields.remove("body");
+        fields.remove("files");
     }
     item.summary = Some(summary);
     let sort = format!(

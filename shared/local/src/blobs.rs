@@ -43,11 +43,17 @@ fn io(e: std::io::Error) -> StoreError {
 #[async_trait]
 impl Blobs for FileBlobs {
     async fn upload_target(&self, request: &UploadRequest<'_>) -> Result<UploadTarget, StoreError> {
+        // Tickets' files keep the shorter path they always had; articles' have their own.
+        let area = if request.key.starts_with("articles/") {
+            "articles/"
+        } else {
+            ""
+        };
         Ok(UploadTarget {
             method: "PUT".into(),
             url: format!(
-                "{}/v1/uploads/{}/{}?token={}",
-                self.base_url, request.ticket_id, request.attachment_id, request.token
+                "{}/v1/uploads/{area}{}/{}?token={}",
+                self.base_url, request.owner, request.attachment_id, request.token
             ),
             headers: vec![("content-type".into(), request.content_type.to_string())],
             expires_at: request.expires_at,

@@ -77,6 +77,70 @@ pub struct Article {
     pub helpful: u32,
     #[serde(default)]
     pub not_helpful: u32,
+    /// The files readers may download with it (manuals, drivers, forms), oldest first.
+    #[serde(default)]
+    pub files: Vec<ArticleFileView>,
+}
+
+/// An article holds at most this many files (and, like a ticket, 20 MB of them in all).
+pub const FILES_MAX: usize = 20;
+
+/// A file of an article as readers see it: not where its bytes live, nor its upload token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ArticleFileView {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    /// Bytes: the declared size until the file arrives, then the size that arrived.
+    pub size: u64,
+    pub state: FileState,
+    pub added_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    /// An upload URL was handed out; the file has not arrived.
+    Pending,
+    /// Arrived within the limits: listed on the article.
+    Stored,
+    /// Arrived but broke a limit; its bytes were not kept.
+    Refused,
+    /// Taken off the article; its bytes are being deleted (a retried removal finishes it).
+    Removing,
+}
+
+/// An article's file as stored, in the article's partition (`FILE#<id>`). The article lists
+/// it from the moment its bytes arrived within the limits until staff remove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleFile {
+    pub id: String,
+    pub article_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub declared_size: u64,
+    #[serde(default)]
+    pub size: Option<u64>,
+    pub state: FileState,
+    pub uploaded_by: String,
+    /// Where the bytes live; built from ids only, never from the user's file name.
+    pub blob_key: String,
+    /// SHA-256 of the upload token, like a ticket attachment's.
+    pub upload_token_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&ArticleFile> for ArticleFileView {
+    fn from(file: &ArticleFile) -> Self {
+        ArticleFileView {
+            id: file.id.clone(),
+            filename: file.filename.clone(),
+            content_type: file.content_type.clone(),
+            size: file.size.unwrap_or(file.declared_size),
+            state: file.state,
+            added_at: file.created_at,
+        }
+    }
 }
 
 /// What staff send to write an article.
@@ -199,6 +263,7 @@ impl ArticleDraft {
             updated_at: now,
             helpful: 0,
             not_helpful: 0,
+            files: Vec::new(),
         })
     }
 }
@@ -241,6 +306,11 @@ impl Article {
     /// Staff read every article; everyone else the published ones written for clients.
     pub fn readable_by(&self, who: &Identity) -> bool {
         who.is_agent() || (self.visibility == Visibility::Clients && self.state == ArticleState::Published)
+    }
+
+    /// The bytes of the files it lists.
+    pub fn file_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
     }
 
     /// Counts a vote, taking back the reader's earlier one if they change their mind.

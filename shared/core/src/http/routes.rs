@@ -47,10 +47,12 @@ pub enum Grant {
     ReadTable,
     /// ReadTable and PutItem (transactions need the per-item actions).
     WriteTable,
-    /// s3:PutObject under the attachment bucket's `tickets/` (presigned uploads).
+    /// s3:PutObject under the attachment bucket's `tickets/` and `articles/` (presigned uploads).
     PutUploads,
-    /// s3:GetObject of attachments: uploads (`tickets/`) and mailed files (`mail/`).
+    /// s3:GetObject of files: uploads (`tickets/`, `articles/`) and mailed files (`mail/`).
     GetFiles,
+    /// s3:DeleteObject under `articles/`: staff take a file off an article.
+    RemoveArticleFiles,
     /// s3:PutObject and s3:GetObject under the attachment bucket's `exports/` (a finished
     /// export, and the link that fetches it).
     Exports,

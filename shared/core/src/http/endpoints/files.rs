@@ -1,5 +1,6 @@
 //! Attachments: upload grants, downloads, and the local engine's upload target.
 
+use crate::domain::knowledge::ArticleFileView;
 use crate::domain::ticket::AttachmentView;
 use crate::http::disposition::content_disposition;
 use crate::http::openapi::{json, query, Doc, Link, Refusal};
@@ -68,6 +69,18 @@ declare! {
                     Refusal::RATE_LIMITED,
                     Refusal::UNAVAILABLE,
                 ]),
+        PUT "/v1/uploads/articles/{id}/{attachment_id}" Open => receive_article_upload,
+            Doc::new("uploadArticleBytes", "Upload an article file's bytes (local engine; on AWS the URL is S3's)")
+                .query(query::<UploadToken>)
+                .takes_bytes("application/octet-stream")
+                .answers(200, "Stored", json::<ArticleFileView>)
+                .refuses(&[
+                    Refusal::new(404, "Unknown upload or bad token"),
+                    Refusal::new(409, "Already used"),
+                    Refusal::new(413, "Size differs or over the limit"),
+                    Refusal::RATE_LIMITED,
+                    Refusal::UNAVAILABLE,
+                ]),
     }
 }
 
@@ -95,6 +108,16 @@ async fn receive_upload(api: &Api, request: &ApiRequest, params: Params) -> Resu
     Ok(ApiResponse::json(200, &AttachmentView::from(&attachment)))
 }
 
+async fn receive_article_upload(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let (id, file_id) = (params.get(0), params.get(1));
+    let token = request.query_param("token").unwrap_or("");
+    let file = api
+        .core
+        .receive_article_upload(id, file_id, token, &request.body)
+        .await?;
+    Ok(ApiResponse::json(200, &file))
+}
+
 async fn download(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
     let (id, attachment_id) = (params.get(0), params.get(1));
     let who = api.identity(request)?;
@@ -108,12 +131,18 @@ async fn download(api: &Api, request: &ApiRequest, params: Params) -> Result<Api
         .download(&loaded, &viewer, attachment_id)
         .await
         .map_err(Problem::from)?;
-    Ok(match download {
+    Ok(file_response(&attachment.filename, download))
+}
+
+/// A download as the browser gets it: the bytes to save under `filename`, or a redirect to
+/// a short-lived link that sends them so.
+pub(crate) fn file_response(filename: &str, download: Download) -> ApiResponse {
+    match download {
         Download::Bytes(body) => ApiResponse {
             status: 200,
             headers: vec![
                 ("content-type".into(), DOWNLOAD_CONTENT_TYPE.into()),
-                ("content-disposition".into(), content_disposition(&attachment.filename)),
+                ("content-disposition".into(), content_disposition(filename)),
                 ("x-content-type-options".into(), "nosniff".into()),
             ],
             body,
@@ -125,5 +154,5 @@ async fn download(api: &Api, request: &ApiRequest, params: Params) -> Result<Api
             body: Vec::new(),
             file: None,
         },
-    })
+    }
 }

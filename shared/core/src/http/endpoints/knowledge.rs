@@ -4,11 +4,14 @@
 
 use crate::domain::knowledge::{Article, ArticleDraft, ArticlePatch, ArticleVote, Solution, SolutionDraft};
 use crate::domain::search::{SearchPage, Suggestions};
-use crate::http::openapi::{json, query, Doc};
+use crate::http::endpoints::files::file_response;
+use crate::http::openapi::{json, query, Doc, Link, Refusal};
 use crate::http::problem::Problem;
 use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
+use crate::services::knowledge::files::ArticleFileGranted;
 use crate::services::knowledge::{ArticlePage, ArticleQuery, SearchQuery, SuggestionDraft};
+use crate::services::tickets::attachments::UploadDraft;
 
 pub const FUNCTIONS: &[&Function] = &[
     &CREATE_ARTICLE,
@@ -16,6 +19,9 @@ pub const FUNCTIONS: &[&Function] = &[
     &GET_ARTICLE,
     &LIST_ARTICLES,
     &VOTE_ARTICLE,
+    &UPLOAD_ARTICLE_FILE,
+    &GET_ARTICLE_FILE,
+    &REMOVE_ARTICLE_FILE,
     &PUBLISH_SOLUTION,
     &GET_SOLUTION,
     &SEARCH,
@@ -66,6 +72,48 @@ declare! {
                 .takes(json::<ArticleVote>)
                 .answers(200, "Counted", json::<Article>)
                 .idempotent(),
+    }
+}
+
+declare! {
+    UPLOAD_ARTICLE_FILE = "upload-article-file", "staff add a file to an article", grants [WriteTable, PutUploads] {
+        POST "/v1/articles/{id}/attachments" Token => request_article_upload,
+            Doc::new("requestArticleUpload", "Ask for an upload URL for an article's file (staff): listed on the article once its bytes arrive")
+                .takes(json::<UploadDraft>)
+                .answers(201, "Upload granted", json::<ArticleFileGranted>)
+                .idempotent()
+                .refuses(&[
+                    Refusal::MALFORMED,
+                    Refusal::UNAUTHENTICATED,
+                    Refusal::FORBIDDEN,
+                    Refusal::NOT_FOUND,
+                    Refusal::new(409, "The article holds 20 files already"),
+                    Refusal::new(413, "Over the 20 MB per article"),
+                    Refusal::INVALID,
+                    Refusal::RATE_LIMITED,
+                    Refusal::UNAVAILABLE,
+                ])
+                .links(&[Link::to(
+                    "downloadArticleFile",
+                    &[("id", "$request.path.id"), ("attachment_id", "$response.body#/file/id")],
+                )]),
+    }
+}
+
+declare! {
+    GET_ARTICLE_FILE = "get-article-file", "downloads of an article's files", grants [ReadRecords, GetFiles] {
+        GET "/v1/articles/{id}/attachments/{attachment_id}" Token => download_article_file,
+            Doc::new("downloadArticleFile", "Download an article's file: whoever may read the article (404 for everyone else)")
+                .answers_bytes(200, "The file", "application/octet-stream")
+                .or_redirects("Redirect to a short-lived download URL"),
+    }
+}
+
+declare! {
+    REMOVE_ARTICLE_FILE = "remove-article-file", "staff take a file off an article", grants [WriteTable, RemoveArticleFiles] {
+        DELETE "/v1/articles/{id}/attachments/{attachment_id}" Token => remove_article_file,
+            Doc::new("removeArticleFile", "Take a file off an article (staff): its bytes are deleted; removing it again after a failure finishes the job")
+                .answers(200, "The article without the file", json::<Article>),
     }
 }
 
@@ -151,6 +199,31 @@ async fn vote_article(api: &Api, request: &ApiRequest, params: Params) -> Result
         api.core.plan_vote_article(who, id, &vote)
     })
     .await
+}
+
+async fn request_article_upload(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let draft: UploadDraft = parse_body(&request.body)?;
+    let id = params.get(0);
+    api.commit(request, &who.user_id, 201, || {
+        api.core.plan_article_upload(who, id, &draft)
+    })
+    .await
+}
+
+async fn download_article_file(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let (file, download) = api
+        .core
+        .download_article_file(who, params.get(0), params.get(1))
+        .await?;
+    Ok(file_response(&file.filename, download))
+}
+
+async fn remove_article_file(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    let article = api.core.remove_article_file(who, params.get(0), params.get(1)).await?;
+    Ok(ApiResponse::json(200, &article))
 }
 
 async fn publish_solution(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {

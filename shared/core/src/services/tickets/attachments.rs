@@ -10,7 +10,7 @@ use crate::services::commit::{kept_changing, Commit, Replans};
 use crate::services::problems::ProblemKind;
 use crate::services::{item_of, new_id, new_secret, Core, Loaded, Plan, ServiceError, Viewer};
 use crate::store;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -33,21 +33,34 @@ pub struct UploadGranted {
     pub upload: UploadTarget,
 }
 
-fn size_mismatch(size: u64, declared: u64) -> ServiceError {
+impl UploadDraft {
+    /// The file's cleaned name, its media type and its size in bytes.
+    pub fn check(&self) -> Result<(String, String, u64), Invalid> {
+        let filename = clean_filename(self.filename.as_deref().unwrap_or(""))?;
+        let content_type = check_content_type(self.content_type.as_deref().unwrap_or("application/octet-stream"))?;
+        let size = self.size.ok_or_else(|| Invalid::new("size", "is required (bytes)"))?;
+        if size == 0 {
+            return Err(Invalid::new("size", "must be at least 1 byte"));
+        }
+        Ok((filename, content_type, size))
+    }
+}
+
+pub(crate) fn size_mismatch(size: u64, declared: u64) -> ServiceError {
     ServiceError::TooLarge {
         field: "size",
         detail: format!("the upload was {size} bytes but {declared} were declared"),
     }
 }
 
-fn upload_used() -> ServiceError {
+pub(crate) fn upload_used() -> ServiceError {
     ServiceError::conflict(ProblemKind::UploadUsed, "this upload URL was already used")
 }
 
 /// Whether confirming an upload was this call's doing or had happened before.
-enum Arrival {
-    Now(Attachment),
-    Already(Attachment),
+pub(crate) enum Arrival<T> {
+    Now(T),
+    Already(T),
 }
 
 pub fn attachment_item(attachment: &Attachment) -> crate::ports::Item {
@@ -59,12 +72,13 @@ pub fn attachment_item(attachment: &Attachment) -> crate::ports::Item {
 }
 
 impl Core {
-    fn limit_problem(&self, used: u64) -> ServiceError {
+    /// 413 for a file that would take its ticket or article (`holder`) over the limit.
+    pub(crate) fn limit_problem(&self, holder: &str, used: u64) -> ServiceError {
         let limit = self.settings.attachment_limit_bytes;
         ServiceError::TooLarge {
             field: "size",
             detail: format!(
-                "a ticket holds at most {} MB of attachments; {} bytes are used and {} remain",
+                "{holder} holds at most {} MB of attachments; {} bytes are used and {} remain",
                 limit / (1024 * 1024),
                 used,
                 limit.saturating_sub(used)
@@ -85,14 +99,9 @@ impl Core {
                 "attachments cannot be added to a closed ticket",
             ));
         }
-        let filename = clean_filename(draft.filename.as_deref().unwrap_or(""))?;
-        let content_type = check_content_type(draft.content_type.as_deref().unwrap_or("application/octet-stream"))?;
-        let size = draft.size.ok_or_else(|| Invalid::new("size", "is required (bytes)"))?;
-        if size == 0 {
-            return Err(Invalid::new("size", "must be at least 1 byte").into());
-        }
+        let (filename, content_type, size) = draft.check()?;
         if ticket.attachment_bytes.saturating_add(size) > self.settings.attachment_limit_bytes {
-            return Err(self.limit_problem(ticket.attachment_bytes));
+            return Err(self.limit_problem("a ticket", ticket.attachment_bytes));
         }
         let now = self.now();
         let id = new_id("att");
@@ -116,7 +125,7 @@ impl Core {
             .blobs
             .upload_target(&UploadRequest {
                 key: &attachment.blob_key,
-                ticket_id: &ticket.id,
+                owner: &ticket.id,
                 attachment_id: &id,
                 token: &token,
                 content_type: &content_type,
@@ -153,8 +162,7 @@ impl Core {
             .await?
             .ok_or(ServiceError::NotFound("upload"))?
             .record;
-        let expired = attachment.created_at + Duration::minutes(self.settings.upload_minutes) < self.now();
-        if !guest::looks_like_key(token) || guest::hash_key(token) != attachment.upload_token_hash || expired {
+        if !self.upload_token_opens(token, &attachment.upload_token_hash, attachment.created_at) {
             return Err(ServiceError::NotFound("upload"));
         }
         if attachment.state != AttachmentState::Pending {
@@ -163,19 +171,41 @@ impl Core {
         if bytes.len() as u64 != attachment.declared_size {
             return Err(size_mismatch(bytes.len() as u64, attachment.declared_size));
         }
-        let own_key = format!("{}-{}", attachment.blob_key, new_id("up"));
+        self.store_then_claim(&attachment.blob_key, bytes, |own_key| async move {
+            self.confirm_arrival(ticket_id, attachment_id, bytes.len() as u64, Some(&own_key))
+                .await
+        })
+        .await
+    }
+
+    /// Whether an upload URL's token is the one granted, within its lifetime.
+    pub(crate) fn upload_token_opens(&self, token: &str, token_hash: &str, granted_at: DateTime<Utc>) -> bool {
+        let expired = granted_at + Duration::minutes(self.settings.upload_minutes) < self.now();
+        guest::looks_like_key(token) && guest::hash_key(token) == token_hash && !expired
+    }
+
+    /// The local engine's half of an upload: the bytes go to a key of their own (beside the
+    /// granted one), then `claim` tries to point the pending record at them. A lost claim
+    /// (the upload was used) or a failure deletes them; a refusal has deleted them already.
+    pub(crate) async fn store_then_claim<T, F, Fut>(
+        &self,
+        granted_key: &str,
+        bytes: &[u8],
+        claim: F,
+    ) -> Result<T, ServiceError>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Result<Arrival<T>, ServiceError>>,
+    {
+        let own_key = format!("{granted_key}-{}", new_id("up"));
         self.blobs.put(&own_key, bytes).await?;
-        match self
-            .confirm_arrival(ticket_id, attachment_id, bytes.len() as u64, Some(&own_key))
-            .await
-        {
-            Ok(Arrival::Now(attachment)) => Ok(attachment),
+        match claim(own_key.clone()).await {
+            Ok(Arrival::Now(record)) => Ok(record),
             Ok(Arrival::Already(_)) => {
                 self.blobs.delete(&own_key).await?;
                 Err(upload_used())
             }
             Err(e) => {
-                // Refused (its file is deleted already) or failed: nothing points at it.
                 if !matches!(e, ServiceError::TooLarge { .. }) {
                     self.blobs.delete(&own_key).await?;
                 }
@@ -207,7 +237,7 @@ impl Core {
         attachment_id: &str,
         size: u64,
         blob_key: Option<&str>,
-    ) -> Result<Arrival, ServiceError> {
+    ) -> Result<Arrival<Attachment>, ServiceError> {
         let mut replans = Replans::start();
         loop {
             let loaded = self.load_ticket(ticket_id).await?;
@@ -230,7 +260,7 @@ impl Core {
             let refusal = if size != attachment.declared_size {
                 Some(size_mismatch(size, attachment.declared_size))
             } else if ticket.attachment_bytes.saturating_add(size) > self.settings.attachment_limit_bytes {
-                Some(self.limit_problem(ticket.attachment_bytes))
+                Some(self.limit_problem("a ticket", ticket.attachment_bytes))
             } else {
                 None
             };

@@ -18,6 +18,8 @@ use crate::store;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod files;
+
 /// The longest search text accepted (a query is at most `MAX_QUERY_WORDS` words anyway).
 pub const QUERY_MAX: usize = 2_000;
 /// A suggestion reads the new case's subject and description as typed so far: a case's
