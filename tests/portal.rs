@@ -617,6 +617,30 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser
         .wait_until("!document.querySelector('.article-body script') && !!document.querySelector('.article-body b')")
         .await;
+    // Files for the article: one added by mistake and removed, then the guide readers get.
+    let article_files = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("old-form.txt", "Superseded form"),
+        ("era-guide.txt", "How to ask for an ERA"),
+    ] {
+        let path = article_files.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let chooser = browser
+            .client
+            .find(fantoccini::Locator::Css("main input[type=file]"))
+            .await
+            .unwrap();
+        chooser.send_keys(&path.display().to_string()).await.unwrap();
+        browser.press_in("main", "Upload").await;
+        browser.sees(&format!("Download {name}")).await;
+        if name == "old-form.txt" {
+            browser.press_in("main", "Remove").await;
+            browser.hears("old-form.txt was removed").await;
+            browser
+                .wait_until("!document.querySelector('main').innerText.includes('Download old-form.txt')")
+                .await;
+        }
+    }
     pages.push(browser.check_page("article").await);
     browser.open("/portal/announcements").await;
     browser.fill("Title", "Clearinghouse maintenance").await;
@@ -652,6 +676,9 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("Remittances").await;
     pages.push(browser.check_page("help").await);
     browser.press_in("main", "Finding a missing ERA").await;
+    browser.sees("Download era-guide.txt").await;
+    assert!(!browser.main_text().await.contains("old-form.txt"));
+    browser.press_in("main", "Download era-guide.txt").await;
     browser.press_in("main", "Yes").await;
     browser.hears("Thank you for your answer").await;
     browser.sees("1 found this helpful").await;

@@ -2,8 +2,9 @@
 // suggestions while a new case is typed, the bell and the announcements banner.
 import * as api from "../api.js";
 import { t } from "../i18n.js";
-import { h, field, onSubmit, announce, time } from "../ui.js";
+import { h, field, onSubmit, announce, time, bytes, showProblem, saveFile } from "../ui.js";
 import { heading, go } from "../main.js";
+import { pickFiles, uploadTo } from "./files.js";
 
 const isAgent = (me) => me?.standing === "agent";
 
@@ -247,6 +248,7 @@ export async function articlePage(main, [id], me) {
   main.append(
     h("p", { class: "hint" }, `${article.category} · ${t("kb.updated")} `, time(article.updated_at), article.visibility === "staff" ? ` · ${t("kb.staffOnly")}` : "", article.state !== "published" ? ` · ${t(`kb.state.${article.state}`)}` : ""),
     h("article", { class: "card" }, body),
+    articleFiles(article, me),
     h(
       "div",
       { class: "card", role: "group", "aria-labelledby": "helpful-q" },
@@ -268,6 +270,66 @@ export async function articlePage(main, [id], me) {
     );
   }
   main.append(h("p", {}, h("a", { href: "/portal/help" }, t("kb.back"))));
+}
+
+/** An article's files: readers download them; staff also add and remove them. Readers
+ * see no section when there are none. */
+function articleFiles(article, me) {
+  const files = article.files || [];
+  if (!files.length && !isAgent(me)) return null;
+  const base = `/v1/articles/${encodeURIComponent(article.id)}/attachments`;
+  const reload = () => go(location.pathname, { replace: true });
+  const section = h("section", { class: "card", "aria-labelledby": "article-files-h" }, h("h2", { id: "article-files-h" }, t("kb.files")));
+  const fail = (problem) => showProblem(section, problem);
+  section.append(
+    files.length
+      ? h(
+          "ul",
+          { class: "files" },
+          files.map((f) =>
+            h(
+              "li",
+              {},
+              h("button", { type: "button", class: "link", onclick: () => saveFile(`${base}/${encodeURIComponent(f.id)}`, f.filename).catch(fail) }, t("case.download", { name: f.filename })),
+              ` (${bytes(f.size)})`,
+              isAgent(me)
+                ? h(
+                    "button",
+                    {
+                      type: "button",
+                      class: "secondary",
+                      "aria-label": t("kb.removeFile", { name: f.filename }),
+                      onclick: () =>
+                        api
+                          .remove(`${base}/${encodeURIComponent(f.id)}`)
+                          .then(() => {
+                            reload();
+                            announce(t("kb.fileRemoved", { name: f.filename }));
+                          })
+                          .catch(fail),
+                    },
+                    t("kb.remove"),
+                  )
+                : null,
+            ),
+          ),
+        )
+      : h("p", { class: "empty" }, t("kb.noFiles")),
+  );
+  if (isAgent(me)) {
+    const used = files.reduce((sum, f) => sum + f.size, 0);
+    const picker = pickFiles(used, t("kb.addFiles"), "kb.filesTooLarge");
+    const form = h("form", { class: "article-files", novalidate: true }, picker.element, h("button", { type: "submit" }, t("kb.upload")));
+    onSubmit(form, async () => {
+      const chosen = picker.chosen();
+      if (!chosen.length) return;
+      await uploadTo(base, chosen);
+      reload();
+      announce(t("kb.filesAdded"));
+    });
+    section.append(form);
+  }
+  return section;
 }
 
 export async function solutionPage(main, [id]) {
