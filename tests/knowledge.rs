@@ -491,6 +491,102 @@ async fn article_files_follow_their_article_and_are_removed_with_their_bytes(des
     }
 }
 
+/// Following (seed 002: the bell rings for the cases one files, follows or collaborates
+/// on): a customer who files for someone else follows at once; whoever may read a case may
+/// follow it and stop; followers hear of replies and status changes but their own.
+async fn followers_hear_of_replies_and_status_changes_until_they_stop(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let mut body = ticket_body(Some("vendor"));
+    body["contact"]["email"] = json!("adjuster@acme.test");
+    let filed = file_ticket(&desk, &cast.admin, body).await;
+    assert_eq!(filed["following"], true, "the owner filed it for the adjuster: {filed}");
+    assert!(filed.get("followers").is_none(), "nobody's address is shown: {filed}");
+    let id = filed["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/tickets/{id}/following");
+    let following = |token: String| {
+        let (desk, id) = (&desk, id.clone());
+        async move {
+            let (status, view) = desk.call("GET", &format!("/v1/tickets/{id}"), Some(&token), None).await;
+            assert_eq!(status, 200, "{view}");
+            assert!(view.get("followers").is_none(), "{view}");
+            view["following"].as_bool().unwrap()
+        }
+    };
+    let kinds = |token: String| {
+        let desk = &desk;
+        async move {
+            desk.deliver_now().await;
+            let (status, page) = desk.call("GET", "/v1/notifications", Some(&token), None).await;
+            assert_eq!(status, 200, "{page}");
+            let kinds: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["seen_at"].is_null())
+                .map(|n| n["kind"].as_str().unwrap().to_string())
+                .collect();
+            let (status, _) = desk
+                .call("POST", "/v1/notifications/seen-all", Some(&token), None)
+                .await;
+            assert_eq!(status, 200);
+            kinds
+        }
+    };
+    assert!(
+        !following(cast.client.clone()).await,
+        "the contact hears of it as the contact"
+    );
+    // The agent follows (support side); following twice changes nothing.
+    for _ in 0..2 {
+        let (status, answer) = desk.call("PUT", &path, Some(&cast.agent), None).await;
+        assert_eq!((status, answer["following"].as_bool()), (200, Some(true)), "{answer}");
+    }
+    assert!(following(cast.agent.clone()).await);
+    // Someone who may not read the case cannot follow it.
+    assert_eq!(desk.call("PUT", &path, Some(&cast.other_user), None).await.0, 404);
+    assert_eq!(
+        desk.call(
+            "PUT",
+            "/v1/tickets/t_0000000000000000000000/following",
+            Some(&cast.agent),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // A customer's reply reaches the desk and every follower but its author.
+    assert_eq!(desk.say(&id, &cast.client, "Any news?").await.0, 201);
+    assert_eq!(kinds(cast.agent.clone()).await, ["reply"]);
+    assert_eq!(kinds(cast.admin.clone()).await, ["reply"]);
+    assert!(kinds(cast.client.clone()).await.is_empty(), "not their own");
+
+    // The agent's reply and status change: the contact and the owner hear of both; the
+    // agent, who follows, not of their own doing.
+    assert_eq!(desk.act(&id, &cast.agent, "assign").await.0, 200);
+    assert_eq!(desk.say(&id, &cast.agent, "Send the EOB, please.").await.0, 201);
+    assert_eq!(desk.act(&id, &cast.agent, "wait_for_customer").await.0, 200);
+    let mut owner = kinds(cast.admin.clone()).await;
+    owner.sort();
+    assert_eq!(
+        owner,
+        ["reply", "status_changed", "status_changed"],
+        "assigned, then waiting"
+    );
+    assert!(kinds(cast.agent.clone()).await.is_empty());
+
+    // The owner stops: the next change reaches the contact only.
+    let (status, answer) = desk.call("DELETE", &path, Some(&cast.admin), None).await;
+    assert_eq!((status, answer["following"].as_bool()), (200, Some(false)), "{answer}");
+    assert!(!following(cast.admin.clone()).await);
+    assert_eq!(desk.say(&id, &cast.agent, "Still waiting for the EOB.").await.0, 201);
+    assert!(kinds(cast.admin.clone()).await.is_empty());
+    assert!(kinds(cast.client.clone()).await.contains(&"reply".to_string()));
+    // Unfollowing twice changes nothing either.
+    assert_eq!(desk.call("DELETE", &path, Some(&cast.admin), None).await.0, 200);
+}
+
 on_both_engines!(
     suggestions_show_solutions_never_internal_articles_or_other_companies_cases,
     articles_are_written_published_voted_and_archived,
@@ -498,6 +594,7 @@ on_both_engines!(
     announcements_reach_their_audience_while_they_run_and_can_be_dismissed,
     notifications_ring_for_replies_and_status_changes_and_are_seen,
     article_files_follow_their_article_and_are_removed_with_their_bytes,
+    followers_hear_of_replies_and_status_changes_until_they_stop,
 );
 
 /// The same data gives the same results on both engines: one walk on each, then the same

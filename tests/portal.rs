@@ -311,6 +311,10 @@ async fn people_walk_the_portal_in_a_real_browser() {
         .await;
     browser.press_in("#reply", "Send").await;
     browser.sees("We asked Blue Payer to resend the ERA.").await;
+    // The agent follows the case (its replies and status changes then reach them).
+    browser.press_in("main", "Follow this case").await;
+    browser.hears("You follow this case").await;
+    browser.sees("Stop following").await;
     browser.press_in("main", "Wait for customer").await;
     browser.hears("Status is now Waiting For Customer").await;
     browser.fill("Your message", "Payer rep: Dana, ticket 5521.").await;

@@ -105,6 +105,7 @@ export async function call(method, path, body, options = {}) {
 export const get = (path) => call("GET", path);
 export const post = (path, body, options) => call("POST", path, body ?? {}, options);
 export const patch = (path, body) => call("PATCH", path, body);
+export const put = (path, body) => call("PUT", path, body);
 export const remove = (path) => call("DELETE", path);
 
 /** An idempotency key for a create: a retried click files one case, not two. */

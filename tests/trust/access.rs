@@ -96,6 +96,9 @@ const MATRIX: &[(&str, &str, [u16; 12])] = &[
     ("GET",  "/v1/tickets/{id}/attachments/{attachment_id}",  [200, 200, 200, 404, 404, 200, 401, 401, 401, 401, 401, 401]),
     ("PUT",  "/v1/uploads/{id}/{attachment_id}",              [404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST", "/v1/tickets/{id}/collaborators",                [201, 201, 201, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
+    // Whoever may read the case may follow it (guests have no account to be told through).
+    ("PUT",  "/v1/tickets/{id}/following",                    [200, 200, 200, 404, 404, 200, 401, 401, 401, 401, 401, 401]),
+    ("DELETE", "/v1/tickets/{id}/following",                  [200, 200, 200, 404, 404, 200, 401, 401, 401, 401, 401, 401]),
     ("POST", "/v1/tickets/{id}/guest-keys/revoke",            [200, 200, 200, 404, 404, 403, 401, 401, 401, 401, 401, 401]),
     ("GET",  "/v1/guest/tickets/{id}",                        [404, 404, 404, 404, 404, 404, 200, 404, 404, 404, 404, 404]),
     ("POST", "/v1/guest/tickets/{id}/messages",               [404, 404, 404, 404, 404, 404, 201, 404, 404, 404, 404, 404]),

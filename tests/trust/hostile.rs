@@ -4,6 +4,7 @@
 //! bodies get a clear 4xx naming what is wrong, and leave nothing half-written.
 
 use crate::common::*;
+use claimdesk_core::domain::roles::Role;
 use serde_json::{json, Value};
 
 async fn company_tickets(desk: &Desk, cast: &Cast) -> usize {
@@ -1384,8 +1385,47 @@ async fn article_files_refuse_hostile_grants_and_write_nothing(desk: Desk) {
     assert!(!desk.dir.path().join("etc").exists());
 }
 
+/// Following: a case takes at most 50 followers (422 naming `following`, nothing written);
+/// ids that are no ids find nothing.
+async fn following_is_bounded_and_finds_nothing_by_forged_ids(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let id = vendor_ticket(&desk, &cast).await;
+    let path = format!("/v1/tickets/{id}/following");
+    // The owner filed it for the adjuster: one follower already.
+    for n in 1..50 {
+        let agent = desk.token(&format!("agent{n}@vendor.test"), "VENDOR", Role::AgentL1);
+        assert_eq!(desk.call("PUT", &path, Some(&agent), None).await.0, 200, "{n}");
+    }
+    let (_, before) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    let (status, problem) = desk.call("PUT", &path, Some(&cast.agent), None).await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("following")),
+        "{problem}"
+    );
+    let (_, after) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    assert_eq!(before["version"], after["version"], "nothing written");
+    // Leaving makes room.
+    let first = desk.token("agent1@vendor.test", "VENDOR", Role::AgentL1);
+    assert_eq!(desk.call("DELETE", &path, Some(&first), None).await.0, 200);
+    assert_eq!(desk.call("PUT", &path, Some(&cast.agent), None).await.0, 200);
+    for forged in ["..%2F..%2Fetc", "t_", "x", "t_0000000000000000000000"] {
+        let path = format!("/v1/tickets/{forged}/following");
+        assert_eq!(
+            desk.call("PUT", &path, Some(&cast.agent), None).await.0,
+            404,
+            "{forged}"
+        );
+    }
+}
+
 on_both_engines!(
     help_resources_clean_html_and_read_query_syntax_as_words,
+    following_is_bounded_and_finds_nothing_by_forged_ids,
     article_files_refuse_hostile_grants_and_write_nothing,
     announcements_and_notifications_refuse_hostile_input,
     service_levels_refuse_hostile_queries_and_priorities,

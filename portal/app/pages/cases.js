@@ -116,6 +116,26 @@ function messageItem(message) {
   );
 }
 
+/** Follows the case, or stops: its replies and status changes are then mailed to the
+ * reader and ring their bell. */
+function followButton(view, reload) {
+  const path = `/v1/tickets/${encodeURIComponent(view.id)}/following`;
+  const button = h("button", { type: "button", class: "secondary", id: "follow" }, view.following ? t("case.unfollow") : t("case.follow"));
+  const box = h("p", { class: "follow" }, button, " ", h("span", { class: "hint" }, view.following ? t("case.followingHint") : t("case.followHint")));
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const answer = view.following ? await api.remove(path) : await api.put(path);
+      await reload(t(answer.following ? "case.followed" : "case.unfollowed"), "#follow");
+    } catch (problem) {
+      showProblem(box, problem);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return box;
+}
+
 /**
  * Renders a ticket view into `root`. `actions` gives what the reader may do; each change
  * reloads the view in place (no page reload), keeping focus where the person was.
@@ -137,6 +157,7 @@ function renderView(root, view, { me, guestKey, reload, types }) {
       h("p", {}, statusBadge(ticket.status, ticket.sub_status), " ", h("span", { class: "desk" }, t(`case.desk.${ticket.desk}`))),
       h("p", { class: "meaning" }, t(`meaning.${ticket.status}`)),
       facts(ticket, types),
+      guestKey ? null : followButton(view, reload),
     ),
   );
   parts.push(serviceLevelCard(ticket));

@@ -110,8 +110,24 @@ pub struct Ticket {
     /// service levels existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<crate::domain::service_levels::clock::ServiceLevel>,
+    /// Who asked to hear of its replies and status changes. Kept on the ticket, so mailing
+    /// them costs no read; never shown (a reader's view says only whether they follow).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(ignore)]
+    pub followers: Vec<Follower>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A case holds at most this many followers.
+pub const FOLLOWERS_MAX: usize = 50;
+
+/// Someone following a case (seed 002: the bell rings for "the cases they file, follow or
+/// collaborate on"): mailed, and notified, of its replies and status changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Follower {
+    pub email: String,
+    pub side: Side,
 }
 
 /// A new ticket as the API receives it. Everything is optional here so that a missing field
@@ -312,7 +328,6 @@ impl ValidDraft {
                 user_id: who.user_id.clone(),
                 email: who.email.clone(),
             },
-            contact: self.contact,
             ticket_type: self.ticket_type,
             module: self.module,
             subject: self.subject,
@@ -330,6 +345,15 @@ impl ValidDraft {
             attachment_bytes: 0,
             last_reply: None,
             sla: None,
+            // A customer who files a case for someone else still hears of it.
+            followers: (!who.is_agent() && !self.contact.email.eq_ignore_ascii_case(&who.email))
+                .then(|| Follower {
+                    email: who.email.to_string(),
+                    side: Side::Customer,
+                })
+                .into_iter()
+                .collect(),
+            contact: self.contact,
             created_at: now,
             updated_at: now,
         }
@@ -337,6 +361,33 @@ impl ValidDraft {
 }
 
 impl Ticket {
+    pub fn is_followed_by(&self, email: &str) -> bool {
+        self.followers.iter().any(|f| f.email.eq_ignore_ascii_case(email))
+    }
+
+    /// Starts or stops `email` following; false when nothing changes. A full list refuses
+    /// a newcomer.
+    pub fn set_following(&mut self, email: &str, side: Side, follow: bool) -> Result<bool, Invalid> {
+        match (follow, self.is_followed_by(email)) {
+            (true, true) | (false, false) => Ok(false),
+            (true, false) if self.followers.len() >= FOLLOWERS_MAX => Err(Invalid::new(
+                "following",
+                format!("a case has at most {FOLLOWERS_MAX} followers"),
+            )),
+            (true, false) => {
+                self.followers.push(Follower {
+                    email: email.to_string(),
+                    side,
+                });
+                Ok(true)
+            }
+            (false, true) => {
+                self.followers.retain(|f| !f.email.eq_ignore_ascii_case(email));
+                Ok(true)
+            }
+        }
+    }
+
     /// The case a customer's update on this closed ticket opens (seed 002).
     pub fn follow_up(&self, id: TicketId, number: String, who: &Identity, body: &str, now: DateTime<Utc>) -> Ticket {
         let mut next = self.clone();

@@ -1,4 +1,4 @@
-//! The conversation around a ticket: replies and notes, collaborators, guest links.
+//! The conversation around a ticket: replies and notes, collaborators, followers, guest links.
 
 use crate::domain::guest;
 use crate::domain::ticket::Collaborator;
@@ -8,7 +8,7 @@ use crate::http::routes::{declare, Function, Params};
 use crate::http::{parse_body, Api, ApiRequest, ApiResponse};
 use crate::services::ticket_id;
 use crate::services::tickets::conversation::{MessageDraft, MessageOutcome};
-use crate::services::tickets::sharing::{CollaboratorDraft, GuestKeysRevoked};
+use crate::services::tickets::sharing::{CollaboratorDraft, Following, GuestKeysRevoked};
 use crate::services::tickets::TicketView;
 
 /// The query of the guest routes: the key is the credential.
@@ -19,7 +19,13 @@ struct GuestKey {
     key: String,
 }
 
-pub const FUNCTIONS: &[&Function] = &[&ADD_MESSAGE, &ADD_COLLABORATOR, &REVOKE_GUEST_KEYS, &GUEST_TICKET];
+pub const FUNCTIONS: &[&Function] = &[
+    &ADD_MESSAGE,
+    &ADD_COLLABORATOR,
+    &FOLLOW_TICKET,
+    &REVOKE_GUEST_KEYS,
+    &GUEST_TICKET,
+];
 
 declare! {
     ADD_MESSAGE = "add-message", "replies and internal notes", grants [WriteTable] {
@@ -37,6 +43,19 @@ declare! {
             Doc::new("addCollaborator", "Add a collaborator by email")
                 .takes(json::<CollaboratorDraft>)
                 .answers(201, "Added", json::<Collaborator>)
+                .idempotent(),
+    }
+}
+
+declare! {
+    FOLLOW_TICKET = "follow-ticket", "follows a case, or stops", grants [WriteTable] {
+        PUT "/v1/tickets/{id}/following" Token => follow,
+            Doc::new("followTicket", "Follow a case one may read: its replies and status changes are mailed to you and ring your bell")
+                .answers(200, "Following", json::<Following>)
+                .idempotent(),
+        DELETE "/v1/tickets/{id}/following" Token => unfollow,
+            Doc::new("unfollowTicket", "Stop following a case")
+                .answers(200, "Not following", json::<Following>)
                 .idempotent(),
     }
 }
@@ -85,6 +104,23 @@ async fn add_collaborator(api: &Api, request: &ApiRequest, params: Params) -> Re
     api.commit_on_ticket(id, request, &who.user_id, 201, move || async move {
         let (loaded, _viewer) = api.core.open_ticket(who, &ticket_id(id)?).await?;
         api.core.plan_add_collaborator(who, &loaded, draft).await
+    })
+    .await
+}
+
+async fn follow(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    set_following(api, request, params.get(0), true).await
+}
+
+async fn unfollow(api: &Api, request: &ApiRequest, params: Params) -> Result<ApiResponse, Problem> {
+    set_following(api, request, params.get(0), false).await
+}
+
+async fn set_following(api: &Api, request: &ApiRequest, id: &str, follow: bool) -> Result<ApiResponse, Problem> {
+    let who = api.identity(request)?;
+    api.commit_on_ticket(id, request, &who.user_id, 200, move || async move {
+        let (loaded, viewer) = api.core.open_ticket(who, &ticket_id(id)?).await?;
+        api.core.plan_follow(&loaded, &viewer, follow)
     })
     .await
 }

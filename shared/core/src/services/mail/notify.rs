@@ -334,7 +334,17 @@ impl<'a> Outbox<'a> {
                     );
                     if let Some(text) = status_text(ticket, *to) {
                         let extra = json!({ "status_label": to.label(), "status_text": text });
-                        self.mail(ticket, MailKind::StatusChanged, &ticket.contact.email, extra);
+                        // A follower who made the change (the history's last word) knows of it.
+                        let actor = ticket.lifecycle.history.last().map_or("", |h| h.by.as_str());
+                        let mut recipients = vec![ticket.contact.email.to_string()];
+                        recipients.extend(
+                            (ticket.followers.iter())
+                                .filter(|f| !f.email.eq_ignore_ascii_case(actor))
+                                .map(|f| f.email.clone()),
+                        );
+                        for to in distinct_except(recipients, "") {
+                            self.mail(ticket, MailKind::StatusChanged, &to, extra.clone());
+                        }
                     }
                 }
                 Effect::WaitingReminder { number, resolves_at } => self.mail(
@@ -365,6 +375,18 @@ impl<'a> Outbox<'a> {
             }
         }
     }
+}
+
+/// Each address once (compared without case), in their order, less `except` (the author
+/// of what is being told).
+pub fn distinct_except(addresses: Vec<String>, except: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        if !address.eq_ignore_ascii_case(except) && !out.iter().any(|o| o.eq_ignore_ascii_case(&address)) {
+            out.push(address);
+        }
+    }
+    out
 }
 
 fn status_text(ticket: &Ticket, to: Status) -> Option<String> {

@@ -9,7 +9,7 @@ use crate::domain::ticket::{human_number, Attachment, AttachmentState, LastReply
 use crate::domain::validate::{self, Invalid};
 use crate::mail::templates::MailKind;
 use crate::ports::Write;
-use crate::services::mail::notify::Outbox;
+use crate::services::mail::notify::{distinct_except, Outbox};
 use crate::services::problems::ProblemKind;
 use crate::services::tickets::attachments::attachment_item;
 use crate::services::tickets::{message_item, TicketView};
@@ -207,7 +207,8 @@ impl Core {
     }
 
     /// A reply goes to the other side: support's to the contact and each collaborator (one
-    /// mail each, so no one sees the others' addresses); the customer's to the assignee or desk.
+    /// mail each, so no one sees the others' addresses); the customer's to the assignee or
+    /// desk. Followers hear of every reply but their own.
     async fn reply_mails(
         &self,
         outbox: &mut Outbox<'_>,
@@ -223,9 +224,8 @@ impl Core {
             Side::Support => {
                 let mut recipients = vec![ticket.contact.email.clone()];
                 recipients.extend(self.collaborator_emails(&ticket.id).await?);
-                recipients.retain(|r| r != &message.author);
-                recipients.dedup();
-                for to in recipients {
+                recipients.extend(ticket.followers.iter().map(|f| f.email.clone()));
+                for to in distinct_except(recipients, &message.author) {
                     outbox.mail(ticket, MailKind::Reply, &to, text.clone());
                 }
             }
@@ -235,7 +235,11 @@ impl Core {
                     .assignee
                     .clone()
                     .unwrap_or_else(|| outbox.desk_address(ticket, company));
-                outbox.mail(ticket, MailKind::Reply, &to, text);
+                let mut recipients = vec![to];
+                recipients.extend(ticket.followers.iter().map(|f| f.email.clone()));
+                for to in distinct_except(recipients, &message.author) {
+                    outbox.mail(ticket, MailKind::Reply, &to, text.clone());
+                }
             }
         }
         Ok(())

@@ -65,8 +65,30 @@ pub struct TicketView {
     pub messages: Vec<Message>,
     pub attachments: Vec<AttachmentView>,
     pub collaborators: Vec<String>,
+    /// Whether the reader follows the case (`PUT /v1/tickets/{id}/following`).
+    #[serde(default)]
+    pub following: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emails: Option<Vec<EmailRecord>>,
+}
+
+impl TicketView {
+    /// The view of `ticket` for the reader `email`: whether they follow it, and nobody's
+    /// address among its followers.
+    fn of(mut ticket: Ticket, version: u64, your_side: Side, email: &str) -> TicketView {
+        let following = ticket.is_followed_by(email);
+        ticket.followers.clear();
+        TicketView {
+            ticket,
+            version,
+            your_side,
+            messages: Vec::new(),
+            attachments: Vec::new(),
+            collaborators: Vec::new(),
+            following,
+            emails: None,
+        }
+    }
 }
 
 impl From<DraftRefusal> for ServiceError {
@@ -208,14 +230,10 @@ impl Core {
         let mut outbox = Outbox::new(self);
         outbox.ticket_filed(&ticket, company, &guest_key);
         writes.extend(outbox.into_writes());
+        let requester = ticket.requester.email.to_string();
         let view = TicketView {
-            version: 1,
-            your_side: Side::Customer,
             messages: first_message.into_iter().collect(),
-            attachments: Vec::new(),
-            collaborators: Vec::new(),
-            emails: None,
-            ticket,
+            ..TicketView::of(ticket, 1, Side::Customer, &requester)
         };
         let mut plan = Plan::new(writes, view);
         plan.numbers.push(number);
@@ -242,15 +260,10 @@ impl Core {
         }
         let notes_visible = access::sees_internal_notes(viewer.side);
         let mut view = TicketView {
-            ticket: ticket.clone(),
-            version: loaded.version,
-            your_side: viewer.side,
-            messages: Vec::new(),
-            attachments: Vec::new(),
-            collaborators: Vec::new(),
             emails: notes_visible
                 .then(|| email_history::of(&items, &self.settings.mail_from))
                 .transpose()?,
+            ..TicketView::of(ticket.clone(), loaded.version, viewer.side, &viewer.email)
         };
         let mut messages: Vec<Message> = Vec::new();
         let mut files: Vec<Attachment> = Vec::new();

@@ -1,5 +1,5 @@
 //! Sharing a ticket beyond its company: collaborators added by email (seed 002) and the
-//! guest key mailed to the submitter (seed 003).
+//! guest key mailed to the submitter (seed 003); and following a case one may read.
 
 use crate::domain::access;
 use crate::domain::guest;
@@ -27,6 +27,12 @@ pub struct CollaboratorDraft {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GuestKeysRevoked {
     pub revoked: usize,
+}
+
+/// Whether the caller now follows the case.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Following {
+    pub following: bool,
 }
 
 impl Core {
@@ -88,6 +94,22 @@ impl Core {
         let mut writes = vec![Write::create(item)];
         writes.extend(outbox.into_writes());
         Ok(Plan::new(writes, collaborator))
+    }
+
+    /// Whoever may read a case may follow it, and stop: they are then mailed (and their
+    /// bell rings) for its replies and status changes. Following twice changes nothing.
+    pub fn plan_follow(
+        &self,
+        loaded: &Loaded<Ticket>,
+        viewer: &Viewer,
+        follow: bool,
+    ) -> Result<Plan<Following>, ServiceError> {
+        let mut ticket = loaded.record.clone();
+        let answer = Following { following: follow };
+        if !ticket.set_following(&viewer.email, viewer.side, follow)? {
+            return Ok(Plan::new(Vec::new(), answer));
+        }
+        Ok(Plan::new(vec![self.ticket_write(&mut ticket, loaded.version)], answer))
     }
 
     /// The guest's view of a ticket: the key must be this ticket's, unexpired and unrevoked.
