@@ -561,6 +561,35 @@ async fn followers_hear_of_replies_and_status_changes_until_they_stop(desk: Desk
     assert_eq!(kinds(cast.agent.clone()).await, ["reply"]);
     assert_eq!(kinds(cast.admin.clone()).await, ["reply"]);
     assert!(kinds(cast.client.clone()).await.is_empty(), "not their own");
+    // The agent, who follows but does not have the case, answers that mail from their
+    // inbox: it is taken as support's reply (and reaches the contact and the owner).
+    let mail = desk
+        .mails()
+        .await
+        .into_iter()
+        .rev()
+        .find(|m| m.kind == "reply" && m.to == "agent@vendor.test")
+        .expect("the follower was mailed");
+    let raw = format!(
+        "From: Agent <agent@vendor.test>\r\nTo: {}\r\nSubject: Re: {}\r\nMessage-ID: <follower-{}@vendor.test>\r\n\r\nWe are looking into it.\r\n",
+        mail.reply_to,
+        mail.subject,
+        rand::random::<u64>()
+    );
+    assert_eq!(desk.receive_mail(raw.as_bytes()).await["outcome"], "added");
+    let (_, view) = desk
+        .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
+        .await;
+    let answered = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == "We are looking into it.")
+        .cloned()
+        .expect("the mailed answer is on the case");
+    assert_eq!(answered["side"], "support", "{answered}");
+    assert_eq!(kinds(cast.client.clone()).await, ["reply"]);
+    assert_eq!(kinds(cast.admin.clone()).await, ["reply"]);
 
     // The agent's reply and status change: the contact and the owner hear of both; the
     // agent, who follows, not of their own doing.

@@ -423,15 +423,25 @@ async fn every_outgoing_kind_threads_and_names_its_ticket(desk: Desk) {
         assert!(mail.text.starts_with(REPLY_MARKER), "{}", mail.kind);
         assert!(mail.html.contains(REPLY_MARKER), "{}", mail.kind);
     }
-    // The agent's reply went to the contact and the collaborator: one mail each (the
-    // owner's answer went to the agent).
-    let replies: Vec<&SentMail> = mails.iter().filter(|m| m.kind == "reply" && m.to != AGENT).collect();
-    let to: BTreeSet<&str> = replies.iter().map(|m| m.to.as_str()).collect();
-    assert_eq!(to, BTreeSet::from([REQUESTER, COLLABORATOR]));
-    assert_eq!(replies.len(), 2);
-    assert!(replies
+    // The agent's reply went to the contact, the collaborator and the owner, who filed the
+    // case for the contact and so follows it: one mail each, naming nobody else (the
+    // owner's own answer went to the agent alone).
+    let replies: Vec<&SentMail> = mails
         .iter()
-        .all(|m| !String::from_utf8_lossy(&m.raw).contains(if m.to == REQUESTER { COLLABORATOR } else { REQUESTER })));
+        .filter(|m| m.kind == "reply" && m.to != AGENT && m.text.contains("We are on it."))
+        .collect();
+    let to: BTreeSet<&str> = replies.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(to, BTreeSet::from([REQUESTER, COLLABORATOR, "owner@acme.test"]));
+    assert_eq!(replies.len(), 3);
+    for mail in &replies {
+        let raw = String::from_utf8_lossy(&mail.raw);
+        for other in [REQUESTER, COLLABORATOR, "owner@acme.test"]
+            .iter()
+            .filter(|o| **o != mail.to)
+        {
+            assert!(!raw.contains(other), "{} was shown {other}", mail.to);
+        }
+    }
     // The support side sees every mail on the ticket's history.
     let history: Vec<Value> = view(&desk, &cast, &id).await["emails"]
         .as_array()

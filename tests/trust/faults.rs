@@ -170,13 +170,19 @@ async fn aws_the_sweep_and_the_outbox_survive_a_failing_table_and_finish_once_it
     assert_eq!(statuses(&after).iter().filter(|s| *s == "closed").count(), 1);
     assert_consistent(&after);
     let mails = desk.mails().await;
-    let closed_mails = mails[mails_before..]
+    // Once to each: the contact, and the owner who filed it for them (and so follows it).
+    let closed_mails: Vec<&str> = mails[mails_before..]
         .iter()
         .filter(|m| m.kind == "status_changed" && m.text.contains("Closed"))
-        .count();
+        .map(|m| m.to.as_str())
+        .collect();
     assert_eq!(
-        closed_mails,
-        1,
+        closed_mails.len(),
+        closed_mails.iter().collect::<std::collections::BTreeSet<_>>().len()
+    );
+    assert_eq!(
+        closed_mails.len(),
+        2,
         "{:?}",
         mails[mails_before..].iter().map(|m| &m.kind).collect::<Vec<_>>()
     );

@@ -393,7 +393,8 @@ impl Core {
     }
 
     /// Who the sender is on this ticket, if anyone: the requester or contact and collaborators
-    /// write as the customer; the assignee and the desk's address as support.
+    /// write as the customer; the assignee and the desk's address as support; a follower
+    /// from the side they follow on.
     async fn mail_viewer(
         &self,
         ticket: &Ticket,
@@ -426,6 +427,10 @@ impl Core {
         };
         if ticket.lifecycle.assignee.as_deref().is_some_and(same) || desk.as_deref().is_some_and(same) {
             return Ok(Some(viewer(Side::Support, true, format!("mail:{from}"))));
+        }
+        // A follower answers the mail they were sent, from the side they followed on.
+        if let Some(follower) = ticket.followers.iter().find(|f| same(&f.email)) {
+            return Ok(Some(viewer(follower.side, true, format!("mail:{from}"))));
         }
         let collaborator = self
             .table
