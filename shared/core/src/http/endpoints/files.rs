@@ -19,6 +19,15 @@ struct UploadToken {
     token: String,
 }
 
+/// What the local upload target answers instead of taking the bytes.
+const LOCAL_UPLOAD_REFUSALS: &[Refusal] = &[
+    Refusal::new(404, "Unknown upload or bad token"),
+    Refusal::new(409, "Already used"),
+    Refusal::new(413, "Size differs or over the limit"),
+    Refusal::RATE_LIMITED,
+    Refusal::UNAVAILABLE,
+];
+
 pub const FUNCTIONS: &[&Function] = &[&UPLOAD_ATTACHMENT, &GET_ATTACHMENT, &LOCAL_UPLOAD];
 
 declare! {
@@ -62,25 +71,13 @@ declare! {
                 .query(query::<UploadToken>)
                 .takes_bytes("application/octet-stream")
                 .answers(200, "Stored", json::<AttachmentView>)
-                .refuses(&[
-                    Refusal::new(404, "Unknown upload or bad token"),
-                    Refusal::new(409, "Already used"),
-                    Refusal::new(413, "Size differs or over the limit"),
-                    Refusal::RATE_LIMITED,
-                    Refusal::UNAVAILABLE,
-                ]),
+                .refuses(LOCAL_UPLOAD_REFUSALS),
         PUT "/v1/uploads/articles/{id}/{attachment_id}" Open => receive_article_upload,
             Doc::new("uploadArticleBytes", "Upload an article file's bytes (local engine; on AWS the URL is S3's)")
                 .query(query::<UploadToken>)
                 .takes_bytes("application/octet-stream")
                 .answers(200, "Stored", json::<ArticleFileView>)
-                .refuses(&[
-                    Refusal::new(404, "Unknown upload or bad token"),
-                    Refusal::new(409, "Already used"),
-                    Refusal::new(413, "Size differs or over the limit"),
-                    Refusal::RATE_LIMITED,
-                    Refusal::UNAVAILABLE,
-                ]),
+                .refuses(LOCAL_UPLOAD_REFUSALS),
     }
 }
 
