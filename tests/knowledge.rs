@@ -266,6 +266,9 @@ async fn articles_are_written_published_voted_and_archived(desk: Desk) {
     desk.index_now().await;
     let found = search(&desk, &cast.client, "q=security&kind=article").await;
     assert_eq!(ids(&found["hits"]), vec![id.clone()], "{found}");
+    // Misspelt, it is found all the same (its nearest indexed neighbour one edit away).
+    let found = search(&desk, &cast.client, "q=secruity&kind=article").await;
+    assert_eq!(ids(&found["hits"]), vec![id.clone()], "{found}");
 
     let (status, archived) = desk
         .call(

@@ -162,6 +162,26 @@ fn typed_phrases(rng: &mut StdRng, words: &[String], zipf: &Zipf, queries: usize
     out
 }
 
+/// A finished phrase with one of its longer words misspelt (two letters swapped, or one
+/// dropped or doubled), as people slip.
+fn misspelt(rng: &mut StdRng, phrase: &str) -> String {
+    let mut words: Vec<String> = phrase.split(' ').map(str::to_string).collect();
+    let long: Vec<usize> = (0..words.len()).filter(|i| words[*i].len() >= 6).collect();
+    if let Some(&i) = long.get(rng.gen_range(0..long.len().max(1))) {
+        let mut chars: Vec<char> = words[i].chars().collect();
+        let at = rng.gen_range(1..chars.len() - 1);
+        match rng.gen_range(0..3) {
+            0 => chars.swap(at, at + 1),
+            1 => {
+                chars.remove(at);
+            }
+            _ => chars.insert(at, chars[at]),
+        }
+        words[i] = chars.into_iter().collect();
+    }
+    words.join(" ")
+}
+
 async fn local(articles: usize, solutions: usize, queries: usize) {
     let mut rng = StdRng::seed_from_u64(16);
     let words = vocabulary(&mut rng);
@@ -254,6 +274,41 @@ async fn local(articles: usize, solutions: usize, queries: usize) {
         );
         println!("  ({empty} of {} suggestion calls found nothing)", typed.len());
     }
+
+    // Typo tolerance costs only when a word is unknown: finished phrases with one word
+    // misspelt, against the same phrases spelt right (and how often the misspelling still
+    // brings the same best article first).
+    let phrases: Vec<String> = (0..500).map(|_| sentence(&mut rng, &words, &zipf, 4)).collect();
+    let slips: Vec<String> = phrases.iter().map(|p| misspelt(&mut rng, p)).collect();
+    let mut best_right = Vec::new();
+    let mut same_best = 0;
+    for (label, texts) in [("spelt right", &phrases), ("one word misspelt", &slips)] {
+        let mut suggest_ms = Vec::new();
+        let mut empty = 0;
+        for (n, text) in texts.iter().enumerate() {
+            let draft = SuggestionDraft {
+                description: Some(text.clone()),
+                typing: Some(false),
+                ..Default::default()
+            };
+            let t = Instant::now();
+            let found = core.suggest(&client, &draft).await.expect("suggestions");
+            suggest_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            empty += usize::from(found.articles.is_empty() && found.solutions.is_empty());
+            let best = found.articles.first().map(|h| h.id.clone());
+            if best_right.len() < texts.len() {
+                best_right.push(best);
+            } else if best.is_some() && best == best_right[n] {
+                same_best += 1;
+            }
+        }
+        show(&format!("local suggestions, 4 words {label}"), suggest_ms);
+        println!("  ({empty} of {} found nothing)", texts.len());
+    }
+    println!(
+        "  (misspelt, {same_best} of {} still brought the best article of the phrase spelt right first)",
+        slips.len()
+    );
 }
 
 async fn aws(docs: usize) {

@@ -196,7 +196,13 @@ fn put(connection: &Connection, document: &Document) -> Result<()> {
 pub struct TermStats {
     terms: Mutex<HashMap<(Kind, String), (i64, Instant)>>,
     prefixes: Mutex<HashMap<(Kind, String), (Expansion, Instant)>>,
+    /// What an unknown word was mended to (or that nothing is one edit away), by the kinds
+    /// looked in: somebody typing a case asks again with the same words at each keystroke.
+    mended: Mutex<HashMap<MendedWord, (Option<String>, Instant)>>,
 }
+
+/// An unknown word (folded) and the kinds it was looked for in.
+type MendedWord = (Vec<Kind>, String);
 
 /// The indexed terms a prefix stands for, with their document counts.
 type Expansion = Vec<(String, i64)>;
@@ -234,6 +240,22 @@ impl TermStats {
             .map(|(terms, _)| terms.clone())
     }
 
+    fn mended(&self, kinds: &[Kind], word: &str) -> Option<Option<String>> {
+        let mended = self.mended.lock().unwrap_or_else(|e| e.into_inner());
+        mended
+            .get(&(kinds.to_vec(), word.to_string()))
+            .filter(|(_, at)| at.elapsed() < REMEMBERED_FOR)
+            .map(|(term, _)| term.clone())
+    }
+
+    fn remember_mended(&self, kinds: &[Kind], word: &str, term: Option<String>) {
+        let mut mended = self.mended.lock().unwrap_or_else(|e| e.into_inner());
+        if mended.len() >= REMEMBERED_MAX {
+            mended.clear();
+        }
+        mended.insert((kinds.to_vec(), word.to_string()), (term, Instant::now()));
+    }
+
     fn remember_prefix(&self, kind: Kind, prefix: &str, terms: &[(String, i64)]) {
         if terms.iter().map(|(_, documents)| documents).sum::<i64>() >= REMEMBERED_FROM {
             let mut prefixes = self.prefixes.lock().unwrap_or_else(|e| e.into_inner());
@@ -243,6 +265,81 @@ impl TermStats {
             prefixes.insert((kind, prefix.to_string()), (terms.to_vec(), Instant::now()));
         }
     }
+}
+
+/// At most this many unknown words of a query are looked for one edit away.
+pub const TYPO_WORDS: usize = 4;
+
+/// How many documents of `kind` hold `term`; `None` when it is not indexed.
+fn documents_of(connection: &Connection, stats: &TermStats, kind: Kind, term: &str) -> Result<Option<i64>> {
+    if let Some(documents) = stats.get(kind, term) {
+        return Ok(Some(documents));
+    }
+    let documents = connection
+        .prepare_cached(&format!("SELECT doc FROM {}_terms WHERE term = ?1", table_of(kind)))?
+        .query_row([term], |row| row.get::<_, i64>(0))
+        .optional()?;
+    if let Some(documents) = documents {
+        stats.remember(kind, term, documents);
+    }
+    Ok(documents)
+}
+
+/// Typo tolerance (FTS5 has none): a finished word none of whose stems is indexed in any of
+/// `kinds` also looks for its most common indexed neighbour one edit away
+/// (`text::typo_candidates`). A word indexed anywhere is no typo; the word being typed is
+/// the prefix's business; at most `TYPO_WORDS` words are looked at, so a paste of
+/// misspellings costs what a few do, and a query spelt right costs one lookup a word. What a
+/// word was mended to is remembered a while (`TermStats`), like common terms' counts.
+fn mend(connection: &Connection, stats: &TermStats, kinds: &[Kind], query: &mut text::QueryTerms) -> Result<()> {
+    let mut looked = 0;
+    for n in 0..query.words.len() {
+        let word = &query.words[n];
+        if looked == TYPO_WORDS || word.typed {
+            continue;
+        }
+        let candidates = text::typo_candidates(word);
+        if candidates.is_empty() {
+            continue;
+        }
+        let mut known = false;
+        'kinds: for kind in kinds {
+            for stem in &word.stems {
+                if documents_of(connection, stats, *kind, stem)?.is_some() {
+                    known = true;
+                    break 'kinds;
+                }
+            }
+        }
+        if known {
+            continue;
+        }
+        let mended = match stats.mended(kinds, &word.folded) {
+            Some(mended) => mended,
+            None => {
+                looked += 1;
+                let mut best: Option<(String, i64)> = None;
+                for kind in kinds {
+                    for candidate in &candidates {
+                        if let Some(documents) = documents_of(connection, stats, *kind, candidate)? {
+                            if best.as_ref().is_none_or(|(_, most)| documents > *most) {
+                                best = Some((candidate.clone(), documents));
+                            }
+                        }
+                    }
+                }
+                let mended = best.map(|(term, _)| term);
+                stats.remember_mended(kinds, &word.folded, mended.clone());
+                mended
+            }
+        };
+        if let Some(term) = mended {
+            if !query.terms.contains(&term) {
+                query.terms.push(term);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A query as it will run on one table: the terms kept, and the oldest document ranked.
@@ -264,22 +361,9 @@ fn plan(
 ) -> Result<Option<Plan>> {
     let vocab = format!("{}_terms", table_of(kind));
     let mut found: Vec<(String, i64)> = Vec::new();
-    {
-        let mut exact = connection.prepare_cached(&format!("SELECT doc FROM {vocab} WHERE term = ?1"))?;
-        for term in &query.terms {
-            let documents = match stats.get(kind, term) {
-                Some(documents) => Some(documents),
-                None => {
-                    let documents = exact.query_row([term], |row| row.get::<_, i64>(0)).optional()?;
-                    if let Some(documents) = documents {
-                        stats.remember(kind, term, documents);
-                    }
-                    documents
-                }
-            };
-            if let Some(documents) = documents {
-                found.push((term.clone(), documents));
-            }
+    for term in &query.terms {
+        if let Some(documents) = documents_of(connection, stats, kind, term)? {
+            found.push((term.clone(), documents));
         }
     }
     if let Some(prefix) = &query.prefix {
@@ -486,7 +570,7 @@ fn timestamp(at: Option<DateTime<Utc>>) -> Option<String> {
 
 /// A search across what the viewer may see: up to `limit + 1` hits from `offset`, best first.
 pub fn search(connection: &Connection, stats: &TermStats, request: &SearchRequest) -> Result<Vec<Hit>> {
-    let Some(query) = text::query_terms(&request.text, false) else {
+    let Some(mut query) = text::query_terms(&request.text, false) else {
         return Ok(Vec::new());
     };
     let filters = Filters {
@@ -501,6 +585,7 @@ pub fn search(connection: &Connection, stats: &TermStats, request: &SearchReques
     } else {
         request.kinds.clone()
     };
+    mend(connection, stats, &kinds, &mut query)?;
     let mut all: Vec<Ranked> = Vec::new();
     for kind in kinds {
         let found = match kind {
@@ -521,9 +606,10 @@ pub fn search(connection: &Connection, stats: &TermStats, request: &SearchReques
 /// The best published articles the viewer may read and the best solutions for what a new
 /// case says so far.
 pub fn suggest(connection: &Connection, stats: &TermStats, request: &SuggestRequest) -> Result<Suggestions> {
-    let Some(query) = text::query_terms(&request.text, request.typing) else {
+    let Some(mut query) = text::query_terms(&request.text, request.typing) else {
         return Ok(Suggestions::default());
     };
+    mend(connection, stats, &[Kind::Article, Kind::Solution], &mut query)?;
     let filters = Filters {
         viewer: &request.viewer,
         state: None,

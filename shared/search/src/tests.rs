@@ -284,3 +284,53 @@ fn spanish_and_english_forms_find_each_other_and_hostile_text_is_just_text() {
     let long: String = "impresora ".repeat(10_000);
     assert_eq!(found(&connection, &client, &long, vec![]), ["a_es"]);
 }
+
+/// Typo tolerance: a misspelt word finds what its neighbour one edit away finds, in both
+/// languages; a correctly spelt word is never "corrected" away; a word with no neighbour
+/// finds nothing.
+#[test]
+fn a_misspelt_word_finds_its_nearest_indexed_neighbour() {
+    let connection = index();
+    apply(
+        &connection,
+        &[
+            article(
+                "a_era",
+                Visibility::Clients,
+                "published",
+                "Remittance advice never arrived",
+                "Ask the payer to resend the electronic remittance advice.",
+            ),
+            article(
+                "a_es",
+                Visibility::Clients,
+                "published",
+                "La impresora no imprime",
+                "Reinicie el servicio de impresión.",
+            ),
+        ],
+    )
+    .unwrap();
+    let (_, client) = viewer("ACME", Role::Adjuster);
+    for typo in ["remitance", "remittence", "remmittance", "advcie", "rmeittance"] {
+        assert_eq!(found(&connection, &client, typo, vec![]), ["a_era"], "{typo}");
+    }
+    assert_eq!(found(&connection, &client, "impresoar", vec![]), ["a_es"]);
+    assert_eq!(found(&connection, &client, "remittance", vec![]), ["a_era"]);
+    assert!(found(&connection, &client, "zzzzzzzz", vec![]).is_empty());
+    // Short words are not guessed at (too many neighbours one letter away).
+    assert!(found(&connection, &client, "avd", vec![]).is_empty());
+    // While typing, the last word's prefix comes first; a misspelling still finds it.
+    let suggested = suggest(
+        &connection,
+        &TermStats::default(),
+        &SuggestRequest {
+            viewer: client.clone(),
+            text: "remitance zq".into(),
+            typing: true,
+            limit: 5,
+        },
+    )
+    .unwrap();
+    assert_eq!(suggested.articles.first().map(|h| h.id.as_str()), Some("a_era"));
+}

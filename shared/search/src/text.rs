@@ -19,6 +19,9 @@ pub const MAX_WORD_CHARS: usize = 40;
 pub const MAX_QUERY_WORDS: usize = 32;
 /// The shortest prefix the word being typed matches as.
 pub const MIN_PREFIX_CHARS: usize = 2;
+/// The shortest stem whose misspellings are looked for: shorter ones have too many
+/// neighbours one letter away to tell which was meant.
+pub const MIN_TYPO_CHARS: usize = 5;
 
 const ENGLISH_STOP: &[&str] = &[
     "a",
@@ -233,6 +236,18 @@ pub fn index_text(text: &str) -> String {
 pub struct QueryTerms {
     pub terms: Vec<String>,
     pub prefix: Option<String>,
+    /// Each word with its stems (its English and Spanish ones), in `terms`' order: a word
+    /// none of whose stems is indexed may be a misspelling.
+    pub words: Vec<QueryWord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryWord {
+    /// Lower case, accents folded.
+    pub folded: String,
+    pub stems: Vec<String>,
+    /// The word still being typed (it matches as a prefix, not as a misspelling).
+    pub typed: bool,
 }
 
 /// The terms of `text`: its words but the stop words, at most `MAX_QUERY_WORDS` of them (the
@@ -253,16 +268,111 @@ pub fn query_terms(text: &str, typing: bool) -> Option<QueryTerms> {
         seen.extend(tail);
     }
     let mut terms: Vec<String> = Vec::new();
+    let mut words: Vec<QueryWord> = Vec::new();
     for word in &seen {
+        let mut stems: Vec<String> = Vec::new();
         for language in [Language::English, Language::Spanish] {
             let term = stem(word, language);
+            if !stems.contains(&term) {
+                stems.push(term.clone());
+            }
             if !terms.contains(&term) {
                 terms.push(term);
             }
         }
+        words.push(QueryWord {
+            folded: fold(word),
+            stems,
+            typed: last.as_ref() == Some(word),
+        });
     }
     let prefix = last.map(|w| fold(&w)).filter(|w| w.chars().count() >= MIN_PREFIX_CHARS);
-    (!terms.is_empty() || prefix.is_some()).then_some(QueryTerms { terms, prefix })
+    (!terms.is_empty() || prefix.is_some()).then_some(QueryTerms { terms, prefix, words })
+}
+
+/// Where a misspelt word's stem may be found (typo tolerance: FTS5 has none of its own, so
+/// the index is asked for these exactly): the terms one edit away from each of its stems (a
+/// letter dropped, added or changed, two neighbours swapped), and the stems of the word with
+/// a letter dropped or two neighbours swapped (a slip early in a word changes what the
+/// stemmer keeps of it). Empty for short words (`MIN_TYPO_CHARS`) and words of other
+/// characters than a–z and 0–9.
+pub fn typo_candidates(word: &QueryWord) -> Vec<String> {
+    let mut out: Vec<String> = word.stems.iter().flat_map(|s| edits(s, true)).collect();
+    for slip in edits(&word.folded, false) {
+        for language in [Language::English, Language::Spanish] {
+            out.push(stem(&slip, language));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out.retain(|c| !word.stems.contains(c) && c.chars().count() >= MIN_TYPO_CHARS - 1);
+    out
+}
+
+/// The letters a slip puts in place of `letter`, or leaves out beside it: its neighbours on
+/// a QWERTY keyboard, and the vowels (a vowel for a vowel is the commonest misspelling).
+fn likely_letters(letter: char) -> impl Iterator<Item = char> {
+    const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
+    let mut near: Vec<char> = "aeiouy".chars().collect();
+    for (r, row) in ROWS.iter().enumerate() {
+        if let Some(c) = row.find(letter) {
+            for other in [r.checked_sub(1), Some(r), Some(r + 1)].into_iter().flatten() {
+                let Some(line) = ROWS.get(other) else { continue };
+                let line: Vec<char> = line.chars().collect();
+                near.extend((c.saturating_sub(1)..=c + 1).filter_map(|k| line.get(k).copied()));
+            }
+        }
+    }
+    near.sort_unstable();
+    near.dedup();
+    near.into_iter().filter(move |c| *c != letter)
+}
+
+/// The strings one likely edit away from `term`: a letter dropped, two neighbours swapped,
+/// and with `all` also a letter changed for a likely one or a letter left out put back (a
+/// vowel, or a neighbour doubled): about twenty a letter, not all 54.
+fn edits(term: &str, all: bool) -> Vec<String> {
+    let chars: Vec<char> = term.chars().collect();
+    if chars.len() < MIN_TYPO_CHARS || !chars.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::with_capacity(if all { 24 * chars.len() } else { 2 * chars.len() });
+    let with = |edit: &dyn Fn(&mut Vec<char>)| {
+        let mut changed = chars.clone();
+        edit(&mut changed);
+        changed.into_iter().collect::<String>()
+    };
+    for i in 0..chars.len() {
+        out.push(with(&|c| {
+            c.remove(i);
+        }));
+        if i + 1 < chars.len() && chars[i] != chars[i + 1] {
+            out.push(with(&|c| c.swap(i, i + 1)));
+        }
+        if all {
+            for letter in likely_letters(chars[i]) {
+                out.push(with(&|c| c[i] = letter));
+            }
+        }
+    }
+    if all {
+        for i in 0..=chars.len() {
+            // What was left out here: a vowel, or the letter beside it again.
+            let mut put_back: Vec<char> = "aeiouy".chars().collect();
+            put_back.extend(
+                [i.checked_sub(1), Some(i)]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| chars.get(k)),
+            );
+            put_back.sort_unstable();
+            put_back.dedup();
+            for letter in put_back {
+                out.push(with(&|c| c.insert(i, letter)));
+            }
+        }
+    }
+    out
 }
 
 /// An FTS5 expression matching any of `terms`, each quoted: the only syntax in it is ours
@@ -320,6 +430,27 @@ mod tests {
         let q = match_expression(&text, true).unwrap();
         assert!(q.split(" OR ").count() <= MAX_QUERY_WORDS * 2 + 1, "{}", q.len());
         assert!(q.contains("\"word9999\"*"));
+    }
+
+    #[test]
+    fn a_misspelt_word_is_one_edit_from_the_right_stem() {
+        let word = |text: &str| query_terms(text, false).unwrap().words.remove(0);
+        let near = typo_candidates(&word("remitance"));
+        assert!(near.contains(&"remitt".to_string()), "a letter added to the stem");
+        // A swap early in the word: the stemmer keeps more of it, so the word is mended first.
+        assert!(typo_candidates(&word("rmeittance")).contains(&"remitt".to_string()));
+        assert!(!near.contains(&"remit".to_string()), "its own stem is no candidate");
+        assert!(typo_candidates(&word("eob")).is_empty(), "too short to guess");
+        assert!(
+            typo_candidates(&word("remottance")).contains(&"remitt".to_string()),
+            "a vowel for a vowel"
+        );
+        assert!(
+            typo_candidates(&word("prinyer")).contains(&"printer".to_string()),
+            "a key beside it"
+        );
+        // Bounded: a 9-letter word's stems and slips give a few hundred candidates at most.
+        assert!(near.len() <= 300, "{}", near.len());
     }
 
     #[test]
