@@ -539,12 +539,27 @@ async fn followers_hear_of_replies_and_status_changes_until_they_stop(desk: Desk
         !following(cast.client.clone()).await,
         "the contact hears of it as the contact"
     );
+    let followed = |token: String| {
+        let desk = &desk;
+        async move {
+            let (status, page) = desk.call("GET", "/v1/tickets?view=following", Some(&token), None).await;
+            assert_eq!(status, 200, "{page}");
+            ids(&page["items"])
+        }
+    };
+    assert_eq!(
+        followed(cast.admin.clone()).await,
+        vec![id.clone()],
+        "the list of cases one follows"
+    );
+    assert!(followed(cast.client.clone()).await.is_empty());
     // The agent follows (support side); following twice changes nothing.
     for _ in 0..2 {
         let (status, answer) = desk.call("PUT", &path, Some(&cast.agent), None).await;
         assert_eq!((status, answer["following"].as_bool()), (200, Some(true)), "{answer}");
     }
     assert!(following(cast.agent.clone()).await);
+    assert_eq!(followed(cast.agent.clone()).await, vec![id.clone()]);
     // Someone who may not read the case cannot follow it.
     assert_eq!(desk.call("PUT", &path, Some(&cast.other_user), None).await.0, 404);
     assert_eq!(
@@ -612,6 +627,10 @@ async fn followers_hear_of_replies_and_status_changes_until_they_stop(desk: Desk
     let (status, answer) = desk.call("DELETE", &path, Some(&cast.admin), None).await;
     assert_eq!((status, answer["following"].as_bool()), (200, Some(false)), "{answer}");
     assert!(!following(cast.admin.clone()).await);
+    assert!(
+        followed(cast.admin.clone()).await.is_empty(),
+        "gone from the list at once"
+    );
     assert_eq!(desk.say(&id, &cast.agent, "Still waiting for the EOB.").await.0, 201);
     assert!(kinds(cast.admin.clone()).await.is_empty());
     assert!(kinds(cast.client.clone()).await.contains(&"reply".to_string()));

@@ -60,6 +60,7 @@ export const en = {
   "home.company": "My company's open cases",
   "home.closed": "Closed cases",
   "home.collaborating": "Cases I collaborate on",
+  "home.following": "Cases I follow",
   "home.empty": "No cases here.",
   "home.more": "Show more",
   "home.unseen": "new reply",

@@ -60,6 +60,7 @@ export const es = {
   "home.company": "Casos abiertos de mi empresa",
   "home.closed": "Casos cerrados",
   "home.collaborating": "Casos en los que colaboro",
+  "home.following": "Casos que sigo",
   "home.empty": "No hay casos aquí.",
   "home.more": "Mostrar más",
   "home.unseen": "respuesta nueva",

@@ -60,8 +60,8 @@ export async function home(main, _params, me) {
   main.append(h("p", {}, h("a", { href: "/portal/new", class: "button" }, t("nav.new"))));
   const views =
     me.standing === "agent"
-      ? [["mine", "queue.mine"], ["closed", "home.closed"], ["collaborating", "home.collaborating"]]
-      : [["mine", "home.mine"], ["company", "home.company"], ["closed", "home.closed"], ["collaborating", "home.collaborating"]];
+      ? [["mine", "queue.mine"], ["closed", "home.closed"], ["collaborating", "home.collaborating"], ["following", "home.following"]]
+      : [["mine", "home.mine"], ["company", "home.company"], ["closed", "home.closed"], ["collaborating", "home.collaborating"], ["following", "home.following"]];
   const lists = views.map(([view, key]) => caseList({ title: t(key), view, id: `list-${view}` }));
   main.append(...lists.map((l) => l.section));
   await Promise.all(lists.map((l) => l.load()));

@@ -101,6 +101,10 @@ pub fn idempotency_pk(scope: &str, key: &str) -> String {
 pub fn collaborator_sk(email: &str) -> String {
     format!("{COLLABORATOR_PREFIX}{email}")
 }
+/// Someone following the ticket, on the index of the cases they follow (gsi1).
+pub fn follower_sk(email: &str) -> String {
+    format!("{FOLLOWER_PREFIX}{}", email.to_ascii_lowercase())
+}
 pub fn guest_sk(key_hash: &str) -> String {
     format!("{GUEST_PREFIX}{key_hash}")
 }
@@ -118,6 +122,7 @@ pub const LAYOUT_PK: &str = "LAYOUT";
 pub const MESSAGE_PREFIX: &str = "MSG#";
 pub const ATTACHMENT_PREFIX: &str = "ATT#";
 pub const COLLABORATOR_PREFIX: &str = "COLLAB#";
+pub const FOLLOWER_PREFIX: &str = "FOLLOW#";
 pub const GUEST_PREFIX: &str = "GUEST#";
 pub const MAIL_PREFIX: &str = "MAIL#";
 pub const INBOUND_MAIL_PREFIX: &str = "INMAIL#";
@@ -520,6 +525,10 @@ pub fn level_queue_view(level: Level) -> String {
 }
 pub fn collaborator_view(email: &str) -> String {
     format!("COLLAB#{email}")
+}
+/// The cases a person follows (gsi1), newest first.
+pub fn following_view(email: &str) -> String {
+    format!("FOLLOWING#{}", email.to_ascii_lowercase())
 }
 pub fn due_pk(shard: u32) -> String {
     format!("DUE#{shard}")

@@ -37,7 +37,15 @@ pub struct ListRequest {
 }
 
 /// The lists there are (`ListRequest::view`).
-pub const VIEWS: [&str; 6] = ["mine", "company", "closed", "collaborating", "queue", "level"];
+pub const VIEWS: [&str; 7] = [
+    "mine",
+    "company",
+    "closed",
+    "collaborating",
+    "following",
+    "queue",
+    "level",
+];
 
 fn views() -> utoipa::openapi::schema::Object {
     let mut schema = crate::slugs::one_of(VIEWS);
@@ -100,6 +108,7 @@ impl Core {
             "closed" if agent && request.company.is_none() => (Index::Gsi3, store::agent_view(&email, false)),
             "closed" => (Index::Gsi2, store::company_view(&other_company()?, false)),
             "collaborating" => (Index::Gsi1, store::collaborator_view(&email)),
+            "following" => (Index::Gsi1, store::following_view(&email)),
             "queue" if agent => (Index::Gsi3, store::queue_view(Desk::Vendor, "")),
             // The queue of the agent's own level (level 2 agents: what level 1 handed on).
             "level" if agent => {
@@ -126,7 +135,7 @@ impl Core {
             _ => {
                 return Err(Invalid::new(
                     "view",
-                    "must be one of mine, company, closed, collaborating, queue, level",
+                    "must be one of mine, company, closed, collaborating, following, queue, level",
                 )
                 .into())
             }
@@ -139,8 +148,9 @@ impl Core {
         query.limit = limit;
         query.after = after;
         let page = self.table.query(&query).await?;
-        let listings: Vec<Listing> = if view == "collaborating" {
-            // A collaborator item is on the index, not its ticket: read the tickets it names.
+        let listings: Vec<Listing> = if view == "collaborating" || view == "following" {
+            // A collaborator's or follower's item is on the index, not its ticket: read the
+            // tickets it names.
             let keys: Vec<(String, String)> = page
                 .items
                 .iter()

@@ -227,6 +227,10 @@ impl Core {
         if let Some(message) = &first_message {
             writes.push(Write::create(message_item(message)));
         }
+        writes.extend(
+            (ticket.followers.iter())
+                .map(|f| Write::create(sharing::follower_item(&ticket, &f.email, ticket.created_at))),
+        );
         let mut outbox = Outbox::new(self);
         outbox.ticket_filed(&ticket, company, &guest_key);
         writes.extend(outbox.into_writes());

@@ -35,6 +35,21 @@ pub struct Following {
     pub following: bool,
 }
 
+/// The item that puts a case on its follower's list of followed cases (`view=following`);
+/// the ticket's own `followers` is what mail reads.
+pub fn follower_item(ticket: &Ticket, email: &str, now: chrono::DateTime<chrono::Utc>) -> crate::ports::Item {
+    let mut item = item_of(
+        store::ticket_pk(&ticket.id),
+        store::follower_sk(email),
+        &serde_json::json!({ "email": email.to_ascii_lowercase() }),
+    );
+    item.gsi1 = Some(crate::ports::IndexKey::new(
+        store::following_view(email),
+        format!("{}#{}", store::ts(now), ticket.id),
+    ));
+    item
+}
+
 impl Core {
     pub async fn collaborator_emails(&self, ticket_id: &str) -> Result<Vec<String>, ServiceError> {
         let mut query = Query::new(Index::Table, store::ticket_pk(ticket_id));
@@ -109,7 +124,20 @@ impl Core {
         if !ticket.set_following(&viewer.email, viewer.side, follow)? {
             return Ok(Plan::new(Vec::new(), answer));
         }
-        Ok(Plan::new(vec![self.ticket_write(&mut ticket, loaded.version)], answer))
+        let mut marker = follower_item(&ticket, &viewer.email, self.now());
+        if !follow {
+            // Gone at once for reads and lists; the table's TTL deletes it.
+            marker.expires_at = Some(self.now().timestamp());
+        }
+        // The ticket's version guards both: the marker needs no condition of its own.
+        let marker = Write::Put {
+            item: marker,
+            condition: crate::ports::Condition::None,
+        };
+        Ok(Plan::new(
+            vec![self.ticket_write(&mut ticket, loaded.version), marker],
+            answer,
+        ))
     }
 
     /// The guest's view of a ticket: the key must be this ticket's, unexpired and unrevoked.
