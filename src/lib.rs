@@ -366,14 +366,7 @@ async fn handle(
             .unwrap_or_default(),
         headers: headers
             .iter()
-            // A value that is not visible ASCII is kept (lossily), not dropped: an
-            // Idempotency-Key of other bytes must be refused, not taken for no key.
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(n, v)| (n.as_str().to_string(), claimdesk_core::http::header_text(v.as_bytes())))
             .collect(),
         body: body.to_vec(),
         caller,

@@ -75,14 +75,7 @@ pub fn api_request(request: Request) -> ApiRequest {
     let headers = request
         .headers()
         .iter()
-        // A value that is not visible ASCII is kept (lossily), not dropped: an
-        // Idempotency-Key of other bytes must be refused, not taken for no key.
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(n, v)| (n.as_str().to_string(), claimdesk_core::http::header_text(v.as_bytes())))
         .collect();
     let source = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),

@@ -82,6 +82,15 @@ fn table_of(kind: Kind) -> &'static str {
     }
 }
 
+/// How many documents of a kind hold one term (its `fts5vocab` table's row).
+fn term_count_sql(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Ticket => "SELECT doc FROM search_ticket_terms WHERE term = ?1",
+        Kind::Article => "SELECT doc FROM search_article_terms WHERE term = ?1",
+        Kind::Solution => "SELECT doc FROM search_solution_terms WHERE term = ?1",
+    }
+}
+
 fn desk_name(desk: Desk) -> &'static str {
     match desk {
         Desk::Vendor => "vendor",
@@ -276,7 +285,7 @@ fn documents_of(connection: &Connection, stats: &TermStats, kind: Kind, term: &s
         return Ok(Some(documents));
     }
     let documents = connection
-        .prepare_cached(&format!("SELECT doc FROM {}_terms WHERE term = ?1", table_of(kind)))?
+        .prepare_cached(term_count_sql(kind))?
         .query_row([term], |row| row.get::<_, i64>(0))
         .optional()?;
     if let Some(documents) = documents {
@@ -295,11 +304,7 @@ fn mend(connection: &Connection, stats: &TermStats, kinds: &[Kind], query: &mut 
     let mut looked = 0;
     for n in 0..query.words.len() {
         let word = &query.words[n];
-        if looked == TYPO_WORDS || word.typed {
-            continue;
-        }
-        let candidates = text::typo_candidates(word);
-        if candidates.is_empty() {
+        if looked == TYPO_WORDS || word.typed || !text::may_be_misspelt(word) {
             continue;
         }
         let mut known = false;
@@ -318,6 +323,7 @@ fn mend(connection: &Connection, stats: &TermStats, kinds: &[Kind], query: &mut 
             Some(mended) => mended,
             None => {
                 looked += 1;
+                let candidates = text::typo_candidates(word);
                 let mut best: Option<(String, i64)> = None;
                 for kind in kinds {
                     for candidate in &candidates {

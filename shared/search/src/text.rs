@@ -290,6 +290,16 @@ pub fn query_terms(text: &str, typing: bool) -> Option<QueryTerms> {
     (!terms.is_empty() || prefix.is_some()).then_some(QueryTerms { terms, prefix, words })
 }
 
+/// Whether a word is long enough, and of letters and digits only, for its misspellings to
+/// be guessed at: the cheap test before any lookup.
+pub fn may_be_misspelt(word: &QueryWord) -> bool {
+    word.folded.chars().count() >= MIN_TYPO_CHARS
+        && word
+            .folded
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
 /// Where a misspelt word's stem may be found (typo tolerance: FTS5 has none of its own, so
 /// the index is asked for these exactly): the terms one edit away from each of its stems (a
 /// letter dropped, added or changed, two neighbours swapped), and the stems of the word with
@@ -297,6 +307,9 @@ pub fn query_terms(text: &str, typing: bool) -> Option<QueryTerms> {
 /// stemmer keeps of it). Empty for short words (`MIN_TYPO_CHARS`) and words of other
 /// characters than a–z and 0–9.
 pub fn typo_candidates(word: &QueryWord) -> Vec<String> {
+    if !may_be_misspelt(word) {
+        return Vec::new();
+    }
     let mut out: Vec<String> = word.stems.iter().flat_map(|s| edits(s, true)).collect();
     for slip in edits(&word.folded, false) {
         for language in [Language::English, Language::Spanish] {

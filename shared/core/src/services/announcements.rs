@@ -5,7 +5,6 @@ use crate::domain::announcement::{Announcement, AnnouncementDraft, AnnouncementP
 use crate::domain::roles::Identity;
 use crate::domain::validate::Invalid;
 use crate::ports::{Index, Query, SortKey, Write};
-use crate::services::people::directory::page_of;
 use crate::services::problems::ProblemKind;
 use crate::services::{item_of, new_id, Core, Loaded, Plan, ServiceError};
 use crate::store;
@@ -122,11 +121,10 @@ impl Core {
     pub async fn all_announcements(
         &self,
         who: &Identity,
-        cursor: Option<&str>,
-        limit: Option<usize>,
+        limit: usize,
+        after: Option<crate::ports::Cursor>,
     ) -> Result<AnnouncementPage, ServiceError> {
         self.require_agent(who, "list every announcement")?;
-        let (limit, after) = page_of(cursor, limit)?;
         let mut query = Query::new(Index::Gsi3, store::ALL_ANNOUNCEMENTS);
         query.limit = limit;
         query.after = after;

@@ -78,20 +78,16 @@ async fn create_announcement(api: &Api, request: &ApiRequest, _: Params) -> Resu
 
 async fn list_announcements(api: &Api, request: &ApiRequest, _: Params) -> Result<ApiResponse, Problem> {
     let who = api.identity(request)?;
-    let limit = request.limit_param()?;
     // Checked whatever the scope, so a bad one is refused, not ignored.
-    crate::services::people::directory::page_of(request.query_param("cursor"), limit)
-        .map_err(crate::services::ServiceError::from)?;
+    let (limit, after) =
+        crate::services::people::directory::page_of(request.query_param("cursor"), request.limit_param()?)
+            .map_err(crate::services::ServiceError::from)?;
     let page = match request.query_param("scope") {
         None | Some("") | Some("current") => AnnouncementPage {
             items: api.core.current_announcements(who).await?,
             next_cursor: None,
         },
-        Some("all") => {
-            api.core
-                .all_announcements(who, request.query_param("cursor"), limit)
-                .await?
-        }
+        Some("all") => api.core.all_announcements(who, limit, after).await?,
         Some(_) => {
             return Err(
                 crate::services::ServiceError::from(crate::domain::validate::Invalid::new(

@@ -6,13 +6,12 @@
 use super::staff_or_404;
 use crate::domain::knowledge::{Article, ArticleFile, ArticleFileView, FileState, FILES_MAX};
 use crate::domain::roles::Identity;
-use crate::ports::{Download, UploadRequest, UploadTarget, Write};
+use crate::ports::{Download, UploadTarget, Write};
 use crate::services::commit::{kept_changing, Commit, Replans};
 use crate::services::problems::ProblemKind;
 use crate::services::tickets::attachments::{size_mismatch, upload_used, Arrival, UploadDraft};
-use crate::services::{item_of, new_id, new_secret, Core, Plan, ServiceError};
+use crate::services::{item_of, new_id, Core, Plan, ServiceError};
 use crate::store;
-use chrono::Duration;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -71,13 +70,16 @@ impl Core {
         }
         let now = self.now();
         let id = new_id("att");
-        let (token, token_hash) = new_secret();
+        let blob_key = format!("articles/{}/{id}", article.id);
+        let (upload, token_hash) = self
+            .upload_url(&blob_key, &article.id, &id, &content_type, size, now)
+            .await?;
         let file = ArticleFile {
-            blob_key: format!("articles/{}/{id}", article.id),
+            blob_key,
             id: id.clone(),
             article_id: article.id.clone(),
             filename,
-            content_type: content_type.clone(),
+            content_type,
             declared_size: size,
             size: None,
             state: FileState::Pending,
@@ -85,19 +87,6 @@ impl Core {
             upload_token_hash: token_hash,
             created_at: now,
         };
-        let upload = self
-            .blobs
-            .upload_target(&UploadRequest {
-                key: &file.blob_key,
-                owner: &article.id,
-                attachment_id: &id,
-                token: &token,
-                content_type: &content_type,
-                size,
-                expires_at: now + Duration::minutes(self.settings.upload_minutes),
-                valid_for: std::time::Duration::from_secs(60 * self.settings.upload_minutes.max(1) as u64),
-            })
-            .await?;
         Ok(Plan::new(
             vec![Write::create(file_item(&file))],
             ArticleFileGranted {

@@ -105,9 +105,12 @@ impl Core {
         }
         let now = self.now();
         let id = new_id("att");
-        let (token, token_hash) = new_secret();
+        let blob_key = format!("tickets/{}/{id}", ticket.id);
+        let (upload, token_hash) = self
+            .upload_url(&blob_key, &ticket.id, &id, &content_type, size, now)
+            .await?;
         let attachment = Attachment {
-            blob_key: format!("tickets/{}/{id}", ticket.id),
+            blob_key,
             id: id.clone(),
             ticket_id: ticket.id.clone(),
             filename,
@@ -120,20 +123,6 @@ impl Core {
             upload_token_hash: token_hash,
             created_at: now,
         };
-        let expires_at = now + Duration::minutes(self.settings.upload_minutes);
-        let upload = self
-            .blobs
-            .upload_target(&UploadRequest {
-                key: &attachment.blob_key,
-                owner: &ticket.id,
-                attachment_id: &id,
-                token: &token,
-                content_type: &content_type,
-                size,
-                expires_at,
-                valid_for: std::time::Duration::from_secs(60 * self.settings.upload_minutes.max(1) as u64),
-            })
-            .await?;
         let item = item_of(store::ticket_pk(&ticket.id), store::attachment_sk(&id), &attachment);
         Ok(Plan::new(
             vec![Write::create(item)],
@@ -176,6 +165,35 @@ impl Core {
                 .await
         })
         .await
+    }
+
+    /// A one-time upload URL for `key` (a file of the ticket or article `owner`), bound to
+    /// the declared size and type and valid `upload_minutes` from `now`; and the hash of
+    /// its token, which the pending record keeps (the local engine's target checks it).
+    pub(crate) async fn upload_url(
+        &self,
+        key: &str,
+        owner: &str,
+        file_id: &str,
+        content_type: &str,
+        size: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(UploadTarget, String), ServiceError> {
+        let (token, token_hash) = new_secret();
+        let target = self
+            .blobs
+            .upload_target(&UploadRequest {
+                key,
+                owner,
+                attachment_id: file_id,
+                token: &token,
+                content_type,
+                size,
+                expires_at: now + Duration::minutes(self.settings.upload_minutes),
+                valid_for: std::time::Duration::from_secs(60 * self.settings.upload_minutes.max(1) as u64),
+            })
+            .await?;
+        Ok((target, token_hash))
     }
 
     /// Whether an upload URL's token is the one granted, within its lifetime.

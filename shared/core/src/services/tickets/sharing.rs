@@ -124,10 +124,11 @@ impl Core {
         if !ticket.set_following(&viewer.email, viewer.side, follow)? {
             return Ok(Plan::new(Vec::new(), answer));
         }
-        let mut marker = follower_item(&ticket, &viewer.email, self.now());
+        let now = self.now();
+        let mut marker = follower_item(&ticket, &viewer.email, now);
         if !follow {
             // Gone at once for reads and lists; the table's TTL deletes it.
-            marker.expires_at = Some(self.now().timestamp());
+            marker.expires_at = Some(now.timestamp());
         }
         // The ticket's version guards both: the marker needs no condition of its own.
         let marker = Write::Put {
