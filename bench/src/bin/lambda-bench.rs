@@ -30,6 +30,26 @@ fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
+/// `api/<function>.json`, or for a function of several routes the first of its
+/// `api/<function>-<method>-<route>.json` events.
+fn own_event(function: &str) -> String {
+    let single = format!("api/{function}.json");
+    if events_dir().join(&single).exists() {
+        return single;
+    }
+    let prefix = format!("{function}-");
+    let mut routes: Vec<String> = std::fs::read_dir(events_dir().join("api"))
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                .filter(|name| name.starts_with(&prefix) && name.ends_with(".json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    routes.sort();
+    routes.first().map_or(single, |name| format!("api/{name}"))
+}
+
 /// The event each function answers, with a real ticket's ids in place of the recorded ones.
 fn event_for(function: &str, ticket: &str, attachment: &str) -> Value {
     let file = match function {
@@ -42,7 +62,8 @@ fn event_for(function: &str, ticket: &str, attachment: &str) -> Value {
         "guest-ticket" => "api/guest-ticket-get.json".to_string(),
         // A refresh with a session nobody has: Cognito's answer, without a password to hash.
         "sessions" => "api/sessions-post-refresh.json".to_string(),
-        other => format!("api/{other}.json"),
+        "search-indexer" => "table-stream.json".to_string(),
+        other => own_event(other),
     };
     let text = std::fs::read_to_string(events_dir().join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut event: Value = serde_json::from_str(

@@ -72,6 +72,8 @@ pub fn functions_manifest() -> String {
          license.workspace = true\n\
          publish.workspace = true\n\
          autobins = false\n\
+         # Links the functions position-dependent: a faster cold start (see the script).\n\
+         build = \"build.rs\"\n\
          \n\
          [dependencies]\n\
          claimdesk-aws.workspace = true\n\
