@@ -7,6 +7,7 @@ mod blobs;
 mod events;
 mod mail;
 mod table;
+mod writer;
 
 pub use accounts::{
     hash_password, password_matches, LocalAccounts, ACCESS_TOKEN_SECONDS, ARGON2_LANES, ARGON2_MEMORY_KIB,

@@ -23,12 +23,14 @@ impl Mailer for EmlOutbox {
         let bytes = render(mail).map_err(|e| DeliveryError(e.to_string()))?;
         // The id makes the name unique; writing the same mail twice overwrites, never doubles.
         let name = format!("{}-{}.eml", mail.kind, mail.id);
-        let partial = self.dir.join(format!(".{name}.part"));
-        tokio::fs::write(&partial, bytes)
-            .await
-            .map_err(|e| DeliveryError(e.to_string()))?;
-        tokio::fs::rename(&partial, self.dir.join(name))
-            .await
-            .map_err(|e| DeliveryError(e.to_string()))
+        let (partial, whole) = (self.dir.join(format!(".{name}.part")), self.dir.join(name));
+        // One hand-off to a blocking thread for both steps: under load each hand-off is a
+        // thread wake-up, and the outbox writes two mails for every ticket filed.
+        tokio::task::spawn_blocking(move || {
+            std::fs::write(&partial, bytes).and_then(|()| std::fs::rename(&partial, whole))
+        })
+        .await
+        .map_err(|e| DeliveryError(e.to_string()))?
+        .map_err(|e| DeliveryError(e.to_string()))
     }
 }

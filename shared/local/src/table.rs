@@ -3,18 +3,27 @@
 //! checked inside one IMMEDIATE transaction, and pages end in the same cursors.
 
 use async_trait::async_trait;
-use claimdesk_core::domain::search::{self, Change};
-use claimdesk_core::ports::{
-    Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write,
-};
+use claimdesk_core::domain::search;
+use claimdesk_core::ports::{Clock, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write};
 use claimdesk_core::store;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Connections that only read, beside the one that writes. WAL lets each read its own
+/// snapshot of the last commit while a write is under way, so a create's reads (its
+/// company, its idempotency record) and the lists do not queue behind another request's
+/// commit: with one connection for everything, the server used barely more than one of
+/// two cores under load (issue 12).
+const READERS: usize = 4;
 
 pub struct SqliteTable {
-    connection: Mutex<Connection>,
+    /// The thread of the one connection that writes (`writer.rs`): SQLite takes one
+    /// writer at a time anyway.
+    writer: std::sync::mpsc::Sender<crate::writer::Job>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
     items_read: AtomicU64,
     /// TTL is judged by the deployment's clock, so a test's clock moves expiry too.
     clock: Arc<dyn Clock>,
@@ -67,7 +76,7 @@ const UPDATE_IN_PLACE: &str = "ON CONFLICT (pk, sk) DO UPDATE SET gsi1pk = exclu
      version = excluded.version, data = excluded.data, outboxpk = excluded.outboxpk, \
      outboxsk = excluded.outboxsk, summary = excluded.summary";
 
-fn unavailable(e: rusqlite::Error) -> StoreError {
+pub(crate) fn unavailable(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(code, _)
             if matches!(
@@ -87,13 +96,16 @@ impl SqliteTable {
         // WAL with NORMAL sync: durable across process crashes, fast enough for thousands of
         // creates a second; a power cut may lose the last few commits, as the README says.
         connection
-            // 16 KB pages hold a dozen items each (with 4 KB ones, a third of a page of
-            // two-kilobyte items was left empty); a page size takes effect on a new file, or
-            // at the VACUUM that ends the conversion from the first layout. Reads go through a
+            // 4 KB pages: each commit writes its changed pages whole to the log, and with
+            // 16 KB pages (chosen when items were two kilobytes) a ticket filed wrote four
+            // times the bytes for the same file size: the lean items (issue 12) fill 4 KB
+            // pages as densely, 4.2 KB a ticket either way. A page size takes effect on a new
+            // file, or at the VACUUM that ends the conversion from the first layout; a
+            // folder made with 16 KB pages keeps them and works the same. Reads go through a
             // memory map and a 64 MB page cache: searches read the index's pages over and
             // over, and through pread each read was a system call (a fifth of a search's time).
             .execute_batch(
-                "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                  PRAGMA busy_timeout = 5000; PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;",
             )
             .map_err(unavailable)?;
@@ -133,22 +145,36 @@ impl SqliteTable {
                 .execute_batch(&format!(
                     "BEGIN; INSERT INTO items ({first}) SELECT {first} FROM items_first_layout; \
                      DROP TABLE items_first_layout; COMMIT; \
-                     PRAGMA journal_mode = DELETE; PRAGMA page_size = 16384; VACUUM; PRAGMA journal_mode = WAL;"
+                     PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL;"
                 ))
                 .map_err(unavailable)?;
         }
         connection.execute_batch(INDEXES).map_err(unavailable)?;
         open_search_index(&connection)?;
+        let readers = (0..READERS)
+            .map(|_| open_reader(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(SqliteTable {
-            connection: Mutex::new(connection),
+            writer: crate::writer::start(connection, COLUMNS, UPDATE_IN_PLACE),
+            readers,
+            next_reader: AtomicUsize::new(0),
             items_read: AtomicU64::new(0),
             clock,
             term_stats: Default::default(),
         })
     }
 
-    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    /// A free reading connection, or the next one in turn when all are busy.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for offset in 0..self.readers.len() {
+            if let Ok(free) = self.readers[(start + offset) % self.readers.len()].try_lock() {
+                return free;
+            }
+        }
+        self.readers[start % self.readers.len()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn now_epoch(&self) -> i64 {
@@ -162,6 +188,18 @@ impl SqliteTable {
 
 /// The search index's tables in the same database. A data folder from before them is
 /// indexed whole the first time (one transaction, every searchable item).
+/// A connection that reads what the writer committed; it cannot write.
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let connection = Connection::open(path).map_err(unavailable)?;
+    connection
+        .execute_batch(
+            "PRAGMA query_only = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384; \
+             PRAGMA mmap_size = 1073741824;",
+        )
+        .map_err(unavailable)?;
+    Ok(connection)
+}
+
 fn open_search_index(connection: &Connection) -> Result<(), StoreError> {
     let existed: bool = connection
         .query_row(
@@ -232,7 +270,7 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
     })
 }
 
-fn split(key: &Option<IndexKey>) -> (Option<&str>, Option<&str>) {
+pub(crate) fn split(key: &Option<IndexKey>) -> (Option<&str>, Option<&str>) {
     match key {
         Some(k) => (Some(k.pk.as_str()), Some(k.sk.as_str())),
         None => (None, None),
@@ -242,23 +280,23 @@ fn split(key: &Option<IndexKey>) -> (Option<&str>, Option<&str>) {
 #[async_trait]
 impl Table for SqliteTable {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let connection = self.lock();
+        let connection = self.reader();
         let item = connection
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
-                ),
-                params![pk, sk, self.now_epoch()],
-                row_to_item,
-            )
-            .optional()
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
+            ))
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![pk, sk, self.now_epoch()], row_to_item)
+                    .optional()
+            })
             .map_err(unavailable)?;
         self.count(usize::from(item.is_some()));
         Ok(item)
     }
 
     async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError> {
-        let connection = self.lock();
+        let connection = self.reader();
         let mut statement = connection
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
@@ -325,7 +363,7 @@ impl Table for SqliteTable {
         };
         sql.push_str(&order);
         sql.push_str(&format!(" LIMIT {}", query.limit + 1));
-        let connection = self.lock();
+        let connection = self.reader();
         let mut statement = connection.prepare_cached(&sql).map_err(unavailable)?;
         let now = self.now_epoch();
         let mut bound: Vec<&dyn rusqlite::ToSql> = vec![&args[0], &now];
@@ -349,87 +387,39 @@ impl Table for SqliteTable {
     }
 
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        let mut connection = self.lock();
-        let transaction = connection
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(unavailable)?;
-        let now = self.now_epoch();
-        for (position, write) in writes.iter().enumerate() {
-            let (pk, sk, condition) = match write {
-                Write::Put { item, condition } => (&item.pk, &item.sk, condition),
-                Write::Delete { pk, sk, condition } => (pk, sk, condition),
-            };
-            let stored: Option<i64> = transaction
-                .prepare_cached(
-                    "SELECT version FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
-                )
-                .and_then(|mut statement| statement.query_row(params![pk, sk, now], |row| row.get(0)).optional())
-                .map_err(unavailable)?;
-            let holds = match condition {
-                Condition::None => true,
-                Condition::Absent => stored.is_none(),
-                Condition::Exists => stored.is_some(),
-                Condition::Version(v) => stored == Some(*v as i64),
-            };
-            if !holds {
-                // Dropping the transaction rolls it back: nothing of this batch is written.
-                return Err(StoreError::ConditionFailed(position));
-            }
-            match write {
+        // Everything that needs no connection is done here, on the caller's worker: packing
+        // each record and reading what the search index must learn.
+        let packed = writes
+            .iter()
+            .map(|write| match write {
                 Write::Put { item, .. } => {
-                    let (g1p, g1s) = split(&item.gsi1);
-                    let (g2p, g2s) = split(&item.gsi2);
-                    let (g3p, g3s) = split(&item.gsi3);
-                    let (dp, ds) = split(&item.due);
-                    let (op, os) = split(&item.outbox);
-                    let summary = item.summary.as_ref().map(|s| s.to_string());
-                    transaction
-                        .prepare_cached(&format!(
-                            "INSERT INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) {UPDATE_IN_PLACE}"
-                        ))
-                        .and_then(|mut s| {
-                            s.execute(params![
-                                item.pk,
-                                item.sk,
-                                g1p,
-                                g1s,
-                                g2p,
-                                g2s,
-                                g3p,
-                                g3s,
-                                dp,
-                                ds,
-                                item.expires_at,
-                                item.version as i64,
-                                store::pack(&item.data),
-                                op,
-                                os,
-                                summary
-                            ])
-                        })
-                        .map_err(unavailable)?;
+                    Some((store::pack(&item.data), item.summary.as_ref().map(|s| s.to_string())))
                 }
-                Write::Delete { pk, sk, .. } => {
-                    transaction
-                        .execute("DELETE FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk])
-                        .map_err(unavailable)?;
-                }
-            }
-        }
-        // The search index changes with the items it comes from, in the same transaction.
-        let changes: Vec<Change> = writes
+                Write::Delete { .. } => None,
+            })
+            .collect();
+        let changes = writes
             .iter()
             .filter_map(|write| match write {
                 Write::Put { item, .. } => search::changes_of(item),
                 Write::Delete { pk, sk, .. } => search::removal_of(pk, sk),
             })
             .collect();
-        claimdesk_search::apply(&transaction, &changes).map_err(unavailable)?;
-        transaction.commit().map_err(unavailable)
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job = crate::writer::Job {
+            writes,
+            packed,
+            changes,
+            now: self.now_epoch(),
+            answer,
+        };
+        let gone = || StoreError::Unavailable("the table's writer has stopped".into());
+        self.writer.send(job).map_err(|_| gone())?;
+        answered.await.map_err(|_| gone())?
     }
 
     async fn scan(&self, after: Option<&Cursor>, limit: usize) -> Result<Page, StoreError> {
-        let connection = self.lock();
+        let connection = self.reader();
         let (pk, sk) = after.map_or((String::new(), String::new()), |c| (c.pk.clone(), c.sk.clone()));
         let mut statement = connection
             .prepare_cached(&format!(
@@ -461,10 +451,10 @@ impl Table for SqliteTable {
 #[async_trait]
 impl claimdesk_core::ports::Search for SqliteTable {
     async fn search(&self, request: &search::SearchRequest) -> Result<Vec<search::Hit>, StoreError> {
-        claimdesk_search::search(&self.lock(), &self.term_stats, request).map_err(unavailable)
+        claimdesk_search::search(&self.reader(), &self.term_stats, request).map_err(unavailable)
     }
 
     async fn suggest(&self, request: &search::SuggestRequest) -> Result<search::Suggestions, StoreError> {
-        claimdesk_search::suggest(&self.lock(), &self.term_stats, request).map_err(unavailable)
+        claimdesk_search::suggest(&self.reader(), &self.term_stats, request).map_err(unavailable)
     }
 }

@@ -1,0 +1,167 @@
+//! The table's one writing connection, on a thread of its own, committing in groups.
+//!
+//! Why (issue 12): every commit of a WAL database writes its changed pages to the log and
+//! checksums them, and with one connection shared under a mutex the server's async workers
+//! queued behind one another's commits — about 0.3 ms each, two or three per ticket filed —
+//! and used little more than one of two cores. Here each `Table::write` becomes a job sent
+//! to this thread, which takes every job waiting (up to [`GROUP_MAX`]) into one SQLite
+//! transaction, each job inside its own savepoint: a job whose condition fails is rolled
+//! back alone and answered `ConditionFailed`, as DynamoDB answers one transaction, while
+//! the others are committed together. A job is answered only once its group's commit has
+//! returned, so a caller never hears "written" of something a crash could still lose more
+//! easily than before (WAL with `synchronous = NORMAL`, as the README says). No async
+//! worker ever blocks on the writer.
+
+use crate::table::{split, unavailable};
+use claimdesk_core::domain::search::Change;
+use claimdesk_core::ports::{Condition, StoreError, Write};
+use rusqlite::{params, Connection, OptionalExtension, Savepoint, TransactionBehavior};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// Jobs committed together at most; a group is whatever is waiting when the last commit
+/// ends, so under light load each job is its own group and waits for nobody.
+const GROUP_MAX: usize = 64;
+
+/// One `Table::write`: its writes with their packed records (`None` for a delete), the
+/// search index's changes, and the instant conditions are judged at (epoch seconds; TTL).
+pub struct Job {
+    pub writes: Vec<Write>,
+    pub packed: Vec<Option<(Vec<u8>, Option<String>)>>,
+    pub changes: Vec<Change>,
+    pub now: i64,
+    pub answer: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// Starts the writing thread on `connection`; it ends when every sender is dropped.
+pub fn start(connection: Connection, columns: &'static str, upsert: &'static str) -> mpsc::Sender<Job> {
+    let (sender, jobs) = mpsc::channel::<Job>();
+    let insert = format!(
+        "INSERT INTO items ({columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) {upsert}"
+    );
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || run(connection, jobs, &insert))
+        .expect("the writer thread starts");
+    sender
+}
+
+fn run(mut connection: Connection, jobs: mpsc::Receiver<Job>, insert: &str) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_group(&mut connection, group, insert);
+    }
+}
+
+fn commit_group(connection: &mut Connection, group: Vec<Job>, insert: &str) {
+    let mut transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(transaction) => transaction,
+        Err(e) => {
+            let message = e.to_string();
+            for job in group {
+                let _ = job.answer.send(Err(StoreError::Unavailable(message.clone())));
+            }
+            return;
+        }
+    };
+    let mut answered = Vec::with_capacity(group.len());
+    for job in group {
+        let outcome = match transaction.savepoint() {
+            Ok(mut savepoint) => {
+                let outcome = apply(&mut savepoint, &job, insert);
+                // Dropping an unreleased savepoint rolls back this job's writes only.
+                match outcome {
+                    Ok(()) => savepoint.commit().map_err(unavailable),
+                    Err(refused) => Err(refused),
+                }
+            }
+            Err(e) => Err(unavailable(e)),
+        };
+        answered.push((job.answer, outcome));
+    }
+    let committed = transaction.commit().map_err(unavailable);
+    for (answer, outcome) in answered {
+        let _ = answer.send(match (&committed, outcome) {
+            (Ok(()), outcome) => outcome,
+            // A refusal stands whatever became of the group; anything written is lost with it.
+            (Err(_), Err(StoreError::ConditionFailed(position))) => Err(StoreError::ConditionFailed(position)),
+            (Err(e), _) => Err(e.clone()),
+        });
+    }
+}
+
+/// One job's writes, in order: each checked against its condition, then put or deleted;
+/// then the search index's changes.
+fn apply(savepoint: &mut Savepoint<'_>, job: &Job, insert: &str) -> Result<(), StoreError> {
+    for (position, (write, packed)) in job.writes.iter().zip(&job.packed).enumerate() {
+        let (pk, sk, condition) = match write {
+            Write::Put { item, condition } => (&item.pk, &item.sk, condition),
+            Write::Delete { pk, sk, condition } => (pk, sk, condition),
+        };
+        let stored: Option<i64> = savepoint
+            .prepare_cached(
+                "SELECT version FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![pk, sk, job.now], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(unavailable)?;
+        let holds = match condition {
+            Condition::None => true,
+            Condition::Absent => stored.is_none(),
+            Condition::Exists => stored.is_some(),
+            Condition::Version(v) => stored == Some(*v as i64),
+        };
+        if !holds {
+            return Err(StoreError::ConditionFailed(position));
+        }
+        match (write, packed) {
+            (Write::Put { item, .. }, Some((data, summary))) => {
+                let (g1p, g1s) = split(&item.gsi1);
+                let (g2p, g2s) = split(&item.gsi2);
+                let (g3p, g3s) = split(&item.gsi3);
+                let (dp, ds) = split(&item.due);
+                let (op, os) = split(&item.outbox);
+                savepoint
+                    .prepare_cached(insert)
+                    .and_then(|mut statement| {
+                        statement.execute(params![
+                            item.pk,
+                            item.sk,
+                            g1p,
+                            g1s,
+                            g2p,
+                            g2s,
+                            g3p,
+                            g3s,
+                            dp,
+                            ds,
+                            item.expires_at,
+                            item.version as i64,
+                            data,
+                            op,
+                            os,
+                            summary
+                        ])
+                    })
+                    .map_err(unavailable)?;
+            }
+            _ => {
+                savepoint
+                    .prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+                    .and_then(|mut statement| statement.execute(params![pk, sk]))
+                    .map_err(unavailable)?;
+            }
+        }
+    }
+    // The search index changes with the items it comes from, in the same transaction.
+    claimdesk_search::apply(savepoint, &job.changes).map_err(unavailable)
+}
