@@ -1,6 +1,7 @@
 //! The single table over SQLite. Each index of the DynamoDB design is a partial index here
 //! (present only for rows that carry that key: sparse, like a DynamoDB GSI), conditions are
-//! checked inside one IMMEDIATE transaction, and pages end in the same cursors.
+//! checked inside one IMMEDIATE transaction (on the writer's thread, `writer.rs`), and pages
+//! end in the same cursors.
 
 use async_trait::async_trait;
 use claimdesk_core::domain::search;
@@ -186,8 +187,6 @@ impl SqliteTable {
     }
 }
 
-/// The search index's tables in the same database. A data folder from before them is
-/// indexed whole the first time (one transaction, every searchable item).
 /// A connection that reads what the writer committed; it cannot write.
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     let connection = Connection::open(path).map_err(unavailable)?;
@@ -200,6 +199,8 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
     Ok(connection)
 }
 
+/// The search index's tables in the same database. A data folder from before them is
+/// indexed whole the first time (one transaction, every searchable item).
 fn open_search_index(connection: &Connection) -> Result<(), StoreError> {
     let existed: bool = connection
         .query_row(

@@ -123,8 +123,11 @@ fn apply(savepoint: &mut Savepoint<'_>, job: &Job, insert: &str) -> Result<(), S
         if !holds {
             return Err(StoreError::ConditionFailed(position));
         }
-        match (write, packed) {
-            (Write::Put { item, .. }, Some((data, summary))) => {
+        match write {
+            Write::Put { item, .. } => {
+                let Some((data, summary)) = packed else {
+                    return Err(StoreError::Other(format!("{}/{} was not packed", item.pk, item.sk)));
+                };
                 let (g1p, g1s) = split(&item.gsi1);
                 let (g2p, g2s) = split(&item.gsi2);
                 let (g3p, g3s) = split(&item.gsi3);
@@ -154,7 +157,7 @@ fn apply(savepoint: &mut Savepoint<'_>, job: &Job, insert: &str) -> Result<(), S
                     })
                     .map_err(unavailable)?;
             }
-            _ => {
+            Write::Delete { .. } => {
                 savepoint
                     .prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
                     .and_then(|mut statement| statement.execute(params![pk, sk]))
@@ -164,4 +167,51 @@ fn apply(savepoint: &mut Savepoint<'_>, job: &Job, insert: &str) -> Result<(), S
     }
     // The search index changes with the items it comes from, in the same transaction.
     claimdesk_search::apply(savepoint, &job.changes).map_err(unavailable)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::SqliteTable;
+    use claimdesk_core::ports::{Item, StoreError, SystemClock, Table, Write};
+    use std::sync::Arc;
+
+    /// Many batches at once end in groups: a batch refused by its condition is rolled back
+    /// alone, naming its position, and every other batch of its group is committed whole.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_batch_leaves_the_rest_of_its_group_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = Arc::new(SqliteTable::open(&dir.path().join("t.db"), Arc::new(SystemClock)).unwrap());
+        let item = |pk: &str, sk: &str| Item::new(pk, sk, serde_json::json!({ "text": "x".repeat(300) }));
+        let mut tasks = Vec::new();
+        for n in 0..200 {
+            let table = table.clone();
+            tasks.push(tokio::spawn(async move {
+                // Every batch creates an item of its own; every fourth also claims the same
+                // contested key, which only one of them can create.
+                let mut writes = vec![Write::create(item(&format!("OWN#{n}"), "META"))];
+                if n % 4 == 0 {
+                    writes.push(Write::create(item("CONTESTED", "META")));
+                }
+                (n, table.write(writes).await)
+            }));
+        }
+        let mut won = 0;
+        for task in tasks {
+            let (n, outcome) = task.await.unwrap();
+            let own = table.get(&format!("OWN#{n}"), "META").await.unwrap();
+            match outcome {
+                Ok(()) => {
+                    assert!(own.is_some(), "batch {n} answered written");
+                    won += usize::from(n % 4 == 0);
+                }
+                Err(StoreError::ConditionFailed(1)) => {
+                    assert_eq!(n % 4, 0);
+                    assert!(own.is_none(), "batch {n} was refused, so its own item is not written");
+                }
+                Err(other) => panic!("batch {n}: {other:?}"),
+            }
+        }
+        assert_eq!(won, 1, "one batch created the contested item");
+        assert!(table.get("CONTESTED", "META").await.unwrap().is_some());
+    }
 }
