@@ -65,13 +65,13 @@ CREATE INDEX IF NOT EXISTS due ON items (duepk, duesk, pk, sk) WHERE duepk IS NO
 CREATE INDEX IF NOT EXISTS outbox ON items (outboxpk, outboxsk, pk, sk) WHERE outboxpk IS NOT NULL;
 ";
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, duepk, duesk, expires_at, version, data, outboxpk, outboxsk, summary";
 
 /// A put over an existing item updates its row where it lies. `INSERT OR REPLACE` would
 /// delete the row and append a new one, leaving a hole in the page of the old one: with
 /// every ticket and notice rewritten a few times, two fifths of the file were holes.
-const UPDATE_IN_PLACE: &str = "ON CONFLICT (pk, sk) DO UPDATE SET gsi1pk = excluded.gsi1pk, \
+pub(crate) const UPDATE_IN_PLACE: &str = "ON CONFLICT (pk, sk) DO UPDATE SET gsi1pk = excluded.gsi1pk, \
      gsi1sk = excluded.gsi1sk, gsi2pk = excluded.gsi2pk, gsi2sk = excluded.gsi2sk, gsi3pk = excluded.gsi3pk, \
      gsi3sk = excluded.gsi3sk, duepk = excluded.duepk, duesk = excluded.duesk, expires_at = excluded.expires_at, \
      version = excluded.version, data = excluded.data, outboxpk = excluded.outboxpk, \
@@ -156,7 +156,7 @@ impl SqliteTable {
             .map(|_| open_reader(path).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SqliteTable {
-            writer: crate::writer::start(connection, COLUMNS, UPDATE_IN_PLACE),
+            writer: crate::writer::start(connection),
             readers,
             next_reader: AtomicUsize::new(0),
             items_read: AtomicU64::new(0),

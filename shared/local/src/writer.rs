@@ -12,7 +12,7 @@
 //! easily than before (WAL with `synchronous = NORMAL`, as the README says). No async
 //! worker ever blocks on the writer.
 
-use crate::table::{split, unavailable};
+use crate::table::{split, unavailable, COLUMNS, UPDATE_IN_PLACE};
 use claimdesk_core::domain::search::Change;
 use claimdesk_core::ports::{Condition, StoreError, Write};
 use rusqlite::{params, Connection, OptionalExtension, Savepoint, TransactionBehavior};
@@ -34,10 +34,10 @@ pub struct Job {
 }
 
 /// Starts the writing thread on `connection`; it ends when every sender is dropped.
-pub fn start(connection: Connection, columns: &'static str, upsert: &'static str) -> mpsc::Sender<Job> {
+pub fn start(connection: Connection) -> mpsc::Sender<Job> {
     let (sender, jobs) = mpsc::channel::<Job>();
     let insert = format!(
-        "INSERT INTO items ({columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) {upsert}"
+        "INSERT INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) {UPDATE_IN_PLACE}"
     );
     std::thread::Builder::new()
         .name("sqlite-writer".into())
@@ -63,9 +63,10 @@ fn commit_group(connection: &mut Connection, group: Vec<Job>, insert: &str) {
     let mut transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
         Err(e) => {
-            let message = e.to_string();
+            // Mapped as every other SQLite failure is (a busy file is contention).
+            let failure = unavailable(e);
             for job in group {
-                let _ = job.answer.send(Err(StoreError::Unavailable(message.clone())));
+                let _ = job.answer.send(Err(failure.clone()));
             }
             return;
         }

@@ -244,7 +244,6 @@ impl Api {
     }
 }
 
-/// Parses a JSON body, naming the offending field where serde can tell it.
 /// A header's value as the API reads it. A value that is not visible ASCII is kept
 /// (lossily), not dropped: an Idempotency-Key of other bytes must be refused, not taken for
 /// no key. Both engines' adapters read headers through this.
@@ -252,6 +251,7 @@ pub fn header_text(value: &[u8]) -> String {
     String::from_utf8_lossy(value).into_owned()
 }
 
+/// Parses a JSON body, naming the offending field where serde can tell it.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     if body.len() > MAX_JSON_BODY {
         return Err(Problem::new(
