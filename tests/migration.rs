@@ -43,7 +43,13 @@ async fn a_first_layout_table_is_migrated_in_resumable_pages(desk: Desk) {
         .await
         .unwrap()
         .unwrap();
+    // The first layout kept the whole record and no summary, with the id in its index keys.
+    let whole: claimdesk_core::domain::ticket::Ticket = store::from_item(&ticket).unwrap();
+    ticket.data = store::to_data(&whole);
     ticket.summary = None;
+    for key in [&mut ticket.gsi1, &mut ticket.gsi2].into_iter().flatten() {
+        key.sk = format!("{}#{id}", key.sk);
+    }
     let now = store::ts(desk.clock.now());
     let mut event = Item::new(
         "EVENT#e_legacy",

@@ -91,8 +91,13 @@ pub fn to_attributes(item: &Item) -> Attributes {
         "data".into(),
         AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(store::pack(&item.data))),
     );
+    // Packed like the record: the summary is on every list index entry and on the item, and
+    // a ticket's item is kept under a kilobyte (issue 12).
     if let Some(summary) = &item.summary {
-        out.insert(SUMMARY.into(), s(&summary.to_string()));
+        out.insert(
+            SUMMARY.into(),
+            AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(store::pack(summary))),
+        );
     }
     out
 }
@@ -118,7 +123,14 @@ pub fn from_attributes(attributes: &Attributes) -> Result<Item, StoreError> {
         None => serde_json::Value::Null,
     };
     let mut item = Item::new(pk, sk, data);
-    item.summary = json(SUMMARY)?;
+    // Packed since issue 12's last pass; text before.
+    item.summary = match attributes.get(SUMMARY) {
+        Some(AttributeValue::B(bytes)) => Some(
+            store::unpack(bytes.as_ref())
+                .map_err(|e| StoreError::Other(format!("corrupt summary of {pk}/{sk}: {e}")))?,
+        ),
+        _ => json(SUMMARY)?,
+    };
     let index_key = |index: Index| {
         let (pk, sk, _) = index_attributes(index);
         Some(IndexKey::new(text_of(attributes, pk)?, text_of(attributes, sk)?))

@@ -156,7 +156,8 @@ pub fn changes_of(item: &Item) -> Option<Change> {
     let key = item_key(&item.pk, &item.sk);
     if let Some(ticket) = item.pk.strip_prefix(crate::store::TICKET_PREFIX) {
         if item.sk == crate::store::META {
-            let ticket: Ticket = record(item)?;
+            // A ticket's record is completed by its summary (`store::ticket_record`).
+            let ticket: Ticket = crate::store::from_item(item).ok()?;
             return Some(Change::Put(Box::new(ticket_document(key, &ticket))));
         }
         if item.sk.starts_with(crate::store::MESSAGE_PREFIX) {

@@ -4,7 +4,9 @@
 //! `migrate-table` on AWS). Running it again over migrated items changes nothing.
 //!
 //! What changes (the lean layout of issue 12):
-//! - a ticket gains its list `summary` (what gsi1–3 now project instead of the record);
+//! - a ticket gains its list `summary` (what gsi1–3 now project instead of the record),
+//!   and (layout 6) its record leaves out what the summary holds and its index sort keys
+//!   drop the ticket's id;
 //! - each outbox entry of the first layout (one item per mail or event, the mail rendered
 //!   in full, on the `due` index under `OUTBOX#n`) becomes a notice: the same item key, on
 //!   the `outbox` index while it is pending, a pending mail keeping its rendered text to be
@@ -28,7 +30,9 @@ use serde::{Deserialize, Serialize};
 /// 4: unregistered serials on their dealer's list of units pending registration (gsi2).
 /// 5: open cases on the work lists (gsi3) by their next service-level target, and list
 /// summaries with the service-level standing (issue 17).
-pub const LAYOUT: u32 = 5;
+/// 6: a ticket's record without what its summary holds, its index sort keys without its id
+/// (issue 12's last pass: a ticket's item under a kilobyte).
+pub const LAYOUT: u32 = 6;
 
 /// The table's own record of the layout it was last brought to, so that a start does not
 /// walk a table that is already current.

@@ -2,18 +2,23 @@
 //! unseen replies and status changes on the cases they are mailed about (as contact,
 //! collaborator, or the assignee or desk a customer writes to).
 //!
-//! They are written by the outbox when it first claims a notice (`outbox.rs`), one per mail
-//! of a kind that notifies, in the same conditional write as the claim, with the recipient's
-//! unseen count moved on: a change's own transaction stays as it was, and a notice claimed
-//! twice notifies once. The count is one item per person (`NOTIFY#email / COUNT`), so the
-//! bell costs one read however many cases they have. A notification seen expires 30 days
-//! later; an unseen one stays until seen.
+//! They are written by the outbox before it first claims a notice (`outbox.rs`), one per
+//! mail of a kind that notifies, each a conditional create of a key the notice decides
+//! (`N#<microseconds>#<mail id>`): a run that dies before its claim, or two runs claiming
+//! one notice, create each notification once, and a change's own transaction stays as it
+//! was. Each is one plain write (issue 12: a notification used to cost four write units,
+//! written in the claim's transaction with a per-person count item moved on).
+//!
+//! The unseen count is read, not kept: the unseen among a person's newest
+//! `UNSEEN_COUNTED` notifications (a seen one carries an expiry, so counting needs no
+//! unpacking). The bell shows "99+" past that, as help desks' bells do. A notification
+//! seen expires 30 days later; an unseen one stays until seen.
 
 use crate::mail::templates::MailKind;
-use crate::ports::{Index, Item, Query, SortKey, Write};
+use crate::ports::{Index, Item, Query, SortKey, StoreError, Write};
 use crate::services::mail::notify::Notice;
 use crate::services::people::directory::page_of;
-use crate::services::{Core, Loaded, Plan, ServiceError};
+use crate::services::{Core, Plan, ServiceError};
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,6 +27,10 @@ use serde::{Deserialize, Serialize};
 pub const SEEN_KEPT_DAYS: i64 = 30;
 /// At most this many are marked seen by one "mark all" (the rest by the next).
 pub const MARK_ALL_MAX: usize = 90;
+/// The unseen count counts among this many of a person's newest notifications.
+pub const UNSEEN_COUNTED: usize = 100;
+/// "Mark all" looks among this many of the newest.
+const MARK_ALL_LOOKS_AT: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notification {
@@ -38,6 +47,7 @@ pub struct Notification {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UnseenCount {
+    /// The unseen among the caller's newest 100 notifications (100: "99+").
     pub unseen: u64,
 }
 
@@ -76,36 +86,35 @@ fn notification_item(email: &str, n: &Notification, version: u64) -> Item {
     item
 }
 
-fn count_item(email: &str, count: &UnseenCount, version: u64) -> Item {
-    let mut item = Item::new(store::notify_pk(email), store::NOTIFY_COUNT, store::to_data(count));
-    item.version = version;
-    item
+/// Is this notification item unseen? A seen one carries its expiry.
+fn is_unseen(item: &Item) -> bool {
+    item.expires_at.is_none()
 }
 
 impl Core {
-    async fn unseen_count(&self, email: &str) -> Result<Option<Loaded<UnseenCount>>, ServiceError> {
-        self.get_record::<UnseenCount>(&store::notify_pk(email), store::NOTIFY_COUNT)
-            .await
+    /// A person's newest notifications, newest first.
+    async fn newest_notifications(&self, email: &str, limit: usize) -> Result<Vec<Item>, ServiceError> {
+        let mut query = Query::new(Index::Table, store::notify_pk(email));
+        query.sort = SortKey::BeginsWith("N#".into());
+        query.newest_first = true;
+        query.limit = limit;
+        Ok(self.table.query(&query).await?.items)
     }
 
-    /// The count's write after `by` more (or fewer) unseen.
-    fn count_write(email: &str, current: Option<&Loaded<UnseenCount>>, by: i64) -> Write {
-        let unseen = (current.map_or(0, |c| c.record.unseen) as i64 + by).max(0) as u64;
-        match current {
-            Some(c) => Write::replace(count_item(email, &UnseenCount { unseen }, c.version), c.version),
-            None => Write::create(count_item(email, &UnseenCount { unseen }, 1)),
-        }
+    /// The unseen among a person's newest `UNSEEN_COUNTED` notifications: one query.
+    async fn unseen_count(&self, email: &str) -> Result<u64, ServiceError> {
+        let newest = self.newest_notifications(email, UNSEEN_COUNTED).await?;
+        Ok(newest.iter().filter(|i| is_unseen(i)).count() as u64)
     }
 
-    /// What a notice adds to its first claim: a notification per mail that notifies, and
-    /// each recipient's count moved on.
-    pub(crate) async fn notification_writes(&self, notice: &Notice) -> Result<Vec<Write>, ServiceError> {
+    /// The notifications a notice rings, one per mail that notifies: created before its
+    /// first claim, each at most once whoever writes it (a notification already there, seen
+    /// or not, is left as it is).
+    pub(crate) async fn ring_bells(&self, notice: &Notice) -> Result<(), ServiceError> {
         let Some(ticket_id) = &notice.ticket_id else {
-            return Ok(Vec::new());
+            return Ok(());
         };
-        let mut per_recipient: Vec<(String, Vec<Notification>)> = Vec::new();
-        for order in notice.mails.iter().filter(|m| notifies(&m.kind)) {
-            let email = order.to.to_ascii_lowercase();
+        let creates = notice.mails.iter().filter(|m| notifies(&m.kind)).map(|order| {
             let notification = Notification {
                 id: notification_id(notice.created_at, &order.id),
                 ticket_id: ticket_id.to_string(),
@@ -114,29 +123,23 @@ impl Core {
                 at: notice.created_at,
                 seen_at: None,
             };
-            match per_recipient.iter_mut().find(|(e, _)| *e == email) {
-                Some((_, list)) => list.push(notification),
-                None => per_recipient.push((email, vec![notification])),
+            let item = notification_item(&order.to, &notification, 1);
+            async move {
+                match self.table.write(vec![Write::create(item)]).await {
+                    Ok(()) | Err(StoreError::ConditionFailed(_)) => Ok(()),
+                    Err(e) => Err(ServiceError::from(e)),
+                }
             }
-        }
-        let mut writes = Vec::new();
-        for (email, list) in per_recipient {
-            let current = self.unseen_count(&email).await?;
-            writes.push(Self::count_write(&email, current.as_ref(), list.len() as i64));
-            for n in &list {
-                writes.push(Write::create(notification_item(&email, n, 1)));
-            }
-        }
-        Ok(writes)
+        });
+        futures_util::future::try_join_all(creates).await?;
+        Ok(())
     }
 
-    /// The bell: one read.
+    /// The bell: one query.
     pub async fn notification_count(&self, who: &crate::domain::roles::Identity) -> Result<UnseenCount, ServiceError> {
-        Ok(self
-            .unseen_count(&who.email)
-            .await?
-            .map(|c| c.record)
-            .unwrap_or_default())
+        Ok(UnseenCount {
+            unseen: self.unseen_count(&who.email).await?,
+        })
     }
 
     /// The caller's notifications, newest first, with the unseen count.
@@ -154,7 +157,7 @@ impl Core {
         query.after = after;
         let page = self.table.query(&query).await?;
         Ok(NotificationPage {
-            unseen: self.notification_count(who).await?.unseen,
+            unseen: self.unseen_count(&who.email).await?,
             items: page
                 .items
                 .iter()
@@ -177,19 +180,18 @@ impl Core {
             .await?
             .ok_or(ServiceError::NotFound("notification"))?;
         let mut n: Notification = store::from_item(&item)?;
-        let current = self.unseen_count(&who.email).await?;
+        let newest = self.newest_notifications(&who.email, UNSEEN_COUNTED).await?;
+        let unseen_besides = newest.iter().filter(|i| is_unseen(i) && i.sk != sk).count() as u64;
         if n.seen_at.is_some() {
-            return Ok(Plan::new(Vec::new(), current.map(|c| c.record).unwrap_or_default()));
+            return Ok(Plan::new(Vec::new(), UnseenCount { unseen: unseen_besides }));
         }
         n.seen_at = Some(self.now());
-        let count = Self::count_write(&who.email, current.as_ref(), -1);
-        let unseen = current.map_or(0, |c| c.record.unseen.saturating_sub(1));
         Ok(Plan::new(
-            vec![
-                Write::replace(notification_item(&who.email, &n, item.version), item.version),
-                count,
-            ],
-            UnseenCount { unseen },
+            vec![Write::replace(
+                notification_item(&who.email, &n, item.version),
+                item.version,
+            )],
+            UnseenCount { unseen: unseen_besides },
         ))
     }
 
@@ -199,31 +201,23 @@ impl Core {
         &self,
         who: &crate::domain::roles::Identity,
     ) -> Result<Plan<UnseenCount>, ServiceError> {
-        let mut query = Query::new(Index::Table, store::notify_pk(&who.email));
-        query.sort = SortKey::BeginsWith("N#".into());
-        query.newest_first = true;
-        query.limit = 1000;
-        let page = self.table.query(&query).await?;
+        let newest = self.newest_notifications(&who.email, MARK_ALL_LOOKS_AT).await?;
         let now = self.now();
         let mut writes = Vec::new();
-        for item in page.items {
-            let mut n: Notification = store::from_item(&item)?;
-            if n.seen_at.is_none() && writes.len() < MARK_ALL_MAX {
-                n.seen_at = Some(now);
-                writes.push(Write::replace(
-                    notification_item(&who.email, &n, item.version),
-                    item.version,
-                ));
+        let mut left = 0;
+        for item in newest.iter().filter(|i| is_unseen(i)) {
+            if writes.len() == MARK_ALL_MAX {
+                left += 1;
+                continue;
             }
+            let mut n: Notification = store::from_item(item)?;
+            n.seen_at = Some(now);
+            writes.push(Write::replace(
+                notification_item(&who.email, &n, item.version),
+                item.version,
+            ));
         }
-        let current = self.unseen_count(&who.email).await?;
-        let marked = writes.len() as u64;
-        let left = current.as_ref().map_or(0, |c| c.record.unseen.saturating_sub(marked));
-        let left = if marked < MARK_ALL_MAX as u64 { 0 } else { left };
-        if current.is_some() {
-            let by = left as i64 - current.as_ref().map_or(0, |c| c.record.unseen as i64);
-            writes.push(Self::count_write(&who.email, current.as_ref(), by));
-        }
+        let left = left.min(UNSEEN_COUNTED as u64);
         Ok(Plan::new(writes, UnseenCount { unseen: left }))
     }
 }

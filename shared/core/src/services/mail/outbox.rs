@@ -202,31 +202,26 @@ impl Core {
             _ => return Ok(None),
         }
         let now = self.now();
+        // A notice never claimed rings its recipients' bells first (`notifications.rs`:
+        // each notification is created at most once, so a run that dies before its claim,
+        // or a run that loses the claim, rings nobody twice).
+        if notice.attempts == 0 {
+            self.ring_bells(&notice).await?;
+        }
         // Claim: push the notice past the lease and count the attempt, conditioned on the
-        // version read. The first claim also rings the recipients' bells
-        // (`notifications.rs`) in the same write; the attempt counted with it means a run
-        // that dies before the end does not ring them again at the next claim.
+        // version read: one plain conditional write.
         notice.attempts += 1;
         let mut claimed = item.clone();
         claimed.outbox = Some(store::outbox_key(&notice.id, now + Duration::minutes(LEASE_MINUTES)));
         claimed.data = store::to_data(&notice);
-        // A bell's count that moved meanwhile (another notice to the same person) fails
-        // only its own write: counted afresh and claimed again, a few times.
-        let mut tries = 0;
-        loop {
-            let mut claim = vec![Write::replace(claimed.clone(), item.version)];
-            if notice.attempts == 1 {
-                claim.extend(self.notification_writes(&notice).await?);
-            }
-            match self.table.write(claim).await {
-                Ok(()) => break,
-                Err(StoreError::ConditionFailed(position)) if position > 0 && tries < 8 => {
-                    tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(5 + 20 * tries)).await;
-                }
-                Err(StoreError::ConditionFailed(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            }
+        match self
+            .table
+            .write(vec![Write::replace(claimed.clone(), item.version)])
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
         }
         claimed.version = item.version + 1;
         let mut report = DeliveryReport::default();

@@ -83,8 +83,9 @@ impl Core {
     async fn companies_of(&self, tickets: &[Item]) -> Result<HashMap<String, Company>, ServiceError> {
         let mut keys: Vec<(String, String)> = tickets
             .iter()
-            .filter_map(|item| item.data.get("company")?.as_str())
-            .map(|code| (store::company_pk(code), store::META.to_string()))
+            .filter_map(|item| store::listing_of(item).ok())
+            .map(|listing| listing.company.to_string())
+            .map(|code| (store::company_pk(&code), store::META.to_string()))
             .collect();
         keys.sort();
         keys.dedup();
