@@ -288,13 +288,11 @@ async fn fixture(
     let revoked_key = link.split("key=").nth(1).unwrap().to_string();
     desk.clock.advance(chrono::Duration::days(-100));
     let ticket_id = claimdesk_core::services::ticket_id(&id).unwrap();
-    let (expired_key, write) = desk.core().guest_key(&ticket_id);
-    desk.core().table.write(vec![write]).await.unwrap();
+    let expired_key = desk.core().issue_guest_key(&ticket_id).await.unwrap();
     desk.clock.advance(chrono::Duration::days(100));
     let (status, _) = desk.revoke_guest_keys(&id, &cast.admin).await;
     assert_eq!(status, 200);
-    let (guest_key, write) = desk.core().guest_key(&ticket_id);
-    desk.core().table.write(vec![write]).await.unwrap();
+    let guest_key = desk.core().issue_guest_key(&ticket_id).await.unwrap();
     let mut serials = Vec::new();
     let sku = format!("SKU-{row}");
     if with_serials {

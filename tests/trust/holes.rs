@@ -240,6 +240,64 @@ async fn a_revoked_guest_key_gets_404_even_for_a_request_it_made_before(desk: De
     assert!(!answer.to_string().contains("From the guest link"), "{answer}");
 }
 
+async fn guest_keys_are_never_shown_and_keys_kept_apart_by_earlier_releases_open_until_revoked(desk: Desk) {
+    use claimdesk_core::ports::{Clock, Item, Write};
+    use claimdesk_core::services::tickets::GuestKeyRecord;
+    use claimdesk_core::store;
+    let cast = company_with_cast(&desk).await;
+    let id = vendor_ticket(&desk, &cast).await;
+    desk.deliver_now().await;
+    let number = view(&desk, &cast.agent, &id).await["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let receipt_link = desk.guest_link(&number).await;
+    // A key as releases before issue 12's last pass kept it: an item of its own.
+    let ticket_id = claimdesk_core::services::ticket_id(&id).unwrap();
+    let (old_key, hash) = claimdesk_core::services::new_secret();
+    let expires_at = desk.clock.now() + chrono::Duration::days(30);
+    let record = GuestKeyRecord {
+        ticket_id: ticket_id.clone(),
+        expires_at,
+        revoked: false,
+    };
+    let mut item = Item::new(store::ticket_pk(&id), store::guest_sk(&hash), store::to_data(&record));
+    item.expires_at = Some(expires_at.timestamp());
+    desk.core().table.write(vec![Write::create(item)]).await.unwrap();
+    let old_link = format!("/v1/guest/tickets/{id}?key={old_key}");
+    for link in [&receipt_link, &old_link] {
+        let (status, page) = desk.call("GET", link, None, None).await;
+        assert_eq!(status, 200, "{link}: {page}");
+        assert!(page.get("guest_keys").is_none(), "{page}");
+    }
+    // Nobody is shown a key's hash, however much they may see.
+    for token in [&cast.agent, &cast.admin] {
+        let page = view(&desk, token, &id).await;
+        assert!(page.get("guest_keys").is_none(), "{page}");
+        assert!(!page.to_string().contains(&hash), "{page}");
+    }
+    let (status, revoked) = desk.revoke_guest_keys(&id, &cast.admin).await;
+    assert_eq!((status, revoked["revoked"].as_u64()), (200, Some(2)), "{revoked}");
+    for link in [&receipt_link, &old_link] {
+        assert_eq!(desk.call("GET", link, None, None).await.0, 404, "{link}");
+    }
+    // A key issued afterwards opens the case; a key of one case opens no other.
+    let fresh = desk.core().issue_guest_key(&ticket_id).await.unwrap();
+    assert_eq!(
+        desk.call("GET", &format!("/v1/guest/tickets/{id}?key={fresh}"), None, None)
+            .await
+            .0,
+        200
+    );
+    let other = vendor_ticket(&desk, &cast).await;
+    assert_eq!(
+        desk.call("GET", &format!("/v1/guest/tickets/{other}?key={fresh}"), None, None)
+            .await
+            .0,
+        404
+    );
+}
+
 async fn concurrent_uploads_to_one_url_let_exactly_one_win(desk: Desk) {
     let cast = company_with_cast(&desk).await;
     let id = vendor_ticket(&desk, &cast).await;
@@ -333,5 +391,6 @@ on_both_engines!(
     a_serial_lookup_shows_other_companies_claims_as_counts_and_dates_only,
     idempotency_keys_are_one_callers_own_and_odd_keys_are_refused,
     a_revoked_guest_key_gets_404_even_for_a_request_it_made_before,
+    guest_keys_are_never_shown_and_keys_kept_apart_by_earlier_releases_open_until_revoked,
     concurrent_uploads_to_one_url_let_exactly_one_win,
 );

@@ -255,7 +255,11 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         }
         _ => serde_json::Value::Null,
     };
-    let summary: Option<String> = row.get(15)?;
+    // Summaries are packed like records since issue 12's last pass; JSON text before.
+    let summary = match row.get_ref(15)? {
+        rusqlite::types::ValueRef::Blob(bytes) | rusqlite::types::ValueRef::Text(bytes) => store::unpack(bytes).ok(),
+        _ => None,
+    };
     Ok(Item {
         pk: row.get(0)?,
         sk: row.get(1)?,
@@ -267,7 +271,7 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         expires_at: row.get(10)?,
         version: row.get::<_, i64>(11)? as u64,
         data,
-        summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+        summary,
     })
 }
 
@@ -393,9 +397,7 @@ impl Table for SqliteTable {
         let packed = writes
             .iter()
             .map(|write| match write {
-                Write::Put { item, .. } => {
-                    Some((store::pack(&item.data), item.summary.as_ref().map(|s| s.to_string())))
-                }
+                Write::Put { item, .. } => Some((store::pack(&item.data), item.summary.as_ref().map(store::pack))),
                 Write::Delete { .. } => None,
             })
             .collect();

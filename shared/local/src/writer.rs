@@ -23,11 +23,14 @@ use tokio::sync::oneshot;
 /// ends, so under light load each job is its own group and waits for nobody.
 const GROUP_MAX: usize = 64;
 
+/// A put's record and summary as stored (`store::pack`).
+pub type Packed = (Vec<u8>, Option<Vec<u8>>);
+
 /// One `Table::write`: its writes with their packed records (`None` for a delete), the
 /// search index's changes, and the instant conditions are judged at (epoch seconds; TTL).
 pub struct Job {
     pub writes: Vec<Write>,
-    pub packed: Vec<Option<(Vec<u8>, Option<String>)>>,
+    pub packed: Vec<Option<Packed>>,
     pub changes: Vec<Change>,
     pub now: i64,
     pub answer: oneshot::Sender<Result<(), StoreError>>,

@@ -3,6 +3,20 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A guest key as its ticket keeps it: the hash, and when it stops opening the ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKey {
+    pub hash: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Does one of the ticket's keys, unexpired at `now`, have this hash?
+pub fn opens(keys: &[StoredKey], hash: &str, now: DateTime<Utc>) -> bool {
+    keys.iter().any(|k| k.hash == hash && k.expires_at > now)
+}
 
 /// 32 random bytes: twice the 128 bits the brief asks for.
 pub const KEY_BYTES: usize = 32;

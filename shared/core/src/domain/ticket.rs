@@ -115,6 +115,11 @@ pub struct Ticket {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(ignore)]
     pub followers: Vec<Follower>,
+    /// Its live guest keys' hashes (seed 003). Kept on the ticket, so filing a case writes
+    /// no item for its key and a guest's visit reads one item (issue 12); never shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(ignore)]
+    pub guest_keys: Vec<crate::domain::guest::StoredKey>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -353,6 +358,7 @@ impl ValidDraft {
                 })
                 .into_iter()
                 .collect(),
+            guest_keys: Vec::new(),
             contact: self.contact,
             created_at: now,
             updated_at: now,
@@ -404,6 +410,8 @@ impl Ticket {
         next.lifecycle = Lifecycle::new(self.lifecycle.desk, now, &who.email);
         next.attachment_bytes = 0;
         next.last_reply = None;
+        // A key to the closed case opens only that case; the new one gets its own.
+        next.guest_keys.clear();
         // Its own clocks start when it is filed.
         next.sla = None;
         next.created_at = now;
@@ -599,6 +607,30 @@ mod tests {
             about_a_claim.validate(&who(&[Role::Adjuster]), &cat).unwrap().desk,
             Desk::Vendor
         );
+    }
+
+    #[test]
+    fn a_follow_up_does_not_open_with_the_closed_cases_guest_keys() {
+        let ann = who(&[Role::Adjuster]);
+        let now = Utc::now();
+        let mut closed = draft().validate(&ann, &Catalogue::defaults()).unwrap().into_ticket(
+            TicketId::parse("t_abcdefghijkmnpqrstuvwxyz23").unwrap(),
+            "ACME-000001".into(),
+            &ann,
+            now,
+        );
+        closed.guest_keys.push(crate::domain::guest::StoredKey {
+            hash: "ab".repeat(32),
+            expires_at: now + chrono::Duration::days(30),
+        });
+        let next = closed.follow_up(
+            TicketId::parse("t_bcdefghijkmnpqrstuvwxyz234").unwrap(),
+            "ACME-000002".into(),
+            &ann,
+            "Again",
+            now,
+        );
+        assert!(next.guest_keys.is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod sweep;
 
 use crate::domain::access;
 use crate::domain::company::Company;
+use crate::domain::guest;
 use crate::domain::ids::{CompanyCode, TicketId};
 use crate::domain::lifecycle::Side;
 use crate::domain::roles::Identity;
@@ -32,6 +33,8 @@ use chrono::{DateTime, Duration, Utc};
 use numbers::NumberLease;
 use serde::{Deserialize, Serialize};
 
+/// A guest key of a ticket filed before keys were kept on the ticket (issue 12): an item of
+/// its own, `TICKET#id / GUEST#hash`, still honoured until it expires or is revoked.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GuestKeyRecord {
     pub ticket_id: TicketId,
@@ -78,6 +81,7 @@ impl TicketView {
     fn of(mut ticket: Ticket, version: u64, your_side: Side, email: &str) -> TicketView {
         let following = ticket.is_followed_by(email);
         ticket.followers.clear();
+        ticket.guest_keys.clear();
         TicketView {
             ticket,
             version,
@@ -111,18 +115,34 @@ impl Core {
             .map(|l| l.record))
     }
 
-    /// A guest key for the ticket: the key (for the receipt mail) and the write of its hash.
-    pub fn guest_key(&self, ticket_id: &TicketId) -> (String, Write) {
+    /// A new guest key for the ticket: its hash is kept on the ticket (whose expired keys
+    /// go), the key itself is for the mail.
+    pub fn add_guest_key(&self, ticket: &mut Ticket) -> String {
         let (key, hash) = new_secret();
-        let expires_at = self.now() + Duration::days(self.settings.guest_key_days);
-        let record = GuestKeyRecord {
-            ticket_id: ticket_id.clone(),
-            expires_at,
-            revoked: false,
-        };
-        let mut item = item_of(store::ticket_pk(ticket_id), store::guest_sk(&hash), &record);
-        item.expires_at = Some(expires_at.timestamp());
-        (key, Write::create(item))
+        let now = self.now();
+        ticket.guest_keys.retain(|k| k.expires_at > now);
+        ticket.guest_keys.push(guest::StoredKey {
+            hash,
+            expires_at: now + Duration::days(self.settings.guest_key_days),
+        });
+        key
+    }
+
+    /// One more guest key for a filed ticket, committed (as the receipt's was).
+    pub async fn issue_guest_key(&self, id: &TicketId) -> Result<String, ServiceError> {
+        let mut replans = crate::services::commit::Replans::start();
+        loop {
+            let mut loaded = self.load_ticket(id).await?;
+            let key = self.add_guest_key(&mut loaded.record);
+            let write = self.ticket_write(&mut loaded.record, loaded.version);
+            match self.commit(vec![write]).await? {
+                crate::services::commit::Commit::Done => return Ok(key),
+                crate::services::commit::Commit::Lost if replans.again().await => {}
+                crate::services::commit::Commit::Lost => {
+                    return Err(crate::services::commit::kept_changing("the ticket kept changing"))
+                }
+            }
+        }
     }
 
     pub async fn plan_create_ticket(
@@ -203,7 +223,7 @@ impl Core {
         number: NumberLease,
         first_message: Option<Message>,
     ) -> Result<Plan<TicketView>, ServiceError> {
-        let (guest_key, guest_write) = self.guest_key(&ticket.id);
+        let guest_key = self.add_guest_key(&mut ticket);
         // Lets a mailed reply that kept only the subject tag find its ticket.
         let number_item = item_of(
             store::company_pk(&ticket.company),
@@ -212,7 +232,7 @@ impl Core {
                 ticket_id: ticket.id.clone(),
             },
         );
-        let mut writes = vec![self.ticket_create(&mut ticket), guest_write, Write::create(number_item)];
+        let mut writes = vec![self.ticket_create(&mut ticket), Write::create(number_item)];
         if let Some(serial) = &ticket.links.serial_number {
             let claim = SerialClaim {
                 ticket_id: ticket.id.clone(),

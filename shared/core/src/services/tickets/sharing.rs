@@ -151,15 +151,19 @@ impl Core {
         if !guest::looks_like_key(key) {
             return Err(ServiceError::NotFound("ticket"));
         }
-        let record = self
-            .get_record::<GuestKeyRecord>(&store::ticket_pk(ticket_id), &store::guest_sk(&guest::hash_key(key)))
-            .await?
-            .ok_or(ServiceError::NotFound("ticket"))?
-            .record;
-        if record.revoked || record.expires_at <= self.now() || record.ticket_id != *ticket_id {
-            return Err(ServiceError::NotFound("ticket"));
-        }
+        let hash = guest::hash_key(key);
         let loaded = self.load_ticket(ticket_id).await?;
+        if !guest::opens(&loaded.record.guest_keys, &hash, self.now()) {
+            // A key of a ticket filed before keys were kept on the ticket has its own item.
+            let record = self
+                .get_record::<GuestKeyRecord>(&store::ticket_pk(ticket_id), &store::guest_sk(&hash))
+                .await?
+                .ok_or(ServiceError::NotFound("ticket"))?
+                .record;
+            if record.revoked || record.expires_at <= self.now() || record.ticket_id != *ticket_id {
+                return Err(ServiceError::NotFound("ticket"));
+            }
+        }
         let viewer = Viewer {
             reader: "guest".into(),
             email: loaded.record.contact.email.clone(),
@@ -182,10 +186,19 @@ impl Core {
                 "only the company's users and support revoke guest keys",
             ));
         }
+        let mut writes = Vec::new();
+        let mut revoked = 0;
+        if !loaded.record.guest_keys.is_empty() {
+            let mut ticket = loaded.record.clone();
+            let now = self.now();
+            revoked += ticket.guest_keys.iter().filter(|k| k.expires_at > now).count();
+            ticket.guest_keys.clear();
+            writes.push(self.ticket_write(&mut ticket, loaded.version));
+        }
+        // And the keys of a ticket filed before they were kept on it.
         let mut query = Query::new(Index::Table, store::ticket_pk(&loaded.record.id));
         query.sort = SortKey::BeginsWith(store::GUEST_PREFIX.into());
         let page = self.table.query(&query).await?;
-        let mut writes = Vec::new();
         for item in page.items {
             let mut record: GuestKeyRecord = store::from_item(&item)?;
             if !record.revoked {
@@ -193,9 +206,9 @@ impl Core {
                 let mut next = item.clone();
                 next.data = store::to_data(&record);
                 writes.push(Write::replace(next, item.version));
+                revoked += 1;
             }
         }
-        let revoked = writes.len();
         Ok(Plan::new(writes, GuestKeysRevoked { revoked }))
     }
 }
