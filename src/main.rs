@@ -3,6 +3,7 @@
 //! `claimdesk --help` and each command's `--help` list the flags; with no command it serves.
 
 use claimdesk::{jwt_secret, start, Config};
+
 use claimdesk_core::domain::people::AdminDraft;
 use claimdesk_core::domain::roles::{Identity, Role};
 use claimdesk_core::http::auth::{issue_token_for, TokenRules};
@@ -10,6 +11,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// mimalloc, not glibc's allocator: the server's workers, its SQLite writer and its mail
+/// writers allocate and free on different threads, and glibc's arena locks made a sixth of
+/// its CPU under load (issue 12).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(
