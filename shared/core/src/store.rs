@@ -8,7 +8,7 @@
 //! | message           | TICKET#id           | MSG#time#id              |                                  |
 //! | attachment        | TICKET#id           | ATT#id                   |                                  |
 //! | collaborator      | TICKET#id           | COLLAB#email             | gsi1 COLLAB#email                |
-//! | guest key         | TICKET#id           | GUEST#sha256             | TTL                              |
+//! | guest key (before issue 12's last pass; now on the ticket) | TICKET#id | GUEST#sha256 | TTL      |
 //! | seen marker       | TICKET#id           | SEEN#reader              |                                  |
 //! | notice (outbox)   | TICKET#id           | MAIL#time#id             | outbox OUTBOX#shard while pending |
 //! | notice, no ticket | EVENT#id            | EVENT                    | outbox OUTBOX#shard while pending |
@@ -422,7 +422,6 @@ pub fn article_item(article: &crate::domain::knowledge::Article, version: u64) -
 pub fn notify_pk(email: &str) -> String {
     format!("NOTIFY#{}", email.to_ascii_lowercase())
 }
-pub const NOTIFY_COUNT: &str = "COUNT";
 
 pub const ANNOUNCEMENT_PREFIX: &str = "NEWS#";
 pub const DISMISSED_PREFIX: &str = "DISMISSED#";

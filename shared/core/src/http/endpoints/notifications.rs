@@ -1,4 +1,4 @@
-//! Notifications (seeds 001, 002): the bell's count (one read), the list, and marking one
+//! Notifications (seeds 001, 002): the bell's count (one query), the list, and marking one
 //! or all seen.
 
 use crate::http::openapi::{json, query, Doc};
@@ -32,7 +32,7 @@ declare! {
 declare! {
     NOTIFICATION_COUNT = "notification-count", "the bell's count", grants [ReadRecords] {
         GET "/v1/notifications/count" Token => notification_count,
-            Doc::new("notificationCount", "How many of the caller's notifications are unseen (one read, however many cases)")
+            Doc::new("notificationCount", "How many of the caller's newest 100 notifications are unseen (100 reads as \"99+\")")
                 .answers(200, "The count", json::<UnseenCount>),
     }
 }
