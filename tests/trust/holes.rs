@@ -207,15 +207,21 @@ async fn idempotency_keys_are_one_callers_own_and_odd_keys_are_refused(desk: Des
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
 }
 
-async fn a_revoked_guest_key_gets_404_even_for_a_request_it_made_before(desk: Desk) {
-    let cast = company_with_cast(&desk).await;
-    let id = vendor_ticket(&desk, &cast).await;
+/// A new vendor case and the guest link its receipt mailed.
+async fn case_with_guest_link(desk: &Desk, cast: &Cast) -> (String, String) {
+    let id = vendor_ticket(desk, cast).await;
     desk.deliver_now().await;
-    let number = view(&desk, &cast.agent, &id).await["number"]
+    let number = view(desk, &cast.agent, &id).await["number"]
         .as_str()
         .unwrap()
         .to_string();
     let link = desk.guest_link(&number).await;
+    (id, link)
+}
+
+async fn a_revoked_guest_key_gets_404_even_for_a_request_it_made_before(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let (id, link) = case_with_guest_link(&desk, &cast).await;
     let path = link.replacen(
         &format!("/v1/guest/tickets/{id}"),
         &format!("/v1/guest/tickets/{id}/messages"),
@@ -245,13 +251,7 @@ async fn guest_keys_are_never_shown_and_keys_kept_apart_by_earlier_releases_open
     use claimdesk_core::services::tickets::GuestKeyRecord;
     use claimdesk_core::store;
     let cast = company_with_cast(&desk).await;
-    let id = vendor_ticket(&desk, &cast).await;
-    desk.deliver_now().await;
-    let number = view(&desk, &cast.agent, &id).await["number"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let receipt_link = desk.guest_link(&number).await;
+    let (id, receipt_link) = case_with_guest_link(&desk, &cast).await;
     // A key as releases before issue 12's last pass kept it: an item of its own.
     let ticket_id = claimdesk_core::services::ticket_id(&id).unwrap();
     let (old_key, hash) = claimdesk_core::services::new_secret();

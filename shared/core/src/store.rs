@@ -912,15 +912,7 @@ mod tests {
         assert_eq!(pack(&short), short.to_string().into_bytes(), "kept as text");
         assert_eq!(unpack(&pack(&short)).unwrap(), short);
         // Records packed plainly by issue 12's first passes (raw deflate) still read.
-        let plain = {
-            let mut compressor = flate2::Compress::new(flate2::Compression::new(6), false);
-            let mut out = Vec::with_capacity(4096);
-            compressor
-                .compress_vec(record.to_string().as_bytes(), &mut out, flate2::FlushCompress::Finish)
-                .unwrap();
-            out
-        };
-        assert_eq!(unpack(&plain).unwrap(), record, "plain deflate");
+        assert_eq!(unpack(&plainly_deflated(&record)).unwrap(), record, "plain deflate");
         // The reused compressor writes the same bytes record after record, a long record too.
         let long = serde_json::json!({"text": "claim ".repeat(5000), "n": (0..2000).collect::<Vec<_>>()});
         let first = pack(&record);
@@ -934,18 +926,21 @@ mod tests {
         );
     }
 
+    /// A record as issue 12's first passes packed it: raw deflate, no dictionary.
+    fn plainly_deflated(record: &serde_json::Value) -> Vec<u8> {
+        let mut compressor = flate2::Compress::new(flate2::Compression::new(6), false);
+        let mut out = Vec::with_capacity(4096);
+        compressor
+            .compress_vec(record.to_string().as_bytes(), &mut out, flate2::FlushCompress::Finish)
+            .unwrap();
+        out
+    }
+
     #[test]
     fn the_dictionary_shrinks_a_tickets_summary_well_below_plain_deflate() {
         let ticket = filed_ticket(true);
         let summary = to_data(&Listing::of(&ticket));
-        let plain = {
-            let mut compressor = flate2::Compress::new(flate2::Compression::new(6), false);
-            let mut out = Vec::with_capacity(4096);
-            compressor
-                .compress_vec(summary.to_string().as_bytes(), &mut out, flate2::FlushCompress::Finish)
-                .unwrap();
-            out.len()
-        };
+        let plain = plainly_deflated(&summary).len();
         let packed = pack(&summary).len();
         assert!(
             packed * 4 < plain * 3,
