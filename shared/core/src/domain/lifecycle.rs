@@ -123,6 +123,10 @@ pub struct Lifecycle {
     /// Which level of the vendor's desk works it while nobody has it by name.
     #[serde(default, skip_serializing_if = "Level::is_first")]
     pub level: Level,
+    // Never empty on a filed case, and always answered; a default all the same, because a
+    // ticket's stored record leaves out empty members (`store::ticket_record`).
+    #[serde(default)]
+    #[schema(required = true)]
     pub history: Vec<HistoryEntry>,
 }
 
