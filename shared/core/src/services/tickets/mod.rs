@@ -24,6 +24,7 @@ use crate::domain::ticket::{
 use crate::domain::validate::Invalid;
 use crate::domain::warranty_claim::ClaimCase;
 use crate::ports::{Item, Query, SortKey, Write};
+use crate::services::commit::{kept_changing, Commit, Replans};
 use crate::services::mail::email_history::{self, EmailRecord};
 use crate::services::mail::notify::Outbox;
 use crate::services::problems::ProblemKind;
@@ -130,17 +131,15 @@ impl Core {
 
     /// One more guest key for a filed ticket, committed (as the receipt's was).
     pub async fn issue_guest_key(&self, id: &TicketId) -> Result<String, ServiceError> {
-        let mut replans = crate::services::commit::Replans::start();
+        let mut replans = Replans::start();
         loop {
             let mut loaded = self.load_ticket(id).await?;
             let key = self.add_guest_key(&mut loaded.record);
             let write = self.ticket_write(&mut loaded.record, loaded.version);
             match self.commit(vec![write]).await? {
-                crate::services::commit::Commit::Done => return Ok(key),
-                crate::services::commit::Commit::Lost if replans.again().await => {}
-                crate::services::commit::Commit::Lost => {
-                    return Err(crate::services::commit::kept_changing("the ticket kept changing"))
-                }
+                Commit::Done => return Ok(key),
+                Commit::Lost if replans.again().await => {}
+                Commit::Lost => return Err(kept_changing("the ticket kept changing")),
             }
         }
     }

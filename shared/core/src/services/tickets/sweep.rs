@@ -83,9 +83,10 @@ impl Core {
     async fn companies_of(&self, tickets: &[Item]) -> Result<HashMap<String, Company>, ServiceError> {
         let mut keys: Vec<(String, String)> = tickets
             .iter()
-            .filter_map(|item| store::listing_of(item).ok())
-            .map(|listing| listing.company.to_string())
-            .map(|code| (store::company_pk(&code), store::META.to_string()))
+            // The company is on the summary (a ticket's record leaves it out): no need to
+            // read the whole listing for it.
+            .filter_map(|item| item.summary.as_ref()?.get("company")?.as_str())
+            .map(|code| (store::company_pk(code), store::META.to_string()))
             .collect();
         keys.sort();
         keys.dedup();
