@@ -192,11 +192,24 @@ fn config_of(args: ServeArgs) -> Config {
     config
 }
 
-async fn serve(args: ServeArgs) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+/// Log lines on standard output, their levels from `RUST_LOG` as `target=level` directives
+/// separated by commas (`info`, `claimdesk_core=debug,info`): EnvFilter's span and field
+/// filters are not taken, which keeps a regex engine out of the first build.
+fn init_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let levels = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<tracing_subscriber::filter::Targets>().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
+        .with(levels)
         .init();
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    init_tracing();
     let data = args.data.clone();
     let server = match start(config_of(args)).await {
         Ok(s) => s,
