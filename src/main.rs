@@ -196,12 +196,13 @@ fn config_of(args: ServeArgs) -> Config {
 /// separated by commas (`info`, `claimdesk_core=debug,info`): EnvFilter's span and field
 /// filters are not taken, which keeps a regex engine out of the first build.
 fn init_tracing() {
+    use tracing_subscriber::filter::Targets;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let levels = std::env::var("RUST_LOG")
         .ok()
-        .and_then(|directives| directives.parse::<tracing_subscriber::filter::Targets>().ok())
-        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
     tracing_subscriber::registry()
         .with(tracing_subscriber::fmt::layer().with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())))
         .with(levels)

@@ -750,6 +750,12 @@ impl Listing {
     }
 }
 
+/// The company an item's summary names, without decoding the whole listing (the sweep
+/// reads it for every due ticket; a ticket's record leaves it out).
+pub fn summary_company(item: &Item) -> Option<&str> {
+    item.summary.as_ref()?.get("company")?.as_str()
+}
+
 /// The listing an index query returned for a ticket item.
 pub fn listing_of(item: &Item) -> Result<Listing, StoreError> {
     let summary = item

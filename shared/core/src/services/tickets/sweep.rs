@@ -83,9 +83,7 @@ impl Core {
     async fn companies_of(&self, tickets: &[Item]) -> Result<HashMap<String, Company>, ServiceError> {
         let mut keys: Vec<(String, String)> = tickets
             .iter()
-            // The company is on the summary (a ticket's record leaves it out): no need to
-            // read the whole listing for it.
-            .filter_map(|item| item.summary.as_ref()?.get("company")?.as_str())
+            .filter_map(store::summary_company)
             .map(|code| (store::company_pk(code), store::META.to_string()))
             .collect();
         keys.sort();
