@@ -7,10 +7,19 @@ multipart with files, replies naming a real ticket's reply address, Message-ID a
 forged senders, auto-replies, delivery reports and outright garbage), so the intake is
 fuzzed with mail as mail servers deliver it. CLAIMDESK_FUZZ_MAIL holds, as JSON, what a real
 ticket's receipt said (reply_to, message_id, number, requester), so some messages reach it.
+
+It also keeps the "created resource not found" check (ST302) honest. Schemathesis fills a
+linked request's ids from a pool of every id it has seen, so a DELETE that follows a file's
+upload grant may name another article's file; and a POST retried with an Idempotency-Key and
+body it already sent gets its first answer again, naming a resource removed since. Both are
+404s by design. The hooks note where each answer's ids were created and which paths a DELETE
+removed; an ST302 stands only when the request names a resource the API created under that
+very path and nobody removed.
 """
 
 import json
 import os
+import threading
 from email.message import EmailMessage
 from email.utils import format_datetime
 from datetime import datetime, timezone
@@ -77,3 +86,61 @@ schemathesis.openapi.media_type("message/rfc822", messages())
 @schemathesis.serializer("message/rfc822")
 def to_rfc822(ctx, value):
     return value if isinstance(value, bytes) else str(value).encode()
+
+
+# Paths of resources the API said it created (a 2xx POST's path plus an id from its answer),
+# and paths a 2xx DELETE removed.
+created = set()
+removed = set()
+seen = threading.Lock()
+
+
+def ids_in(body):
+    """The ids an answer names: its own and those of the records it carries (one level)."""
+    if not isinstance(body, dict):
+        return []
+    ids = [body.get("id")]
+    ids += [value.get("id") for value in body.values() if isinstance(value, dict)]
+    return [i for i in ids if isinstance(i, str) and i]
+
+
+@schemathesis.hook
+def after_call(ctx, case, response):
+    if not 200 <= response.status_code < 300:
+        return
+    path = case.formatted_path.rstrip("/")
+    method = case.method.upper()
+    with seen:
+        if method == "POST":
+            try:
+                body = response.json()
+            except ValueError:
+                return
+            created.update(f"{path}/{i}" for i in ids_in(body))
+        elif method == "DELETE":
+            removed.add(path)
+
+
+def under(path, parent):
+    return path == parent or path.startswith(parent + "/")
+
+
+def resource_of(case):
+    """The request's path up to its last parameter: the resource it names."""
+    template = case.path.rstrip("/").split("/")
+    filled = case.formatted_path.rstrip("/").split("/")
+    last = max((n for n, part in enumerate(template) if part.startswith("{")), default=None)
+    if last is None or len(filled) != len(template):
+        return None
+    return "/".join(filled[: last + 1])
+
+
+@schemathesis.hook
+def filter_failure(ctx, failure, case, response):
+    if getattr(failure, "code", None) != "ST302":
+        return True
+    resource = resource_of(case)
+    with seen:
+        made_here = resource in created
+        gone = resource is not None and any(under(resource, path) for path in removed)
+    return made_here and not gone
