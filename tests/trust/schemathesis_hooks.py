@@ -141,6 +141,4 @@ def filter_failure(ctx, failure, case, response):
         return True
     resource = resource_of(case)
     with seen:
-        made_here = resource in created
-        gone = resource is not None and any(under(resource, path) for path in removed)
-    return made_here and not gone
+        return resource in created and not any(under(resource, path) for path in removed)
