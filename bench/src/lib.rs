@@ -111,21 +111,28 @@ pub fn argument(name: &str, default: &str) -> String {
 
 /// Writes items straight into a table (BatchWriteItem, 25 at a time): how the benchmarks
 /// seed thousands of records without paying for the API path.
-pub async fn seed_items(sdk: &SdkConfig, table: &str, items: impl IntoIterator<Item = claimdesk_core::ports::Item>) {
+pub async fn seed_items(
+    sdk: &SdkConfig,
+    table: &claimdesk_aws::table::DynamoTable,
+    items: impl IntoIterator<Item = claimdesk_core::ports::Item>,
+) {
     use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
     let client = aws_sdk_dynamodb::Client::new(sdk);
     let mut batch = Vec::new();
     let mut items = items.into_iter().peekable();
     while let Some(item) = items.next() {
+        let attributes = claimdesk_aws::table::to_attributes(&item);
+        // The table's meter learns the seeded items' index entries, as if it had written them.
+        table.meter_seeded(&attributes);
         let put = PutRequest::builder()
-            .set_item(Some(claimdesk_aws::table::to_attributes(&item)))
+            .set_item(Some(attributes))
             .build()
             .expect("a put request");
         batch.push(WriteRequest::builder().put_request(put).build());
         if batch.len() == 25 || items.peek().is_none() {
             client
                 .batch_write_item()
-                .request_items(table, std::mem::take(&mut batch))
+                .request_items(table.name(), std::mem::take(&mut batch))
                 .send()
                 .await
                 .expect("batch write");

@@ -6,7 +6,7 @@
 //! together or not at all.
 
 use crate::lazy::LazyClient;
-use crate::metering::{Meter, Usage};
+use crate::metering::{Meter, Usage, Written};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -212,6 +212,75 @@ impl DynamoTable {
         self.meter.usage()
     }
 
+    /// Counts index writes against each item's entries as this table last wrote them, as
+    /// DynamoDB charges them (the benchmarks'; see `metering`).
+    pub fn meter_old_images(&self) {
+        self.meter.remember_old_images();
+    }
+
+    /// Tells the meter of an item put into the table by other means (a benchmark's seeding).
+    pub fn meter_seeded(&self, item: &Attributes) {
+        self.meter.seeded(item);
+    }
+
+    /// `BatchGetItem` in chunks, asking again for what was left unprocessed.
+    async fn batch_get(&self, keys: &[(String, String)], consistent: bool) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.iter().map(|(pk, sk)| key(pk, sk)).collect()))
+                    .consistent_read(consistent)
+                    .build()
+                    .map_err(build_error)?,
+            );
+            // Unprocessed keys (throttling) come back to be asked for again.
+            let mut rounds = 0;
+            while let Some(request) = pending.take() {
+                rounds += 1;
+                if rounds > 8 {
+                    return Err(StoreError::Unavailable("batch read kept being throttled".into()));
+                }
+                let asked = request.keys().len();
+                let output = self
+                    .client
+                    .get()
+                    .batch_get_item()
+                    .request_items(&self.name, request)
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e))?;
+                let returned = output.responses().and_then(|r| r.get(&self.name));
+                let unprocessed = output
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.name))
+                    .map_or(0, |k| k.keys().len());
+                self.meter.batch_get(
+                    consistent,
+                    asked.saturating_sub(unprocessed),
+                    &returned.map(|r| r.iter().collect::<Vec<_>>()).unwrap_or_default(),
+                );
+                if let Some(items) = returned {
+                    for attributes in items {
+                        if let Some(item) = self.live(from_attributes(attributes)?) {
+                            found.push(item);
+                        }
+                    }
+                }
+                pending = output
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.name))
+                    .filter(|k| !k.keys().is_empty())
+                    .cloned();
+                if pending.is_some() {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 << rounds.min(5))).await;
+                }
+            }
+        }
+        self.counted(found.len());
+        Ok(found)
+    }
+
     fn live(&self, item: Item) -> Option<Item> {
         (!item.is_expired(self.clock.now())).then_some(item)
     }
@@ -224,7 +293,7 @@ impl DynamoTable {
         match write {
             Write::Put { item, condition } => {
                 let attributes = to_attributes(&item);
-                self.meter.put(&attributes);
+                let pending = self.meter.single(&Written::Put(&attributes));
                 let mut put = self
                     .client
                     .get()
@@ -237,10 +306,12 @@ impl DynamoTable {
                         put = put.set_expression_attribute_values(Some(values));
                     }
                 }
-                put.send().await.map(|_| ()).map_err(|e| single_error(&e))
+                put.send().await.map_err(|e| single_error(&e))?;
+                self.meter.settled(pending);
+                Ok(())
             }
             Write::Delete { pk, sk, condition } => {
-                self.meter.delete();
+                let pending = self.meter.single(&Written::Delete { pk: &pk, sk: &sk });
                 let mut delete = self
                     .client
                     .get()
@@ -253,7 +324,9 @@ impl DynamoTable {
                         delete = delete.set_expression_attribute_values(Some(values));
                     }
                 }
-                delete.send().await.map(|_| ()).map_err(|e| single_error(&e))
+                delete.send().await.map_err(|e| single_error(&e))?;
+                self.meter.settled(pending);
+                Ok(())
             }
         }
     }
@@ -265,7 +338,7 @@ impl DynamoTable {
             let built = match write {
                 Write::Put { item, condition } => {
                     let attributes = to_attributes(&item);
-                    metered.push(Some(attributes.clone()));
+                    metered.push(Metered::Put(attributes.clone()));
                     let mut put = Put::builder().table_name(&self.name).set_item(Some(attributes));
                     if let Some((expression, values)) = condition_expression(condition, now) {
                         put = put.condition_expression(expression);
@@ -278,8 +351,8 @@ impl DynamoTable {
                         .build()
                 }
                 Write::Delete { pk, sk, condition } => {
-                    metered.push(None);
                     let mut delete = Delete::builder().table_name(&self.name).set_key(Some(key(&pk, &sk)));
+                    metered.push(Metered::Delete(pk, sk));
                     if let Some((expression, values)) = condition_expression(condition, now) {
                         delete = delete.condition_expression(expression);
                         if !values.is_empty() {
@@ -293,8 +366,14 @@ impl DynamoTable {
             };
             items.push(built);
         }
-        self.meter
-            .transaction(&metered.iter().map(Option::as_ref).collect::<Vec<_>>());
+        let written: Vec<Written> = metered
+            .iter()
+            .map(|write| match write {
+                Metered::Put(attributes) => Written::Put(attributes),
+                Metered::Delete(pk, sk) => Written::Delete { pk, sk },
+            })
+            .collect();
+        let pending = self.meter.transaction(&written);
         match self
             .client
             .get()
@@ -303,10 +382,19 @@ impl DynamoTable {
             .send()
             .await
         {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.meter.settled(pending);
+                Ok(())
+            }
             Err(e) => Err(transaction_error(&e)),
         }
     }
+}
+
+/// A transaction's writes as the meter sees them (owned: the SDK's builders take the items).
+enum Metered {
+    Put(Attributes),
+    Delete(String, String),
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
@@ -376,59 +464,11 @@ impl Table for DynamoTable {
     }
 
     async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in keys.chunks(BATCH_GET_MAX) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.iter().map(|(pk, sk)| key(pk, sk)).collect()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(build_error)?,
-            );
-            // Unprocessed keys (throttling) come back to be asked for again.
-            let mut rounds = 0;
-            while let Some(request) = pending.take() {
-                rounds += 1;
-                if rounds > 8 {
-                    return Err(StoreError::Unavailable("batch read kept being throttled".into()));
-                }
-                let asked = request.keys().len();
-                let output = self
-                    .client
-                    .get()
-                    .batch_get_item()
-                    .request_items(&self.name, request)
-                    .send()
-                    .await
-                    .map_err(|e| classify(&e))?;
-                let returned = output.responses().and_then(|r| r.get(&self.name));
-                let unprocessed = output
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.name))
-                    .map_or(0, |k| k.keys().len());
-                self.meter.batch_get(
-                    asked.saturating_sub(unprocessed),
-                    &returned.map(|r| r.iter().collect::<Vec<_>>()).unwrap_or_default(),
-                );
-                if let Some(items) = returned {
-                    for attributes in items {
-                        if let Some(item) = self.live(from_attributes(attributes)?) {
-                            found.push(item);
-                        }
-                    }
-                }
-                pending = output
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.name))
-                    .filter(|k| !k.keys().is_empty())
-                    .cloned();
-                if pending.is_some() {
-                    tokio::time::sleep(std::time::Duration::from_millis(20 << rounds.min(5))).await;
-                }
-            }
-        }
-        self.counted(found.len());
-        Ok(found)
+        self.batch_get(keys, true).await
+    }
+
+    async fn get_many_listed(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError> {
+        self.batch_get(keys, false).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {

@@ -269,6 +269,12 @@ pub trait Table: Send + Sync {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
     /// Items that exist among `keys`, in no particular order.
     async fn get_many(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError>;
+    /// As `get_many`, but the reads may lag a write by a moment (eventually consistent: half
+    /// the read units on DynamoDB): for the records a list's index query named, the query
+    /// being no fresher itself.
+    async fn get_many_listed(&self, keys: &[(String, String)]) -> Result<Vec<Item>, StoreError> {
+        self.get_many(keys).await
+    }
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
     /// All or nothing. Conditions treat an expired item (see `expires_at`) as absent.
     async fn write(&self, writes: Vec<Write>) -> Result<(), StoreError>;

@@ -671,12 +671,15 @@ fn is_ticket_item(item: &Item) -> bool {
     item.sk == META && item.pk.starts_with(TICKET_PK_PREFIX)
 }
 
-/// A ticket's record as its item stores it: without the members its summary holds with the
-/// same value (`from_item` puts them back) and without members that read back as their
+/// A ticket's record as its item stores it: without members that read back as their
 /// default (none, false, nothing). A transactional write costs two units per kilobyte
 /// begun, so keeping a ticket's item under a kilobyte halves what most changes of a case
 /// cost (issue 12); `a_ticket_reads_back_whole_from_its_lean_item` holds the round trip.
-fn ticket_record(ticket: &Ticket, summary: &serde_json::Value) -> serde_json::Value {
+/// The item has no `summary`: its list entries hold keys alone, so a change that moves no
+/// list key writes nothing to the list indexes, and a list reads its page of tickets in one
+/// batch (`lists.rs`). Items written before 2026-12-04 carry a summary and a record without
+/// the summary's members; `from_item` and `listing_of` read both shapes.
+fn ticket_record(ticket: &Ticket) -> serde_json::Value {
     use serde_json::Value;
     fn drop_nulls(value: &mut Value) {
         match value {
@@ -697,15 +700,15 @@ fn ticket_record(ticket: &Ticket, summary: &serde_json::Value) -> serde_json::Va
     };
     let mut data = to_data(ticket);
     if let Value::Object(record) = &mut data {
-        record.retain(|name, value| !reads_as_default(value) && summary.get(name) != Some(value));
+        record.retain(|_, value| !reads_as_default(value));
         record.values_mut().for_each(drop_nulls);
     }
     data
 }
 
-/// What the list indexes hold of a ticket (its item's `summary`): what a list shows, and
-/// what deciding the reader's side needs (company, desk). A few hundred bytes, so a ticket's
-/// index entries stay at one write unit each whatever its description and history.
+/// What a list shows of a ticket, and what deciding the reader's side needs (company,
+/// desk): read from the ticket's item (`listing_of`), which lists fetch in one batch per
+/// page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Listing {
     pub id: TicketId,
@@ -750,20 +753,21 @@ impl Listing {
     }
 }
 
-/// The company an item's summary names, without decoding the whole listing (the sweep
-/// reads it for every due ticket; a ticket's record leaves it out).
+/// The company a ticket's item names, without decoding the whole record (the sweep reads
+/// it for every due ticket).
 pub fn summary_company(item: &Item) -> Option<&str> {
-    item.summary.as_ref()?.get("company")?.as_str()
+    item.summary.as_ref().unwrap_or(&item.data).get("company")?.as_str()
 }
 
-/// The listing an index query returned for a ticket item.
+/// The listing of a ticket's item, read from the table (a list index holds its keys alone;
+/// an item written before 2026-12-04 carries its listing as its summary).
 pub fn listing_of(item: &Item) -> Result<Listing, StoreError> {
-    let summary = item
-        .summary
-        .clone()
-        .ok_or_else(|| StoreError::Other(format!("item {}/{} has no summary", item.pk, item.sk)))?;
-    serde_json::from_value(summary)
-        .map_err(|e| StoreError::Other(format!("corrupt summary of {}/{}: {e}", item.pk, item.sk)))
+    match &item.summary {
+        Some(summary) => serde_json::from_value(summary.clone())
+            .map_err(|e| StoreError::Other(format!("corrupt summary of {}/{}: {e}", item.pk, item.sk))),
+        None if is_ticket_item(item) && !item.data.is_null() => Ok(Listing::of(&from_item::<Ticket>(item)?)),
+        None => Err(StoreError::Other(format!("item {}/{} is no ticket", item.pk, item.sk))),
+    }
 }
 
 /// The key that puts an item on the outbox index until its deliveries are done.
@@ -784,9 +788,7 @@ pub fn ticket_item(ticket: &Ticket, version: u64, timers: &Timers) -> Item {
         Some(due) => format!("{}#{created}", ts(due)),
         None => format!("~#{created}"),
     };
-    let summary = to_data(&listing);
-    let mut item = Item::new(ticket_pk(&ticket.id), META, ticket_record(ticket, &summary));
-    item.summary = Some(summary);
+    let mut item = Item::new(ticket_pk(&ticket.id), META, ticket_record(ticket));
     item.version = version;
     item.gsi1 = Some(IndexKey::new(requester_view(&ticket.requester.user_id, open), &created));
     item.gsi2 = Some(IndexKey::new(company_view(&ticket.company, open), &created));
@@ -870,14 +872,30 @@ mod tests {
         for fill in [false, true] {
             let ticket = filed_ticket(fill);
             let item = ticket_item(&ticket, 3, &Timers::default());
+            assert!(item.summary.is_none(), "its list entries hold keys alone");
             let record = item.data.as_object().unwrap();
-            assert!(record.get("subject").is_none(), "the summary holds it");
             assert!(record.values().all(|v| !v.is_null()), "{record:?}");
             assert_eq!(record.contains_key("fields"), fill, "empty members are left out");
             let back: Ticket = from_item(&item).unwrap();
             assert_eq!(back, ticket);
-            // An item that has the whole record (written before) reads the same.
-            let mut whole = item.clone();
+            assert_eq!(listing_of(&item).unwrap(), Listing::of(&ticket));
+            assert_eq!(summary_company(&item), Some("ACME"));
+            // An item of the layout before 2026-12-04 (a summary, and a record without the
+            // summary's members) reads the same.
+            let summary = to_data(&Listing::of(&ticket));
+            let mut older = item.clone();
+            older
+                .data
+                .as_object_mut()
+                .unwrap()
+                .retain(|name, value| summary.get(name) != Some(value));
+            assert!(older.data.get("subject").is_none());
+            older.summary = Some(summary);
+            assert_eq!(from_item::<Ticket>(&older).unwrap(), ticket);
+            assert_eq!(listing_of(&older).unwrap(), Listing::of(&ticket));
+            assert_eq!(summary_company(&older), Some("ACME"));
+            // So does an item that has the whole record (the first layout).
+            let mut whole = older.clone();
             whole.data = to_data(&ticket);
             assert_eq!(from_item::<Ticket>(&whole).unwrap(), ticket);
         }

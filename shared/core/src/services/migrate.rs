@@ -6,7 +6,8 @@
 //! What changes (the lean layout of issue 12):
 //! - a ticket gains its list `summary` (what gsi1–3 now project instead of the record),
 //!   and (layout 6) its record leaves out what the summary holds and its index sort keys
-//!   drop the ticket's id;
+//!   drop the ticket's id; (layout 7) the summary goes again, the record holding it all,
+//!   so the list indexes keep a ticket's keys alone;
 //! - each outbox entry of the first layout (one item per mail or event, the mail rendered
 //!   in full, on the `due` index under `OUTBOX#n`) becomes a notice: the same item key, on
 //!   the `outbox` index while it is pending, a pending mail keeping its rendered text to be
@@ -32,7 +33,9 @@ use serde::{Deserialize, Serialize};
 /// summaries with the service-level standing (issue 17).
 /// 6: a ticket's record without what its summary holds, its index sort keys without its id
 /// (issue 12's last pass: a ticket's item under a kilobyte).
-pub const LAYOUT: u32 = 6;
+/// 7: a ticket's item without its summary, its whole record in `data` (its list entries
+/// hold keys alone; lists read their page of tickets in a batch).
+pub const LAYOUT: u32 = 7;
 
 /// The table's own record of the layout it was last brought to, so that a start does not
 /// walk a table that is already current.
@@ -243,6 +246,7 @@ impl FirstOutboxEntry {
             mails,
             events,
             attempts: self.attempts,
+            leased_until: None,
         }
     }
 }

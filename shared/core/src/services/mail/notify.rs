@@ -89,6 +89,11 @@ pub struct Notice {
     /// Delivery runs so far; each retry takes only what is still pending.
     #[serde(default)]
     pub attempts: u32,
+    /// Until when the run that claimed the notice holds it (`outbox.rs`). Kept in the
+    /// record, not in the outbox key: a claim that moves no key writes nothing to the
+    /// keys-only outbox index (issue 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leased_until: Option<DateTime<Utc>>,
 }
 
 impl Notice {
@@ -146,6 +151,7 @@ impl<'a> Outbox<'a> {
                     mails: Vec::new(),
                     events: Vec::new(),
                     attempts: 0,
+                    leased_until: None,
                 });
                 self.notices.len() - 1
             }
@@ -210,6 +216,7 @@ impl<'a> Outbox<'a> {
             }],
             events: Vec::new(),
             attempts: 0,
+            leased_until: None,
         });
     }
 

@@ -204,22 +204,23 @@ impl Core {
         publisher: &dyn Publisher,
         pace: &Pace,
     ) -> Result<Option<DeliveryReport>, ServiceError> {
+        let now = self.now();
         match &item.outbox {
-            Some(key) if key.sk.as_str() <= upto => {}
+            Some(key) if key.sk.as_str() <= upto && notice.leased_until.is_none_or(|until| until <= now) => {}
             _ => return Ok(None),
         }
-        let now = self.now();
         // A notice never claimed rings its recipients' bells first (`notifications.rs`:
         // each notification is created at most once, so a run that dies before its claim,
         // or a run that loses the claim, rings nobody twice).
         if notice.attempts == 0 {
             self.ring_bells(&notice).await?;
         }
-        // Claim: push the notice past the lease and count the attempt, conditioned on the
-        // version read: one plain conditional write.
+        // Claim: lease the notice and count the attempt, conditioned on the version read:
+        // one plain conditional write. Its outbox key stays (so the claim writes nothing to
+        // the index); a run that reads the notice while the lease holds passes it by.
         notice.attempts += 1;
+        notice.leased_until = Some(now + Duration::minutes(LEASE_MINUTES));
         let mut claimed = item.clone();
-        claimed.outbox = Some(store::outbox_key(&notice.id, now + Duration::minutes(LEASE_MINUTES)));
         claimed.data = store::to_data(&notice);
         match self
             .table
@@ -282,6 +283,7 @@ impl Core {
                 ),
             }
         }
+        notice.leased_until = None;
         if notice.is_pending() {
             tracing::warn!(notice = %notice.id, attempt = notice.attempts, "delivery failed; will retry");
             // 1, 2, 4 … minutes, at most an hour.

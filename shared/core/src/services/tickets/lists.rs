@@ -1,5 +1,6 @@
 //! The views a user expects (seed 002): my open cases, my company's open cases, closed
-//! cases, cases I collaborate on, and the support side's queue. Each is one index query.
+//! cases, cases I collaborate on, and the support side's queue. Each is one index query (of
+//! keys) and one batch read of the page's tickets.
 //! The support side's work lists (an agent's open cases, a queue) are sorted by the next
 //! service-level target, soonest first (gsi3's sort key, `store::ticket_item`).
 
@@ -148,22 +149,19 @@ impl Core {
         query.limit = limit;
         query.after = after;
         let page = self.table.query(&query).await?;
-        let listings: Vec<Listing> = if view == "collaborating" || view == "following" {
-            // A collaborator's or follower's item is on the index, not its ticket: read the
-            // tickets it names.
-            let keys: Vec<(String, String)> = page
-                .items
-                .iter()
-                .map(|i| (i.pk.clone(), store::META.to_string()))
-                .collect();
-            let mut found: HashMap<String, Listing> = HashMap::new();
-            for item in self.table.get_many(&keys).await? {
-                found.insert(item.pk.clone(), store::listing_of(&item)?);
-            }
-            keys.iter().filter_map(|(pk, _)| found.remove(pk)).collect()
-        } else {
-            page.items.iter().map(store::listing_of).collect::<Result<_, _>>()?
-        };
+        // The list indexes hold keys alone (a ticket's item has no summary, so a change that
+        // moves no list key costs no index write: issue 12); the page's tickets are read in
+        // one batch. A collaborator's or follower's entry is its own item on the ticket.
+        let keys: Vec<(String, String)> = page
+            .items
+            .iter()
+            .map(|i| (i.pk.clone(), store::META.to_string()))
+            .collect();
+        let mut found: HashMap<String, Listing> = HashMap::new();
+        for item in self.table.get_many_listed(&keys).await? {
+            found.insert(item.pk.clone(), store::listing_of(&item)?);
+        }
+        let listings: Vec<Listing> = keys.iter().filter_map(|(pk, _)| found.remove(pk)).collect();
         let mut items = Vec::with_capacity(listings.len());
         let seen = self.seen_markers(&listings, &who.user_id).await?;
         for listing in listings {
