@@ -83,8 +83,9 @@ impl Core {
             query.sort = SortKey::AtMost(upto.clone());
             query.limit = 100;
             // Each notice worked on leaves the range (delivered, or due again later), so
-            // re-reading the first page drains the shard; a page that yields nothing new
-            // (an index lagging the table) ends it.
+            // re-reading the page drains the shard. A page that yields nothing (its notices
+            // leased by another run, which keeps them in range, or an index lagging the
+            // table) is passed: the next query starts after it.
             loop {
                 let page = self.table.query(&query).await?;
                 if page.items.is_empty() {
@@ -114,8 +115,10 @@ impl Core {
                         progressed = true;
                     }
                 }
-                if !progressed || page.next.is_none() {
-                    break;
+                match page.next {
+                    None => break,
+                    Some(next) if !progressed => query.after = Some(next),
+                    Some(_) => {}
                 }
             }
         }
