@@ -5,7 +5,9 @@
 
 use async_trait::async_trait;
 use claimdesk_core::domain::search;
-use claimdesk_core::ports::{Clock, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write};
+use claimdesk_core::ports::{
+    Clock, Cursor, Index, IndexKey, Item, Page, Projection, Query, SortKey, StoreError, Table, Write,
+};
 use claimdesk_core::store;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -327,8 +329,15 @@ impl Table for SqliteTable {
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         let (pk_col, sk_col) = index_columns(query.index);
+        // What the index does not hold is neither read nor unpacked (`Item::projected` would
+        // drop it): a keys-only page of tickets costs no record decoding.
+        let columns = match query.index.projection() {
+            Projection::All => COLUMNS.to_string(),
+            Projection::Summary => COLUMNS.replace(", data,", ", NULL,"),
+            Projection::KeysOnly => COLUMNS.replace(", data,", ", NULL,").replace(", summary", ", NULL"),
+        };
         let mut sql =
-            format!("SELECT {COLUMNS} FROM items WHERE {pk_col} = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
+            format!("SELECT {columns} FROM items WHERE {pk_col} = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
         let mut args: Vec<String> = vec![query.pk.clone()];
         match &query.sort {
             SortKey::All => {}
