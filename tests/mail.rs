@@ -533,6 +533,70 @@ async fn an_outage_of_the_mail_service_loses_nothing_and_doubles_nothing(mut des
     }
 }
 
+/// A run that claimed a ticket's notices and died holds them for its lease: other runs
+/// pass them by and deliver what lies behind them, then take them over once the lease has
+/// run out. Every mail goes once.
+async fn notices_held_by_a_run_that_died_wait_for_the_lease_and_go_once(mut desk: Desk) {
+    use claimdesk_core::ports::{Clock, Index, Query, SortKey, Write};
+    use claimdesk_core::services::mail::notify::Notice;
+    use claimdesk_core::store;
+    let cast = company_with_cast(&desk).await;
+    // Filed while the mail service is down, so that every notice waits, still, for its
+    // first retry (the local server's own worker delivers as soon as it can).
+    desk.mail_service(false).await;
+    let held = vendor_ticket(&desk, &cast).await;
+    let free = vendor_ticket(&desk, &cast).await;
+    desk.deliver_now().await;
+    let core = desk.core();
+    // The dead run's claims, as `deliver_notice` writes them: the attempt counted, the lease
+    // in the record, the outbox key where it was.
+    let mut query = Query::new(Index::Table, store::ticket_pk(&held));
+    query.sort = SortKey::BeginsWith(store::MAIL_PREFIX.to_string());
+    let notices = core.table.query(&query).await.unwrap().items;
+    assert!(!notices.is_empty());
+    for item in notices {
+        let mut notice: Notice = store::from_item(&item).unwrap();
+        notice.attempts += 1;
+        notice.leased_until = Some(desk.clock.now() + chrono::Duration::minutes(5));
+        let mut claimed = item.clone();
+        claimed.data = store::to_data(&notice);
+        core.table
+            .write(vec![Write::replace(claimed, item.version)])
+            .await
+            .unwrap();
+    }
+    desk.mail_service(true).await;
+    // Past the first retry's backoff, within the lease.
+    desk.clock.advance(chrono::Duration::minutes(2));
+    let states = |id: String| {
+        let (desk, cast) = (&desk, &cast);
+        async move {
+            let emails = view(desk, cast, &id).await["emails"].as_array().unwrap().clone();
+            assert!(!emails.is_empty());
+            emails
+                .iter()
+                .map(|e| e["state"].as_str().unwrap().to_string())
+                .collect::<BTreeSet<_>>()
+        }
+    };
+    desk.deliver_now().await;
+    assert_eq!(states(free.clone()).await, BTreeSet::from(["sent".to_string()]));
+    assert_eq!(
+        states(held.clone()).await,
+        BTreeSet::from(["pending".to_string()]),
+        "leased by the run that died"
+    );
+    desk.clock.advance(chrono::Duration::minutes(4));
+    desk.deliver_now().await;
+    assert_eq!(states(held.clone()).await, BTreeSet::from(["sent".to_string()]));
+    let mut seen = BTreeSet::new();
+    for mail in desk.mails().await {
+        let ours = our_message(&mail.message_id, &desk.core().settings.mail_domain).unwrap();
+        let id = ours.mail_id.unwrap();
+        assert!(seen.insert(id.clone()), "mail {id} was sent twice");
+    }
+}
+
 /// Files that come by mail count against the ticket's 20 MB like uploads: what fits is kept,
 /// what does not is named in the message, and nothing is stored for it.
 async fn mailed_files_come_all_or_none_and_the_sender_is_told_which_were_not_kept(desk: Desk) {
@@ -598,6 +662,7 @@ on_both_engines!(
     every_outgoing_kind_threads_and_names_its_ticket,
     held_mail_is_for_support_staff_only,
     an_outage_of_the_mail_service_loses_nothing_and_doubles_nothing,
+    notices_held_by_a_run_that_died_wait_for_the_lease_and_go_once,
 );
 
 /// SES's own bounce and complaint events (configuration set → EventBridge → `mail-feedback`).
