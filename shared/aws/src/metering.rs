@@ -13,10 +13,11 @@
 //! old one deleted, the new one put); an entry whose keys stayed but whose projected
 //! attributes changed, one; an entry with nothing changed, none; an entry removed (the
 //! item deleted, or its index key dropped), one. A meter that remembers old images
-//! (`Meter::remember_old_images`, the benchmarks') keeps each item's entries as last written
-//! through it (once the write succeeded) and applies those rules; without that memory, or for an item it has not
-//! seen written (seeded straight into the table), every put of an indexed item counts one
-//! write per entry and a removed entry none: the two errors run in opposite directions.
+//! (`Meter::remember_old_images`, the benchmarks') keeps each item's entries as the last
+//! write that succeeded left them (seeded items too: `Meter::seeded`) and applies those
+//! rules. Without that memory, or for an item it has not seen, every put of an indexed item
+//! counts one write per entry and a removed entry none ("blind"): the two errors run in
+//! opposite directions.
 
 use crate::table::{index_attributes, EXPIRES_AT, SUMMARY};
 use aws_sdk_dynamodb::types::AttributeValue;

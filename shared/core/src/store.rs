@@ -763,59 +763,10 @@ pub fn summary_company(item: &Item) -> Option<&str> {
 /// an item written before 2026-12-04 carries its listing as its summary).
 pub fn listing_of(item: &Item) -> Result<Listing, StoreError> {
     match &item.summary {
-        Some(summary) => serde_json::from_value(summary.clone())
+        Some(summary) => Listing::deserialize(summary)
             .map_err(|e| StoreError::Other(format!("corrupt summary of {}/{}: {e}", item.pk, item.sk))),
-        None if is_ticket_item(item) && !item.data.is_null() => Listed::deserialize(&item.data)
-            .map(Listed::into_listing)
-            .map_err(|e| StoreError::Other(format!("corrupt item {}/{}: {e}", item.pk, item.sk))),
+        None if is_ticket_item(item) && !item.data.is_null() => Ok(Listing::of(&from_item::<Ticket>(item)?)),
         None => Err(StoreError::Other(format!("item {}/{} is no ticket", item.pk, item.sk))),
-    }
-}
-
-/// What a list needs of a ticket's record, read from it in place: the rest (its history
-/// above all) is skipped, not decoded, so a list of 25 costs little more than reading them.
-#[derive(Deserialize)]
-struct Listed {
-    id: TicketId,
-    number: String,
-    company: CompanyCode,
-    subject: String,
-    ticket_type: String,
-    priority: Priority,
-    // The ticket's lifecycle is flattened into its record.
-    status: Status,
-    desk: Desk,
-    #[serde(default)]
-    sub_status: Option<String>,
-    #[serde(default)]
-    assignee: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    #[serde(default)]
-    last_reply: Option<LastReply>,
-    #[serde(default)]
-    sla: Option<crate::domain::service_levels::clock::ServiceLevel>,
-}
-
-impl Listed {
-    /// The same as `Listing::of` the whole ticket (`a_ticket_reads_back_whole_from_its_lean_item`).
-    fn into_listing(self) -> Listing {
-        Listing {
-            id: self.id,
-            number: self.number,
-            company: self.company,
-            subject: self.subject,
-            ticket_type: self.ticket_type,
-            priority: self.priority,
-            status: self.status,
-            sub_status: self.sub_status,
-            desk: self.desk,
-            assignee: self.assignee,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            last_reply: self.last_reply,
-            service: self.sla.as_ref().map(|sla| sla.summary()),
-        }
     }
 }
 
