@@ -75,6 +75,10 @@ struct Entry {
 
 /// An item's entries, one place per `Index::SECONDARY`.
 type Entries = Vec<Option<Entry>>;
+/// An item's table key.
+type Key = (String, String);
+/// What a write leaves in the remembered images: the item's entries (`None`: deleted).
+type Left = (Key, Option<Entries>);
 
 #[derive(Default)]
 pub struct Meter {
@@ -82,7 +86,7 @@ pub struct Meter {
     /// Each item's index entries as last written through this meter, by table key; `None`
     /// when the meter does not remember (every engine but the benchmarks': the map would
     /// grow with every item a warm function writes).
-    old_images: Mutex<Option<HashMap<(String, String), Entries>>>,
+    old_images: Mutex<Option<HashMap<Key, Entries>>>,
 }
 
 fn value_size(value: &AttributeValue) -> u64 {
@@ -113,38 +117,52 @@ fn text<'a>(item: &'a Attributes, name: &str) -> &'a str {
     item.get(name).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
 }
 
-fn table_key(item: &Attributes) -> (String, String) {
+fn table_key(item: &Attributes) -> Key {
     (text(item, "pk").to_string(), text(item, "sk").to_string())
 }
 
-/// The item's entries in the secondary indexes (table key, index key, projected attributes).
-fn entries(item: &Attributes) -> Entries {
+/// The names of what `index` copies of an item besides its keys.
+fn projected_names(item: &Attributes, index: Index) -> Vec<&str> {
+    match index.projection() {
+        Projection::All => {
+            let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            names
+        }
+        Projection::Summary => vec![SUMMARY, EXPIRES_AT],
+        Projection::KeysOnly => vec![EXPIRES_AT],
+    }
+}
+
+/// The size of the item's entry in `index` (table key, index key, projected attributes);
+/// `None` when the item is not on it.
+fn entry_size(item: &Attributes, index: Index) -> Option<u64> {
+    let (pk, sk, _) = index_attributes(index);
+    item.get(pk)?;
+    if index.projection() == Projection::All {
+        return Some(item_size(item));
+    }
     let size_of = |name: &str| item.get(name).map_or(0, |v| name.len() as u64 + value_size(v));
-    let table_key = size_of("pk") + size_of("sk");
+    let copied: u64 = projected_names(item, index).into_iter().map(size_of).sum();
+    Some(size_of("pk") + size_of("sk") + size_of(pk) + size_of(sk) + copied)
+}
+
+/// The item's entries in the secondary indexes, as a remembering meter keeps them.
+fn entries(item: &Attributes) -> Entries {
     Index::SECONDARY
         .iter()
         .map(|&index| {
+            let size = entry_size(item, index)?;
             let (pk, sk, _) = index_attributes(index);
-            let key = (
-                item.get(pk)?.clone(),
-                item.get(sk).cloned().unwrap_or(AttributeValue::Null(true)),
-            );
-            let names: Vec<&str> = match index.projection() {
-                Projection::All => {
-                    let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
-                    names.sort_unstable();
-                    names
-                }
-                Projection::Summary => vec![SUMMARY, EXPIRES_AT],
-                Projection::KeysOnly => vec![EXPIRES_AT],
-            };
-            let size = match index.projection() {
-                Projection::All => item_size(item),
-                _ => table_key + size_of(pk) + size_of(sk) + names.iter().map(|name| size_of(name)).sum::<u64>(),
-            };
             Some(Entry {
-                key,
-                projected: names.iter().map(|name| item.get(*name).cloned()).collect(),
+                key: (
+                    item.get(pk)?.clone(),
+                    item.get(sk).cloned().unwrap_or(AttributeValue::Null(true)),
+                ),
+                projected: projected_names(item, index)
+                    .into_iter()
+                    .map(|name| item.get(name).cloned())
+                    .collect(),
                 size,
             })
         })
@@ -217,44 +235,53 @@ impl Meter {
         self.record("Scan", units(size, 4096), (0.0, 0.0));
     }
 
-    /// The write units of one write (`in_transaction`: the item's own units doubled), with
-    /// old images and without.
-    fn write_units(&self, write: &Written, in_transaction: bool) -> (f64, f64) {
-        let old_images = self.old_images.lock().unwrap_or_else(|e| e.into_inner());
-        let known = |key: &(String, String)| old_images.as_ref().and_then(|images| images.get(key));
-        let factor = if in_transaction { 2.0 } else { 1.0 };
+    /// What one write costs, with old images and blind (`factor`: 2 in a transaction, for
+    /// the item's own units), and, when the meter remembers (`images`), what it leaves
+    /// there. A meter that does not remember builds no entries: sizes suffice for the blind
+    /// count, which is then the count.
+    fn charge(images: Option<&HashMap<Key, Entries>>, write: &Written, factor: f64) -> ((f64, f64), Option<Left>) {
         match write {
             Written::Put(item) => {
                 let own = factor * units(item_size(item), 1024);
+                let blind = own
+                    + Index::SECONDARY
+                        .iter()
+                        .filter_map(|&index| entry_size(item, index))
+                        .map(|size| units(size, 1024))
+                        .sum::<f64>();
+                let Some(images) = images else {
+                    return ((blind, blind), None);
+                };
+                let key = table_key(item);
                 let new = entries(item);
-                (
-                    own + index_writes(known(&table_key(item)), &new),
-                    own + index_writes(None, &new),
-                )
+                let exact = own + index_writes(images.get(&key), &new);
+                ((exact, blind), Some((key, Some(new))))
             }
-            Written::Delete { pk, sk } => (
-                factor + removal_writes(known(&(pk.to_string(), sk.to_string()))),
-                factor,
-            ),
+            Written::Delete { pk, sk } => {
+                let key = (pk.to_string(), sk.to_string());
+                let Some(images) = images else {
+                    return ((factor, factor), None);
+                };
+                let exact = factor + removal_writes(images.get(&key));
+                ((exact, factor), Some((key, None)))
+            }
         }
     }
 
-    /// What `writes` will leave in the remembered images (nothing when the meter does not
-    /// remember), for `settled` to keep once they have succeeded.
-    fn pending(&self, writes: &[Written]) -> Pending {
-        let remembering = self.old_images.lock().unwrap_or_else(|e| e.into_inner()).is_some();
-        if !remembering {
-            return Pending(Vec::new());
+    /// Records one request of `writes`, and returns what they leave in the remembered images,
+    /// for `settled` to keep once the request has succeeded.
+    fn charge_all(&self, operation: &'static str, writes: &[Written], factor: f64) -> Pending {
+        let old_images = self.old_images.lock().unwrap_or_else(|e| e.into_inner());
+        let mut total = (0.0, 0.0);
+        let mut left = Vec::new();
+        for write in writes {
+            let ((exact, blind), leaves) = Self::charge(old_images.as_ref(), write, factor);
+            total = (total.0 + exact, total.1 + blind);
+            left.extend(leaves);
         }
-        Pending(
-            writes
-                .iter()
-                .map(|write| match write {
-                    Written::Put(item) => (table_key(item), Some(entries(item))),
-                    Written::Delete { pk, sk } => ((pk.to_string(), sk.to_string()), None),
-                })
-                .collect(),
-        )
+        drop(old_images);
+        self.record(operation, 0.0, total);
+        Pending(left)
     }
 
     /// One `PutItem` or `DeleteItem`, counted whether or not its condition holds (a failed
@@ -264,20 +291,19 @@ impl Meter {
             Written::Put(_) => "PutItem",
             Written::Delete { .. } => "DeleteItem",
         };
-        self.record(operation, 0.0, self.write_units(write, false));
-        self.pending(std::slice::from_ref(write))
+        self.charge_all(operation, std::slice::from_ref(write), 1.0)
     }
 
     pub fn transaction(&self, writes: &[Written]) -> Pending {
-        let units = writes.iter().map(|w| self.write_units(w, true));
-        let total = units.fold((0.0, 0.0), |(a, b), (with, blind)| (a + with, b + blind));
-        self.record("TransactWriteItems", 0.0, total);
-        self.pending(writes)
+        self.charge_all("TransactWriteItems", writes, 2.0)
     }
 
     /// Learns the index entries of an item put into the table by other means, uncounted.
     pub fn seeded(&self, item: &Attributes) {
-        self.settled(self.pending(&[Written::Put(item)]));
+        let mut old_images = self.old_images.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(images) = old_images.as_mut() {
+            images.insert(table_key(item), entries(item));
+        }
     }
 
     /// Keeps what a write that succeeded left in the table.
@@ -295,7 +321,7 @@ impl Meter {
 
 /// The index entries a write leaves, by table key (`None`: the item deleted).
 #[must_use = "hand it to `Meter::settled` once the write has succeeded"]
-pub struct Pending(Vec<((String, String), Option<Entries>)>);
+pub struct Pending(Vec<Left>);
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use crate::domain::roles::{Identity, Role, Standing};
 use crate::domain::service_levels::clock::ServiceSummary;
 use crate::domain::ticket::{LastReply, Priority};
 use crate::domain::validate::{self, Invalid};
-use crate::ports::{Cursor, Index, Query};
+use crate::ports::{Cursor, Index, Item, Query};
 use crate::services::problems::ProblemKind;
 use crate::services::tickets::SeenMarker;
 use crate::services::{Core, ServiceError};
@@ -149,19 +149,7 @@ impl Core {
         query.limit = limit;
         query.after = after;
         let page = self.table.query(&query).await?;
-        // The list indexes hold keys alone (a ticket's item has no summary, so a change that
-        // moves no list key costs no index write: issue 12); the page's tickets are read in
-        // one batch. A collaborator's or follower's entry is its own item on the ticket.
-        let keys: Vec<(String, String)> = page
-            .items
-            .iter()
-            .map(|i| (i.pk.clone(), store::META.to_string()))
-            .collect();
-        let mut found: HashMap<String, Listing> = HashMap::new();
-        for item in self.table.get_many_listed(&keys).await? {
-            found.insert(item.pk.clone(), store::listing_of(&item)?);
-        }
-        let listings: Vec<Listing> = keys.iter().filter_map(|(pk, _)| found.remove(pk)).collect();
+        let listings = self.listings_of(&page.items).await?;
         let mut items = Vec::with_capacity(listings.len());
         let seen = self.seen_markers(&listings, &who.user_id).await?;
         for listing in listings {
@@ -176,6 +164,22 @@ impl Core {
             items,
             next_cursor: page.next.map(|c| c.encode()),
         })
+    }
+
+    /// The listings of the tickets a page of list-index entries names, in the page's order.
+    /// The list indexes hold a ticket's keys alone (its item has no summary, so a change
+    /// that moves no list key costs no index write: issue 12); the tickets are read in one
+    /// batch. A collaborator's or follower's entry is its own item on the ticket.
+    pub(crate) async fn listings_of(&self, entries: &[Item]) -> Result<Vec<Listing>, ServiceError> {
+        let keys: Vec<(String, String)> = entries
+            .iter()
+            .map(|i| (i.pk.clone(), store::META.to_string()))
+            .collect();
+        let mut found: HashMap<String, Listing> = HashMap::new();
+        for item in self.table.get_many_listed(&keys).await? {
+            found.insert(item.pk.clone(), store::listing_of(&item)?);
+        }
+        Ok(keys.iter().filter_map(|(pk, _)| found.remove(pk)).collect())
     }
 
     async fn seen_markers(

@@ -236,14 +236,7 @@ impl Core {
                 query.limit = 500;
                 loop {
                     let page = self.table.query(&query).await?;
-                    // The index holds keys alone: the page's tickets are read in batches.
-                    let keys: Vec<(String, String)> = page
-                        .items
-                        .iter()
-                        .map(|i| (i.pk.clone(), store::META.to_string()))
-                        .collect();
-                    for item in &self.table.get_many_listed(&keys).await? {
-                        let listing = store::listing_of(item)?;
+                    for listing in self.listings_of(&page.items).await? {
                         match (
                             listing.service,
                             REPORT_PRIORITIES.iter().position(|p| *p == listing.priority),
