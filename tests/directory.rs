@@ -415,7 +415,7 @@ async fn password_resets_and_the_public_forms_say_nothing_of_who_exists(desk: De
     let id = pending[0]["id"].as_str().unwrap().to_string();
 
     // Undecided, a request lapses after 14 days: off the lists, and nothing to decide.
-    desk.advance_seconds(15 * 24 * 3600);
+    desk.advance_seconds(15 * 24 * 3600).await;
     let (_, lapsed) = desk.call("GET", "/v1/access-requests", Some(&admin), None).await;
     assert_eq!(lapsed["items"], json!([]), "{lapsed}");
     let (status, _) = desk

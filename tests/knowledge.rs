@@ -821,7 +821,7 @@ async fn announcements_reach_their_audience_while_they_run_and_can_be_dismissed(
     assert!(current(cast.admin.clone()).await.contains(&everyone));
 
     // The scheduled one starts; staff end one early; staff list them all.
-    desk.advance_seconds(49 * 3600);
+    desk.advance_seconds(49 * 3600).await;
     assert_eq!(current(cast.other_user.clone()).await, vec![later.clone()]);
     let (status, ended) = desk
         .call(

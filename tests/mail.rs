@@ -85,7 +85,7 @@ async fn ticket_for(desk: &Desk, cast: &Cast, setup: &str) -> (String, String) {
             let (status, body) = desk.say(&id, &cast.admin, "Any news?").await;
             assert_eq!(status, 201, "{body}");
             // The case's own mail comes later, so the conversation's order is plain.
-            desk.clock.advance(chrono::Duration::minutes(1));
+            desk.let_time_pass(chrono::Duration::minutes(1)).await;
             None
         }
         other => panic!("unknown setup {other}"),
@@ -371,7 +371,7 @@ async fn every_outgoing_kind_threads_and_names_its_ticket(desk: Desk) {
         if !desk.mails_of("close_reminder").await.is_empty() {
             break;
         }
-        desk.clock.advance(chrono::Duration::hours(12));
+        desk.let_time_pass(chrono::Duration::hours(12)).await;
         desk.sweep_now().await;
         desk.deliver_now().await;
     }
@@ -512,10 +512,10 @@ async fn an_outage_of_the_mail_service_loses_nothing_and_doubles_nothing(mut des
         }
     }
     // Still down after a retry or two; then back.
-    desk.clock.advance(chrono::Duration::minutes(3));
+    desk.let_time_pass(chrono::Duration::minutes(3)).await;
     desk.deliver_now().await;
     desk.mail_service(true).await;
-    desk.clock.advance(chrono::Duration::hours(2));
+    desk.let_time_pass(chrono::Duration::hours(2)).await;
     desk.deliver_now().await;
     desk.deliver_now().await;
 
@@ -567,7 +567,7 @@ async fn notices_held_by_a_run_that_died_wait_for_the_lease_and_go_once(mut desk
     }
     desk.mail_service(true).await;
     // Past the first retry's backoff, within the lease.
-    desk.clock.advance(chrono::Duration::minutes(2));
+    desk.let_time_pass(chrono::Duration::minutes(2)).await;
     let states = |id: String| {
         let (desk, cast) = (&desk, &cast);
         async move {
@@ -586,7 +586,7 @@ async fn notices_held_by_a_run_that_died_wait_for_the_lease_and_go_once(mut desk
         BTreeSet::from(["pending".to_string()]),
         "leased by the run that died"
     );
-    desk.clock.advance(chrono::Duration::minutes(4));
+    desk.let_time_pass(chrono::Duration::minutes(4)).await;
     desk.deliver_now().await;
     assert_eq!(states(held.clone()).await, BTreeSet::from(["sent".to_string()]));
     let mut seen = BTreeSet::new();
@@ -664,6 +664,57 @@ on_both_engines!(
     an_outage_of_the_mail_service_loses_nothing_and_doubles_nothing,
     notices_held_by_a_run_that_died_wait_for_the_lease_and_go_once,
 );
+
+/// The table's stream hands each new notice to `deliver-outbox`, held for that run.
+mod aws_stream {
+    use super::*;
+    use claimdesk_core::services::mail::outbox::STREAM_HOLD_SECONDS;
+
+    /// A new notice is held for the stream's run: the schedule's run passes it by, the
+    /// stream's run delivers it with no claim, a batch handed over again (Lambda retries a
+    /// failed batch whole) sends nothing twice, and a notice whose hold ran out before any
+    /// stream run came is the schedule's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn new_notices_go_by_the_streams_run_and_the_schedule_takes_what_it_left() {
+        let desk = Desk::aws().await;
+        let aws = desk.aws_desk();
+        let cast = company_with_cast(&desk).await;
+        let every_shard = json!({});
+        let schedule = || claimdesk_aws::lambda::handle_deliver(&aws.engine, &every_shard);
+        aws.deliver_stream().await;
+        let (_, start) = claimdesk_bench::stream_batch(&aws.sdk, &aws.endpoint, &aws.names.table, None).await;
+        let already = desk.mails().await.len();
+        vendor_ticket(&desk, &cast).await;
+        assert_eq!(schedule().await.unwrap().sent, 0, "held for the stream's run");
+        assert_eq!(desk.mails().await.len(), already);
+        let (batch, _) =
+            claimdesk_bench::stream_batch(&aws.sdk, &aws.endpoint, &aws.names.table, start.as_deref()).await;
+        let first = claimdesk_aws::lambda::handle_deliver(&aws.engine, &batch)
+            .await
+            .unwrap();
+        assert!(first.sent >= 3, "the receipt, the desk's mail and the event: {first:?}");
+        let again = claimdesk_aws::lambda::handle_deliver(&aws.engine, &batch)
+            .await
+            .unwrap();
+        assert_eq!(again, Default::default(), "a batch handed over again");
+        let sent = desk.mails().await.len();
+        assert!(sent > already);
+
+        // The stream's run comes too late (or never): the hold runs out and the schedule's
+        // run claims the notice.
+        aws.deliver_stream().await;
+        vendor_ticket(&desk, &cast).await;
+        desk.clock.advance(chrono::Duration::seconds(STREAM_HOLD_SECONDS - 60));
+        assert_eq!(aws.deliver_stream().await.sent, 0, "too little of the hold is left");
+        assert_eq!(schedule().await.unwrap().sent, 0, "still held");
+        desk.clock.advance(chrono::Duration::seconds(60));
+        assert!(schedule().await.unwrap().sent >= 3);
+        let mails = desk.mails().await;
+        assert!(mails.len() > sent);
+        let ids: BTreeSet<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
+        assert_eq!(ids.len(), mails.len(), "a mail went twice");
+    }
+}
 
 /// SES's own bounce and complaint events (configuration set → EventBridge → `mail-feedback`).
 mod aws_feedback {

@@ -159,7 +159,7 @@ async fn failed_sign_ins_pause_an_account_and_say_nothing_of_whether_it_exists(d
     assert!(refusals.windows(2).all(|w| w[0] == w[1]), "{refusals:?}");
 
     // Once the pause is over the right password works, and the count starts again.
-    desk.advance_seconds(2);
+    desk.advance_seconds(2).await;
     let (status, tokens) = sign_in(&desk, "root@vendor.test", PASSWORD).await;
     assert_eq!(status, 200, "{tokens}");
     let (status, _) = sign_in(&desk, "root@vendor.test", "Wrong-Horse-99").await;

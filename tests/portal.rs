@@ -182,7 +182,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Approve").await;
     browser.sees("No request waits").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The mailed link: she chooses her password (two that differ are refused first).
     let link = mailed_link(&desk, "cleo@acme.test", "/portal/set-password#token=").await;
@@ -268,7 +268,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Add").await;
     browser.sees("eve@other.test").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The guest link from the receipt opens the case without signing in; a guest replies.
     let guest = desk.guest_page("ACME-000001").await;
@@ -349,7 +349,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.open("/portal/people").await;
     pages.push(browser.check_page("people").await);
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The client sees the unseen badge, opens the case (no internal note), and answers:
     // the case goes back to support.
@@ -372,7 +372,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("#reply", "Send").await;
     browser.sees("Pending Support").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The agent resolves it.
     browser.sign_in("agent@vendor.test", PASSWORD).await;
@@ -380,7 +380,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Resolve").await;
     browser.hears("Status is now Resolved").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The client closes it; her profile's date format shows on every page.
     browser.sign_in("cleo@acme.test", PASSWORD).await;
@@ -423,7 +423,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("Warranty until").await;
     browser.sees("10/01/2028").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The collaborator from another company sees that case, and nothing else of ACME's.
     let (status, other) = desk
@@ -457,7 +457,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
         .await;
     browser.wait_until("document.querySelector('main .form-problem')").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // A client user (an adjuster) files to their company's desk only, and the vendor desk's
     // queue refuses them.
@@ -484,7 +484,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "Submit the case").await;
     browser.sees("Case ACME-000003 is filed").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // A company admin finds it on the company's internal desk and escalates it to the
     // vendor's help desk.
@@ -497,7 +497,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.hears("Status is now").await;
     browser.sees("Vendor desk").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The staff admin's own pages.
     browser.sign_in("root@vendor.test", PASSWORD).await;
@@ -506,7 +506,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.open("/portal/companies").await;
     pages.push(browser.check_page("companies").await);
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // Warranty claims (seed 004): Adam files a claim on the unit registered above, with a
     // causal part to return and labour; a typed amount with too many decimals is refused
@@ -558,7 +558,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.press_in("main", "SN-7001").await;
     browser.sees("Conversation").await;
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // The agent finds it in the submitted queue, takes it, approves the part line for less
     // with a reason and asks for the causal part back.
@@ -582,7 +582,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("RMA ACME-RMA-000001").await;
     pages.push(browser.check_page("rma").await);
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // Adam sees the RMA issued to his company and ships the part with a tracking number.
     browser.sign_in("adam@acme.test", PASSWORD).await;
@@ -599,7 +599,7 @@ async fn people_walk_the_portal_in_a_real_browser() {
     browser.sees("$210.00").await;
     pages.push(browser.check_page("claims").await);
     browser.sign_out().await;
-    desk.advance_seconds(47 * 60);
+    desk.advance_seconds(47 * 60).await;
 
     // Help resources (issue 16). The agent writes an article (its script is removed) and
     // posts an announcement for ACME.

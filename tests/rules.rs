@@ -358,7 +358,7 @@ async fn lists_page_with_opaque_cursors(desk: Desk) {
     for _ in 0..5 {
         desk.call("POST", "/v1/tickets", Some(&cast.client), Some(ticket_body(None)))
             .await;
-        desk.clock.advance(chrono::Duration::minutes(1));
+        desk.let_time_pass(chrono::Duration::minutes(1)).await;
     }
     let mut seen = Vec::new();
     let mut path = "/v1/tickets?view=company&limit=2".to_string();
@@ -624,7 +624,7 @@ async fn the_sweep_reads_due_tickets_only_whatever_the_table_holds(desk: Desk) {
     // read counter: let it take the worker lock (FIFO) and finish before measuring.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     desk.deliver_now().await;
-    desk.clock.advance(chrono::Duration::days(1));
+    desk.let_time_pass(chrono::Duration::days(1)).await;
     let core = desk.core();
     let before = core.table.items_read();
     let report = core.sweep().await.expect("sweep");

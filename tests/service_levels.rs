@@ -20,7 +20,7 @@ fn text(at: DateTime<Utc>) -> Value {
 async fn at(desk: &Desk, when: DateTime<Utc>) {
     let now = desk.clock.now();
     assert!(when >= now, "the walk goes forward");
-    desk.advance_seconds((when - now).num_seconds());
+    desk.advance_seconds((when - now).num_seconds()).await;
     desk.sweep_now().await;
     desk.deliver_now().await;
 }

@@ -497,7 +497,7 @@ async fn claim_lists_export_as_csv_and_excel_with_formulas_neutralised(desk: Des
             .call("POST", "/v1/warranty-claims", Some(&cast.client), Some(body))
             .await;
         assert_eq!(status, 201, "{claim}");
-        desk.advance_seconds(60);
+        desk.advance_seconds(60).await;
     }
     let (status, csv) = desk
         .download("/v1/exports/warranty-claims?format=csv&list=draft", &cast.admin)

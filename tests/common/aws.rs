@@ -35,6 +35,8 @@ pub struct AwsDesk {
     pub(super) instances: Vec<claimdesk_aws::Engine>,
     /// The last stream record handed to the indexer (`index_stream`).
     pub(super) stream_position: std::sync::Mutex<Option<String>>,
+    /// How far `deliver-outbox` has read the stream (its own event source mapping).
+    pub(super) outbox_position: std::sync::Mutex<Option<String>>,
     pub(super) next_instance: std::sync::atomic::AtomicUsize,
 }
 
@@ -117,13 +119,29 @@ impl AwsDesk {
     /// `search-indexer` in one batch with the fields Lambda adds (`eventSourceARN`,
     /// `awsRegion`), as in `events/table-stream.json`.
     pub async fn index_stream(&self) -> claimdesk_aws::lambda::IndexReport {
-        let after = self.stream_position.lock().unwrap().clone();
-        let (event, last) =
-            claimdesk_bench::stream_batch(&self.sdk, &self.endpoint, &self.names.table, after.as_deref()).await;
-        *self.stream_position.lock().unwrap() = last;
+        let event = self.stream_since(&self.stream_position).await;
         claimdesk_aws::lambda::handle_index(&self.engine, &event)
             .await
             .expect("the indexer takes the batch")
+    }
+
+    /// The stream's records since the last call, handed to `deliver-outbox` as its event
+    /// source mapping would (Lambda's filter, INSERTs of outbox items, is the function's own
+    /// first step too): it delivers the new notices they name.
+    pub async fn deliver_stream(&self) -> claimdesk_core::services::mail::outbox::DeliveryReport {
+        let event = self.stream_since(&self.outbox_position).await;
+        claimdesk_aws::lambda::handle_deliver(&self.engine, &event)
+            .await
+            .expect("deliver-outbox takes the batch")
+    }
+
+    /// The stream's records after a reader's `position`, as one batch; the position moves on.
+    async fn stream_since(&self, position: &std::sync::Mutex<Option<String>>) -> Value {
+        let after = position.lock().unwrap().clone();
+        let (event, last) =
+            claimdesk_bench::stream_batch(&self.sdk, &self.endpoint, &self.names.table, after.as_deref()).await;
+        *position.lock().unwrap() = last;
+        event
     }
 
     pub async fn object_created(&self, key: &str, size: usize) -> claimdesk_aws::lambda::ConfirmReport {

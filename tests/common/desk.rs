@@ -144,6 +144,7 @@ impl Desk {
                 instances: Vec::new(),
                 next_instance: Default::default(),
                 stream_position: Default::default(),
+                outbox_position: Default::default(),
             })),
             clock,
             dir: tempfile::tempdir().unwrap(),
@@ -421,12 +422,14 @@ impl Desk {
         }
     }
 
-    /// The outbox: the local worker, or `deliver-outbox` as its schedule wakes it (every
-    /// shard; a stream batch names only its own, `lambda.rs` tests that reading).
+    /// The outbox: the local worker, or `deliver-outbox` as the table's stream wakes it
+    /// (the new notices, held for it) and then as its schedule does (every shard: retries,
+    /// and what a stream run left).
     pub async fn deliver_now(&self) {
         match &self.engine {
             Engine::Local { server } => server.as_ref().expect("running").deliver_now().await,
             Engine::Aws(aws) => {
+                aws.deliver_stream().await;
                 let schedule: Value =
                     serde_json::from_str(&event_file("scheduled-sweep.json")).expect("a scheduled event");
                 claimdesk_aws::lambda::handle_deliver(&aws.engine, &schedule)
@@ -444,13 +447,23 @@ impl Desk {
         }
     }
 
-    /// Moves the service clock only (no sweep, no delivery).
-    pub fn advance_seconds(&self, seconds: i64) {
-        self.clock.advance(Duration::seconds(seconds));
+    /// Time passes (no sweep, no schedule's delivery). On AWS the stream's `deliver-outbox`
+    /// run has come first, as it does within a second of a change: the notices written so
+    /// far go before the clock moves past their hold (`desk.clock.advance` alone is time
+    /// passing with that run late).
+    pub async fn let_time_pass(&self, by: Duration) {
+        if let Engine::Aws(aws) = &self.engine {
+            aws.deliver_stream().await;
+        }
+        self.clock.advance(by);
+    }
+
+    pub async fn advance_seconds(&self, seconds: i64) {
+        self.let_time_pass(Duration::seconds(seconds)).await;
     }
 
     pub async fn advance_days(&self, days: i64) {
-        self.clock.advance(Duration::days(days));
+        self.let_time_pass(Duration::days(days)).await;
         self.sweep_now().await;
         self.deliver_now().await;
     }

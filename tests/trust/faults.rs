@@ -141,8 +141,8 @@ async fn aws_the_sweep_and_the_outbox_survive_a_failing_table_and_finish_once_it
         .call("GET", &format!("/v1/tickets/{id}"), Some(&cast.agent), None)
         .await;
     // Three days on, the Resolved ticket is due to close.
-    desk.clock
-        .advance(chrono::Duration::days(3) + chrono::Duration::minutes(1));
+    desk.let_time_pass(chrono::Duration::days(3) + chrono::Duration::minutes(1))
+        .await;
     proxy.fail(DYNAMODB_WRITES, Fault::Throttle, None);
     let swept = claimdesk_aws::lambda::handle_sweep(&aws.engine, &serde_json::json!({})).await;
     println!("sweep against a throttled table: {swept:?}");
@@ -227,7 +227,7 @@ async fn an_outage_of_the_event_bus_loses_no_event_and_doubles_none(mut desk: De
 
     desk.event_bus(true).await;
     // The outbox retries on a backoff: let its next attempt come due.
-    desk.clock.advance(chrono::Duration::hours(1));
+    desk.let_time_pass(chrono::Duration::hours(1)).await;
     desk.deliver_now().await;
     let events = desk.published_events().await;
     let mut per_type: HashMap<&str, usize> = HashMap::new();
@@ -241,7 +241,7 @@ async fn an_outage_of_the_event_bus_loses_no_event_and_doubles_none(mut desk: De
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), events.len(), "no event twice");
-    desk.clock.advance(chrono::Duration::hours(1));
+    desk.let_time_pass(chrono::Duration::hours(1)).await;
     desk.deliver_now().await;
     assert_eq!(desk.published_events().await.len(), events.len());
 }

@@ -58,7 +58,7 @@ async fn local_a_user_and_a_company_beyond_their_rate_get_429_with_retry_after()
     // Another company is not slowed by ACME's burst.
     assert_eq!(get(&desk, Some(&cast.other_user)).await.status, 200);
     // A second later each bucket has one more token: one call each, then refused again.
-    desk.clock.advance(Duration::seconds(1));
+    desk.let_time_pass(Duration::seconds(1)).await;
     assert_eq!(get(&desk, Some(&cast.client)).await.status, 200);
     assert_limited(&get(&desk, Some(&cast.client)).await, "this user");
     // Callers without a token (guest links, the mail intake) count by address.
@@ -75,7 +75,7 @@ async fn local_a_user_and_a_company_beyond_their_rate_get_429_with_retry_after()
         "this address",
     );
     // Nothing was filed by the refused create.
-    desk.clock.advance(Duration::seconds(10));
+    desk.let_time_pass(Duration::seconds(10)).await;
     let (_, list) = desk
         .call("GET", "/v1/tickets?view=company", Some(&cast.admin), None)
         .await;

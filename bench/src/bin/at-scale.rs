@@ -4,7 +4,8 @@
 //! the requests of
 //! - a lifecycle sweep of N due tickets (`--due`, 10,000),
 //! - a burst of N mails delivered at a send rate (`--mails`, 10,000; `--send-rate`, 200 a
-//!   second) by two overlapping deliveries, counting any mail sent twice,
+//!   second) as the table's stream hands them over, to two instances at once with the
+//!   schedule's run beside them, counting any mail sent twice,
 //! - N concurrent creates for one company (`--creates`, 1,000).
 //!
 //! The emulator answers every request itself, one at a time, so its own time (a few
@@ -24,6 +25,7 @@ use claimdesk_core::domain::roles::Role;
 use claimdesk_core::mail::templates::MailKind;
 use claimdesk_core::ports::{DeliveryError, Mail, Mailer, ManualClock, Write};
 use claimdesk_core::services::mail::notify::Outbox;
+use claimdesk_core::services::mail::outbox::STREAM_HOLD_SECONDS;
 use claimdesk_core::services::Settings;
 use claimdesk_core::store;
 use serde_json::json;
@@ -200,8 +202,11 @@ impl Mailer for Counting {
     }
 }
 
-/// `mails` notices of one mail each, delivered by two overlapping runs that share the
-/// account's send rate.
+/// `mails` notices of one mail each, written at once, delivered as the table's stream
+/// hands them over: in batches of 100 (the template's batch size) to two instances at once
+/// (two stream shards, or a parallelisation factor of two) that share the account's send
+/// rate, while the schedule's run reads the outbox index beside them (it must pass the
+/// held notices by). Counts any mail sent twice.
 async fn mail_burst(endpoint: &str, mails: usize, send_rate: f64) {
     let settings = Settings {
         mail_send_rate: send_rate / 2.0,
@@ -223,61 +228,92 @@ async fn mail_burst(endpoint: &str, mails: usize, send_rate: f64) {
         let id = claimdesk_core::services::ticket_id(ticket["id"].as_str().unwrap()).unwrap();
         tickets.push(stage.direct.core.load_ticket(&id).await.unwrap().record);
     }
-    // Deliver the tickets' own mail first, so only the burst is measured.
+    // Deliver the tickets' own mail first (their hold over, from the index), so only the
+    // burst is measured.
+    stage.clock.advance(Duration::seconds(STREAM_HOLD_SECONDS));
     stage
         .direct
         .core
         .deliver_outbox(stage.direct.mailer.as_ref(), stage.direct.publisher.as_ref())
         .await
         .unwrap();
-    let notices = (0..mails).flat_map(|n| {
-        let mut outbox = Outbox::new(&stage.direct.core);
-        let text = json!({ "author": "Sam Support", "body": format!("Reply number {n}.") });
-        outbox.mail(
-            &tickets[n % tickets.len()],
-            MailKind::Reply,
-            &format!("customer{n}@acme.test"),
-            text,
-        );
-        outbox.into_writes().into_iter().filter_map(|write| match write {
-            Write::Put { item, .. } => Some(item),
-            Write::Delete { .. } => None,
+    let notices: Vec<_> = (0..mails)
+        .flat_map(|n| {
+            let mut outbox = Outbox::new(&stage.direct.core);
+            let text = json!({ "author": "Sam Support", "body": format!("Reply number {n}.") });
+            outbox.mail(
+                &tickets[n % tickets.len()],
+                MailKind::Reply,
+                &format!("customer{n}@acme.test"),
+                text,
+            );
+            outbox.into_writes().into_iter().filter_map(|write| match write {
+                Write::Put { item, .. } => Some(item),
+                Write::Delete { .. } => None,
+            })
         })
-    });
-    seed_items(&stage.sdk, &stage.slow.dynamo, notices.collect::<Vec<_>>()).await;
+        .collect();
+    let batches: Vec<Vec<(String, String)>> = notices
+        .chunks(100)
+        .map(|batch| batch.iter().map(|item| (item.pk.clone(), item.sk.clone())).collect())
+        .collect();
+    seed_items(&stage.sdk, &stage.slow.dynamo, notices).await;
     let ms = emulator_ms_per_request(&stage).await;
     let sent = Arc::new(Mutex::new(HashMap::new()));
+    let counting = |engine: &Engine| Counting {
+        inner: engine.mailer.clone(),
+        sent: sent.clone(),
+    };
     let runs: Vec<Engine> = vec![stage.slow.clone(), stage.another_instance()];
     let requests = stage.requests();
     let started = Instant::now();
-    let deliveries = runs.iter().map(|engine| {
-        let mailer = Counting {
-            inner: engine.mailer.clone(),
-            sent: sent.clone(),
-        };
-        let engine = engine.clone();
+    let stream_runs: Vec<_> = runs
+        .iter()
+        .enumerate()
+        .map(|(n, engine)| {
+            let (mailer, engine) = (counting(engine), engine.clone());
+            let theirs: Vec<_> = batches.iter().skip(n).step_by(runs.len()).cloned().collect();
+            tokio::spawn(async move {
+                let mut sent = 0;
+                for batch in theirs {
+                    let report = engine
+                        .core
+                        .deliver_notices(&mailer, engine.publisher.as_ref(), &batch)
+                        .await
+                        .expect("delivery");
+                    sent += report.sent;
+                }
+                sent
+            })
+        })
+        .collect();
+    let schedule = {
+        let (mailer, engine) = (counting(&stage.slow), stage.another_instance());
         tokio::spawn(async move {
             engine
                 .core
                 .deliver_outbox(&mailer, engine.publisher.as_ref())
                 .await
                 .expect("delivery")
+                .sent
         })
-    });
-    let mut reports = Vec::new();
-    for delivery in deliveries.collect::<Vec<_>>() {
-        reports.push(delivery.await.unwrap());
+    };
+    let mut by_stream = Vec::new();
+    for run in stream_runs {
+        by_stream.push(run.await.unwrap());
     }
+    let by_schedule = schedule.await.unwrap();
     let took = started.elapsed();
     let (dynamo, ses) = stage.requests_since(requests);
     let sent = sent.lock().unwrap();
     let twice = sent.values().filter(|n| **n > 1).count();
     println!(
-        "mail: {} of {mails} mails sent by two overlapping runs ({} + {}) in {:.1} s at a send rate of {send_rate} a \
-         second; {twice} sent twice; {ses} SES sends, {dynamo} DynamoDB requests ({})",
+        "mail: {} of {mails} mails sent by two stream runs ({} + {}) and the schedule's beside them ({}) in {:.1} s \
+         at a send rate of {send_rate} a second; {twice} sent twice; {ses} SES sends, {dynamo} DynamoDB requests ({})",
         sent.len(),
-        reports[0].sent,
-        reports[1].sent,
+        by_stream[0],
+        by_stream[1],
+        by_schedule,
         took.as_secs_f64(),
         emulator_bound(dynamo, ms),
     );

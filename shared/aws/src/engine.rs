@@ -34,7 +34,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(sdk: &SdkConfig, names: Names, settings: Settings, clock: Arc<dyn Clock>) -> Engine {
+    pub fn new(sdk: &SdkConfig, names: Names, mut settings: Settings, clock: Arc<dyn Clock>) -> Engine {
+        // The table's stream wakes `deliver-outbox` with each new notice's record.
+        settings.stream_delivery = true;
         let dynamo = Arc::new(DynamoTable::new(
             LazyClient::of(sdk, aws_sdk_dynamodb::Client::new),
             &names.table,

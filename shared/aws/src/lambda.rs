@@ -262,18 +262,24 @@ fn shards_named(event: &serde_json::Value) -> Option<Vec<u32>> {
     Some(listed.iter().filter_map(|s| s.as_u64()).map(|s| s as u32).collect())
 }
 
-/// The outbox shards a stream batch names (`NewImage.outboxpk` = `OUTBOX#n`); `None` for an
-/// event that is not a stream batch.
-fn stream_shards(event: &serde_json::Value) -> Option<Vec<u32>> {
+/// The notices a stream batch brings new (`INSERT` records of items on the outbox index:
+/// `NewImage.outboxpk`), by table key; `None` for an event that is not a stream batch. A
+/// notice's later changes (a claim, a retry put back on the index, its close) are the
+/// index runs' business, not the stream's.
+fn stream_notices(event: &serde_json::Value) -> Option<Vec<(String, String)>> {
     let records = event.get("Records")?.as_array()?;
-    let mut shards: Vec<u32> = records
-        .iter()
-        .filter_map(|r| r.pointer("/dynamodb/NewImage/outboxpk/S")?.as_str())
-        .filter_map(|pk| pk.strip_prefix("OUTBOX#")?.parse().ok())
-        .collect();
-    shards.sort_unstable();
-    shards.dedup();
-    Some(shards)
+    Some(
+        records
+            .iter()
+            .filter(|r| r.get("eventName").and_then(|n| n.as_str()) == Some("INSERT"))
+            .filter_map(|r| r.get("dynamodb"))
+            .filter(|d| d.pointer("/NewImage/outboxpk/S").is_some())
+            .filter_map(|d| {
+                let key = |name: &str| Some(d.pointer(&format!("/Keys/{name}/S"))?.as_str()?.to_string());
+                Some((key("pk")?, key("sk")?))
+            })
+            .collect(),
+    )
 }
 
 pub async fn run_sweep() -> Result<(), Error> {
@@ -286,17 +292,19 @@ pub async fn run_sweep() -> Result<(), Error> {
 }
 
 /// Delivers what the outbox holds (mail to SES, events to EventBridge). Invoked by the
-/// table's stream when notices are written (it drains the shards those records name) and
-/// by a schedule for retries (every shard, or those its input names).
+/// table's stream when notices are written (it delivers the notices its records bring,
+/// held for it since they were written: `mail::outbox`) and by a schedule for retries and
+/// for what a stream run left (every shard, or those its input names).
 pub async fn handle_deliver(engine: &Engine, event: &serde_json::Value) -> Result<DeliveryReport, Error> {
-    let shards = stream_shards(event)
-        .or_else(|| shards_named(event))
-        .unwrap_or_else(all_shards);
-    let report = engine
-        .core
-        .deliver_outbox_shards(engine.mailer.as_ref(), engine.publisher.as_ref(), &shards)
-        .await
-        .map_err(|e| Error::from(e.to_string()))?;
+    let (mailer, publisher) = (engine.mailer.as_ref(), engine.publisher.as_ref());
+    let report = match stream_notices(event) {
+        Some(notices) => engine.core.deliver_notices(mailer, publisher, &notices).await,
+        None => {
+            let shards = shards_named(event).unwrap_or_else(all_shards);
+            engine.core.deliver_outbox_shards(mailer, publisher, &shards).await
+        }
+    }
+    .map_err(|e| Error::from(e.to_string()))?;
     if report != DeliveryReport::default() {
         tracing::info!(
             sent = report.sent,
@@ -401,13 +409,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_stream_batch_names_its_outbox_shards_and_a_schedule_may_name_any() {
+    fn a_stream_batch_names_its_new_notices_and_a_schedule_may_name_shards() {
         let stream: serde_json::Value =
             serde_json::from_str(include_str!("../../../events/outbox-stream.json")).unwrap();
-        assert_eq!(stream_shards(&stream), Some(vec![2]));
+        // The batch's other records (a notice put back on the index for a retry, a ticket)
+        // are not the stream run's.
+        assert_eq!(stream["Records"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            stream_notices(&stream),
+            Some(vec![("EVENT#ev_01JEXAMPLE00000000000000".into(), "EVENT".into())])
+        );
         let schedule: serde_json::Value =
             serde_json::from_str(include_str!("../../../events/scheduled-sweep.json")).unwrap();
-        assert_eq!(stream_shards(&schedule), None);
+        assert_eq!(stream_notices(&schedule), None);
         assert_eq!(shards_named(&schedule), None);
         assert_eq!(shards_named(&serde_json::json!({"shards": [0, 3]})), Some(vec![0, 3]));
     }

@@ -70,6 +70,11 @@ pub struct Settings {
     /// The most mails a second one deliverer hands to the mail service (SES's default
     /// sending quota is 14 a second; production accounts are raised to hundreds).
     pub mail_send_rate: f64,
+    /// Whether the table's stream hands each new notice to delivery (the AWS engine: the
+    /// stream wakes `deliver-outbox` with the notice's own record). A notice is then written
+    /// held for that run, which delivers it without a claim of its own (`mail::outbox`);
+    /// without a stream (the embedded engine's worker) each run claims what it takes.
+    pub stream_delivery: bool,
     /// Days after a failure within which its warranty claim must be submitted.
     pub claim_filing_days: u32,
     /// The reasons a claim's line may be approved for less (`adjustment_reasons.json`).
@@ -101,6 +106,7 @@ impl Default for Settings {
             number_block_max: 64,
             background_concurrency: 32,
             mail_send_rate: 14.0,
+            stream_delivery: false,
             claim_filing_days: 30,
             adjustment_reasons: Arc::new(crate::domain::warranty_claim::Reasons::defaults()),
             service_levels: Arc::default(),

@@ -89,7 +89,8 @@ pub struct Notice {
     /// Delivery runs so far; each retry takes only what is still pending.
     #[serde(default)]
     pub attempts: u32,
-    /// Until when the run that claimed the notice holds it (`outbox.rs`). Kept in the
+    /// Until when the run that claimed the notice holds it (`outbox.rs`), or, on a notice
+    /// never tried, how long it is held for the run its stream record wakes. Kept in the
     /// record, not in the outbox key: a claim that moves no key writes nothing to the
     /// keys-only outbox index (issue 12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -246,10 +247,20 @@ impl<'a> Outbox<'a> {
 
     /// The writes that put the notices in the outbox, for the change's transaction.
     pub fn into_writes(self) -> Vec<Write> {
+        // Where the table's stream hands each new notice to a delivery run, the notice is
+        // written held for that run (`outbox::STREAM_HOLD_SECONDS`): its delivery needs no claim.
+        let held = self
+            .core
+            .settings
+            .stream_delivery
+            .then(|| self.now + chrono::Duration::seconds(super::outbox::STREAM_HOLD_SECONDS));
         self.notices
-            .iter()
-            .filter(|n| n.is_pending())
-            .map(|n| Write::create(n.item()))
+            .into_iter()
+            .filter(Notice::is_pending)
+            .map(|mut notice| {
+                notice.leased_until = held;
+                Write::create(notice.item())
+            })
             .collect()
     }
 

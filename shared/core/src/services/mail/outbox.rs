@@ -1,11 +1,22 @@
-//! Delivers the outbox. A run reads the due notices of the shards it was given from the
-//! outbox index (keys only), reads the notices themselves in one batch, and works on a
-//! bounded number at once (`Settings::background_concurrency`). Each notice is claimed
-//! with a conditional write (a lease: two overlapping runs never work on one notice), its
-//! pending mails are rendered and handed to the mailer at the configured send rate (a
-//! token bucket shared by the run), its events to the publisher, and the outcome is
-//! written back. What failed is retried with backoff; after `MAX_ATTEMPTS` it is marked
-//! failed and stays visible on the ticket's email history.
+//! Delivers the outbox, two ways.
+//!
+//! - **Named by the table's stream** (the AWS engine, `Settings::stream_delivery`): a new
+//!   notice is written held for the run its stream record wakes (`leased_until`, set by
+//!   `notify::Outbox::into_writes`), and that run reads the notices its batch names and
+//!   delivers them with no claim of its own: the hold is the claim, written with the change
+//!   at no cost. Lambda hands a stream's records to one invocation at a time, so no other
+//!   run works on them while the hold lasts; a run starts on a held notice only while
+//!   `STREAM_MARGIN_SECONDS` of it are left, so its sends end before anyone else may take it.
+//! - **From the outbox index** (the schedule, retries, the embedded engine's worker): a run
+//!   reads the due notices of the shards it was given (keys only), reads the notices
+//!   themselves in one batch, and claims each with a conditional write (a lease: two
+//!   overlapping runs never work on one notice); a notice still held passes by.
+//!
+//! Either way a run works on a bounded number at once (`Settings::background_concurrency`),
+//! renders the pending mails and hands them to the mailer at the configured send rate (a
+//! token bucket shared by the run), its events to the publisher, and writes the outcome
+//! back. What failed is retried from the index with backoff; after `MAX_ATTEMPTS` it is
+//! marked failed and stays visible on the ticket's email history.
 
 use crate::domain::people::{DateFormat, User};
 use crate::domain::ticket::Ticket;
@@ -26,6 +37,12 @@ use std::collections::HashMap;
 pub const MAX_ATTEMPTS: u32 = 12;
 /// How long a claimed notice is ours before another run may take it over.
 const LEASE_MINUTES: i64 = 5;
+/// How long a new notice is held for the run its stream record wakes (stream delivery);
+/// should that run never come or die, the index's runs take the notice after it.
+pub const STREAM_HOLD_SECONDS: i64 = 180;
+/// The stream's run starts on a held notice only while this much of its hold is left (a
+/// burst it cannot reach in time is left to the index's runs, which claim it).
+const STREAM_MARGIN_SECONDS: i64 = 120;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct DeliveryReport {
@@ -92,34 +109,75 @@ impl Core {
                     break;
                 }
                 let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
-                let notices = self
-                    .table
-                    .get_many(&keys)
-                    .await?
-                    .into_iter()
-                    .map(|item| Ok((store::from_item::<Notice>(&item)?, item)))
-                    .collect::<Result<Vec<_>, StoreError>>()?;
-                let known = self.what_the_page_needs(&notices).await?;
-                // Collected first: a stream over a borrowing closure would not be `Send`
-                // for every lifetime, which spawned callers need.
-                let deliveries: Vec<_> = notices
-                    .into_iter()
-                    .map(|read| self.deliver_notice(read, &upto, &known, mailer, publisher, &pace))
-                    .collect();
-                let mut working =
-                    stream::iter(deliveries).buffer_unordered(self.settings.background_concurrency.max(1));
-                let mut progressed = false;
-                while let Some(outcome) = working.next().await {
-                    if let Some(done) = outcome? {
-                        report.add(done);
-                        progressed = true;
-                    }
-                }
+                let done = self
+                    .deliver_page(&keys, Take::Claim { upto: &upto }, mailer, publisher, &pace)
+                    .await?;
+                let progressed = done.is_some();
+                report.add(done.unwrap_or_default());
                 match page.next {
                     None => break,
                     Some(next) if !progressed => query.after = Some(next),
                     Some(_) => {}
                 }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Delivers the notices a stream batch names (their table keys), each held for this run
+    /// since it was written: no index query and no claim. A notice no longer held (already
+    /// delivered, claimed by an index run after its hold, or too close to the hold's end)
+    /// is left alone.
+    pub async fn deliver_notices(
+        &self,
+        mailer: &dyn Mailer,
+        publisher: &dyn Publisher,
+        keys: &[(String, String)],
+    ) -> Result<DeliveryReport, ServiceError> {
+        let mut keys = keys.to_vec();
+        keys.sort();
+        keys.dedup();
+        let mut report = DeliveryReport::default();
+        let pace = Pace::new(self.settings.mail_send_rate);
+        for page in keys.chunks(100) {
+            report.add(
+                self.deliver_page(page, Take::Held, mailer, publisher, &pace)
+                    .await?
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(report)
+    }
+
+    /// Works on a page of notices (by table key) a bounded number at once: what was done,
+    /// or `None` when the run took none of them.
+    async fn deliver_page(
+        &self,
+        keys: &[(String, String)],
+        take: Take<'_>,
+        mailer: &dyn Mailer,
+        publisher: &dyn Publisher,
+        pace: &Pace,
+    ) -> Result<Option<DeliveryReport>, ServiceError> {
+        let notices = self
+            .table
+            .get_many(keys)
+            .await?
+            .into_iter()
+            .map(|item| Ok((store::from_item::<Notice>(&item)?, item)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let known = self.what_the_page_needs(&notices).await?;
+        // Collected first: a stream over a borrowing closure would not be `Send` for every
+        // lifetime, which spawned callers need.
+        let deliveries: Vec<_> = notices
+            .into_iter()
+            .map(|read| self.deliver_notice(read, take, &known, mailer, publisher, pace))
+            .collect();
+        let mut working = stream::iter(deliveries).buffer_unordered(self.settings.background_concurrency.max(1));
+        let mut report = None;
+        while let Some(outcome) = working.next().await {
+            if let Some(done) = outcome? {
+                report.get_or_insert_with(DeliveryReport::default).add(done);
             }
         }
         Ok(report)
@@ -201,16 +259,28 @@ impl Core {
     async fn deliver_notice(
         &self,
         (mut notice, item): (Notice, Item),
-        upto: &str,
+        take: Take<'_>,
         known: &PageReads,
         mailer: &dyn Mailer,
         publisher: &dyn Publisher,
         pace: &Pace,
     ) -> Result<Option<DeliveryReport>, ServiceError> {
         let now = self.now();
-        match &item.outbox {
-            Some(key) if key.sk.as_str() <= upto && notice.leased_until.is_none_or(|until| until <= now) => {}
-            _ => return Ok(None),
+        let ours = match take {
+            Take::Claim { upto } => {
+                matches!(&item.outbox, Some(key) if key.sk.as_str() <= upto)
+                    && notice.leased_until.is_none_or(|until| until <= now)
+            }
+            Take::Held => {
+                item.outbox.is_some()
+                    && notice.attempts == 0
+                    && notice
+                        .leased_until
+                        .is_some_and(|until| until - Duration::seconds(STREAM_MARGIN_SECONDS) > now)
+            }
+        };
+        if !ours {
+            return Ok(None);
         }
         // A notice never claimed rings its recipients' bells first (`notifications.rs`:
         // each notification is created at most once, so a run that dies before its claim,
@@ -218,23 +288,25 @@ impl Core {
         if notice.attempts == 0 {
             self.ring_bells(&notice).await?;
         }
-        // Claim: lease the notice and count the attempt, conditioned on the version read:
-        // one plain conditional write. Its outbox key stays (so the claim writes nothing to
-        // the index); a run that reads the notice while the lease holds passes it by.
         notice.attempts += 1;
-        notice.leased_until = Some(now + Duration::minutes(LEASE_MINUTES));
         let mut claimed = item.clone();
-        claimed.data = store::to_data(&notice);
-        match self
-            .table
-            .write(vec![Write::replace(claimed.clone(), item.version)])
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
+        if let Take::Claim { .. } = take {
+            // Claim: lease the notice and count the attempt, conditioned on the version read:
+            // one plain conditional write. Its outbox key stays (so the claim writes nothing
+            // to the index); a run that reads the notice while the lease holds passes it by.
+            notice.leased_until = Some(now + Duration::minutes(LEASE_MINUTES));
+            claimed.data = store::to_data(&notice);
+            match self
+                .table
+                .write(vec![Write::replace(claimed.clone(), item.version)])
+                .await
+            {
+                Ok(()) => {}
+                Err(StoreError::ConditionFailed(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+            claimed.version = item.version + 1;
         }
-        claimed.version = item.version + 1;
         let mut report = DeliveryReport::default();
         let context = rendering_context(&notice, known);
         for position in 0..notice.mails.len() {
@@ -428,6 +500,14 @@ fn settle_failure(
     } else {
         report.retried += 1;
     }
+}
+
+/// How a run takes a notice: claimed from the outbox index (due by `upto`, no lease
+/// holding it), or held for it since it was written (named by the stream).
+#[derive(Clone, Copy)]
+enum Take<'a> {
+    Claim { upto: &'a str },
+    Held,
 }
 
 enum Sent {
