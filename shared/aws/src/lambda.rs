@@ -8,6 +8,7 @@ use aws_lambda_events::s3::S3Event;
 use claimdesk_core::http::auth::identity_from_claims;
 use claimdesk_core::http::{ApiRequest, ApiResponse, Caller, Function};
 use claimdesk_core::services::mail::inbound::InboundReport;
+use claimdesk_core::services::mail::notify::Notice;
 use claimdesk_core::services::mail::outbox::{all_shards, DeliveryReport};
 use claimdesk_core::services::tickets::sweep::SweepReport;
 use claimdesk_core::services::ServiceError;
@@ -262,22 +263,21 @@ fn shards_named(event: &serde_json::Value) -> Option<Vec<u32>> {
     Some(listed.iter().filter_map(|s| s.as_u64()).map(|s| s as u32).collect())
 }
 
-/// The notices a stream batch brings new (`INSERT` records of items on the outbox index:
-/// `NewImage.outboxpk`), by table key; `None` for an event that is not a stream batch. A
-/// notice's later changes (a claim, a retry put back on the index, its close) are the
-/// index runs' business, not the stream's.
+/// The notices a stream batch brings new (`INSERT` records of notice items: `MAIL#…`
+/// under a ticket, or `EVENT#…/EVENT`), by table key; `None` for an event that is not a
+/// stream batch. A notice's later changes (put on the index for a retry, its close) are
+/// the index runs' business, not the stream's.
 fn stream_notices(event: &serde_json::Value) -> Option<Vec<(String, String)>> {
     let records = event.get("Records")?.as_array()?;
     Some(
         records
             .iter()
             .filter(|r| r.get("eventName").and_then(|n| n.as_str()) == Some("INSERT"))
-            .filter_map(|r| r.get("dynamodb"))
-            .filter(|d| d.pointer("/NewImage/outboxpk/S").is_some())
-            .filter_map(|d| {
-                let key = |name: &str| Some(d.pointer(&format!("/Keys/{name}/S"))?.as_str()?.to_string());
+            .filter_map(|r| {
+                let key = |name: &str| Some(r.pointer(&format!("/dynamodb/Keys/{name}/S"))?.as_str()?.to_string());
                 Some((key("pk")?, key("sk")?))
             })
+            .filter(|(_, sk)| Notice::is_notice_key(sk))
             .collect(),
     )
 }

@@ -11,7 +11,9 @@
 //! - each outbox entry of the first layout (one item per mail or event, the mail rendered
 //!   in full, on the `due` index under `OUTBOX#n`) becomes a notice: the same item key, on
 //!   the `outbox` index while it is pending, a pending mail keeping its rendered text to be
-//!   sent as it is, a delivered one keeping only its record.
+//!   sent as it is, a delivered one keeping only its record;
+//! - (any layout) a pending notice on no index, held for a stream run that never came,
+//!   goes on the `outbox` index, due when its hold ends (a recovery, not a layout change).
 //!
 //! Every rewrite is conditioned on the version read; an item that changed meanwhile is
 //! counted as `raced` and left for the next run (a current release writes it in the current
@@ -167,7 +169,7 @@ pub fn upgrade(item: &Item, timers: &crate::domain::lifecycle::Timers) -> Result
         let current = store::user_item(&user, item.version);
         return Ok((current.gsi2 != item.gsi2 || current.summary != item.summary).then_some(current));
     }
-    let is_outbox_entry = item.sk.starts_with(store::MAIL_PREFIX) || item.sk == store::EVENT;
+    let is_outbox_entry = crate::services::mail::notify::Notice::is_notice_key(&item.sk);
     if is_outbox_entry && (item.data.get("mail").is_some() || item.data.get("event").is_some()) {
         let entry: FirstOutboxEntry = store::from_item(item)?;
         let notice = entry.into_notice();
@@ -178,6 +180,18 @@ pub fn upgrade(item: &Item, timers: &crate::domain::lifecycle::Timers) -> Result
             .then(|| store::outbox_key(&notice.id, outbox_time(item).unwrap_or(notice.created_at)));
         current.data = store::to_data(&notice);
         return Ok(Some(current));
+    }
+    if is_outbox_entry && item.outbox.is_none() {
+        // A notice held for its stream's run (AWS) is on no index until that run leaves it
+        // there. Should the stream have lost its record (a failure longer than the
+        // stream's 24 hours), this puts it on the index, due when its hold ends: the
+        // index's runs take it then, and a stream run that still comes passes it by.
+        let notice: Notice = store::from_item(item)?;
+        if let (true, Some(until)) = (notice.is_pending(), notice.leased_until) {
+            let mut current = item.clone();
+            current.outbox = Some(store::outbox_key(&notice.id, until));
+            return Ok(Some(current));
+        }
     }
     Ok(None)
 }
@@ -338,6 +352,27 @@ mod tests {
         );
         let kept = Item::new("SERIAL#SN-1", "META", store::to_data(&registered));
         assert!(upgrade(&kept, &Timers::default()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_pending_notice_on_no_index_is_put_on_it_due_when_its_hold_ends() {
+        let notice: Notice = serde_json::from_value(json!({
+            "id": "n_1", "created_at": "2026-11-02T09:00:00Z", "ticket_id": "t_abcdefghijkmnpqrstuvwxyz23",
+            "events": [{"event": {"id": "ev_1", "detail_type": "ticket.created",
+                                  "at": "2026-11-02T09:00:00Z", "detail": {}},
+                        "state": "pending"}],
+            "leased_until": "2026-11-02T09:03:00Z",
+        }))
+        .unwrap();
+        let held = notice.item();
+        assert_eq!(held.outbox, None, "held for its stream's run");
+        let upgraded = upgrade(&held, &Timers::default()).unwrap().expect("put on the index");
+        let key = upgraded.outbox.clone().unwrap();
+        assert!(key.sk.starts_with("2026-11-02T09:03:00"), "{key:?}");
+        assert!(upgrade(&upgraded, &Timers::default()).unwrap().is_none());
+        let mut delivered = notice.clone();
+        delivered.events[0].state = DeliveryState::Sent;
+        assert!(upgrade(&delivered.item(), &Timers::default()).unwrap().is_none());
     }
 
     #[test]

@@ -65,7 +65,8 @@ pub struct EventOrder {
 
 /// Everything one change tells: its mails (one per recipient) and domain events, written in
 /// the change's own transaction as one small item (under the ticket, `MAIL#…`; an event
-/// with no ticket under `EVENT#…`), on the outbox index until all are delivered. It keeps
+/// with no ticket under `EVENT#…`), on the outbox index until all are delivered (on AWS
+/// only once the stream's run leaves it there: `outbox.rs`). It keeps
 /// the mails' inputs, not their rendered bytes, and drops the inputs once nothing is left
 /// to send: what remains is the record of who was sent what, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,15 +99,25 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// The notice's item: on the outbox index from the start.
+    /// The notice's item: on the outbox index from the start, unless it is held for the
+    /// run its stream record wakes (that run puts it on the index only if it must leave it
+    /// for the index's runs: `outbox.rs`).
     pub fn item(&self) -> Item {
         let (pk, sk) = match &self.ticket_id {
             Some(ticket) => (store::ticket_pk(ticket), store::mail_sk(self.created_at, &self.id)),
             None => (store::event_pk(&self.id), store::EVENT.to_string()),
         };
         let mut item = Item::new(pk, sk, store::to_data(self));
-        item.outbox = Some(store::outbox_key(&self.id, self.created_at));
+        item.outbox = self
+            .leased_until
+            .is_none()
+            .then(|| store::outbox_key(&self.id, self.created_at));
         item
+    }
+
+    /// Is this item a notice (under its ticket, or of no ticket)?
+    pub fn is_notice_key(sk: &str) -> bool {
+        sk.starts_with(store::MAIL_PREFIX) || sk == store::EVENT
     }
 
     pub fn is_pending(&self) -> bool {

@@ -2,15 +2,19 @@
 //!
 //! - **Named by the table's stream** (the AWS engine, `Settings::stream_delivery`): a new
 //!   notice is written held for the run its stream record wakes (`leased_until`, set by
-//!   `notify::Outbox::into_writes`), and that run reads the notices its batch names and
-//!   delivers them with no claim of its own: the hold is the claim, written with the change
-//!   at no cost. Lambda hands a stream's records to one invocation at a time, so no other
-//!   run works on them while the hold lasts; a run starts on a held notice only while
-//!   `STREAM_MARGIN_SECONDS` of it are left, so its sends end before anyone else may take it.
-//! - **From the outbox index** (the schedule, retries, the embedded engine's worker): a run
-//!   reads the due notices of the shards it was given (keys only), reads the notices
-//!   themselves in one batch, and claims each with a conditional write (a lease: two
-//!   overlapping runs never work on one notice); a notice still held passes by.
+//!   `notify::Outbox::into_writes`) and off the outbox index, and that run reads the notices
+//!   its batch names and delivers them with no claim of its own: the hold is the claim,
+//!   written with the change at no cost. Lambda hands a stream's records to one invocation
+//!   at a time, and retries a failed batch until it goes (the stream keeps a record 24
+//!   hours), so no other run works on them while the hold lasts; a run starts on a held
+//!   notice only while `STREAM_MARGIN_SECONDS` of it are left, so its sends end before
+//!   anyone else may take it. A notice it comes too late for, and one whose mails must be
+//!   retried, it puts on the outbox index.
+//! - **From the outbox index** (the schedule, retries, the embedded engine's worker, which
+//!   has no stream: there every notice is on the index from the start): a run reads the due
+//!   notices of the shards it was given (keys only), reads the notices themselves in one
+//!   batch, and claims each with a conditional write (a lease: two overlapping runs never
+//!   work on one notice); a notice still held passes by.
 //!
 //! Either way a run works on a bounded number at once (`Settings::background_concurrency`),
 //! renders the pending mails and hands them to the mailer at the configured send rate (a
@@ -125,9 +129,9 @@ impl Core {
     }
 
     /// Delivers the notices a stream batch names (their table keys), each held for this run
-    /// since it was written: no index query and no claim. A notice no longer held (already
-    /// delivered, claimed by an index run after its hold, or too close to the hold's end)
-    /// is left alone.
+    /// since it was written: no index query and no claim. A notice too close to its hold's
+    /// end is put on the outbox index instead (the index's runs take it when the hold is
+    /// over); one no longer held (delivered, or taken by an index run) is left alone.
     pub async fn deliver_notices(
         &self,
         mailer: &dyn Mailer,
@@ -159,13 +163,21 @@ impl Core {
         publisher: &dyn Publisher,
         pace: &Pace,
     ) -> Result<Option<DeliveryReport>, ServiceError> {
-        let notices = self
+        // A notice that cannot be read is logged and passed, not allowed to stop the run
+        // (and, on AWS, the stream shard behind it).
+        let notices: Vec<(Notice, Item)> = self
             .table
             .get_many(keys)
             .await?
             .into_iter()
-            .map(|item| Ok((store::from_item::<Notice>(&item)?, item)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .filter_map(|item| match store::from_item::<Notice>(&item) {
+                Ok(notice) => Some((notice, item)),
+                Err(e) => {
+                    tracing::error!(pk = %item.pk, sk = %item.sk, error = %e, "unreadable notice passed");
+                    None
+                }
+            })
+            .collect();
         let known = self.what_the_page_needs(&notices).await?;
         // Collected first: a stream over a borrowing closure would not be `Send` for every
         // lifetime, which spawned callers need.
@@ -271,13 +283,24 @@ impl Core {
                 matches!(&item.outbox, Some(key) if key.sk.as_str() <= upto)
                     && notice.leased_until.is_none_or(|until| until <= now)
             }
-            Take::Held => {
-                item.outbox.is_some()
-                    && notice.attempts == 0
-                    && notice
-                        .leased_until
-                        .is_some_and(|until| until - Duration::seconds(STREAM_MARGIN_SECONDS) > now)
-            }
+            Take::Held => match notice.leased_until {
+                Some(until) if notice.attempts == 0 && item.outbox.is_none() => {
+                    if until - Duration::seconds(STREAM_MARGIN_SECONDS) > now {
+                        true
+                    } else {
+                        // Too late to start on it (a retried batch, a stream far behind):
+                        // left to the index's runs, from the end of its hold.
+                        let mut left = item.clone();
+                        left.outbox = Some(store::outbox_key(&notice.id, until));
+                        let read_version = item.version;
+                        return match self.table.write(vec![Write::replace(left, read_version)]).await {
+                            Ok(()) | Err(StoreError::ConditionFailed(_)) => Ok(None),
+                            Err(e) => Err(e.into()),
+                        };
+                    }
+                }
+                _ => false,
+            },
         };
         if !ours {
             return Ok(None);
