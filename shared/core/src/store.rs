@@ -10,8 +10,8 @@
 //! | collaborator      | TICKET#id           | COLLAB#email             | gsi1 COLLAB#email                |
 //! | guest key (before issue 12's last pass; now on the ticket) | TICKET#id | GUEST#sha256 | TTL      |
 //! | seen marker       | TICKET#id           | SEEN#reader              |                                  |
-//! | notice (outbox)   | TICKET#id           | MAIL#time#id             | outbox OUTBOX#shard while pending |
-//! | notice, no ticket | EVENT#id            | EVENT                    | outbox OUTBOX#shard while pending |
+//! | notice (outbox)   | TICKET#id           | MAIL#time#id             | outbox OUTBOX#shard while pending (AWS: once its stream run leaves it there) |
+//! | notice, no ticket | EVENT#id            | EVENT                    | outbox OUTBOX#shard while pending (the same) |
 //! | company           | COMPANY#code        | META                     | gsi3 COMPANIES (by name)         |
 //! | ticket counter    | COMPANY#code        | COUNTER                  |                                  |
 //! | RMA counter       | COMPANY#code        | COUNTER#RMA              |                                  |
