@@ -126,7 +126,7 @@ impl AwsDesk {
     }
 
     /// The stream's records since the last call, handed to `deliver-outbox` as its event
-    /// source mapping would (Lambda's filter, INSERTs of outbox items, is the function's own
+    /// source mapping would (Lambda's filter, INSERTs of notices, is the function's own
     /// first step too): it delivers the new notices they name.
     pub async fn deliver_stream(&self) -> claimdesk_core::services::mail::outbox::DeliveryReport {
         let event = self.stream_since(&self.outbox_position).await;

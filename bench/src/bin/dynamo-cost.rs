@@ -266,23 +266,11 @@ async fn per_call(endpoint: &str) {
         &bench.engine.dynamo.usage().since(&before),
     );
     // What the stream's run does not reach in time (or a retry) the schedule's run claims
-    // from the outbox index: the same mix's notices once more, their hold run out.
-    call(
-        api,
-        Some(&agent),
-        "POST",
-        &format!("{path}/messages"),
-        Some(json!({"body": "One more thing."})),
-    )
-    .await;
-    call(
-        api,
-        Some(&owner),
-        "POST",
-        &format!("{path}/messages"),
-        Some(json!({"body": "Thanks."})),
-    )
-    .await;
+    // from the outbox index: two more replies' notices, their hold run out.
+    for (who, body) in [(&agent, "One more thing."), (&owner, "Thanks.")] {
+        let messages = format!("{path}/messages");
+        call(api, Some(who), "POST", &messages, Some(json!({ "body": body }))).await;
+    }
     // Its stream run comes too late: it puts the notices on the index.
     bench.clock.advance(Duration::seconds(STREAM_HOLD_SECONDS));
     bench

@@ -26,13 +26,13 @@ use crate::domain::people::{DateFormat, User};
 use crate::domain::ticket::Ticket;
 use crate::mail::address;
 use crate::mail::templates::{self, MailKind};
-use crate::ports::{Index, Item, Mail, Mailer, Publisher, Query, SortKey, StoreError, Write};
+use crate::ports::{Index, IndexKey, Item, Mail, Mailer, Publisher, Query, SortKey, StoreError, Write};
 use crate::services::mail::feedback::Suppression;
 use crate::services::mail::notify::{DeliveryState, MailOrder, Notice};
 use crate::services::people::EmailRecord;
 use crate::services::{Core, ServiceError};
 use crate::store;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, StreamExt};
 use rand::seq::SliceRandom;
 use serde::Serialize;
@@ -82,8 +82,8 @@ impl Core {
         self.deliver_outbox_shards(mailer, publisher, &all_shards()).await
     }
 
-    /// Delivers every notice due by now on these shards (an invocation woken by the table's
-    /// stream takes the shards its records name).
+    /// Delivers every notice due by now on these shards (a schedule may name some, so that
+    /// several rules split the work).
     pub async fn deliver_outbox_shards(
         &self,
         mailer: &dyn Mailer,
@@ -93,8 +93,8 @@ impl Core {
         let mut report = DeliveryReport::default();
         let upto = format!("{}~", store::ts(self.now()));
         let pace = Pace::new(self.settings.mail_send_rate);
-        // Runs that overlap (the stream's and the schedule's) take the shards in orders of
-        // their own, so they mostly drain different shards instead of racing for the same
+        // Index runs that overlap (the schedule's, a retry of it, another instance) take the
+        // shards in orders of their own, so they mostly drain different shards instead of racing for the same
         // claims (each lost race costs a conditional write, and a bell rung in vain); the
         // order of notices within a shard stays the order they fell due.
         let mut shards: Vec<u32> = shards.iter().copied().filter(|s| *s < store::DUE_SHARDS).collect();
@@ -278,32 +278,19 @@ impl Core {
         pace: &Pace,
     ) -> Result<Option<DeliveryReport>, ServiceError> {
         let now = self.now();
-        let ours = match take {
-            Take::Claim { upto } => {
-                matches!(&item.outbox, Some(key) if key.sk.as_str() <= upto)
-                    && notice.leased_until.is_none_or(|until| until <= now)
+        let read_version = item.version;
+        let step = next_step(take, &notice, item.outbox.as_ref(), now);
+        match step {
+            Step::Pass => return Ok(None),
+            Step::ToIndex(due) => {
+                let mut left = item;
+                left.outbox = Some(store::outbox_key(&notice.id, due));
+                return match self.table.write(vec![Write::replace(left, read_version)]).await {
+                    Ok(()) | Err(StoreError::ConditionFailed(_)) => Ok(None),
+                    Err(e) => Err(e.into()),
+                };
             }
-            Take::Held => match notice.leased_until {
-                Some(until) if notice.attempts == 0 && item.outbox.is_none() => {
-                    if until - Duration::seconds(STREAM_MARGIN_SECONDS) > now {
-                        true
-                    } else {
-                        // Too late to start on it (a retried batch, a stream far behind):
-                        // left to the index's runs, from the end of its hold.
-                        let mut left = item.clone();
-                        left.outbox = Some(store::outbox_key(&notice.id, until));
-                        let read_version = item.version;
-                        return match self.table.write(vec![Write::replace(left, read_version)]).await {
-                            Ok(()) | Err(StoreError::ConditionFailed(_)) => Ok(None),
-                            Err(e) => Err(e.into()),
-                        };
-                    }
-                }
-                _ => false,
-            },
-        };
-        if !ours {
-            return Ok(None);
+            Step::Claim | Step::Deliver => {}
         }
         // A notice never claimed rings its recipients' bells first (`notifications.rs`:
         // each notification is created at most once, so a run that dies before its claim,
@@ -312,8 +299,8 @@ impl Core {
             self.ring_bells(&notice).await?;
         }
         notice.attempts += 1;
-        let mut claimed = item.clone();
-        if let Take::Claim { .. } = take {
+        let mut claimed = item;
+        if step == Step::Claim {
             // Claim: lease the notice and count the attempt, conditioned on the version read:
             // one plain conditional write. Its outbox key stays (so the claim writes nothing
             // to the index); a run that reads the notice while the lease holds passes it by.
@@ -321,14 +308,14 @@ impl Core {
             claimed.data = store::to_data(&notice);
             match self
                 .table
-                .write(vec![Write::replace(claimed.clone(), item.version)])
+                .write(vec![Write::replace(claimed.clone(), read_version)])
                 .await
             {
                 Ok(()) => {}
                 Err(StoreError::ConditionFailed(_)) => return Ok(None),
                 Err(e) => return Err(e.into()),
             }
-            claimed.version = item.version + 1;
+            claimed.version = read_version + 1;
         }
         let mut report = DeliveryReport::default();
         let context = rendering_context(&notice, known);
@@ -394,10 +381,10 @@ impl Core {
             notice.extras.clear();
         }
         claimed.data = store::to_data(&notice);
-        let read_version = claimed.version;
-        // The lease protects this write; should it fail, the notice is retried after the
-        // lease (its mails may then go twice, which is better than never).
-        self.table.write(vec![Write::replace(claimed, read_version)]).await?;
+        let last_written = claimed.version;
+        // The lease (or the hold) protects this write; should it fail, the notice is retried
+        // after it (its mails may then go twice, which is better than never).
+        self.table.write(vec![Write::replace(claimed, last_written)]).await?;
         Ok(Some(report))
     }
 
@@ -533,6 +520,44 @@ enum Take<'a> {
     Held,
 }
 
+/// What a run does with a notice it read.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Not this run's: delivered, not due, or another run's lease or hold.
+    Pass,
+    /// An index run's: claim it, then deliver.
+    Claim,
+    /// Held for this (stream) run: deliver, no claim.
+    Deliver,
+    /// Held for this run, which comes too late to start on it (a retried batch, a stream
+    /// far behind): put it on the outbox index, due when its hold ends.
+    ToIndex(DateTime<Utc>),
+}
+
+fn next_step(take: Take<'_>, notice: &Notice, outbox: Option<&IndexKey>, now: DateTime<Utc>) -> Step {
+    match take {
+        Take::Claim { upto } => {
+            let due = outbox.is_some_and(|key| key.sk.as_str() <= upto);
+            let free = notice.leased_until.is_none_or(|until| until <= now);
+            if due && free {
+                Step::Claim
+            } else {
+                Step::Pass
+            }
+        }
+        Take::Held => match notice.leased_until {
+            Some(until) if notice.attempts == 0 && outbox.is_none() => {
+                if until - Duration::seconds(STREAM_MARGIN_SECONDS) > now {
+                    Step::Deliver
+                } else {
+                    Step::ToIndex(until)
+                }
+            }
+            _ => Step::Pass,
+        },
+    }
+}
+
 enum Sent {
     Yes,
     Suppressed(String),
@@ -602,6 +627,71 @@ mod tests {
         }
         let elapsed = start.elapsed().as_secs_f64();
         assert!((1.9..=2.1).contains(&elapsed), "then ten a second: {elapsed}");
+    }
+
+    #[test]
+    fn a_stream_run_delivers_what_is_held_for_it_and_an_index_run_claims_what_is_due_and_free() {
+        let at = |minute: i64| {
+            DateTime::parse_from_rfc3339("2026-11-02T09:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc)
+                + Duration::minutes(minute)
+        };
+        let notice = |attempts: u32, leased_until: Option<DateTime<Utc>>| Notice {
+            id: "n_1".into(),
+            created_at: at(0),
+            ticket_id: None,
+            context: None,
+            extras: Vec::new(),
+            mails: Vec::new(),
+            events: Vec::new(),
+            attempts,
+            leased_until,
+        };
+        let on_index = store::outbox_key("n_1", at(0));
+        let upto = format!("{}~", store::ts(at(1)));
+        let claim = Take::Claim { upto: &upto };
+        // Held for the stream's run (written at 0, held until 3).
+        let held = notice(0, Some(at(3)));
+        assert_eq!(next_step(Take::Held, &held, None, at(0)), Step::Deliver);
+        assert_eq!(
+            next_step(Take::Held, &held, None, at(1)),
+            Step::ToIndex(at(3)),
+            "too late to start"
+        );
+        assert_eq!(
+            next_step(Take::Held, &held, Some(&on_index), at(0)),
+            Step::Pass,
+            "already left to the index"
+        );
+        assert_eq!(
+            next_step(Take::Held, &notice(1, Some(at(3))), None, at(0)),
+            Step::Pass,
+            "tried before"
+        );
+        assert_eq!(
+            next_step(Take::Held, &notice(0, None), Some(&on_index), at(0)),
+            Step::Pass,
+            "never held"
+        );
+        // An index run takes a due notice no lease holds.
+        assert_eq!(next_step(claim, &notice(0, None), Some(&on_index), at(1)), Step::Claim);
+        assert_eq!(
+            next_step(claim, &notice(0, None), None, at(1)),
+            Step::Pass,
+            "on no index"
+        );
+        assert_eq!(
+            next_step(claim, &notice(1, Some(at(5))), Some(&on_index), at(1)),
+            Step::Pass,
+            "leased"
+        );
+        let later = store::outbox_key("n_1", at(2));
+        assert_eq!(
+            next_step(claim, &notice(1, None), Some(&later), at(1)),
+            Step::Pass,
+            "not due"
+        );
     }
 
     #[test]
