@@ -10,7 +10,7 @@ use claimdesk_core::domain::catalogue::Catalogue;
 use claimdesk_core::http::limits::{self, RateLimiter, RateLimits};
 use claimdesk_core::http::{auth, Api, ApiRequest, ApiResponse, Caller};
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
-use claimdesk_core::services::{Core, NumberPool, Settings};
+use claimdesk_core::services::{Core, NumberPool, Pace, Settings};
 use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, LocalAccounts, SqliteTable};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -170,6 +170,31 @@ impl ServerHandle {
     }
 }
 
+/// One server to a data folder: the embedded engine keeps company records in memory
+/// between reads and knows of every change only because its own writer makes them all
+/// (`claimdesk_local`'s `kept.rs`). A second server on the same folder is refused, with the
+/// reason, instead of serving stale companies. (`claimdesk token` and `claimdesk admin
+/// create` may still open the folder beside it: they write no company.) The lock goes with
+/// the server.
+fn lock_data_folder(data_dir: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("claimdesk.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(std::io::Error::other(format!(
+            "another claimdesk server is serving {} (it holds {})",
+            data_dir.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// The core over a data folder: its table, files, accounts and secrets. `public_base_url`
 /// is where links in mail point when the settings name none.
 pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Core, Arc<Vec<u8>>)> {
@@ -213,6 +238,7 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
         search,
         clock: config.clock.clone(),
         numbers: NumberPool::new(settings.number_block_max),
+        pace: Arc::new(Pace::new(settings.mail_send_rate)),
         settings: Arc::new(settings),
         catalogue: Arc::new(catalogue),
     };
@@ -222,6 +248,7 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
 pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
+    let folder_lock = lock_data_folder(&config.data_dir)?;
     let (core, secret) = open_core(&config, &format!("http://{addr}"))?;
     // A data folder from an earlier release is brought to the current layout before serving;
     // one already there is not walked again (its layout record says so).
@@ -272,6 +299,8 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         })
     };
     let task = tokio::spawn(async move {
+        // The data folder stays locked while the server serves (`lock_data_folder`).
+        let _locked = folder_lock;
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = stop_rx.await;

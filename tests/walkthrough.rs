@@ -210,3 +210,20 @@ on_both_engines!(
     a_reply_on_resolved_returns_the_ticket_to_pending_support,
     a_restart_mid_walk_loses_nothing,
 );
+
+/// One server to a data folder: the embedded engine keeps company records in memory and
+/// knows of every change only because its own writer makes them all, so a second server on
+/// the same folder is refused while the first serves, and starts once it has stopped.
+#[tokio::test]
+async fn a_second_server_on_the_same_folder_is_refused_until_the_first_stops() {
+    let folder = tempfile::tempdir().unwrap();
+    let config = || claimdesk::Config::new(folder.path(), "127.0.0.1:0".parse().unwrap());
+    let first = claimdesk::start(config()).await.expect("the first server starts");
+    let refused = claimdesk::start(config()).await.err().expect("a second is refused");
+    assert!(refused.to_string().contains("another claimdesk server"), "{refused}");
+    first.stop().await;
+    let again = claimdesk::start(config())
+        .await
+        .expect("it starts once the first has stopped");
+    again.stop().await;
+}

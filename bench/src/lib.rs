@@ -227,7 +227,7 @@ pub fn local_core(
     claimdesk_core::services::Core,
     std::sync::Arc<claimdesk_local::SqliteTable>,
 ) {
-    use claimdesk_core::services::{Core, NumberPool, Settings};
+    use claimdesk_core::services::{Core, NumberPool, Pace, Settings};
     use std::sync::Arc;
     let sqlite = Arc::new(claimdesk_local::SqliteTable::open(&dir.join("bench.db"), clock.clone()).expect("a table"));
     let table: Arc<dyn claimdesk_core::ports::Table> = sqlite.clone();
@@ -244,6 +244,7 @@ pub fn local_core(
         search: sqlite.clone(),
         clock,
         numbers: NumberPool::new(settings.number_block_max),
+        pace: Arc::new(Pace::new(settings.mail_send_rate)),
         settings: Arc::new(settings),
         catalogue: Arc::new(claimdesk_core::domain::catalogue::Catalogue::defaults()),
     };

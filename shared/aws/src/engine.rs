@@ -14,7 +14,7 @@ use aws_credential_types::Credentials;
 use claimdesk_core::domain::catalogue::Catalogue;
 use claimdesk_core::http::Api;
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
-use claimdesk_core::services::{Core, NumberPool, Settings};
+use claimdesk_core::services::{Core, NumberPool, Pace, Settings};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -56,6 +56,7 @@ impl Engine {
             search: search.clone(),
             clock,
             numbers: NumberPool::new(settings.number_block_max),
+            pace: Arc::new(Pace::new(settings.mail_send_rate)),
             settings: Arc::new(settings),
             catalogue: Arc::new(Catalogue::defaults()),
         };

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::Client;
 use claimdesk_core::ports::{
     Clock, Condition, Cursor, Index, IndexKey, Item, Page, Query, SortKey, StoreError, Table, Write,
 };
-use claimdesk_core::store;
+use claimdesk_core::store::{self, Packing};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -89,14 +89,20 @@ pub fn to_attributes(item: &Item) -> Attributes {
     out.insert("version".into(), n(item.version));
     out.insert(
         "data".into(),
-        AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(store::pack(&item.data))),
+        AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(store::pack(
+            &item.data,
+            Packing::Smallest,
+        ))),
     );
     // Packed like the record: the summary is on every list index entry and on the item, and
     // a ticket's item is kept under a kilobyte (issue 12).
     if let Some(summary) = &item.summary {
         out.insert(
             SUMMARY.into(),
-            AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(store::pack(summary))),
+            AttributeValue::B(aws_sdk_dynamodb::primitives::Blob::new(store::pack(
+                summary,
+                Packing::Smallest,
+            ))),
         );
     }
     out

@@ -5,6 +5,7 @@
 mod accounts;
 mod blobs;
 mod events;
+mod kept;
 mod mail;
 mod table;
 mod writer;

@@ -8,7 +8,7 @@ use claimdesk_core::domain::search;
 use claimdesk_core::ports::{
     Clock, Cursor, Index, IndexKey, Item, Page, Projection, Query, SortKey, StoreError, Table, Write,
 };
-use claimdesk_core::store;
+use claimdesk_core::store::{self, Packing};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -32,6 +32,9 @@ pub struct SqliteTable {
     clock: Arc<dyn Clock>,
     /// The search index's remembered term counts (`claimdesk_search::TermStats`).
     term_stats: claimdesk_search::TermStats,
+    /// Company records, kept from one read to the next (`kept.rs`); the writer forgets
+    /// those it writes.
+    kept: Arc<crate::kept::KeptRecords>,
 }
 
 const SCHEMA: &str = "
@@ -160,13 +163,15 @@ impl SqliteTable {
         let readers = (0..READERS)
             .map(|_| open_reader(path).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
+        let kept = Arc::new(crate::kept::KeptRecords::default());
         Ok(SqliteTable {
-            writer: crate::writer::start(connection),
+            writer: crate::writer::start(connection, kept.clone()),
             readers,
             next_reader: AtomicUsize::new(0),
             items_read: AtomicU64::new(0),
             clock,
             term_stats: Default::default(),
+            kept,
         })
     }
 
@@ -290,6 +295,15 @@ pub(crate) fn split(key: &Option<IndexKey>) -> (Option<&str>, Option<&str>) {
 #[async_trait]
 impl Table for SqliteTable {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let kept = store::kept_in_memory(pk, sk);
+        if kept {
+            if let Some(item) = self.kept.get(pk, sk) {
+                self.count(1);
+                return Ok(Some(item));
+            }
+        }
+        // Only a kept record's read needs to know which writes it may have missed.
+        let generation = kept.then(|| self.kept.generation());
         let connection = self.reader();
         let item = connection
             .prepare_cached(&format!(
@@ -302,6 +316,9 @@ impl Table for SqliteTable {
             })
             .map_err(unavailable)?;
         self.count(usize::from(item.is_some()));
+        if let (Some(item), Some(generation)) = (&item, generation) {
+            self.kept.keep(generation, item);
+        }
         Ok(item)
     }
 
@@ -409,7 +426,12 @@ impl Table for SqliteTable {
         let packed = writes
             .iter()
             .map(|write| match write {
-                Write::Put { item, .. } => Some((store::pack(&item.data), item.summary.as_ref().map(store::pack))),
+                Write::Put { item, .. } => Some((
+                    store::pack(&item.data, Packing::Quickest),
+                    item.summary
+                        .as_ref()
+                        .map(|summary| store::pack(summary, Packing::Quickest)),
+                )),
                 Write::Delete { .. } => None,
             })
             .collect();
@@ -420,6 +442,15 @@ impl Table for SqliteTable {
                 Write::Delete { pk, sk, .. } => search::removal_of(pk, sk),
             })
             .collect();
+        let kept: Vec<(String, String)> = writes
+            .iter()
+            .map(|write| match write {
+                Write::Put { item, .. } => (item.pk.as_str(), item.sk.as_str()),
+                Write::Delete { pk, sk, .. } => (pk.as_str(), sk.as_str()),
+            })
+            .filter(|(pk, sk)| store::kept_in_memory(pk, sk))
+            .map(|(pk, sk)| (pk.to_string(), sk.to_string()))
+            .collect();
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job = crate::writer::Job {
             writes,
@@ -427,6 +458,7 @@ impl Table for SqliteTable {
             changes,
             now: self.now_epoch(),
             answer,
+            kept,
         };
         let gone = || StoreError::Unavailable("the table's writer has stopped".into());
         self.writer.send(job).map_err(|_| gone())?;

@@ -12,11 +12,12 @@
 //! easily than before (WAL with `synchronous = NORMAL`, as the README says). No async
 //! worker ever blocks on the writer.
 
+use crate::kept::KeptRecords;
 use crate::table::{split, unavailable, COLUMNS, UPDATE_IN_PLACE};
 use claimdesk_core::domain::search::Change;
 use claimdesk_core::ports::{Condition, StoreError, Write};
 use rusqlite::{params, Connection, OptionalExtension, Savepoint, TransactionBehavior};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use tokio::sync::oneshot;
 
 /// Jobs committed together at most; a group is whatever is waiting when the last commit
@@ -34,22 +35,26 @@ pub struct Job {
     pub changes: Vec<Change>,
     pub now: i64,
     pub answer: oneshot::Sender<Result<(), StoreError>>,
+    /// The records kept in memory (`kept.rs`) this job writes: forgotten here, once its
+    /// group's commit has returned and before anyone is answered (a caller that stopped
+    /// waiting cannot leave them behind).
+    pub kept: Vec<(String, String)>,
 }
 
 /// Starts the writing thread on `connection`; it ends when every sender is dropped.
-pub fn start(connection: Connection) -> mpsc::Sender<Job> {
+pub fn start(connection: Connection, kept: Arc<KeptRecords>) -> mpsc::Sender<Job> {
     let (sender, jobs) = mpsc::channel::<Job>();
     let insert = format!(
         "INSERT INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) {UPDATE_IN_PLACE}"
     );
     std::thread::Builder::new()
         .name("sqlite-writer".into())
-        .spawn(move || run(connection, jobs, &insert))
+        .spawn(move || run(connection, jobs, &insert, &kept))
         .expect("the writer thread starts");
     sender
 }
 
-fn run(mut connection: Connection, jobs: mpsc::Receiver<Job>, insert: &str) {
+fn run(mut connection: Connection, jobs: mpsc::Receiver<Job>, insert: &str, kept: &KeptRecords) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < GROUP_MAX {
@@ -58,20 +63,32 @@ fn run(mut connection: Connection, jobs: mpsc::Receiver<Job>, insert: &str) {
                 Err(_) => break,
             }
         }
-        commit_group(&mut connection, group, insert);
+        let touched: Vec<(String, String)> = group.iter().flat_map(|job| job.kept.iter().cloned()).collect();
+        let answers = commit_group(&mut connection, group, insert);
+        // The group's transaction has ended: what it wrote is forgotten before anyone hears.
+        if !touched.is_empty() {
+            kept.forget(&touched);
+        }
+        for (answer, outcome) in answers {
+            let _ = answer.send(outcome);
+        }
     }
 }
 
-fn commit_group(connection: &mut Connection, group: Vec<Job>, insert: &str) {
+type Answer = (oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>);
+
+/// Commits a group and gives each job's answer, for the caller to send once the
+/// transaction has ended.
+fn commit_group(connection: &mut Connection, group: Vec<Job>, insert: &str) -> Vec<Answer> {
     let mut transaction = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(transaction) => transaction,
         Err(e) => {
             // Mapped as every other SQLite failure is (a busy file is contention).
             let failure = unavailable(e);
-            for job in group {
-                let _ = job.answer.send(Err(failure.clone()));
-            }
-            return;
+            return group
+                .into_iter()
+                .map(|job| (job.answer, Err(failure.clone())))
+                .collect();
         }
     };
     let mut answered = Vec::with_capacity(group.len());
@@ -90,14 +107,18 @@ fn commit_group(connection: &mut Connection, group: Vec<Job>, insert: &str) {
         answered.push((job.answer, outcome));
     }
     let committed = transaction.commit().map_err(unavailable);
-    for (answer, outcome) in answered {
-        let _ = answer.send(match (&committed, outcome) {
-            (Ok(()), outcome) => outcome,
-            // A refusal stands whatever became of the group; anything written is lost with it.
-            (Err(_), Err(StoreError::ConditionFailed(position))) => Err(StoreError::ConditionFailed(position)),
-            (Err(e), _) => Err(e.clone()),
-        });
-    }
+    answered
+        .into_iter()
+        .map(|(answer, outcome)| {
+            let outcome = match (&committed, outcome) {
+                (Ok(()), outcome) => outcome,
+                // A refusal stands whatever became of the group; anything written is lost with it.
+                (Err(_), Err(StoreError::ConditionFailed(position))) => Err(StoreError::ConditionFailed(position)),
+                (Err(e), _) => Err(e.clone()),
+            };
+            (answer, outcome)
+        })
+        .collect()
 }
 
 /// One job's writes, in order: each checked against its condition, then put or deleted;

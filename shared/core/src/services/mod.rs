@@ -35,6 +35,7 @@ use crate::domain::validate::Invalid;
 use crate::ports::{Accounts, Blobs, Clock, Item, StoreError, Table, Write};
 use crate::services::problems::ProblemKind;
 use crate::store;
+pub use mail::outbox::Pace;
 use rand::RngCore;
 use std::sync::Arc;
 pub use tickets::numbers::{NumberLease, NumberPool};
@@ -128,6 +129,10 @@ pub struct Core {
     pub catalogue: Arc<Catalogue>,
     /// This process's reserved ticket numbers (`tickets::numbers`).
     pub numbers: NumberPool,
+    /// This process's share of the mail send rate, kept from one delivery run to the next
+    /// (`Pace`): a warm function's runs follow one another, and a bucket
+    /// refilled for each would let every run start with a burst.
+    pub pace: Arc<Pace>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -92,7 +92,6 @@ impl Core {
     ) -> Result<DeliveryReport, ServiceError> {
         let mut report = DeliveryReport::default();
         let upto = format!("{}~", store::ts(self.now()));
-        let pace = Pace::new(self.settings.mail_send_rate);
         // Index runs that overlap (the schedule's, a retry of it, another instance) take the
         // shards in orders of their own, so they mostly drain different shards instead of racing for the same
         // claims (each lost race costs a conditional write, and a bell rung in vain); the
@@ -114,7 +113,7 @@ impl Core {
                 }
                 let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
                 let done = self
-                    .deliver_page(&keys, Take::Claim { upto: &upto }, mailer, publisher, &pace)
+                    .deliver_page(&keys, Take::Claim { upto: &upto }, mailer, publisher)
                     .await?;
                 let progressed = done.is_some();
                 report.add(done.unwrap_or_default());
@@ -142,10 +141,9 @@ impl Core {
         keys.sort();
         keys.dedup();
         let mut report = DeliveryReport::default();
-        let pace = Pace::new(self.settings.mail_send_rate);
         for page in keys.chunks(100) {
             report.add(
-                self.deliver_page(page, Take::Held, mailer, publisher, &pace)
+                self.deliver_page(page, Take::Held, mailer, publisher)
                     .await?
                     .unwrap_or_default(),
             );
@@ -161,7 +159,6 @@ impl Core {
         take: Take<'_>,
         mailer: &dyn Mailer,
         publisher: &dyn Publisher,
-        pace: &Pace,
     ) -> Result<Option<DeliveryReport>, ServiceError> {
         // A notice that cannot be read is logged and passed, not allowed to stop the run
         // (and, on AWS, the stream shard behind it).
@@ -183,7 +180,7 @@ impl Core {
         // lifetime, which spawned callers need.
         let deliveries: Vec<_> = notices
             .into_iter()
-            .map(|read| self.deliver_notice(read, take, &known, mailer, publisher, pace))
+            .map(|read| self.deliver_notice(read, take, &known, mailer, publisher))
             .collect();
         let mut working = stream::iter(deliveries).buffer_unordered(self.settings.background_concurrency.max(1));
         let mut report = None;
@@ -275,7 +272,6 @@ impl Core {
         known: &PageReads,
         mailer: &dyn Mailer,
         publisher: &dyn Publisher,
-        pace: &Pace,
     ) -> Result<Option<DeliveryReport>, ServiceError> {
         let now = self.now();
         let read_version = item.version;
@@ -324,7 +320,7 @@ impl Core {
                 continue;
             }
             let outcome = self
-                .send_one(&notice, &notice.mails[position], &context, known, mailer, pace)
+                .send_one(&notice, &notice.mails[position], &context, known, mailer)
                 .await;
             let order = &mut notice.mails[position];
             match outcome {
@@ -395,7 +391,6 @@ impl Core {
         context: &serde_json::Value,
         known: &PageReads,
         mailer: &dyn Mailer,
-        pace: &Pace,
     ) -> Sent {
         if let Some(why) = known.suppressed.get(&store::suppression_pk(&order.to)) {
             return Sent::Suppressed(format!(
@@ -411,7 +406,7 @@ impl Core {
             object.insert("date_format".into(), format.slug().into());
         }
         let mail = self.render(notice, order, &context);
-        pace.wait().await;
+        self.pace.wait().await;
         match mailer.send(&mail).await {
             Ok(()) => Sent::Yes,
             Err(e) => Sent::No(e.0),

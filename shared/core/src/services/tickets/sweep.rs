@@ -7,7 +7,7 @@
 use crate::domain::company::Company;
 use crate::domain::lifecycle::{Event, Side};
 use crate::domain::ticket::Ticket;
-use crate::ports::{Index, Item, Query, SortKey};
+use crate::ports::{Cursor, Index, Item, Query, SortKey};
 use crate::services::commit::{Commit, Replans};
 use crate::services::tickets::service_levels::alarm_due;
 use crate::services::{Core, Loaded, ServiceError};
@@ -33,40 +33,25 @@ impl Core {
         self.sweep_shards(&all).await
     }
 
-    /// Fires the timers due by now of the tickets on these shards of the due index.
+    /// Fires the timers due by now of the tickets on these shards of the due index. The
+    /// shards are swept side by side, sharing the run's bound on tickets in flight
+    /// (`Settings::background_concurrency`): a round trip's wait on one shard is another's
+    /// work.
     pub async fn sweep_shards(&self, shards: &[u32]) -> Result<SweepReport, ServiceError> {
-        let now = self.now();
         // '~' sorts after every character of our ids, so this takes every key due by `now`.
-        let upto = format!("{}~", store::ts(now));
+        let upto = format!("{}~", store::ts(self.now()));
+        let shards: Vec<u32> = shards.iter().copied().filter(|s| *s < store::DUE_SHARDS).collect();
+        let in_flight = self
+            .settings
+            .background_concurrency
+            .max(1)
+            .div_ceil(shards.len().max(1));
+        let sweeps = shards.iter().map(|&shard| self.sweep_shard(shard, &upto, in_flight));
         let mut report = SweepReport::default();
-        for &shard in shards.iter().filter(|s| **s < store::DUE_SHARDS) {
-            let mut query = Query::new(Index::Due, store::due_pk(shard));
-            query.sort = SortKey::AtMost(upto.clone());
-            query.limit = 100;
-            loop {
-                // The due index holds keys alone: read the page's tickets in one batch, then
-                // fire them a bounded number at a time.
-                let page = self.table.query(&query).await?;
-                report.examined += page.items.len();
-                let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
-                let tickets = self.table.get_many(&keys).await?;
-                let companies = self.companies_of(&tickets).await?;
-                // Collected first: a stream over a borrowing closure would not be `Send`
-                // for every lifetime, which spawned callers need.
-                let fires: Vec<_> = tickets.iter().map(|item| self.fire_timers(item, &companies)).collect();
-                let mut firing = stream::iter(fires).buffer_unordered(self.settings.background_concurrency.max(1));
-                while let Some(fired) = firing.next().await {
-                    match fired? {
-                        Fired::Changed => report.changed += 1,
-                        Fired::Nothing => {}
-                        Fired::Deferred => report.deferred += 1,
-                    }
-                }
-                match page.next {
-                    Some(next) => query.after = Some(next),
-                    None => break,
-                }
-            }
+        for swept in futures_util::future::try_join_all(sweeps).await? {
+            report.examined += swept.examined;
+            report.changed += swept.changed;
+            report.deferred += swept.deferred;
         }
         if report.changed > 0 || report.deferred > 0 {
             tracing::info!(
@@ -77,6 +62,63 @@ impl Core {
             );
         }
         Ok(report)
+    }
+
+    /// One shard, a page at a time: the next page is read while this one's tickets fire
+    /// (it holds other tickets: the keys after this page's last).
+    async fn sweep_shard(&self, shard: u32, upto: &str, in_flight: usize) -> Result<SweepReport, ServiceError> {
+        let mut query = Query::new(Index::Due, store::due_pk(shard));
+        query.sort = SortKey::AtMost(upto.to_string());
+        query.limit = 100;
+        let mut report = SweepReport::default();
+        let mut page = Some(self.due_page(&query).await?);
+        while let Some(DuePage {
+            entries,
+            tickets,
+            companies,
+            next,
+        }) = page.take()
+        {
+            report.examined += entries;
+            let following = async {
+                match next {
+                    Some(after) => {
+                        query.after = Some(after);
+                        self.due_page(&query).await.map(Some)
+                    }
+                    None => Ok(None),
+                }
+            };
+            // Collected first: a stream over a borrowing closure would not be `Send` for
+            // every lifetime, which spawned callers need.
+            let fires: Vec<_> = tickets.iter().map(|item| self.fire_timers(item, &companies)).collect();
+            let firing = stream::iter(fires).buffer_unordered(in_flight).collect::<Vec<_>>();
+            let (fired, following) = futures_util::future::join(firing, following).await;
+            for one in fired {
+                match one? {
+                    Fired::Changed => report.changed += 1,
+                    Fired::Nothing => {}
+                    Fired::Deferred => report.deferred += 1,
+                }
+            }
+            page = following?;
+        }
+        Ok(report)
+    }
+
+    /// A page of the due index (keys alone), its tickets and their companies, each read in
+    /// one batch.
+    async fn due_page(&self, query: &Query) -> Result<DuePage, ServiceError> {
+        let page = self.table.query(query).await?;
+        let keys: Vec<(String, String)> = page.items.iter().map(|i| (i.pk.clone(), i.sk.clone())).collect();
+        let tickets = self.table.get_many(&keys).await?;
+        let companies = self.companies_of(&tickets).await?;
+        Ok(DuePage {
+            entries: keys.len(),
+            tickets,
+            companies,
+            next: page.next,
+        })
     }
 
     /// The companies of a page of ticket items, read in one batch.
@@ -130,6 +172,14 @@ impl Core {
             }
         }
     }
+}
+
+struct DuePage {
+    /// Entries the index gave.
+    entries: usize,
+    tickets: Vec<Item>,
+    companies: HashMap<String, Company>,
+    next: Option<Cursor>,
 }
 
 enum Fired {
