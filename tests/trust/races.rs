@@ -4,6 +4,12 @@
 
 use crate::common::*;
 use chrono::Duration;
+use claimdesk_core::domain::ids::TicketId;
+use claimdesk_core::domain::ticket::human_number;
+use claimdesk_core::ports::Write;
+use claimdesk_core::services::item_of;
+use claimdesk_core::services::tickets::NumberRecord;
+use claimdesk_core::store;
 use std::collections::{BTreeSet, HashMap};
 
 /// A customer replies just as the Waiting For Customer timer fires, while two sweeps run
@@ -113,6 +119,47 @@ async fn concurrent_creates_in_two_companies_number_each_without_gaps_or_repeats
     }
 }
 
+/// A create took a number and its commit landed, but its caller went away before hearing
+/// so (a client that hung up mid-request, a reply that timed out), so the number went back
+/// to the pool. The next create takes that number and loses on its record: the number is
+/// spent then, not handed back to be taken and lost on by every create in turn (each would
+/// re-plan until it gave up with 409).
+async fn a_number_given_back_after_its_create_landed_blocks_no_later_create(desk: Desk) {
+    let cast = company_with_cast(&desk).await;
+    let first = file_ticket(&desk, &cast.admin, ticket_body(Some("vendor"))).await;
+    assert_eq!(first["number"], "ACME-000001");
+    let core = desk.core();
+    let lease = core.next_number("ACME").await.unwrap();
+    let landed = human_number("ACME", lease.number());
+    let record = NumberRecord {
+        ticket_id: TicketId::parse(first["id"].as_str().unwrap()).unwrap(),
+    };
+    core.table
+        .write(vec![Write::create(item_of(
+            store::company_pk("ACME"),
+            store::number_sk(&landed),
+            &record,
+        ))])
+        .await
+        .unwrap();
+    drop(lease);
+    let mut numbers = BTreeSet::new();
+    for _ in 0..3 {
+        let (status, ticket) = desk
+            .call(
+                "POST",
+                "/v1/tickets",
+                Some(&cast.admin),
+                Some(ticket_body(Some("vendor"))),
+            )
+            .await;
+        assert_eq!(status, 201, "{ticket}");
+        numbers.insert(ticket["number"].as_str().unwrap().to_string());
+    }
+    assert!(!numbers.contains(&landed), "{landed} is spent: {numbers:?}");
+    assert_eq!(numbers.len(), 3);
+}
+
 /// Outbox runs overlap: the desk's own (on AWS the stream's run with the new notices, held
 /// for it, then the schedule's; locally the worker) and two more from the outbox index (the
 /// retry schedule, or other instances). Each notice is taken by one of them, and every mail
@@ -187,4 +234,5 @@ on_both_engines!(
     a_reply_and_two_sweeps_racing_on_a_waiting_ticket_always_end_consistent,
     fifty_concurrent_replies_all_land_with_a_consistent_version_and_history,
     concurrent_creates_in_two_companies_number_each_without_gaps_or_repeats,
+    a_number_given_back_after_its_create_landed_blocks_no_later_create,
 );

@@ -210,6 +210,7 @@ impl Api {
                     return Ok(ApiResponse::json(status, &body));
                 }
                 Commit::Lost => {
+                    NumberLease::lost_race(numbers);
                     // Perhaps a concurrent retry of this very request won: answer as it did.
                     if let Some(idempotency) = &idempotency {
                         if let Some(first) = idempotency.first_answer(&self.core).await? {

@@ -10,9 +10,17 @@
 //! does not rest on the pool: each number's own record (`store::number_sk`) is created
 //! conditionally in the ticket's transaction.
 //!
+//! A create whose commit lost a race spends its numbers instead (`NumberLease::lost_race`):
+//! the race may have been lost on the number's own record, when a create that took the
+//! number had its commit land although it never heard so (its caller went away mid-request,
+//! a reply timed out) and gave the number back. Given back again, such a number would be
+//! the next one taken, and lost on, by every create in turn.
+//!
 //! Gaps: the unused rest of a block when its process ends (a Lambda instance recycled, the
 //! local server stopped) — at most `number_block_max - 1` numbers per process, and only
-//! after a burst. Order: numbers rise within a process; two processes filling blocks at the
+//! after a burst; and one number per create that lost a race (rare: with numbers from
+//! blocks, creates race only on an idempotency record, a linked claim, or such a number).
+//! Order: numbers rise within a process; two processes filling blocks at the
 //! same time interleave them (ACME-000065 may be filed after ACME-000070).
 
 use crate::services::commit::{kept_changing, Commit, Replans};
@@ -127,6 +135,13 @@ impl NumberLease {
 
     /// The writes that use these numbers are in: they are spent.
     pub fn keep_all(leases: Vec<NumberLease>) {
+        leases.into_iter().for_each(NumberLease::keep);
+    }
+
+    /// The writes that use these numbers lost a race, perhaps on a number's own record: the
+    /// numbers are spent, not handed out again (see the module's notes; the re-plan takes
+    /// new ones).
+    pub fn lost_race(leases: Vec<NumberLease>) {
         leases.into_iter().for_each(NumberLease::keep);
     }
 }

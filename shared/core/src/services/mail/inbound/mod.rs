@@ -157,8 +157,11 @@ impl Core {
                 }
                 // The ticket moved meanwhile, or the same mail is being handled next door:
                 // decide again from fresh reads (the loop's first step spots the duplicate).
-                Ok(Commit::Lost) if replans.again().await => continue,
                 Ok(Commit::Lost) => {
+                    NumberLease::lost_race(decision.numbers);
+                    if replans.again().await {
+                        continue;
+                    }
                     self.forget_files(&files).await;
                     return Err(kept_changing("the ticket kept changing; the mail will be retried"));
                 }
