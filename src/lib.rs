@@ -10,8 +10,9 @@ use claimdesk_core::domain::catalogue::Catalogue;
 use claimdesk_core::http::limits::{self, RateLimiter, RateLimits};
 use claimdesk_core::http::{auth, Api, ApiRequest, ApiResponse, Caller};
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
-use claimdesk_core::services::{Core, NumberPool, Pace, Settings};
-use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, LocalAccounts, SqliteTable};
+use claimdesk_core::services::mail::notify::Notice;
+use claimdesk_core::services::{Core, Delivery, NumberPool, Pace, Settings};
+use claimdesk_local::{EmlOutbox, EventLog, FileBlobs, InsertListener, LocalAccounts, SqliteTable};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -100,6 +101,36 @@ fn kept_secret(data_dir: &Path, variable: &str, file: &str) -> std::io::Result<V
     }
 }
 
+/// The notices the table's stream named (`Delivery::ProcessStream`), waiting for the
+/// worker, which it wakes.
+#[derive(Default)]
+struct Named {
+    keys: std::sync::Mutex<Vec<(String, String)>>,
+    wake: Notify,
+}
+
+impl Named {
+    /// The table's insert listener: keeps the new notices' keys (other items pass) and
+    /// wakes the worker. Called on the writer's thread after each commit: quick.
+    fn listener(self: &Arc<Named>) -> InsertListener {
+        let named = self.clone();
+        Arc::new(move |inserted: Vec<(String, String)>| {
+            let mut notices = inserted
+                .into_iter()
+                .filter(|(_, sk)| Notice::is_notice_key(sk))
+                .peekable();
+            if notices.peek().is_some() {
+                named.keys.lock().unwrap_or_else(|e| e.into_inner()).extend(notices);
+                named.wake.notify_one();
+            }
+        })
+    }
+
+    fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 struct Workers {
     /// One sweep or delivery at a time, so `sweep_now`/`deliver_now` return only once
     /// everything due has really been handled (not merely claimed by the background run).
@@ -107,6 +138,7 @@ struct Workers {
     core: Core,
     mailer: Arc<dyn Mailer>,
     publisher: Arc<dyn Publisher>,
+    named: Arc<Named>,
 }
 
 impl Workers {
@@ -117,14 +149,41 @@ impl Workers {
         }
     }
 
+    /// Delivers the new notices the stream named, then everything due on the outbox index
+    /// (retries, and notices whose hold ran out).
     async fn deliver(&self) {
         let _one_at_a_time = self.running.lock().await;
+        self.deliver_named_now().await;
         if let Err(e) = self
             .core
             .deliver_outbox(self.mailer.as_ref(), self.publisher.as_ref())
             .await
         {
             tracing::warn!(error = %e, "outbox delivery failed; will retry next tick");
+        }
+    }
+
+    /// Delivers the new notices the stream named: what the worker does after each commit
+    /// that wrote any (no index query, no claims).
+    async fn deliver_named(&self) {
+        let _one_at_a_time = self.running.lock().await;
+        self.deliver_named_now().await;
+    }
+
+    async fn deliver_named_now(&self) {
+        let keys = self.named.take();
+        if keys.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .core
+            .deliver_notices(self.mailer.as_ref(), self.publisher.as_ref(), &keys)
+            .await
+        {
+            // Tried again at the next run (what was delivered meanwhile is passed then);
+            // should the process stop first, each is on the outbox index, due when its hold ends.
+            tracing::warn!(error = %e, "outbox delivery failed; will retry");
+            self.named.keys.lock().unwrap_or_else(|e| e.into_inner()).extend(keys);
         }
     }
 }
@@ -159,6 +218,13 @@ impl ServerHandle {
     /// Delivers the outbox now.
     pub async fn deliver_now(&self) {
         self.workers.deliver().await;
+    }
+
+    /// Runs `work` while the background sweep and delivery wait their turn (they share the
+    /// table, and its read counter, with whatever a test measures).
+    pub async fn while_workers_wait<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        let _held = self.workers.running.lock().await;
+        work.await
     }
 
     /// Stops accepting requests, lets those in flight finish, and stops the workers.
@@ -196,8 +262,15 @@ fn lock_data_folder(data_dir: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// The core over a data folder: its table, files, accounts and secrets. `public_base_url`
-/// is where links in mail point when the settings name none.
-pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Core, Arc<Vec<u8>>)> {
+/// is where links in mail point when the settings name none. `stream`, when given, hears of
+/// every item the table inserts, and new notices are then held for it
+/// (`Delivery::ProcessStream`); without one they go on the outbox index for the server's
+/// runs (the one-off commands).
+pub fn open_core(
+    config: &Config,
+    public_base_url: &str,
+    stream: Option<InsertListener>,
+) -> std::io::Result<(Core, Arc<Vec<u8>>)> {
     std::fs::create_dir_all(&config.data_dir)?;
     let secret = Arc::new(jwt_secret(&config.data_dir)?);
     let store_error = |e: claimdesk_core::ports::StoreError| std::io::Error::other(e.to_string());
@@ -222,6 +295,12 @@ pub fn open_core(config: &Config, public_base_url: &str) -> std::io::Result<(Cor
         Some(path) => Catalogue::from_json(&std::fs::read_to_string(path)?).map_err(std::io::Error::other)?,
         None => Catalogue::defaults(),
     };
+    if let Some(listener) = stream {
+        table
+            .on_insert(listener)
+            .map_err(|_| std::io::Error::other("the table has a listener already"))?;
+        settings.delivery = Delivery::ProcessStream;
+    }
     let table = Arc::new(table);
     let search: Arc<dyn claimdesk_core::ports::Search> = table.clone();
     let table: Arc<dyn claimdesk_core::ports::Table> = table;
@@ -249,7 +328,8 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
     let listener = tokio::net::TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
     let folder_lock = lock_data_folder(&config.data_dir)?;
-    let (core, secret) = open_core(&config, &format!("http://{addr}"))?;
+    let named = Arc::new(Named::default());
+    let (core, secret) = open_core(&config, &format!("http://{addr}"), Some(named.listener()))?;
     // A data folder from an earlier release is brought to the current layout before serving;
     // one already there is not walked again (its layout record says so).
     let migrated = core
@@ -268,14 +348,10 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
         core: core.clone(),
         mailer: Arc::new(EmlOutbox::new(&config.data_dir.join("outbox"))?),
         publisher: Arc::new(EventLog::new(&config.data_dir.join("events.jsonl"))),
+        named: named.clone(),
     });
-    let wake = Arc::new(Notify::new());
-    let waker = {
-        let wake = wake.clone();
-        Arc::new(move || wake.notify_one()) as claimdesk_core::http::Waker
-    };
     let state = AppState {
-        api: Api::new(core.clone(), Some(waker)),
+        api: Api::new(core.clone()),
         secret,
         token_rules: Arc::new(config.token_rules.clone()),
         limiter: config.rate_limits.map(|l| Arc::new(RateLimiter::new(l))),
@@ -293,7 +369,7 @@ pub async fn start(config: Config) -> std::io::Result<ServerHandle> {
             loop {
                 tokio::select! {
                     _ = timer.tick() => { workers.sweep().await; workers.deliver().await; }
-                    _ = wake.notified() => workers.deliver().await,
+                    _ = named.wake.notified() => workers.deliver_named().await,
                 }
             }
         })

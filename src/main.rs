@@ -253,7 +253,7 @@ async fn create_admin(args: &AdminArgs) -> ExitCode {
         }
     };
     let config = Config::new(&args.data, SocketAddr::from(([127, 0, 0, 1], 0)));
-    let core = match claimdesk::open_core(&config, &config.settings.public_base_url) {
+    let core = match claimdesk::open_core(&config, &config.settings.public_base_url, None) {
         Ok((core, _)) => core,
         Err(e) => {
             eprintln!("claimdesk: cannot open {}: {e}", args.data.display());

@@ -171,6 +171,15 @@ impl Desk {
         }
     }
 
+    /// Runs `work` with no background run beside it (the local server's sweep and outbox
+    /// worker wait; on AWS only what the test calls runs).
+    pub async fn alone<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        match &self.engine {
+            Engine::Local { server } => server.as_ref().expect("running").while_workers_wait(work).await,
+            Engine::Aws(_) => work.await,
+        }
+    }
+
     /// Stops everything and starts again on the same data: the local server on its folder,
     /// or fresh function instances (new clients, a cold start) on the same AWS resources.
     pub async fn restart(&mut self) {

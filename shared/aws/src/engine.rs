@@ -14,7 +14,7 @@ use aws_credential_types::Credentials;
 use claimdesk_core::domain::catalogue::Catalogue;
 use claimdesk_core::http::Api;
 use claimdesk_core::ports::{Clock, Mailer, Publisher, SystemClock};
-use claimdesk_core::services::{Core, NumberPool, Pace, Settings};
+use claimdesk_core::services::{Core, Delivery, NumberPool, Pace, Settings};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -36,7 +36,7 @@ pub struct Engine {
 impl Engine {
     pub fn new(sdk: &SdkConfig, names: Names, mut settings: Settings, clock: Arc<dyn Clock>) -> Engine {
         // The table's stream wakes `deliver-outbox` with each new notice's record.
-        settings.stream_delivery = true;
+        settings.delivery = Delivery::Stream;
         let dynamo = Arc::new(DynamoTable::new(
             LazyClient::of(sdk, aws_sdk_dynamodb::Client::new),
             &names.table,
@@ -61,7 +61,7 @@ impl Engine {
             catalogue: Arc::new(Catalogue::defaults()),
         };
         Engine {
-            api: Api::new(core.clone(), None),
+            api: Api::new(core.clone()),
             core,
             dynamo,
             mailer: Arc::new(SesMailer::new(

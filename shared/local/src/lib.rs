@@ -17,4 +17,4 @@ pub use accounts::{
 pub use blobs::FileBlobs;
 pub use events::EventLog;
 pub use mail::EmlOutbox;
-pub use table::SqliteTable;
+pub use table::{InsertListener, SqliteTable};

@@ -6,13 +6,13 @@
 use async_trait::async_trait;
 use claimdesk_core::domain::search;
 use claimdesk_core::ports::{
-    Clock, Cursor, Index, IndexKey, Item, Page, Projection, Query, SortKey, StoreError, Table, Write,
+    Clock, Condition, Cursor, Index, IndexKey, Item, Page, Projection, Query, SortKey, StoreError, Table, Write,
 };
 use claimdesk_core::store::{self, Packing};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Connections that only read, beside the one that writes. WAL lets each read its own
 /// snapshot of the last commit while a write is under way, so a create's reads (its
@@ -35,7 +35,17 @@ pub struct SqliteTable {
     /// Company records, kept from one read to the next (`kept.rs`); the writer forgets
     /// those it writes.
     kept: Arc<crate::kept::KeptRecords>,
+    /// Who hears of the items each write inserts (`on_insert`); the writer tells it.
+    inserted: Arc<OnceLock<InsertListener>>,
 }
+
+/// The embedded engine's stand-in for the table's stream (DynamoDB Streams' `INSERT`
+/// records): called by the writer's thread with the keys of the items a write created
+/// (`Write::create`: a put on the condition that none was there), once its commit has
+/// returned and before its caller hears (a caller that stopped waiting changes nothing):
+/// keep it quick. It lives in the process, so what it was told is lost with the process: the
+/// outbox keeps what is pending on its index anyway (`Delivery::ProcessStream`).
+pub type InsertListener = Arc<dyn Fn(Vec<(String, String)>) + Send + Sync>;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -164,15 +174,23 @@ impl SqliteTable {
             .map(|_| open_reader(path).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         let kept = Arc::new(crate::kept::KeptRecords::default());
+        let inserted = Arc::new(OnceLock::new());
         Ok(SqliteTable {
-            writer: crate::writer::start(connection, kept.clone()),
+            writer: crate::writer::start(connection, kept.clone(), inserted.clone()),
             readers,
             next_reader: AtomicUsize::new(0),
             items_read: AtomicU64::new(0),
             clock,
             term_stats: Default::default(),
             kept,
+            inserted,
         })
+    }
+
+    /// Tells `listener` the keys of the items each write inserts from now on (one listener
+    /// a table: a second is refused, and given back).
+    pub fn on_insert(&self, listener: InsertListener) -> Result<(), InsertListener> {
+        self.inserted.set(listener)
     }
 
     /// A free reading connection, or the next one in turn when all are busy.
@@ -451,6 +469,19 @@ impl Table for SqliteTable {
             .filter(|(pk, sk)| store::kept_in_memory(pk, sk))
             .map(|(pk, sk)| (pk.to_string(), sk.to_string()))
             .collect();
+        let inserted: Vec<(String, String)> = match self.inserted.get() {
+            Some(_) => writes
+                .iter()
+                .filter_map(|write| match write {
+                    Write::Put {
+                        item,
+                        condition: Condition::Absent,
+                    } => Some((item.pk.clone(), item.sk.clone())),
+                    _ => None,
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job = crate::writer::Job {
             writes,
@@ -459,6 +490,7 @@ impl Table for SqliteTable {
             now: self.now_epoch(),
             answer,
             kept,
+            inserted,
         };
         let gone = || StoreError::Unavailable("the table's writer has stopped".into());
         self.writer.send(job).map_err(|_| gone())?;

@@ -13,11 +13,11 @@
 //! worker ever blocks on the writer.
 
 use crate::kept::KeptRecords;
-use crate::table::{split, unavailable, COLUMNS, UPDATE_IN_PLACE};
+use crate::table::{split, unavailable, InsertListener, COLUMNS, UPDATE_IN_PLACE};
 use claimdesk_core::domain::search::Change;
 use claimdesk_core::ports::{Condition, StoreError, Write};
 use rusqlite::{params, Connection, OptionalExtension, Savepoint, TransactionBehavior};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, OnceLock};
 use tokio::sync::oneshot;
 
 /// Jobs committed together at most; a group is whatever is waiting when the last commit
@@ -39,22 +39,35 @@ pub struct Job {
     /// group's commit has returned and before anyone is answered (a caller that stopped
     /// waiting cannot leave them behind).
     pub kept: Vec<(String, String)>,
+    /// The items this job inserts, for the table's listener (`InsertListener`) once
+    /// committed; empty when nobody listens.
+    pub inserted: Vec<(String, String)>,
 }
 
 /// Starts the writing thread on `connection`; it ends when every sender is dropped.
-pub fn start(connection: Connection, kept: Arc<KeptRecords>) -> mpsc::Sender<Job> {
+pub fn start(
+    connection: Connection,
+    kept: Arc<KeptRecords>,
+    listener: Arc<OnceLock<InsertListener>>,
+) -> mpsc::Sender<Job> {
     let (sender, jobs) = mpsc::channel::<Job>();
     let insert = format!(
         "INSERT INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) {UPDATE_IN_PLACE}"
     );
     std::thread::Builder::new()
         .name("sqlite-writer".into())
-        .spawn(move || run(connection, jobs, &insert, &kept))
+        .spawn(move || run(connection, jobs, &insert, &kept, &listener))
         .expect("the writer thread starts");
     sender
 }
 
-fn run(mut connection: Connection, jobs: mpsc::Receiver<Job>, insert: &str, kept: &KeptRecords) {
+fn run(
+    mut connection: Connection,
+    jobs: mpsc::Receiver<Job>,
+    insert: &str,
+    kept: &KeptRecords,
+    listener: &OnceLock<InsertListener>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < GROUP_MAX {
@@ -69,13 +82,30 @@ fn run(mut connection: Connection, jobs: mpsc::Receiver<Job>, insert: &str, kept
         if !touched.is_empty() {
             kept.forget(&touched);
         }
-        for (answer, outcome) in answers {
+        // The stream hears of what was inserted before anyone is answered, so a caller that
+        // hears "written" may count on the worker having been told.
+        if let Some(listener) = listener.get() {
+            let inserted: Vec<(String, String)> = answers
+                .iter()
+                .filter(|(_, outcome, _)| outcome.is_ok())
+                .flat_map(|(_, _, items)| items.iter().cloned())
+                .collect();
+            if !inserted.is_empty() {
+                listener(inserted);
+            }
+        }
+        for (answer, outcome, _) in answers {
             let _ = answer.send(outcome);
         }
     }
 }
 
-type Answer = (oneshot::Sender<Result<(), StoreError>>, Result<(), StoreError>);
+/// A job's answer, and the items it inserted.
+type Answer = (
+    oneshot::Sender<Result<(), StoreError>>,
+    Result<(), StoreError>,
+    Vec<(String, String)>,
+);
 
 /// Commits a group and gives each job's answer, for the caller to send once the
 /// transaction has ended.
@@ -87,7 +117,7 @@ fn commit_group(connection: &mut Connection, group: Vec<Job>, insert: &str) -> V
             let failure = unavailable(e);
             return group
                 .into_iter()
-                .map(|job| (job.answer, Err(failure.clone())))
+                .map(|job| (job.answer, Err(failure.clone()), Vec::new()))
                 .collect();
         }
     };
@@ -104,19 +134,19 @@ fn commit_group(connection: &mut Connection, group: Vec<Job>, insert: &str) -> V
             }
             Err(e) => Err(unavailable(e)),
         };
-        answered.push((job.answer, outcome));
+        answered.push((job.answer, outcome, job.inserted));
     }
     let committed = transaction.commit().map_err(unavailable);
     answered
         .into_iter()
-        .map(|(answer, outcome)| {
+        .map(|(answer, outcome, inserted)| {
             let outcome = match (&committed, outcome) {
                 (Ok(()), outcome) => outcome,
                 // A refusal stands whatever became of the group; anything written is lost with it.
                 (Err(_), Err(StoreError::ConditionFailed(position))) => Err(StoreError::ConditionFailed(position)),
                 (Err(e), _) => Err(e.clone()),
             };
-            (answer, outcome)
+            (answer, outcome, inserted)
         })
         .collect()
 }
@@ -197,7 +227,7 @@ fn apply(savepoint: &mut Savepoint<'_>, job: &Job, insert: &str) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use crate::SqliteTable;
-    use claimdesk_core::ports::{Item, StoreError, SystemClock, Table, Write};
+    use claimdesk_core::ports::{Condition, Item, StoreError, SystemClock, Table, Write};
     use std::sync::Arc;
 
     /// Many batches at once end in groups: a batch refused by its condition is rolled back
@@ -238,5 +268,38 @@ mod tests {
         }
         assert_eq!(won, 1, "one batch created the contested item");
         assert!(table.get("CONTESTED", "META").await.unwrap().is_some());
+    }
+
+    /// The insert listener (the embedded engine's stream) hears of the items a write
+    /// created, once committed: not of a put over an item, nor of a refused write.
+    #[tokio::test]
+    async fn the_listener_hears_of_committed_inserts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SqliteTable::open(&dir.path().join("t.db"), Arc::new(SystemClock)).unwrap();
+        let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let listener = {
+            let heard = heard.clone();
+            Arc::new(move |keys: Vec<(String, String)>| heard.lock().unwrap().extend(keys))
+        };
+        assert!(table.on_insert(listener.clone()).is_ok());
+        assert!(table.on_insert(listener).is_err(), "one listener a table");
+        let item = |pk: &str| Item::new(pk, "META", serde_json::json!({ "n": 1 }));
+        table
+            .write(vec![
+                Write::create(item("A")),
+                Write::Put {
+                    item: item("B"),
+                    condition: Condition::None,
+                },
+            ])
+            .await
+            .unwrap();
+        let refused = table
+            .write(vec![Write::create(item("C")), Write::create(item("A"))])
+            .await;
+        assert!(matches!(refused, Err(StoreError::ConditionFailed(1))), "{refused:?}");
+        let written = table.get("A", "META").await.unwrap().unwrap();
+        table.write(vec![Write::replace(written, 1)]).await.unwrap();
+        assert_eq!(*heard.lock().unwrap(), vec![("A".to_string(), "META".to_string())]);
     }
 }

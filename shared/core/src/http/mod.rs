@@ -114,21 +114,16 @@ impl ApiResponse {
     }
 }
 
-/// Called after every committed change, so the outbox worker wakes at once.
-pub type Waker = Arc<dyn Fn() + Send + Sync>;
-
 #[derive(Clone)]
 pub struct Api {
     pub core: Core,
-    pub waker: Option<Waker>,
     turns: Arc<turns::Turns>,
 }
 
 impl Api {
-    pub fn new(core: Core, waker: Option<Waker>) -> Api {
+    pub fn new(core: Core) -> Api {
         Api {
             core,
-            waker,
             turns: Arc::default(),
         }
     }
@@ -146,13 +141,6 @@ impl Api {
         match routes::dispatch_in(self, function, &request).await {
             Ok(response) => response,
             Err(problem) => problem.into_response(),
-        }
-    }
-
-    /// Tells the local workers there is new outbox work (no-op on Lambda).
-    pub fn wake(&self) {
-        if let Some(wake) = &self.waker {
-            wake();
         }
     }
 
@@ -206,7 +194,6 @@ impl Api {
             match self.core.commit(writes).await? {
                 Commit::Done => {
                     NumberLease::keep_all(numbers);
-                    self.wake();
                     return Ok(ApiResponse::json(status, &body));
                 }
                 Commit::Lost => {

@@ -71,11 +71,8 @@ pub struct Settings {
     /// The most mails a second one deliverer hands to the mail service (SES's default
     /// sending quota is 14 a second; production accounts are raised to hundreds).
     pub mail_send_rate: f64,
-    /// Whether the table's stream hands each new notice to delivery (the AWS engine: the
-    /// stream wakes `deliver-outbox` with the notice's own record). A notice is then written
-    /// held for that run, which delivers it without a claim of its own (`mail::outbox`);
-    /// without a stream (the embedded engine's worker) each run claims what it takes.
-    pub stream_delivery: bool,
+    /// How a new notice reaches its delivery run (`mail::outbox`).
+    pub delivery: Delivery,
     /// Days after a failure within which its warranty claim must be submitted.
     pub claim_filing_days: u32,
     /// The reasons a claim's line may be approved for less (`adjustment_reasons.json`).
@@ -107,12 +104,28 @@ impl Default for Settings {
             number_block_max: 64,
             background_concurrency: 32,
             mail_send_rate: 14.0,
-            stream_delivery: false,
+            delivery: Delivery::FromIndex,
             claim_filing_days: 30,
             adjustment_reasons: Arc::new(crate::domain::warranty_claim::Reasons::defaults()),
             service_levels: Arc::default(),
         }
     }
+}
+
+/// How a new notice reaches its delivery run (`mail::outbox`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// No stream: a new notice is on the outbox index from the start, and each run claims
+    /// what it takes.
+    FromIndex,
+    /// The table's stream (the AWS engine: it wakes `deliver-outbox` with each new
+    /// notice's record, keeps records 24 hours and retries a failed batch). A notice is
+    /// written held for that run, which delivers it with no claim, and on no index.
+    Stream,
+    /// A stream within the process (the embedded engine: its table tells the worker of
+    /// each notice it inserts). Held for that worker as above, and on the outbox index
+    /// due when the hold ends: what the process was told dies with it, the index does not.
+    ProcessStream,
 }
 
 /// Everything a use case may touch.

@@ -79,6 +79,5 @@ async fn inbound_email(api: &Api, request: &ApiRequest, _: Params) -> Result<Api
         .receive_mail(&request.body, &key)
         .await
         .map_err(Problem::from)?;
-    api.wake();
     Ok(ApiResponse::json(200, &report))
 }

@@ -10,7 +10,7 @@ use crate::domain::ticket::{Priority, Ticket};
 use crate::mail::templates;
 use crate::mail::templates::MailKind;
 use crate::ports::{DomainEvent, Item, Write};
-use crate::services::{new_id, Core};
+use crate::services::{new_id, Core, Delivery};
 use crate::store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -258,19 +258,23 @@ impl<'a> Outbox<'a> {
 
     /// The writes that put the notices in the outbox, for the change's transaction.
     pub fn into_writes(self) -> Vec<Write> {
-        // Where the table's stream hands each new notice to a delivery run, the notice is
-        // written held for that run (`outbox::STREAM_HOLD_SECONDS`): its delivery needs no claim.
-        let held = self
-            .core
-            .settings
-            .stream_delivery
+        // Where a stream hands each new notice to a delivery run, the notice is written
+        // held for that run (`outbox::STREAM_HOLD_SECONDS`): its delivery needs no claim.
+        let delivery = self.core.settings.delivery;
+        let held = (delivery != Delivery::FromIndex)
             .then(|| self.now + chrono::Duration::seconds(super::outbox::STREAM_HOLD_SECONDS));
         self.notices
             .into_iter()
             .filter(Notice::is_pending)
             .map(|mut notice| {
                 notice.leased_until = held;
-                Write::create(notice.item())
+                let mut item = notice.item();
+                if let (Delivery::ProcessStream, Some(until)) = (delivery, held) {
+                    // Should the process die before its worker comes, the index's runs
+                    // take the notice when the hold ends.
+                    item.outbox = Some(store::outbox_key(&notice.id, until));
+                }
+                Write::create(item)
             })
             .collect()
     }

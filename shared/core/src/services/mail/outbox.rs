@@ -1,20 +1,22 @@
 //! Delivers the outbox, two ways.
 //!
-//! - **Named by the table's stream** (the AWS engine, `Settings::stream_delivery`): a new
-//!   notice is written held for the run its stream record wakes (`leased_until`, set by
-//!   `notify::Outbox::into_writes`) and off the outbox index, and that run reads the notices
-//!   its batch names and delivers them with no claim of its own: the hold is the claim,
-//!   written with the change at no cost. Lambda hands a stream's records to one invocation
-//!   at a time, and retries a failed batch until it goes (the stream keeps a record 24
-//!   hours), so no other run works on them while the hold lasts; a run starts on a held
-//!   notice only while `STREAM_MARGIN_SECONDS` of it are left, so its sends end before
-//!   anyone else may take it. A notice it comes too late for, and one whose mails must be
-//!   retried, it puts on the outbox index.
-//! - **From the outbox index** (the schedule, retries, the embedded engine's worker, which
-//!   has no stream: there every notice is on the index from the start): a run reads the due
-//!   notices of the shards it was given (keys only), reads the notices themselves in one
-//!   batch, and claims each with a conditional write (a lease: two overlapping runs never
-//!   work on one notice); a notice still held passes by.
+//! - **Named by a stream** (`Settings::delivery`): a new notice is written held for the run
+//!   its stream record wakes (`leased_until`, set by `notify::Outbox::into_writes`), and
+//!   that run reads the notices its batch names and delivers them with no claim of its own:
+//!   the hold is the claim, written with the change at no cost. On AWS (`Delivery::Stream`)
+//!   the notice is on no index: Lambda hands a stream's records to one invocation at a
+//!   time, and retries a failed batch until it goes (the stream keeps a record 24 hours),
+//!   so no other run works on them while the hold lasts; a run starts on a held notice
+//!   only while `STREAM_MARGIN_SECONDS` of it are left, so its sends end before anyone else
+//!   may take it. A notice it comes too late for, and one whose mails must be retried, it
+//!   puts on the outbox index. The embedded engine (`Delivery::ProcessStream`) hears of
+//!   each notice its table inserts within the process, which may die: there the notice is
+//!   on the outbox index from the start, due when its hold ends, and a run that comes too
+//!   late claims it.
+//! - **From the outbox index** (the schedule, retries, a notice whose hold ran out): a run
+//!   reads the due notices of the shards it was given (keys only), reads the notices
+//!   themselves in one batch, and claims each with a conditional write (a lease: two
+//!   overlapping runs never work on one notice); a notice still held passes by.
 //!
 //! Either way a run works on a bounded number at once (`Settings::background_concurrency`),
 //! renders the pending mails and hands them to the mailer at the configured send rate (a
@@ -520,12 +522,14 @@ enum Take<'a> {
 enum Step {
     /// Not this run's: delivered, not due, or another run's lease or hold.
     Pass,
-    /// An index run's: claim it, then deliver.
+    /// An index run's, or one held for this run, which comes too late to deliver it
+    /// unclaimed and finds it on the index already: claim it, then deliver.
     Claim,
     /// Held for this (stream) run: deliver, no claim.
     Deliver,
     /// Held for this run, which comes too late to start on it (a retried batch, a stream
-    /// far behind): put it on the outbox index, due when its hold ends.
+    /// far behind) and finds it on no index: put it on the outbox index, due when its hold
+    /// ends.
     ToIndex(DateTime<Utc>),
 }
 
@@ -540,10 +544,18 @@ fn next_step(take: Take<'_>, notice: &Notice, outbox: Option<&IndexKey>, now: Da
                 Step::Pass
             }
         }
+        // Held and never tried: the run its stream names. While enough of the hold is left
+        // it delivers with no claim (nobody else may take the notice before the hold ends:
+        // the index's runs pass a held notice, and the stream names it to one run). Past
+        // that, a conditional claim makes it the run's as it would an index run's; a notice
+        // on no index is left to those runs instead, since this one may be a batch retried
+        // long after.
         Take::Held => match notice.leased_until {
-            Some(until) if notice.attempts == 0 && outbox.is_none() => {
+            Some(until) if notice.attempts == 0 => {
                 if until - Duration::seconds(STREAM_MARGIN_SECONDS) > now {
                     Step::Deliver
+                } else if outbox.is_some() {
+                    Step::Claim
                 } else {
                     Step::ToIndex(until)
                 }
@@ -654,10 +666,24 @@ mod tests {
             Step::ToIndex(at(3)),
             "too late to start"
         );
+        // Held and on the index from the start (the embedded engine's stream, which dies with
+        // its process), or put there by a run that came too late.
+        let held_until = store::outbox_key("n_1", at(3));
+        assert_eq!(next_step(Take::Held, &held, Some(&held_until), at(0)), Step::Deliver);
         assert_eq!(
-            next_step(Take::Held, &held, Some(&on_index), at(0)),
+            next_step(Take::Held, &held, Some(&held_until), at(1)),
+            Step::Claim,
+            "too late to deliver unclaimed"
+        );
+        assert_eq!(
+            next_step(claim, &held, Some(&held_until), at(1)),
             Step::Pass,
-            "already left to the index"
+            "the index's runs wait for the hold's end"
+        );
+        let after_hold = format!("{}~", store::ts(at(3)));
+        assert_eq!(
+            next_step(Take::Claim { upto: &after_hold }, &held, Some(&held_until), at(3)),
+            Step::Claim
         );
         assert_eq!(
             next_step(Take::Held, &notice(1, Some(at(3))), None, at(0)),
