@@ -145,15 +145,7 @@ async fn a_number_given_back_after_its_create_landed_blocks_no_later_create(desk
     drop(lease);
     let mut numbers = BTreeSet::new();
     for _ in 0..3 {
-        let (status, ticket) = desk
-            .call(
-                "POST",
-                "/v1/tickets",
-                Some(&cast.admin),
-                Some(ticket_body(Some("vendor"))),
-            )
-            .await;
-        assert_eq!(status, 201, "{ticket}");
+        let ticket = file_ticket(&desk, &cast.admin, ticket_body(Some("vendor"))).await;
         numbers.insert(ticket["number"].as_str().unwrap().to_string());
     }
     assert!(!numbers.contains(&landed), "{landed} is spent: {numbers:?}");
