@@ -120,10 +120,14 @@ impl Named {
                 .filter(|(_, sk)| Notice::is_notice_key(sk))
                 .peekable();
             if notices.peek().is_some() {
-                named.keys.lock().unwrap_or_else(|e| e.into_inner()).extend(notices);
+                named.add(notices);
                 named.wake.notify_one();
             }
         })
+    }
+
+    fn add(&self, keys: impl IntoIterator<Item = (String, String)>) {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).extend(keys);
     }
 
     fn take(&self) -> Vec<(String, String)> {
@@ -183,7 +187,7 @@ impl Workers {
             // Tried again at the next run (what was delivered meanwhile is passed then);
             // should the process stop first, each is on the outbox index, due when its hold ends.
             tracing::warn!(error = %e, "outbox delivery failed; will retry");
-            self.named.keys.lock().unwrap_or_else(|e| e.into_inner()).extend(keys);
+            self.named.add(keys);
         }
     }
 }

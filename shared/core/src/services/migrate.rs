@@ -270,6 +270,7 @@ mod tests {
     use super::*;
     use crate::domain::lifecycle::Timers;
     use crate::ports::IndexKey;
+    use crate::services::Delivery;
     use serde_json::json;
 
     fn first_layout_mail(state: &str) -> Item {
@@ -364,7 +365,7 @@ mod tests {
             "leased_until": "2026-11-02T09:03:00Z",
         }))
         .unwrap();
-        let held = notice.item();
+        let held = notice.item(Delivery::Stream);
         assert_eq!(held.outbox, None, "held for its stream's run");
         let upgraded = upgrade(&held, &Timers::default()).unwrap().expect("put on the index");
         let key = upgraded.outbox.clone().unwrap();
@@ -372,7 +373,9 @@ mod tests {
         assert!(upgrade(&upgraded, &Timers::default()).unwrap().is_none());
         let mut delivered = notice.clone();
         delivered.events[0].state = DeliveryState::Sent;
-        assert!(upgrade(&delivered.item(), &Timers::default()).unwrap().is_none());
+        assert!(upgrade(&delivered.item(Delivery::Stream), &Timers::default())
+            .unwrap()
+            .is_none());
     }
 
     #[test]

@@ -99,19 +99,23 @@ pub struct Notice {
 }
 
 impl Notice {
-    /// The notice's item: on the outbox index from the start, unless it is held for the
-    /// run its stream record wakes (that run puts it on the index only if it must leave it
-    /// for the index's runs: `outbox.rs`).
-    pub fn item(&self) -> Item {
+    /// The notice's item as `delivery` writes it: on the outbox index from the start,
+    /// unless it is held for the run its stream record wakes. Held for the table's stream
+    /// (`Delivery::Stream`), it is on no index (that run puts it there only if it must leave
+    /// it for the index's runs: `outbox.rs`); held for a stream within the process
+    /// (`Delivery::ProcessStream`), it is on the index due when the hold ends, which a
+    /// process that dies first does not take with it.
+    pub fn item(&self, delivery: Delivery) -> Item {
         let (pk, sk) = match &self.ticket_id {
             Some(ticket) => (store::ticket_pk(ticket), store::mail_sk(self.created_at, &self.id)),
             None => (store::event_pk(&self.id), store::EVENT.to_string()),
         };
         let mut item = Item::new(pk, sk, store::to_data(self));
-        item.outbox = self
-            .leased_until
-            .is_none()
-            .then(|| store::outbox_key(&self.id, self.created_at));
+        item.outbox = match (self.leased_until, delivery) {
+            (None, _) => Some(store::outbox_key(&self.id, self.created_at)),
+            (Some(until), Delivery::ProcessStream) => Some(store::outbox_key(&self.id, until)),
+            (Some(_), _) => None,
+        };
         item
     }
 
@@ -268,13 +272,7 @@ impl<'a> Outbox<'a> {
             .filter(Notice::is_pending)
             .map(|mut notice| {
                 notice.leased_until = held;
-                let mut item = notice.item();
-                if let (Delivery::ProcessStream, Some(until)) = (delivery, held) {
-                    // Should the process die before its worker comes, the index's runs
-                    // take the notice when the hold ends.
-                    item.outbox = Some(store::outbox_key(&notice.id, until));
-                }
-                Write::create(item)
+                Write::create(notice.item(delivery))
             })
             .collect()
     }
